@@ -1,0 +1,37 @@
+# Each target bootstraps .venv itself: a fresh clone needs only python3 and the package registry.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STACK ?= dr
+FORMAT ?= text
+STAMP := $(VENV)/.installed
+
+.PHONY: plan test lint bench clean constraints
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $(STAMP)
+
+plan: $(STAMP)
+	$(PY) -m tools.plan $(STACK) --format $(FORMAT)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: lint
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) -m tools.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build
+
+# Regenerate constraints.txt from a clean install of requirements-dev.txt.
+constraints:
+	rm -rf /tmp/sdr-constraints && $(PYTHON) -m venv /tmp/sdr-constraints
+	/tmp/sdr-constraints/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	(echo "# Transitive pins of requirements-dev.txt (pip freeze of a clean install). Regenerate with: make constraints"; \
+	 /tmp/sdr-constraints/bin/pip freeze) > constraints.txt

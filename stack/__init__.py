@@ -1,0 +1,1 @@
+"""Composition of the serverless-dr program: typed config, providers, components per region."""

@@ -1,0 +1,74 @@
+"""The DR budget: how long losing a region costs the users, and how much data, computed from config.
+
+Figures (Route 53, DynamoDB, S3 and CloudFront documentation):
+- Route 53 marks an endpoint unhealthy after `failure_threshold` consecutive failures, one check
+  per `request_interval`; resolvers then hold the old alias answer for up to its TTL, which is
+  60 s for an alias to API Gateway.
+- CloudFront fails over per request for GET/HEAD/OPTIONS; a dead origin costs
+  connection_attempts x connection_timeout seconds before the secondary is tried.
+- Eventual global tables replicate typically within a second (no SLA); strong ones have RPO 0.
+- S3 Replication Time Control replicates 99.99 % of objects within 15 minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+ALIAS_TTL_SECONDS = 60
+S3_RTC_SECONDS = 15 * 60
+
+# Origin failover settings of the static site (StaticSite uses these exact values).
+ORIGIN_CONNECTION_ATTEMPTS = 1
+ORIGIN_CONNECTION_TIMEOUT_SECONDS = 2
+
+
+def detection_seconds(interval: int, failure_threshold: int) -> int:
+    return interval * failure_threshold
+
+
+def api_failover_seconds(interval: int, failure_threshold: int) -> int:
+    """Worst case from the first failed check until resolvers stop answering the dead region."""
+    return detection_seconds(interval, failure_threshold) + ALIAS_TTL_SECONDS
+
+
+@dataclass(frozen=True)
+class DrBudget:
+    regions: list[str]
+    routing: str
+    evacuated_regions: list[str]
+    detection_seconds: int | None
+    api_rto_seconds: int | None
+    rto_budget_seconds: int
+    static_failover_seconds: int | None
+    static_failover: str
+    rpo: dict[str, str]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def compute_budget(cfg) -> DrBudget:
+    """`cfg` is a StackConfig; a single region has nothing to fail over to, so no RTO is claimed."""
+    multi = len(cfg.regions) > 1
+    static_seconds = ORIGIN_CONNECTION_ATTEMPTS * ORIGIN_CONNECTION_TIMEOUT_SECONDS
+    return DrBudget(
+        regions=list(cfg.regions),
+        routing=cfg.routing if multi else "single-region",
+        evacuated_regions=list(cfg.evacuated_regions),
+        detection_seconds=detection_seconds(cfg.health_check_interval, cfg.health_check_failure_threshold) if multi else None,
+        api_rto_seconds=api_failover_seconds(cfg.health_check_interval, cfg.health_check_failure_threshold) if multi else None,
+        rto_budget_seconds=cfg.rto_budget_seconds,
+        static_failover_seconds=static_seconds if multi else None,
+        static_failover=(
+            f"CloudFront origin group, per request (GET/HEAD/OPTIONS): {ORIGIN_CONNECTION_ATTEMPTS} attempt x "
+            f"{ORIGIN_CONNECTION_TIMEOUT_SECONDS} s to {cfg.regions[0]}, then {cfg.regions[1]}"
+            if multi
+            else "single origin, no failover"
+        ),
+        rpo={
+            "table": "0 s (strong consistency, MRSC)"
+            if cfg.consistency == "strong"
+            else ("typically < 1 s (eventual, last writer wins, no SLA)" if multi else "n/a (single region)"),
+            "media": f"99.99 % of objects within {S3_RTC_SECONDS} s (S3 RTC)" if multi else "n/a (single region)",
+        },
+    )

@@ -1,0 +1,278 @@
+"""Stack configuration: read once, typed, validated before any resource exists.
+
+`parse_stack_config(raw)` takes the raw string values Pulumi hands a program (arrays as JSON,
+integers and booleans as text) and returns a frozen `StackConfig`, or raises `ConfigError` whose
+message names the key, the value and what is allowed. `load_stack_config()` does the same with
+the running stack's `pulumi.Config`, falling back to the defaults declared in Pulumi.yaml.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from stack.budget import api_failover_seconds
+from stack.project import ConfigKey, load_project
+from stack.regions import KNOWN_REGIONS, strong_consistency_region_set
+
+Routing = Literal["latency", "failover"]
+Consistency = Literal["eventual", "strong"]
+TableEncryption = Literal["aws-owned", "customer-managed"]
+
+ROUTING_MODES: tuple[str, ...] = ("latency", "failover")
+CONSISTENCY_MODES: tuple[str, ...] = ("eventual", "strong")
+TABLE_ENCRYPTION_MODES: tuple[str, ...] = ("aws-owned", "customer-managed")
+HEALTH_CHECK_INTERVALS: tuple[int, ...] = (10, 30)
+FAILURE_THRESHOLD_RANGE = range(1, 11)
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
+_HOSTNAME = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class ConfigError(ValueError):
+    """A stack config value that the program refuses; the message names key, value and rule."""
+
+    def __init__(self, key: str, value: Any, allowed: str):
+        self.key = key
+        self.value = value
+        super().__init__(f"config {key}={json.dumps(value)} is not allowed: {allowed}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StackConfig:
+    project: str
+    stack: str
+    regions: tuple[str, ...]
+    routing: Routing
+    domain: str | None
+    api_subdomain: str
+    site_subdomain: str
+    health_check_interval: int
+    health_check_failure_threshold: int
+    rto_budget_seconds: int
+    evacuated_regions: tuple[str, ...]
+    consistency: Consistency
+    witness_region: str | None
+    table_encryption: TableEncryption
+    deletion_protection: bool
+    alert_email: str | None
+    sender_email: str | None
+    log_retention_days: int
+    cost_center: str | None
+
+    @property
+    def home_region(self) -> str:
+        return self.regions[0]
+
+    @property
+    def multi_region(self) -> bool:
+        return len(self.regions) > 1
+
+    @property
+    def api_host(self) -> str | None:
+        return f"{self.api_subdomain}.{self.domain}" if self.domain else None
+
+    @property
+    def site_host(self) -> str | None:
+        return f"{self.site_subdomain}.{self.domain}" if self.domain else None
+
+
+def _key(project: str, name: str) -> str:
+    return f"{project}:{name}"
+
+
+def _typed(project: str, spec: ConfigKey, raw: str | None) -> Any:
+    """Convert Pulumi's string form of a value to the type Pulumi.yaml declares for it."""
+    key = _key(project, spec.name)
+    if raw is None:
+        return spec.default
+    if spec.type == "string":
+        return raw
+    if spec.type == "integer":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(key, raw, "an integer") from None
+    if spec.type == "boolean":
+        if raw.lower() in ("true", "false"):
+            return raw.lower() == "true"
+        raise ConfigError(key, raw, "true or false")
+    if spec.type == "array":
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            raise ConfigError(key, raw, "a list of strings (YAML list in the stack file)") from None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(key, value, "a list of strings")
+        return value
+    raise TypeError(f"Pulumi.yaml declares {spec.name} with unsupported type {spec.type}")
+
+
+def _one_of(key: str, value: Any, allowed: tuple) -> Any:
+    if value not in allowed:
+        raise ConfigError(key, value, "one of " + ", ".join(map(str, allowed)))
+    return value
+
+
+def _regions(key: str, regions: list[str]) -> tuple[str, ...]:
+    if not regions:
+        raise ConfigError(key, regions, "at least one AWS region, e.g. [us-east-1]")
+    unknown = [r for r in regions if r not in KNOWN_REGIONS]
+    if unknown:
+        raise ConfigError(
+            key, regions, f"known AWS regions only ({', '.join(unknown)} unknown); known: {', '.join(sorted(KNOWN_REGIONS))}"
+        )
+    duplicates = sorted({r for r in regions if regions.count(r) > 1})
+    if duplicates:
+        raise ConfigError(key, regions, f"each region once ({', '.join(duplicates)} repeated)")
+    return tuple(regions)
+
+
+def _optional_email(key: str, value: str) -> str | None:
+    if value == "":
+        return None
+    if not _EMAIL.match(value):
+        raise ConfigError(key, value, "an email address such as ops@example.com, or empty for none")
+    return value
+
+
+def parse_stack_config(raw: Mapping[str, str | None], *, stack: str) -> StackConfig:
+    """Validate raw config values (`{key-without-namespace: string}`); missing keys take defaults."""
+    project = load_project()
+    unknown = sorted(set(raw) - set(project.keys))
+    if unknown:
+        raise ConfigError(
+            _key(project.name, unknown[0]), raw[unknown[0]], f"a key declared in Pulumi.yaml ({', '.join(sorted(project.keys))})"
+        )
+    v = {name: _typed(project.name, spec, raw.get(name)) for name, spec in project.keys.items()}
+
+    def key(name: str) -> str:
+        return _key(project.name, name)
+
+    regions = _regions(key("regions"), v["regions"])
+    routing = _one_of(key("routing"), v["routing"], ROUTING_MODES)
+    interval = _one_of(key("healthCheckIntervalSeconds"), v["healthCheckIntervalSeconds"], HEALTH_CHECK_INTERVALS)
+    threshold = v["healthCheckFailureThreshold"]
+    if threshold not in FAILURE_THRESHOLD_RANGE:
+        raise ConfigError(key("healthCheckFailureThreshold"), threshold, "an integer from 1 to 10")
+    budget = v["rtoBudgetSeconds"]
+    if budget <= 0:
+        raise ConfigError(key("rtoBudgetSeconds"), budget, "a positive number of seconds")
+    if len(regions) > 1 and api_failover_seconds(interval, threshold) > budget:
+        raise ConfigError(
+            key("rtoBudgetSeconds"),
+            budget,
+            f"at least the computed API failover time {api_failover_seconds(interval, threshold)} s "
+            f"(healthCheckIntervalSeconds {interval} x healthCheckFailureThreshold {threshold} + 60 s alias TTL); "
+            "lower the interval or threshold, or raise the budget",
+        )
+
+    evacuated = v["evacuatedRegions"]
+    strays = [r for r in evacuated if r not in regions]
+    if strays:
+        raise ConfigError(key("evacuatedRegions"), evacuated, f"regions of this stack only ({', '.join(regions)})")
+    if len(set(evacuated)) != len(evacuated):
+        raise ConfigError(key("evacuatedRegions"), evacuated, "each region once")
+    if evacuated and set(evacuated) == set(regions):
+        raise ConfigError(
+            key("evacuatedRegions"),
+            evacuated,
+            "at least one region left serving: when every record is unhealthy Route 53 answers with all of them",
+        )
+
+    consistency = _one_of(key("consistency"), v["consistency"], CONSISTENCY_MODES)
+    witness = v["witnessRegion"] or None
+    if witness is not None:
+        if consistency != "strong":
+            raise ConfigError(key("witnessRegion"), witness, "empty unless consistency is strong")
+        if witness not in KNOWN_REGIONS or witness in regions:
+            raise ConfigError(
+                key("witnessRegion"), witness, f"a known AWS region that is not one of the serving regions ({', '.join(regions)})"
+            )
+    if consistency == "strong":
+        members = set(regions) | ({witness} if witness else set())
+        if not ((len(regions) == 3 and witness is None) or (len(regions) == 2 and witness is not None)):
+            raise ConfigError(
+                key("consistency"),
+                consistency,
+                f"strong needs exactly 3 regions, or 2 regions plus witnessRegion (have {len(regions)} region(s)"
+                f"{' and witness ' + witness if witness else ', no witness'})",
+            )
+        if strong_consistency_region_set(members) is None:
+            raise ConfigError(
+                key("consistency"),
+                consistency,
+                f"strong needs every replica and the witness in one region set (US: us-east-1, us-east-2, us-west-2; "
+                f"EU: eu-west-1, eu-west-2, eu-west-3, eu-central-1; AP: ap-northeast-1..3); got {', '.join(sorted(members))}",
+            )
+
+    domain = v["domain"].strip().lower().rstrip(".") or None
+    if domain is not None and not _HOSTNAME.match(domain):
+        raise ConfigError(key("domain"), v["domain"], "a DNS zone name such as example.com, or empty for none")
+    for label_key in ("apiSubdomain", "siteSubdomain"):
+        if not _LABEL.match(v[label_key]):
+            raise ConfigError(key(label_key), v[label_key], "one DNS label: lowercase letters, digits and hyphens")
+    if v["apiSubdomain"] == v["siteSubdomain"]:
+        raise ConfigError(key("siteSubdomain"), v["siteSubdomain"], f"a label different from apiSubdomain ({v['apiSubdomain']})")
+
+    retention = _one_of(key("logRetentionDays"), v["logRetentionDays"], LOG_RETENTION_DAYS)
+
+    return StackConfig(
+        project=project.name,
+        stack=stack,
+        regions=regions,
+        routing=routing,
+        domain=domain,
+        api_subdomain=v["apiSubdomain"],
+        site_subdomain=v["siteSubdomain"],
+        health_check_interval=interval,
+        health_check_failure_threshold=threshold,
+        rto_budget_seconds=budget,
+        evacuated_regions=tuple(evacuated),
+        consistency=consistency,
+        witness_region=witness,
+        table_encryption=_one_of(key("tableEncryption"), v["tableEncryption"], TABLE_ENCRYPTION_MODES),
+        deletion_protection=v["deletionProtection"],
+        alert_email=_optional_email(key("alertEmail"), v["alertEmail"]),
+        sender_email=_optional_email(key("senderEmail"), v["senderEmail"]),
+        log_retention_days=retention,
+        cost_center=v["costCenter"] or None,
+    )
+
+
+def load_stack_config() -> StackConfig:
+    """The running stack's config (pulumi.Config), validated."""
+    import pulumi
+
+    project = load_project()
+    config = pulumi.Config(project.name)
+    raw = {name: config.get(name) for name in project.keys}
+    return parse_stack_config(raw, stack=pulumi.get_stack())

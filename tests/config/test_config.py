@@ -1,0 +1,122 @@
+"""Stack config validation: every refused value names its key, the value and what is allowed."""
+
+import json
+
+import pytest
+
+from stack.config import ConfigError, parse_stack_config
+from stack.project import load_project, load_stack_file
+
+NS = "serverless-dr"
+
+
+def raw_for(stack: str, **overrides) -> dict[str, str]:
+    """The stack file's values in the string form Pulumi hands the program, plus overrides."""
+    values = {k.split(":", 1)[1]: v for k, v in load_stack_file(stack).items() if k.startswith(f"{NS}:")}
+    values.update(overrides)
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+def refused(stack: str = "dr", **overrides) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(raw_for(stack, **overrides), stack=stack)
+    return caught.value
+
+
+def test_dr_stack_file_parses_to_the_documented_shape():
+    cfg = parse_stack_config(raw_for("dr"), stack="dr")
+    assert cfg.regions == ("us-east-1", "us-west-2")
+    assert cfg.routing == "latency"
+    assert (cfg.health_check_interval, cfg.health_check_failure_threshold, cfg.rto_budget_seconds) == (10, 3, 90)
+    assert cfg.deletion_protection is True
+    assert cfg.domain == "example.com"
+    assert cfg.api_host == "api.example.com"
+
+
+def test_dev_stack_is_one_region_without_domain_and_takes_project_defaults():
+    cfg = parse_stack_config(raw_for("dev"), stack="dev")
+    assert cfg.regions == ("us-east-1",)
+    assert cfg.domain is None and cfg.api_host is None
+    defaults = load_project().keys
+    assert cfg.health_check_interval == defaults["healthCheckIntervalSeconds"].default == 30
+    assert cfg.deletion_protection is False
+    assert cfg.log_retention_days == 7
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "fragment"),
+    [
+        ({"regions": []}, "regions", "at least one AWS region"),
+        ({"regions": ["us-east-1", "mars-north-1"]}, "regions", "mars-north-1 unknown"),
+        ({"regions": ["us-east-1", "us-east-1"]}, "regions", "us-east-1 repeated"),
+        ({"regions": "us-east-1"}, "regions", "a list of strings"),
+        ({"routing": "round-robin"}, "routing", "one of latency, failover"),
+        ({"healthCheckIntervalSeconds": 15}, "healthCheckIntervalSeconds", "one of 10, 30"),
+        ({"healthCheckIntervalSeconds": "ten"}, "healthCheckIntervalSeconds", "an integer"),
+        ({"healthCheckFailureThreshold": 0}, "healthCheckFailureThreshold", "from 1 to 10"),
+        ({"healthCheckFailureThreshold": 11}, "healthCheckFailureThreshold", "from 1 to 10"),
+        ({"evacuatedRegions": ["us-east-1", "us-west-2"]}, "evacuatedRegions", "at least one region left serving"),
+        ({"evacuatedRegions": ["eu-west-1"]}, "evacuatedRegions", "regions of this stack only"),
+        ({"consistency": "strong"}, "consistency", "exactly 3 regions, or 2 regions plus witnessRegion"),
+        ({"consistency": "sequential"}, "consistency", "one of eventual, strong"),
+        (
+            {"consistency": "strong", "regions": ["us-east-1", "eu-west-1"], "witnessRegion": "us-east-2"},
+            "consistency",
+            "one region set",
+        ),
+        ({"witnessRegion": "us-east-2"}, "witnessRegion", "empty unless consistency is strong"),
+        ({"consistency": "strong", "witnessRegion": "us-west-2"}, "witnessRegion", "not one of the serving regions"),
+        ({"healthCheckIntervalSeconds": 30}, "rtoBudgetSeconds", "computed API failover time 150 s"),
+        ({"healthCheckFailureThreshold": 4}, "rtoBudgetSeconds", "computed API failover time 100 s"),
+        ({"alertEmail": "ops-at-example.com"}, "alertEmail", "an email address"),
+        ({"senderEmail": "noreply@localhost"}, "senderEmail", "an email address"),
+        ({"domain": "not a domain"}, "domain", "a DNS zone name"),
+        ({"apiSubdomain": "API_1"}, "apiSubdomain", "one DNS label"),
+        ({"siteSubdomain": "api"}, "siteSubdomain", "different from apiSubdomain"),
+        ({"logRetentionDays": 10}, "logRetentionDays", "one of 1, 3, 5, 7, 14"),
+        ({"deletionProtection": "yes"}, "deletionProtection", "true or false"),
+        ({"tableEncryption": "rot13"}, "tableEncryption", "one of aws-owned, customer-managed"),
+        ({"regionz": ["us-east-1"]}, "regionz", "a key declared in Pulumi.yaml"),
+    ],
+)
+def test_bad_value_is_refused_with_its_key_value_and_rule(overrides, key, fragment):
+    error = refused(**overrides)
+    assert error.key == f"{NS}:{key}"
+    message = str(error)
+    assert message.startswith(f"config {NS}:{key}=")
+    assert fragment in message
+
+
+def test_refusal_message_quotes_the_offending_value():
+    assert "healthCheckIntervalSeconds=15 " in str(refused(healthCheckIntervalSeconds=15))
+    assert '["us-east-1", "us-east-1"]' in str(refused(regions=["us-east-1", "us-east-1"]))
+
+
+def test_rto_budget_is_not_applied_to_a_single_region_stack():
+    # dev checks every 30 s: 30 x 3 + 60 = 150 s exceeds a 90 s budget, but one region has no
+    # failover target, so no RTO is claimed and none is checked.
+    cfg = parse_stack_config(raw_for("dev", rtoBudgetSeconds=90), stack="dev")
+    assert cfg.rto_budget_seconds == 90
+
+
+def test_strong_consistency_shapes_that_aws_accepts():
+    three = parse_stack_config(raw_for("dr", consistency="strong", regions=["us-east-1", "us-east-2", "us-west-2"]), stack="dr")
+    assert three.witness_region is None
+    witnessed = parse_stack_config(raw_for("dr", consistency="strong", witnessRegion="us-east-2"), stack="dr")
+    assert witnessed.witness_region == "us-east-2"
+
+
+def test_evacuating_some_regions_is_allowed():
+    cfg = parse_stack_config(raw_for("dr", evacuatedRegions=["us-west-2"]), stack="dr")
+    assert cfg.evacuated_regions == ("us-west-2",)
+
+
+def test_every_declared_key_has_type_description_and_default():
+    for name, spec in load_project().keys.items():
+        assert spec.type in ("string", "integer", "boolean", "array"), name
+        assert len(spec.description) > 20, name
+        assert spec.default is not None, name
+
+
+def test_default_aws_provider_is_disabled_in_the_project_file():
+    assert load_project().fixed_values["pulumi:disable-default-providers"] == ["aws"]

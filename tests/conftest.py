@@ -1,0 +1,10 @@
+import os
+
+# botocore >= 1.44 resolves DynamoDB Streams to an account-id endpoint that moto does not know.
+os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+# Never reach a real account from a test, whatever the developer's shell has.
+for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_name, None)
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

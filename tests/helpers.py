@@ -1,0 +1,36 @@
+"""Test helpers around the shared offline run (tools/offline_run.py)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from tools.offline_run import StackRun, run_program, run_stack
+
+PROJECT = "serverless-dr"
+
+
+def providers_for(*regions: str) -> dict[str, aws.Provider]:
+    """Explicit providers named like the stack's (`aws-<region>`); call inside a program."""
+    return {region: aws.Provider(f"aws-{region}", region=region) for region in regions}
+
+
+def run_component(build: Callable[[], dict[str, Any] | None], stack: str = "unit") -> StackRun:
+    """Run `build()` under the recording mocks; the dict it returns is exported and resolved."""
+
+    def program() -> None:
+        exports = build() or {}
+        for name, value in exports.items():
+            pulumi.export(name, value)
+
+    return run_program(program, stack=stack, config={}, project=PROJECT)
+
+
+@functools.cache
+def cached_stack(stack: str) -> StackRun:
+    """One run per stack per test session for read-only whole-program assertions."""
+    return run_stack(stack)

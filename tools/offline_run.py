@@ -1,0 +1,289 @@
+"""Run the whole program for a stack under Pulumi mocks and record every resource.
+
+This is the one offline run that the tests, the plan, the policy checks and the benchmarks share:
+- config: Pulumi.yaml defaults + Pulumi.<stack>.yaml (+ overrides), passed the way the CLI does;
+- `preview=False`, so every `apply` runs and nothing passes vacuously on unknowns;
+- a fresh event loop per run (works on Python 3.11 to 3.13; no module-level `set_mocks`);
+- every registration recorded with its URN, type, name, inputs (camelCase, as the engine gets
+  them), parent URN and the region of the explicit provider it uses;
+- a duplicate URN fails the run, as the real engine would;
+- invokes answer with camelCase fields (getCallerIdentity, getRegion, getZone, getPartition).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import runpy
+import threading
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _ensure_event_loop
+
+from stack.project import PROJECT_DIR, load_project, load_stack_file
+
+ACCOUNT_ID = "123456789012"
+PROVIDER_TYPE = "pulumi:providers:aws"
+
+
+class DuplicateUrnError(RuntimeError):
+    pass
+
+
+@dataclass
+class RecordedResource:
+    urn: str
+    type: str
+    name: str
+    region: str | None
+    parent: str | None
+    inputs: dict[str, Any]
+    custom: bool
+    provider: str | None = None
+    state: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def is_aws(self) -> bool:
+        return self.custom and self.type.startswith("aws:")
+
+
+@dataclass
+class StackRun:
+    project: str
+    stack: str
+    config: dict[str, str]
+    resources: list[RecordedResource]
+    outputs: dict[str, Any]
+    secret_outputs: set[str]
+
+    def of_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str) -> RecordedResource:
+        found = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(found) != 1:
+            raise LookupError(f"expected one {type_} named {name}, found {len(found)}")
+        return found[0]
+
+    def children_of(self, urn: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def descendants_of(self, urn: str) -> list[RecordedResource]:
+        out, frontier = [], [urn]
+        while frontier:
+            current = frontier.pop()
+            for child in self.children_of(current):
+                out.append(child)
+                frontier.append(child.urn)
+        return out
+
+    def resource_dicts(self) -> list[dict[str, Any]]:
+        return [
+            {k: v for k, v in asdict(r).items() if k in ("urn", "type", "name", "region", "parent", "inputs")}
+            for r in self.resources
+        ]
+
+
+def _physical_name(logical: str) -> str:
+    return f"{logical}-{hashlib.sha256(logical.encode()).hexdigest()[:7]}"
+
+
+def _arn(service: str, region: str | None, resource: str) -> str:
+    return f"arn:aws:{service}:{region or ''}:{ACCOUNT_ID}:{resource}"
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Answers like AWS would for the outputs the program reads (names, ARNs, replica ARNs)."""
+
+    def __init__(self) -> None:
+        self.provider_regions: dict[str, str] = {}
+
+    def region_of(self, provider_ref: str | None) -> str | None:
+        if not provider_ref:
+            return None
+        return self.provider_regions.get(provider_ref.rsplit("::", 1)[0])
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        state = dict(args.inputs)
+        if args.typ == PROVIDER_TYPE:
+            return f"{args.name}-id", state
+        region = self.region_of(args.provider)
+        service = args.typ.split(":")[1].split("/")[0]
+        kind = args.typ.rsplit(":", 1)[1]
+        physical = state.get("name") or _physical_name(args.name)
+        state.setdefault("name", physical)
+        state.setdefault("arn", _arn(service, region, f"{kind.lower()}/{physical}"))
+        if args.typ == "aws:dynamodb/table:Table":
+            state["arn"] = _arn("dynamodb", region, f"table/{physical}")
+            if state.get("streamEnabled"):
+                state["streamArn"] = f"{state['arn']}/stream/2026-01-01T00:00:00.000"
+            state["replicas"] = [
+                {
+                    **replica,
+                    "arn": _arn("dynamodb", replica["regionName"], f"table/{physical}"),
+                    "streamArn": _arn("dynamodb", replica["regionName"], f"table/{physical}/stream/2026-01-01T00:00:00.000"),
+                }
+                for replica in state.get("replicas") or []
+            ]
+        if args.typ == "aws:kms/key:Key":
+            state["keyId"] = hashlib.sha256(args.name.encode()).hexdigest()[:32]
+            state["arn"] = _arn("kms", region, f"key/{state['keyId']}")
+        return f"{physical}-id", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        region = self.region_of(args.provider)
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline",
+                "userId": "OFFLINE",
+                "id": ACCOUNT_ID,
+            }
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"region": region, "name": region, "id": region, "endpoint": f"{region}.amazonaws.com"}
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        if args.token == "aws:route53/getZone:getZone":
+            zone_name = args.args.get("name", "example.com").rstrip(".")
+            zone_id = "Z" + hashlib.sha256(zone_name.encode()).hexdigest()[:12].upper()
+            return {"zoneId": zone_id, "id": zone_id, "name": zone_name, "nameServers": [f"ns-1.{zone_name}"]}
+        raise NotImplementedError(f"offline run has no answer for invoke {args.token}")
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """MockMonitor that records parent, provider region and inputs, and refuses duplicate URNs."""
+
+    def __init__(self, mocks: RecordingMocks):
+        super().__init__(mocks)
+        self.recorded: list[RecordedResource] = []
+        # Registrations arrive on several threads at once; claim each URN atomically.
+        self._claimed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request):
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return super().RegisterResource(request)
+        with self._lock:
+            if urn in self._claimed:
+                raise DuplicateUrnError(f"duplicate URN {urn}: the engine would reject this program")
+            self._claimed.add(urn)
+        _ensure_event_loop()
+        inputs = rpc.deserialize_properties(request.object)
+        mocks: RecordingMocks = self.mocks  # type: ignore[assignment]
+        if request.type == PROVIDER_TYPE:
+            mocks.provider_regions[urn] = inputs.get("region")
+        provider_ref = request.provider or (request.providers.get("aws") if request.providers else None)
+        response = super().RegisterResource(request)
+        self.recorded.append(
+            RecordedResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                region=inputs.get("region") if request.type == PROVIDER_TYPE else mocks.region_of(provider_ref),
+                parent=request.parent or None,
+                inputs=_plain(inputs),
+                custom=bool(request.custom),
+                provider=provider_ref.rsplit("::", 1)[0] if provider_ref else None,
+                state=self.resources[urn].state,
+            )
+        )
+        return response
+
+
+def _plain(value: Any) -> Any:
+    """Inputs as JSON-able data (resource references become their URN)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, pulumi.Resource):
+        return f"<resource {type(value).__name__}>"
+    return value
+
+
+def _config_string(value: Any) -> str:
+    if isinstance(value, dict) and "secure" in value:
+        raise ValueError("the offline run cannot decrypt `secure:` stack values; override them in the test")
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def stack_config(stack: str, overrides: dict[str, Any] | None = None, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """`{namespaced-key: string}` as the CLI would hand it to the program."""
+    project = load_project(project_dir)
+    values: dict[str, Any] = {f"{project.name}:{k}": spec.default for k, spec in project.keys.items()}
+    values.update(project.fixed_values)
+    values.update(load_stack_file(stack, project_dir))
+    for key, value in (overrides or {}).items():
+        values[key if ":" in key else f"{project.name}:{key}"] = value
+    return {k: _config_string(v) for k, v in values.items()}
+
+
+async def _resolve(outputs: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    resolved, secrets = {}, set()
+    for name, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        resolved[name] = await output.future()
+        if await output.is_secret():
+            secrets.add(name)
+    return resolved, secrets
+
+
+def run_program(
+    program: Callable[[], Any],
+    *,
+    stack: str,
+    config: dict[str, str],
+    project: str,
+    secret_keys: list[str] | None = None,
+) -> StackRun:
+    """Run `program` (the whole `__main__.py`, or one component for unit tests) under the recording mocks."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        settings.ROOT.set(None)
+        pulumi.runtime.set_all_config(config, secret_keys or [])
+        mocks = RecordingMocks()
+        monitor = RecordingMonitor(mocks)
+        pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+        # Outputs and RPCs left over by an earlier run that failed belong to a closed loop.
+        settings.SETTINGS.outputs.clear()
+        settings.SETTINGS.rpc_manager.clear()
+        loop.run_until_complete(run_pulumi_func(program))
+        root = settings.get_root_resource()
+        outputs, secrets = loop.run_until_complete(_resolve(dict(root.outputs)))
+    finally:
+        settings.ROOT.set(None)
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*asyncio.all_tasks(loop), return_exceptions=True))
+        loop.close()
+        asyncio.set_event_loop(None)
+    return StackRun(
+        project=project, stack=stack, config=config, resources=monitor.recorded, outputs=outputs, secret_outputs=secrets
+    )
+
+
+def run_stack(
+    stack: str,
+    overrides: dict[str, Any] | None = None,
+    project_dir: Path = PROJECT_DIR,
+    secret_keys: list[str] | None = None,
+) -> StackRun:
+    """The whole program for `stack` with its real config (Pulumi.yaml defaults + stack file + overrides)."""
+    main = str(project_dir / "__main__.py")
+    return run_program(
+        lambda: runpy.run_path(main, run_name="__main__"),
+        stack=stack,
+        config=stack_config(stack, overrides, project_dir),
+        project=load_project(project_dir).name,
+        secret_keys=secret_keys,
+    )

@@ -1,0 +1,163 @@
+"""Offline plan: the program run for a stack under mocks, printed for people and machines.
+
+    python -m tools.plan <stack> [--format text|json|mermaid]
+
+text: a tree region -> component -> resource with counts, the stack's exports (secrets masked)
+and the DR budget; json: the shape later tools and checks read; mermaid: the component graph.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections import defaultdict
+from typing import Any
+
+from tools.offline_run import RecordedResource, StackRun, run_stack
+
+SECRET_MASK = "[secret]"
+NO_REGION = "global"
+
+
+def _masked_outputs(run: StackRun) -> dict[str, Any]:
+    return {k: (SECRET_MASK if k in run.secret_outputs else v) for k, v in run.outputs.items()}
+
+
+def policy_report(run: StackRun) -> dict[str, list]:
+    """Rules and findings of the policy pack over the recorded resources (none until it exists)."""
+    try:
+        from policy.engine import evaluate
+    except ImportError:
+        return {"rules": [], "violations": []}
+    return evaluate(run)
+
+
+def plan_document(run: StackRun) -> dict[str, Any]:
+    budget = run.outputs.get("drBudget", {})
+    return {
+        "stack": run.stack,
+        "project": run.project,
+        "resources": run.resource_dicts(),
+        "outputs": _masked_outputs(run),
+        "dr": {
+            "regions": budget.get("regions"),
+            "routing": budget.get("routing"),
+            "detection_seconds": budget.get("detection_seconds"),
+            "api_rto_seconds": budget.get("api_rto_seconds"),
+            "rto_budget_seconds": budget.get("rto_budget_seconds"),
+            "evacuated_regions": budget.get("evacuated_regions"),
+            "static_failover": budget.get("static_failover"),
+            "rpo": budget.get("rpo"),
+        },
+        "policy": policy_report(run),
+    }
+
+
+def _owner(run: StackRun, resource: RecordedResource, by_urn: dict[str, RecordedResource]) -> RecordedResource | None:
+    """The nearest component above a resource (None for resources directly under the stack)."""
+    parent = by_urn.get(resource.parent or "")
+    while parent is not None and parent.custom:
+        parent = by_urn.get(parent.parent or "")
+    return parent
+
+
+def _label(resource: RecordedResource) -> str:
+    return f"{resource.type.rsplit(':', 1)[-1]} {resource.name}"
+
+
+def _annotation(resource: RecordedResource) -> str:
+    """Facts worth seeing in the tree that live inside a resource's inputs."""
+    replicas = resource.inputs.get("replicas") if resource.type == "aws:dynamodb/table:Table" else None
+    if replicas:
+        described = [f"{r['regionName']}{' (PITR)' if r.get('pointInTimeRecovery') else ''}" for r in replicas]
+        return f"  -> replicas: {', '.join(described)}"
+    return ""
+
+
+def render_text(run: StackRun, document: dict[str, Any]) -> str:
+    by_urn = {r.urn: r for r in run.resources}
+    custom = [r for r in run.resources if r.custom]
+    tree: dict[str, dict[str, list[RecordedResource]]] = defaultdict(lambda: defaultdict(list))
+    for resource in custom:
+        owner = _owner(run, resource, by_urn)
+        tree[resource.region or NO_REGION][_label(owner) if owner else "(stack)"].append(resource)
+
+    regions = document["dr"]["regions"] or []
+    lines = [
+        f"{run.project} / {run.stack}: {sum(r.is_aws for r in custom)} AWS resources, "
+        f"{sum(not r.is_aws for r in custom)} providers, {len(run.resources) - len(custom)} components "
+        f"in {len(regions)} serving region(s)",
+        "",
+    ]
+    for region in sorted(tree, key=lambda r: (r == NO_REGION, regions.index(r) if r in regions else 99, r)):
+        components = tree[region]
+        lines.append(f"{region} ({sum(len(v) for v in components.values())} resources)")
+        for component in sorted(components, key=lambda c: (c == "(stack)", c)):
+            lines.append(f"  {component}")
+            for resource in sorted(components[component], key=lambda r: (r.type, r.name)):
+                lines.append(f"    {resource.type}  {resource.name}{_annotation(resource)}")
+        lines.append("")
+
+    lines.append("Outputs")
+    for key, value in document["outputs"].items():
+        if key != "drBudget":
+            lines.append(f"  {key}: {json.dumps(value)}")
+    dr = document["dr"]
+    lines += [
+        "",
+        "DR budget",
+        f"  regions: {', '.join(regions)}   routing: {dr['routing']}   evacuated: {', '.join(dr['evacuated_regions'] or []) or 'none'}",
+        f"  detection: {dr['detection_seconds'] if dr['detection_seconds'] is not None else 'n/a'} s   "
+        f"API RTO (worst case): {dr['api_rto_seconds'] if dr['api_rto_seconds'] is not None else 'n/a'} s   "
+        f"budget: {dr['rto_budget_seconds']} s",
+        f"  static reads: {dr['static_failover']}",
+        *(f"  RPO {k}: {v}" for k, v in (dr["rpo"] or {}).items()),
+        "",
+        f"Policy: {len(document['policy']['rules'])} rules, {len(document['policy']['violations'])} violations",
+        *(f"  {v['rule']}: {v['urn']}: {v['message']}" for v in document["policy"]["violations"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_mermaid(run: StackRun) -> str:
+    components = [r for r in run.resources if not r.custom]
+    ids = {r.urn: f"c{i}" for i, r in enumerate(components)}
+    by_region: dict[str, list[RecordedResource]] = defaultdict(list)
+    for component in components:
+        regions = {d.region for d in run.descendants_of(component.urn) if d.custom}
+        home = component.region or (next(iter(regions)) if len(regions) == 1 else NO_REGION)
+        by_region[home or NO_REGION].append(component)
+    lines = ["graph TD", f'  stack["{run.project}/{run.stack}"]']
+    for region, members in by_region.items():
+        lines.append(f'  subgraph {region.replace("-", "_")}["{region}"]')
+        for component in members:
+            count = sum(1 for d in run.descendants_of(component.urn) if d.custom)
+            lines.append(f'    {ids[component.urn]}["{_label(component)}<br/>{count} resources"]')
+        lines.append("  end")
+    for component in components:
+        source = ids.get(component.parent or "", "stack")
+        lines.append(f"  {source} --> {ids[component.urn]}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
+    parser.add_argument("stack", help="stack name (a Pulumi.<stack>.yaml must exist)")
+    parser.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    run = run_stack(args.stack)
+    document = plan_document(run)
+    if args.format == "json":
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    elif args.format == "mermaid":
+        sys.stdout.write(render_mermaid(run))
+    else:
+        sys.stdout.write(render_text(run, document))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
