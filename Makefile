@@ -6,7 +6,7 @@ STACK ?= dr
 FORMAT ?= text
 STAMP := $(VENV)/.installed
 
-.PHONY: plan test lint bench clean constraints
+.PHONY: plan test lint bench clean constraints layer
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ lint: $(STAMP)
 
 test: lint
 	$(PY) -m pytest
+
+# The Lambda dependency layer (build/layer.zip): needed before `pulumi preview/up`, not by the tests.
+layer: $(STAMP)
+	$(PY) -m tools.build_layer
 
 bench: $(STAMP)
 	$(PY) -m tools.bench

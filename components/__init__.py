@@ -1,12 +1,28 @@
 """Reusable ComponentResources of serverless-dr, one per module."""
 
+from components.alert_topic import AlertTopic, AlertTopicArgs
+from components.event_pipeline import EventPipeline, EventPipelineArgs
 from components.global_table import GlobalTable, GlobalTableArgs, SecondaryIndex
 from components.idempotency_table import IdempotencyTable, IdempotencyTableArgs
+from components.lambda_function import LambdaFunction, LambdaFunctionArgs
+from components.replicated_buckets import ReplicatedBuckets, ReplicatedBucketsArgs
+from components.serverless_api import ApiDomain, ServerlessApi, ServerlessApiArgs
 
 __all__ = [
+    "AlertTopic",
+    "AlertTopicArgs",
+    "ApiDomain",
+    "EventPipeline",
+    "EventPipelineArgs",
     "GlobalTable",
     "GlobalTableArgs",
     "IdempotencyTable",
     "IdempotencyTableArgs",
+    "LambdaFunction",
+    "LambdaFunctionArgs",
+    "ReplicatedBuckets",
+    "ReplicatedBucketsArgs",
     "SecondaryIndex",
+    "ServerlessApi",
+    "ServerlessApiArgs",
 ]

@@ -1,25 +1,64 @@
 """A customer-managed KMS key with rotation: the one shape every component that needs a CMK uses.
 
-No key policy is given, so AWS applies its default policy: the account root may administer and
-use the key and IAM policies grant the rest; no `*` principal. No alias: alias names are unique per
-account and region, and two stacks of this project may share an account.
+Without `service_principals` no key policy is given and AWS applies its default one (the account
+root administers and uses the key, IAM policies grant the rest). With them, the policy keeps that
+root statement and lets those AWS services use the key for this account only: the case of
+CloudWatch alarms publishing to an encrypted SNS topic, which the AWS-managed SNS key cannot
+allow. No `*` principal either way. No alias: alias names are unique per account and region, and
+two stacks of this project may share an account.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
 
-def rotating_key(name: str, description: str, tags: Mapping[str, str], opts: pulumi.ResourceOptions) -> aws.kms.Key:
-    key = aws.kms.Key(
+def _key_policy(account_id: str, service_principals: Sequence[str]) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AccountAdministers",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "ServicesUseForThisAccount",
+                    "Effect": "Allow",
+                    "Principal": {"Service": sorted(service_principals)},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+                },
+            ],
+        }
+    )
+
+
+def rotating_key(
+    name: str,
+    description: str,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+    service_principals: Sequence[str] = (),
+) -> aws.kms.Key:
+    policy = None
+    if service_principals:
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=opts.parent, provider=opts.provider))
+        policy = account.account_id.apply(lambda account_id: _key_policy(account_id, service_principals))
+    return aws.kms.Key(
         name,
         description=description,
         enable_key_rotation=True,
         deletion_window_in_days=30,
+        policy=policy,
         tags=dict(tags),
         opts=opts,
     )
-    return key

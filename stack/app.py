@@ -2,13 +2,80 @@
 
 from __future__ import annotations
 
-import pulumi
+from dataclasses import dataclass
 
-from components import GlobalTable, GlobalTableArgs, IdempotencyTable, IdempotencyTableArgs
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from components import (
+    AlertTopic,
+    AlertTopicArgs,
+    ApiDomain,
+    EventPipeline,
+    EventPipelineArgs,
+    GlobalTable,
+    GlobalTableArgs,
+    IdempotencyTable,
+    IdempotencyTableArgs,
+    ReplicatedBuckets,
+    ReplicatedBucketsArgs,
+    ServerlessApi,
+    ServerlessApiArgs,
+)
+from components.lambda_function import ARCHITECTURE, RUNTIME
+from components.lambda_packaging import layer_archive
+from components.policies import allow
 from stack import data_model
 from stack.budget import compute_budget
 from stack.config import StackConfig
 from stack.providers import build_providers
+
+
+@dataclass(frozen=True)
+class Region:
+    """What one region's components share: its provider, alert topic, layer and idempotency table."""
+
+    name: str
+    provider: aws.Provider
+    alerts: AlertTopic
+    layer: aws.lambda_.LayerVersion
+    idempotency: IdempotencyTable
+
+    def opts(self, **kwargs) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(provider=self.provider, **kwargs)
+
+
+def regional_foundation(cfg: StackConfig, region: str, provider: aws.Provider) -> Region:
+    opts = pulumi.ResourceOptions(provider=provider)
+    return Region(
+        name=region,
+        provider=provider,
+        alerts=AlertTopic(f"alerts-{region}", AlertTopicArgs(email=cfg.alert_email), opts=opts),
+        layer=aws.lambda_.LayerVersion(
+            f"deps-{region}",
+            layer_name=f"{cfg.project}-{cfg.stack}-deps",
+            description="Third-party packages of every function (functions/requirements.txt)",
+            code=layer_archive(),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+            opts=opts,
+        ),
+        idempotency=IdempotencyTable(
+            f"idempotency-{region}", IdempotencyTableArgs(deletion_protection=cfg.deletion_protection), opts=opts
+        ),
+    )
+
+
+def consumer_args(cfg: StackConfig, region: Region, **kwargs) -> EventPipelineArgs:
+    return EventPipelineArgs(
+        alert_topic_arn=region.alerts.arn,
+        layer_arn=region.layer.arn,
+        idempotency_table_name=region.idempotency.name,
+        idempotency_table_arn=region.idempotency.arn,
+        log_retention_days=cfg.log_retention_days,
+        **kwargs,
+    )
 
 
 def build(cfg: StackConfig) -> None:
@@ -30,20 +97,92 @@ def build(cfg: StackConfig) -> None:
             deletion_protection=cfg.deletion_protection,
         ),
     )
+    # The browser origin allowed to call the API: the site's own host when a domain is set.
+    site_origin = f"https://{cfg.site_host}" if cfg.site_host else None
+    media = ReplicatedBuckets(
+        "media",
+        ReplicatedBucketsArgs(
+            regions=cfg.regions, providers=providers.regional, cors_origins=[site_origin] if site_origin else []
+        ),
+    )
+    # One admin key value for every region: a client must not care which region DNS picked.
+    admin_key = random.RandomPassword("admin-api-key", length=40, special=False)
 
-    idempotency = {
-        region: IdempotencyTable(
-            f"idempotency-{region}",
-            IdempotencyTableArgs(deletion_protection=cfg.deletion_protection),
-            opts=pulumi.ResourceOptions(provider=providers.regional[region]),
+    regions = {r: regional_foundation(cfg, r, providers.regional[r]) for r in cfg.regions}
+    apis: dict[str, ServerlessApi] = {}
+    for name, region in regions.items():
+        table_arn = table.arns[name]
+        write_retry = EventPipeline(
+            f"write-retry-{name}",
+            consumer_args(
+                cfg,
+                region,
+                source="sns",
+                package="retry",
+                environment={"TABLE_NAME": table.name},
+                statements=[allow(["dynamodb:DeleteItem", "dynamodb:PutItem"], [table_arn], "ApplyIntents")],
+            ),
+            opts=region.opts(),
         )
-        for region in cfg.regions
-    }
+        views = EventPipeline(
+            f"views-{name}",
+            consumer_args(
+                cfg,
+                region,
+                source="kinesis",
+                package="views",
+                batch_size=100,
+                environment={"TABLE_NAME": table.name},
+                statements=[allow(["dynamodb:UpdateItem"], [table_arn], "CountViews")],
+            ),
+            opts=region.opts(),
+        )
+        home = cfg.home_region
+        apis[name] = ServerlessApi(
+            f"api-{name}",
+            ServerlessApiArgs(
+                table_name=table.name,
+                table_arn=table_arn,
+                write_retry_topic_arn=write_retry.topic_arn,
+                events_stream_name=views.stream_name,
+                events_stream_arn=views.stream_arn,
+                media_bucket_name=media.names[name],
+                media_bucket_arn=media.arns[name],
+                drain_parameter_name=f"/{cfg.project}/{cfg.stack}/drain",
+                api_key_value=admin_key.result,
+                allowed_origin=site_origin,
+                alert_topic_arn=region.alerts.arn,
+                layer_arn=region.layer.arn,
+                log_retention_days=cfg.log_retention_days,
+                throttle_rate_limit=cfg.api_throttle_rate_limit,
+                throttle_burst_limit=cfg.api_throttle_burst_limit,
+                admin_quota_per_day=cfg.admin_quota_per_day,
+                admin_throttle_rate_limit=cfg.admin_throttle_rate_limit,
+                cache_enabled=cfg.api_cache_enabled,
+                cache_ttl_seconds=cfg.api_cache_ttl_seconds,
+                max_upload_bytes=cfg.max_upload_bytes,
+                domain=ApiDomain(
+                    host=cfg.api_host,
+                    zone_name=cfg.domain,
+                    owns_validation_record=name == home,
+                    validation_record=None if name == home else apis[home].certificate_validation_record,
+                )
+                if cfg.domain
+                else None,
+            ),
+            opts=region.opts(),
+        )
 
     pulumi.export("regions", list(cfg.regions))
     pulumi.export("homeRegion", cfg.home_region)
     pulumi.export("tableName", table.name)
     pulumi.export("tableArns", table.arns)
     pulumi.export("tableStreamArns", table.stream_arns)
-    pulumi.export("idempotencyTableNames", {r: t.name for r, t in idempotency.items()})
+    pulumi.export("idempotencyTableNames", {r: reg.idempotency.name for r, reg in regions.items()})
+    pulumi.export("mediaBuckets", media.names)
+    pulumi.export("apiUrls", {r: a.invoke_url for r, a in apis.items()})
+    pulumi.export("healthUrls", {r: a.health_url for r, a in apis.items()})
+    pulumi.export("apiPublicUrl", apis[cfg.home_region].public_url)
+    pulumi.export("drainParameters", {r: a.drain_parameter_name for r, a in apis.items()})
+    pulumi.export("adminApiKey", pulumi.Output.secret(admin_key.result))
     pulumi.export("drBudget", compute_budget(cfg).to_dict())

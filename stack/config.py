@@ -87,6 +87,13 @@ class StackConfig:
     sender_email: str | None
     log_retention_days: int
     cost_center: str | None
+    api_throttle_rate_limit: int
+    api_throttle_burst_limit: int
+    admin_quota_per_day: int
+    admin_throttle_rate_limit: int
+    api_cache_enabled: bool
+    api_cache_ttl_seconds: int
+    max_upload_bytes: int
 
     @property
     def home_region(self) -> str:
@@ -244,6 +251,22 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str) -> StackCon
         raise ConfigError(key("siteSubdomain"), v["siteSubdomain"], f"a label different from apiSubdomain ({v['apiSubdomain']})")
 
     retention = _one_of(key("logRetentionDays"), v["logRetentionDays"], LOG_RETENTION_DAYS)
+    for name, low, high in (
+        ("apiThrottleRateLimit", 1, 10_000),
+        ("apiThrottleBurstLimit", 1, 5_000),
+        ("adminQuotaPerDay", 1, 1_000_000),
+        ("adminThrottleRateLimit", 1, 10_000),
+        ("apiCacheTtlSeconds", 0, 3600),
+        ("maxUploadBytes", 1024, 50 * 1024 * 1024),
+    ):
+        if not low <= v[name] <= high:
+            raise ConfigError(key(name), v[name], f"an integer from {low} to {high}")
+    if v["adminThrottleRateLimit"] > v["apiThrottleRateLimit"]:
+        raise ConfigError(
+            key("adminThrottleRateLimit"),
+            v["adminThrottleRateLimit"],
+            f"at most apiThrottleRateLimit ({v['apiThrottleRateLimit']})",
+        )
 
     return StackConfig(
         project=project.name,
@@ -265,6 +288,13 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str) -> StackCon
         sender_email=_optional_email(key("senderEmail"), v["senderEmail"]),
         log_retention_days=retention,
         cost_center=v["costCenter"] or None,
+        api_throttle_rate_limit=v["apiThrottleRateLimit"],
+        api_throttle_burst_limit=v["apiThrottleBurstLimit"],
+        admin_quota_per_day=v["adminQuotaPerDay"],
+        admin_throttle_rate_limit=v["adminThrottleRateLimit"],
+        api_cache_enabled=v["apiCacheEnabled"],
+        api_cache_ttl_seconds=v["apiCacheTtlSeconds"],
+        max_upload_bytes=v["maxUploadBytes"],
     )
 
 

@@ -100,6 +100,93 @@ def _arn(service: str, region: str | None, resource: str) -> str:
     return f"arn:aws:{service}:{region or ''}:{ACCOUNT_ID}:{resource}"
 
 
+def _table(state, region, physical, _logical):
+    state["arn"] = _arn("dynamodb", region, f"table/{physical}")
+    if state.get("streamEnabled"):
+        state["streamArn"] = f"{state['arn']}/stream/2026-01-01T00:00:00.000"
+    state["replicas"] = [
+        {
+            **replica,
+            "arn": _arn("dynamodb", replica["regionName"], f"table/{physical}"),
+            "streamArn": _arn("dynamodb", replica["regionName"], f"table/{physical}/stream/2026-01-01T00:00:00.000"),
+        }
+        for replica in state.get("replicas") or []
+    ]
+
+
+def _certificate(state, _region, _physical, _logical):
+    # ACM asks for the same validation record for a domain in every region of an account.
+    domain = state["domainName"]
+    token = hashlib.sha256(domain.encode()).hexdigest()[:32]
+    state["domainValidationOptions"] = [
+        {
+            "domainName": domain,
+            "resourceRecordName": f"_{token}.{domain}.",
+            "resourceRecordType": "CNAME",
+            "resourceRecordValue": f"_{token[::-1]}.acm-validations.aws.",
+        }
+    ]
+
+
+def _kms_key(state, region, _physical, logical):
+    state["keyId"] = hashlib.sha256(logical.encode()).hexdigest()[:32]
+    state["arn"] = _arn("kms", region, f"key/{state['keyId']}")
+
+
+def _queue(state, region, physical, _logical):
+    state["arn"] = _arn("sqs", region, physical)
+    state["url"] = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{physical}"
+
+
+def _rest_api(state, region, physical, _logical):
+    api_id = hashlib.sha256(physical.encode()).hexdigest()[:10]
+    state["executionArn"] = _arn("execute-api", region, api_id)
+    state["rootResourceId"] = api_id[:6]
+    state["id"] = api_id
+
+
+_API_GATEWAY_ZONES = {
+    "us-east-1": "Z1UJRXOUMOOFQ8",
+    "us-east-2": "ZOJJZC49E0EPZ",
+    "us-west-2": "Z2OJLYMUO9EFXC",
+    "eu-west-1": "ZLY8HYME6SFDD",
+}
+
+
+def _api_domain(state, region, _physical, _logical):
+    state["regionalDomainName"] = (
+        f"d-{hashlib.sha256((state['domainName'] + str(region)).encode()).hexdigest()[:10]}.execute-api.{region}.amazonaws.com"
+    )
+    state["regionalZoneId"] = _API_GATEWAY_ZONES.get(region, "ZAPIGATEWAY")
+
+
+def _bucket(state, region, physical, _logical):
+    state["bucket"] = state.get("bucket") or physical
+    state["arn"] = f"arn:aws:s3:::{state['bucket']}"
+    state["bucketRegionalDomainName"] = f"{state['bucket']}.s3.{region}.amazonaws.com"
+
+
+_SHAPERS = {
+    "aws:dynamodb/table:Table": _table,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:acm/certificateValidation:CertificateValidation": lambda s, *_: s.setdefault("certificateArn", s.get("certificateArn")),
+    "aws:kms/key:Key": _kms_key,
+    "aws:sqs/queue:Queue": _queue,
+    "aws:sns/topic:Topic": lambda s, r, p, _l: s.update(arn=_arn("sns", r, p)),
+    "aws:kinesis/stream:Stream": lambda s, r, p, _l: s.update(arn=_arn("kinesis", r, f"stream/{p}")),
+    "aws:lambda/function:Function": lambda s, r, p, _l: s.update(arn=_arn("lambda", r, f"function:{p}")),
+    "aws:lambda/layerVersion:LayerVersion": lambda s, r, p, _l: s.update(
+        arn=_arn("lambda", r, f"layer:{s.get('layerName', p)}:1")
+    ),
+    "aws:iam/role:Role": lambda s, _r, p, _l: s.update(arn=f"arn:aws:iam::{ACCOUNT_ID}:role/{p}"),
+    "aws:cloudwatch/logGroup:LogGroup": lambda s, r, p, _l: s.update(arn=_arn("logs", r, f"log-group:{p}")),
+    "aws:ssm/parameter:Parameter": lambda s, r, p, _l: s.update(arn=_arn("ssm", r, f"parameter{p}")),
+    "aws:apigateway/restApi:RestApi": _rest_api,
+    "aws:apigateway/domainName:DomainName": _api_domain,
+    "aws:s3/bucket:Bucket": _bucket,
+}
+
+
 class RecordingMocks(pulumi.runtime.Mocks):
     """Answers like AWS would for the outputs the program reads (names, ARNs, replica ARNs)."""
 
@@ -115,28 +202,20 @@ class RecordingMocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         if args.typ == PROVIDER_TYPE:
             return f"{args.name}-id", state
+        if args.typ.startswith("random:"):
+            length = int(state.get("length", 32))
+            state["result"] = hashlib.sha256(args.name.encode()).hexdigest()[:length].ljust(length, "x")
+            return f"{args.name}-id", state
         region = self.region_of(args.provider)
-        service = args.typ.split(":")[1].split("/")[0]
-        kind = args.typ.rsplit(":", 1)[1]
         physical = state.get("name") or _physical_name(args.name)
         state.setdefault("name", physical)
+        service = args.typ.split(":")[1].split("/")[0]
+        kind = args.typ.rsplit(":", 1)[1]
         state.setdefault("arn", _arn(service, region, f"{kind.lower()}/{physical}"))
-        if args.typ == "aws:dynamodb/table:Table":
-            state["arn"] = _arn("dynamodb", region, f"table/{physical}")
-            if state.get("streamEnabled"):
-                state["streamArn"] = f"{state['arn']}/stream/2026-01-01T00:00:00.000"
-            state["replicas"] = [
-                {
-                    **replica,
-                    "arn": _arn("dynamodb", replica["regionName"], f"table/{physical}"),
-                    "streamArn": _arn("dynamodb", replica["regionName"], f"table/{physical}/stream/2026-01-01T00:00:00.000"),
-                }
-                for replica in state.get("replicas") or []
-            ]
-        if args.typ == "aws:kms/key:Key":
-            state["keyId"] = hashlib.sha256(args.name.encode()).hexdigest()[:32]
-            state["arn"] = _arn("kms", region, f"key/{state['keyId']}")
-        return f"{physical}-id", state
+        shaper = _SHAPERS.get(args.typ)
+        if shaper:
+            shaper(state, region, physical, args.name)
+        return state.pop("id", f"{physical}-id"), state
 
     def call(self, args: pulumi.runtime.MockCallArgs):
         region = self.region_of(args.provider)
@@ -193,20 +272,46 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 inputs=_plain(inputs),
                 custom=bool(request.custom),
                 provider=provider_ref.rsplit("::", 1)[0] if provider_ref else None,
-                state=self.resources[urn].state,
+                state=_unwrap_secrets(self.resources[urn].state),
             )
         )
         return response
 
 
+SECRET_MASK = "[secret]"
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    """The mock's view of a resource: secret values in clear (tests compare them)."""
+    if _is_secret(value):
+        return _unwrap_secrets(value["value"])
+    if isinstance(value, dict):
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
+
+
 def _plain(value: Any) -> Any:
-    """Inputs as JSON-able data (resource references become their URN)."""
+    """Inputs as JSON-able data for records and the plan: secrets masked, archives as paths."""
+    if _is_secret(value):
+        return SECRET_MASK
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     if isinstance(value, pulumi.Resource):
         return f"<resource {type(value).__name__}>"
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: _plain(asset) for name, asset in value.assets.items()}}
+    if isinstance(value, (pulumi.FileArchive, pulumi.FileAsset)):
+        return {"path": value.path}
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": value.text}
     return value
 
 

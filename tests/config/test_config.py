@@ -120,3 +120,22 @@ def test_every_declared_key_has_type_description_and_default():
 
 def test_default_aws_provider_is_disabled_in_the_project_file():
     assert load_project().fixed_values["pulumi:disable-default-providers"] == ["aws"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "fragment"),
+    [
+        ({"apiThrottleRateLimit": 0}, "apiThrottleRateLimit", "from 1 to 10000"),
+        ({"apiCacheTtlSeconds": 3601}, "apiCacheTtlSeconds", "from 0 to 3600"),
+        ({"maxUploadBytes": 10}, "maxUploadBytes", "from 1024 to 52428800"),
+        (
+            {"adminThrottleRateLimit": 500, "apiThrottleRateLimit": 100},
+            "adminThrottleRateLimit",
+            "at most apiThrottleRateLimit (100)",
+        ),
+        ({"apiCacheEnabled": "sometimes"}, "apiCacheEnabled", "true or false"),
+    ],
+)
+def test_api_settings_are_bounded(overrides, key, fragment):
+    error = refused(**overrides)
+    assert error.key == f"{NS}:{key}" and fragment in str(error)

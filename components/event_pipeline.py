@@ -1,0 +1,383 @@
+"""EventPipeline: one source feeding one Lambda consumer in one region, with bounded failure.
+
+Sources (`source`)
+- `sns`: creates `{name}-topic`; fanned out to an SQS buffer `{name}-queue`;
+- `s3`: notifications of an existing bucket (`bucket_name`/`bucket_arn`, `key_prefix`) to the buffer;
+- `kinesis`: creates `{name}-stream` (on-demand, KMS-encrypted, 24 h retention);
+- `dynamodb`: an existing table stream (`stream_arn`), with optional `filter_patterns`.
+
+SQS-buffered sources: SSE-SQS encryption, a DLQ `{name}-dlq` with maxReceiveCount >= 5, a
+visibility timeout of 6 x the consumer's timeout (Lambda developer guide), a queue policy that
+admits only the source (by SourceArn) over TLS, `ReportBatchItemFailures` on the mapping.
+Stream sources: bisect on error, bounded retries, a maximum record age, an SQS on-failure
+destination `{name}-dlq`, filter criteria when given, `ReportBatchItemFailures`.
+Alarms to `alert_topic_arn`: DLQ depth, oldest message age of the buffer, iterator age of streams.
+
+Outputs: `function_name`, `dlq_arn`, `queue_arn` (buffered sources), `topic_arn` (sns),
+`stream_arn` / `stream_name` (kinesis).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components.lambda_function import LambdaFunction, LambdaFunctionArgs
+from components.lambda_packaging import code_archive
+from components.policies import allow, deny_insecure_transport, policy_document
+
+SourceKind = Literal["sns", "s3", "kinesis", "dynamodb"]
+SOURCES: tuple[str, ...] = ("sns", "s3", "kinesis", "dynamodb")
+VISIBILITY_TIMEOUT_FACTOR = 6
+MIN_RECEIVE_COUNT = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class EventPipelineArgs:
+    source: SourceKind
+    package: str  # functions/<package>, handler <package>.app.handler
+    alert_topic_arn: pulumi.Input[str]
+    layer_arn: pulumi.Input[str]
+    idempotency_table_name: pulumi.Input[str]
+    idempotency_table_arn: pulumi.Input[str]
+    log_retention_days: int
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    statements: Sequence[Mapping[str, Any]] = ()
+    timeout: int = 30
+    memory_size: int = 256
+    batch_size: int = 10
+    max_batching_window_seconds: int = 1
+    max_receive_count: int = 5
+    # streams
+    maximum_retry_attempts: int = 3
+    maximum_record_age_seconds: int = 3600
+    filter_patterns: Sequence[Mapping[str, Any]] = ()
+    stream_arn: pulumi.Input[str] | None = None
+    # s3
+    bucket_name: pulumi.Input[str] | None = None
+    bucket_arn: pulumi.Input[str] | None = None
+    key_prefix: str = ""
+    # alarms
+    oldest_message_alarm_seconds: int = 300
+    iterator_age_alarm_ms: int = 60_000
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def buffered(self) -> bool:
+        return self.source in ("sns", "s3")
+
+    def validate(self) -> None:
+        if self.source not in SOURCES:
+            raise ValueError(f"EventPipelineArgs.source: {self.source!r} is not one of {', '.join(SOURCES)}")
+        if self.max_receive_count < MIN_RECEIVE_COUNT:
+            raise ValueError(f"EventPipelineArgs.max_receive_count: at least {MIN_RECEIVE_COUNT}, got {self.max_receive_count}")
+        if self.source == "dynamodb" and self.stream_arn is None:
+            raise ValueError("EventPipelineArgs.stream_arn: required for source 'dynamodb'")
+        if self.source != "dynamodb" and self.stream_arn is not None:
+            raise ValueError("EventPipelineArgs.stream_arn: only for source 'dynamodb'")
+        if self.source == "s3" and (self.bucket_name is None or self.bucket_arn is None):
+            raise ValueError("EventPipelineArgs.bucket_name/bucket_arn: required for source 's3'")
+        if self.filter_patterns and self.source not in ("dynamodb", "kinesis"):
+            raise ValueError("EventPipelineArgs.filter_patterns: only stream sources are filtered here")
+        if not 1 <= self.maximum_retry_attempts <= 10:
+            raise ValueError(f"EventPipelineArgs.maximum_retry_attempts: 1-10 (bounded), got {self.maximum_retry_attempts}")
+        if not 60 <= self.maximum_record_age_seconds <= 604_800:
+            raise ValueError(f"EventPipelineArgs.maximum_record_age_seconds: 60-604800, got {self.maximum_record_age_seconds}")
+        if self.buffered and self.timeout * VISIBILITY_TIMEOUT_FACTOR > 43_200:
+            raise ValueError(f"EventPipelineArgs.timeout: {self.timeout} s makes the visibility timeout exceed SQS's 12 h")
+
+
+class EventPipeline(pulumi.ComponentResource):
+    function_name: pulumi.Output[str]
+    dlq_arn: pulumi.Output[str]
+    dlq_url: pulumi.Output[str]
+    queue_arn: pulumi.Output[str] | None
+    topic_arn: pulumi.Output[str] | None
+    stream_arn: pulumi.Output[str] | None
+    stream_name: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: EventPipelineArgs, opts: pulumi.ResourceOptions | None = None):
+        args.validate()
+        super().__init__("serverless-dr:index:EventPipeline", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+        self.queue_arn = self.topic_arn = self.stream_arn = self.stream_name = None
+
+        dlq = aws.sqs.Queue(
+            f"{name}-dlq",
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=14 * 24 * 3600,  # the maximum: time to inspect and redrive
+            tags=tags,
+            opts=child,
+        )
+        self._tls_only(f"{name}-dlq-policy", dlq, extra=[], child=child)
+
+        grants: list[Mapping[str, Any]] = [
+            allow(
+                ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+                [args.idempotency_table_arn],
+                "IdempotencyRecords",
+            ),
+            *args.statements,
+        ]
+        queue = None
+        if args.buffered:
+            queue = aws.sqs.Queue(
+                f"{name}-queue",
+                sqs_managed_sse_enabled=True,
+                # A message stays hidden while up to six attempts of the consumer could hold it.
+                visibility_timeout_seconds=args.timeout * VISIBILITY_TIMEOUT_FACTOR,
+                message_retention_seconds=4 * 24 * 3600,
+                receive_wait_time_seconds=20,
+                redrive_policy=dlq.arn.apply(
+                    lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": args.max_receive_count})
+                ),
+                tags=tags,
+                opts=child,
+            )
+            self.queue_arn = queue.arn
+            grants.append(
+                allow(
+                    ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+                    [queue.arn],
+                    "Buffer",
+                )
+            )
+            if args.source == "sns":
+                topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id="alias/aws/sns", tags=tags, opts=child)
+                aws.sns.TopicPolicy(
+                    f"{name}-topic-policy",
+                    arn=topic.arn,
+                    policy=policy_document(
+                        [
+                            {
+                                "Sid": "AccountPublishes",
+                                "Effect": "Allow",
+                                "Principal": {"AWS": account.apply(lambda a: f"arn:aws:iam::{a}:root")},
+                                "Action": "sns:Publish",
+                                "Resource": topic.arn,
+                            },
+                            deny_insecure_transport("sns:Publish", topic.arn),
+                        ]
+                    ),
+                    opts=child,
+                )
+                self._tls_only(
+                    f"{name}-queue-policy",
+                    queue,
+                    extra=[_service_may_send("sns.amazonaws.com", queue.arn, topic.arn)],
+                    child=child,
+                )
+                aws.sns.TopicSubscription(
+                    f"{name}-subscription",
+                    topic=topic.arn,
+                    protocol="sqs",
+                    endpoint=queue.arn,
+                    raw_message_delivery=True,
+                    opts=child,
+                )
+                self.topic_arn = topic.arn
+            else:
+                queue_policy = self._tls_only(
+                    f"{name}-queue-policy",
+                    queue,
+                    extra=[_service_may_send("s3.amazonaws.com", queue.arn, args.bucket_arn, account)],
+                    child=child,
+                )
+                aws.s3.BucketNotification(
+                    f"{name}-notification",
+                    bucket=args.bucket_name,
+                    queues=[
+                        aws.s3.BucketNotificationQueueArgs(
+                            queue_arn=queue.arn, events=["s3:ObjectCreated:*"], filter_prefix=args.key_prefix or None
+                        )
+                    ],
+                    # S3 tests delivery when the notification is saved: the queue must admit it first.
+                    opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[queue_policy])),
+                )
+            source_arn = queue.arn
+        else:
+            if args.source == "kinesis":
+                stream = aws.kinesis.Stream(
+                    f"{name}-stream",
+                    stream_mode_details=aws.kinesis.StreamStreamModeDetailsArgs(stream_mode="ON_DEMAND"),
+                    encryption_type="KMS",
+                    kms_key_id="alias/aws/kinesis",
+                    retention_period=24,
+                    tags=tags,
+                    opts=child,
+                )
+                self.stream_arn, self.stream_name = stream.arn, stream.name
+                source_arn = stream.arn
+                grants.append(
+                    allow(
+                        [
+                            "kinesis:DescribeStream",
+                            "kinesis:DescribeStreamSummary",
+                            "kinesis:GetRecords",
+                            "kinesis:GetShardIterator",
+                            "kinesis:ListShards",
+                        ],
+                        [stream.arn],
+                        "ReadStream",
+                    )
+                )
+            else:
+                source_arn = pulumi.Output.from_input(args.stream_arn)
+                grants.append(
+                    allow(
+                        ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
+                        [source_arn],
+                        "ReadTableStream",
+                    )
+                )
+            grants.append(allow(["sqs:SendMessage"], [dlq.arn], "OnFailureDestination"))
+
+        function = LambdaFunction(
+            f"{name}-fn",
+            LambdaFunctionArgs(
+                handler=f"{args.package}.app.handler",
+                code=code_archive(args.package),
+                layers=[args.layer_arn],
+                alert_topic_arn=args.alert_topic_arn,
+                log_retention_days=args.log_retention_days,
+                timeout=args.timeout,
+                memory_size=args.memory_size,
+                environment={
+                    **args.environment,
+                    "IDEMPOTENCY_TABLE": args.idempotency_table_name,
+                    "POWERTOOLS_SERVICE_NAME": args.package,
+                },
+                statements=grants,
+                tags=tags,
+            ),
+            opts=child,
+        )
+
+        mapping: dict[str, Any] = {
+            "event_source_arn": source_arn,
+            "function_name": function.arn,
+            "batch_size": args.batch_size,
+            "function_response_types": ["ReportBatchItemFailures"],
+        }
+        if args.buffered:
+            mapping["maximum_batching_window_in_seconds"] = args.max_batching_window_seconds
+        else:
+            mapping.update(
+                starting_position="LATEST",
+                bisect_batch_on_function_error=True,
+                maximum_retry_attempts=args.maximum_retry_attempts,
+                maximum_record_age_in_seconds=args.maximum_record_age_seconds,
+                destination_config=aws.lambda_.EventSourceMappingDestinationConfigArgs(
+                    on_failure=aws.lambda_.EventSourceMappingDestinationConfigOnFailureArgs(destination_arn=dlq.arn)
+                ),
+            )
+            if args.filter_patterns:
+                mapping["filter_criteria"] = aws.lambda_.EventSourceMappingFilterCriteriaArgs(
+                    filters=[
+                        aws.lambda_.EventSourceMappingFilterCriteriaFilterArgs(pattern=json.dumps(p, sort_keys=True))
+                        for p in args.filter_patterns
+                    ]
+                )
+        aws.lambda_.EventSourceMapping(f"{name}-mapping", **mapping, opts=child)
+
+        self._alarm(
+            name,
+            "dlq-depth",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            {"QueueName": dlq.name},
+            "Maximum",
+            0,
+            f"{name}: messages or failed records waiting in the DLQ",
+            args,
+            child,
+        )
+        if queue is not None:
+            self._alarm(
+                name,
+                "oldest-message",
+                "AWS/SQS",
+                "ApproximateAgeOfOldestMessage",
+                {"QueueName": queue.name},
+                "Maximum",
+                args.oldest_message_alarm_seconds,
+                f"{name}: buffer not drained for {args.oldest_message_alarm_seconds} s",
+                args,
+                child,
+            )
+        else:
+            self._alarm(
+                name,
+                "iterator-age",
+                "AWS/Lambda",
+                "IteratorAge",
+                {"FunctionName": function.function_name},
+                "Maximum",
+                args.iterator_age_alarm_ms,
+                f"{name}: consumer more than {args.iterator_age_alarm_ms} ms behind the stream",
+                args,
+                child,
+            )
+
+        self.function_name = function.function_name
+        self.dlq_arn = dlq.arn
+        self.dlq_url = dlq.url
+        self.register_outputs(
+            {
+                "function_name": self.function_name,
+                "dlq_arn": self.dlq_arn,
+                "queue_arn": self.queue_arn,
+                "topic_arn": self.topic_arn,
+                "stream_arn": self.stream_arn,
+            }
+        )
+
+    def _tls_only(self, name: str, queue: aws.sqs.Queue, extra: list, child: pulumi.ResourceOptions) -> aws.sqs.QueuePolicy:
+        return aws.sqs.QueuePolicy(
+            name,
+            queue_url=queue.url,
+            policy=policy_document([*extra, deny_insecure_transport("sqs:*", queue.arn)]),
+            opts=child,
+        )
+
+    @staticmethod
+    def _alarm(name, role, namespace, metric, dimensions, statistic, threshold, description, args, child) -> None:
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-{role}",
+            alarm_description=description,
+            namespace=namespace,
+            metric_name=metric,
+            dimensions=dimensions,
+            statistic=statistic,
+            period=60,
+            evaluation_periods=5,
+            datapoints_to_alarm=2,
+            threshold=threshold,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[args.alert_topic_arn],
+            ok_actions=[args.alert_topic_arn],
+            tags=dict(args.tags),
+            opts=child,
+        )
+
+
+def _service_may_send(service: str, queue_arn, source_arn, account=None) -> dict[str, Any]:
+    condition: dict[str, Any] = {"ArnEquals": {"aws:SourceArn": source_arn}}
+    if account is not None:
+        condition["StringEquals"] = {"aws:SourceAccount": account}
+    return {
+        "Sid": "SourceSends",
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sqs:SendMessage",
+        "Resource": queue_arn,
+        "Condition": condition,
+    }

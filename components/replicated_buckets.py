@@ -1,0 +1,139 @@
+"""ReplicatedBuckets: one private bucket per region, every bucket replicating to every other.
+
+Creates per region `{name}-<region>` (a private bucket: see private_bucket.py), and in
+multi-region stacks a replication role and configuration per bucket: one rule per destination,
+with Replication Time Control (99.99 % of objects within 15 minutes) and its metrics (RTC
+requires them), delete markers replicated. Versioning of every bucket is applied before any
+replication configuration (S3 refuses replication to an unversioned bucket).
+
+Objects S3 writes as replicas carry ReplicationStatus=REPLICA: consumers use it to skip work that
+the origin region already did. Replicas are not replicated again.
+
+Inputs (`ReplicatedBucketsArgs`): `regions`, `providers`, `cors_origins` (browsers that may POST
+uploads), `tags`. Outputs: `names`, `arns` (`{region: Output[str]}`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.policies import allow, assume_role_policy, policy_document
+from components.private_bucket import PrivateBucket, private_bucket
+
+RTC_MINUTES = 15
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplicatedBucketsArgs:
+    regions: Sequence[str]
+    providers: Mapping[str, aws.Provider]
+    cors_origins: Sequence[pulumi.Input[str]] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if not self.regions:
+            raise ValueError("ReplicatedBucketsArgs.regions: at least one region is required")
+        missing = [r for r in self.regions if r not in self.providers]
+        if missing:
+            raise ValueError(f"ReplicatedBucketsArgs.providers: no provider for region(s) {', '.join(missing)}")
+
+
+class ReplicatedBuckets(pulumi.ComponentResource):
+    names: dict[str, pulumi.Output[str]]
+    arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: ReplicatedBucketsArgs, opts: pulumi.ResourceOptions | None = None):
+        args.validate()
+        super().__init__("serverless-dr:index:ReplicatedBuckets", name, None, opts)
+        tags = dict(args.tags)
+
+        def in_region(region: str) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, provider=args.providers[region])
+
+        buckets: dict[str, PrivateBucket] = {
+            region: private_bucket(f"{name}-{region}", in_region(region), tags) for region in args.regions
+        }
+        if args.cors_origins:
+            for region, bucket in buckets.items():
+                aws.s3.BucketCorsConfiguration(
+                    f"{name}-{region}-cors",
+                    bucket=bucket.bucket.id,
+                    cors_rules=[
+                        aws.s3.BucketCorsConfigurationCorsRuleArgs(
+                            allowed_methods=["POST"],
+                            allowed_origins=list(args.cors_origins),
+                            allowed_headers=["*"],
+                            max_age_seconds=600,
+                        )
+                    ],
+                    opts=in_region(region),
+                )
+
+        versionings = [b.versioning for b in buckets.values()]
+        for region, source in buckets.items():
+            destinations = {r: b for r, b in buckets.items() if r != region}
+            if not destinations:
+                continue
+            role = aws.iam.Role(
+                f"{name}-{region}-replication",
+                assume_role_policy=assume_role_policy("s3.amazonaws.com"),
+                tags=tags,
+                opts=in_region(region),
+            )
+            aws.iam.RolePolicy(
+                f"{name}-{region}-replication",
+                role=role.id,
+                policy=policy_document(
+                    [
+                        allow(["s3:GetReplicationConfiguration", "s3:ListBucket"], [source.arn], "ReadSourceConfig"),
+                        allow(
+                            ["s3:GetObjectVersionAcl", "s3:GetObjectVersionForReplication", "s3:GetObjectVersionTagging"],
+                            [source.arn.apply(lambda a: f"{a}/*")],
+                            "ReadSourceVersions",
+                        ),
+                        allow(
+                            ["s3:ReplicateDelete", "s3:ReplicateObject", "s3:ReplicateTags"],
+                            [d.arn.apply(lambda a: f"{a}/*") for d in destinations.values()],
+                            "WriteReplicas",
+                        ),
+                    ]
+                ),
+                opts=in_region(region),
+            )
+            aws.s3.BucketReplicationConfig(
+                f"{name}-{region}-replication",
+                bucket=source.bucket.id,
+                role=role.arn,
+                rules=[
+                    aws.s3.BucketReplicationConfigRuleArgs(
+                        id=f"to-{target}",
+                        status="Enabled",
+                        priority=priority,
+                        filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=""),
+                        delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(status="Enabled"),
+                        destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
+                            bucket=destination.arn,
+                            replication_time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeArgs(
+                                status="Enabled",
+                                time=aws.s3.BucketReplicationConfigRuleDestinationReplicationTimeTimeArgs(minutes=RTC_MINUTES),
+                            ),
+                            metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(
+                                status="Enabled",
+                                event_threshold=aws.s3.BucketReplicationConfigRuleDestinationMetricsEventThresholdArgs(
+                                    minutes=RTC_MINUTES
+                                ),
+                            ),
+                        ),
+                    )
+                    for priority, (target, destination) in enumerate(sorted(destinations.items()), start=1)
+                ],
+                opts=pulumi.ResourceOptions.merge(in_region(region), pulumi.ResourceOptions(depends_on=versionings)),
+            )
+
+        self.names = {r: b.name for r, b in buckets.items()}
+        self.arns = {r: b.arn for r, b in buckets.items()}
+        self.register_outputs({"names": self.names, "arns": self.arns})

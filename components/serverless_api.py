@@ -1,0 +1,385 @@
+"""ServerlessApi: the blog API in one region (REST API + Lambda), identical in every region.
+
+Creates (region from the provider in `opts`)
+- `{name}-fn`: a LambdaFunction running `api.app.handler` with a role limited to: read/write the
+  local replica and its indexes, publish to the write-retry topic, put records on the events
+  stream, put objects under the media bucket's `uploads/` prefix, read the drain parameter;
+- `{name}-drain`: the region's drain flag (SSM). Its value is operated at run time (drill tool),
+  so the program ignores changes to it after creation;
+- `{name}-rest`: a REGIONAL REST API from an OpenAPI document (Lambda proxy, JSON-schema models,
+  request validators, CORS limited to `allowed_origin`, JSON gateway errors);
+- `{name}-deployment` (replaced whenever the document changes) and `{name}-stage` (`v1`): JSON
+  access logs, execution logging at ERROR without data trace, X-Ray, stage throttling, and the
+  encrypted cache for GET /posts* when `cache_enabled`;
+- `{name}-key` (value given, the same in every region), `{name}-admin-plan` (throttle + quota) and
+  their link: only write methods on /posts require the key;
+- with `domain`: a DNS-validated regional certificate, a REGIONAL custom domain (TLS 1.2) and a
+  base path mapping;
+- alarms on the 5xx rate and p99 latency, plus the function's errors/throttles.
+
+Outputs: `invoke_url` and `health_url` (this region's own execute-api endpoint, which Route 53
+checks), `public_url` (the custom domain when there is one), `function_name`, `rest_api_id`, `stage_name`,
+`drain_parameter_name`, `regional_domain_name` / `regional_zone_id` (None without a domain),
+`certificate_validation_record` (the validation record when this region owns it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.api_document import CACHED_METHOD_PATHS, openapi_document
+from components.certificate import dns_validated_certificate
+from components.lambda_function import LambdaFunction, LambdaFunctionArgs
+from components.lambda_packaging import code_archive
+from components.policies import allow, assume_role_policy
+
+STAGE_NAME = "v1"
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "ip": "$context.identity.sourceIp",
+        "requestTime": "$context.requestTime",
+        "httpMethod": "$context.httpMethod",
+        "resourcePath": "$context.resourcePath",
+        "status": "$context.status",
+        "responseLength": "$context.responseLength",
+        "integrationLatency": "$context.integrationLatency",
+        "latency": "$context.responseLatency",
+        "apiKeyId": "$context.identity.apiKeyId",
+        "xrayTraceId": "$context.xrayTraceId",
+        "errorMessage": "$context.error.message",
+    }
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiDomain:
+    host: str  # api.example.com
+    zone_name: str  # example.com
+    owns_validation_record: bool  # exactly one region creates the shared ACM validation record
+    validation_record: pulumi.Resource | None = None  # the owner's record, for the other regions
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerlessApiArgs:
+    table_name: pulumi.Input[str]
+    table_arn: pulumi.Input[str]  # this region's replica
+    write_retry_topic_arn: pulumi.Input[str]
+    events_stream_name: pulumi.Input[str]
+    events_stream_arn: pulumi.Input[str]
+    media_bucket_name: pulumi.Input[str]
+    media_bucket_arn: pulumi.Input[str]
+    drain_parameter_name: str
+    api_key_value: pulumi.Input[str]
+    allowed_origin: pulumi.Input[str] | None  # the site's origin; None: no CORS, no browser access
+    alert_topic_arn: pulumi.Input[str]
+    layer_arn: pulumi.Input[str]
+    log_retention_days: int
+    throttle_rate_limit: int = 100
+    throttle_burst_limit: int = 200
+    admin_quota_per_day: int = 1000
+    admin_throttle_rate_limit: int = 5
+    cache_enabled: bool = False
+    cache_ttl_seconds: int = 60
+    max_upload_bytes: int = 10 * 1024 * 1024
+    domain: ApiDomain | None = None
+    latency_alarm_ms: int = 2000
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if self.admin_throttle_rate_limit > self.throttle_rate_limit:
+            raise ValueError("ServerlessApiArgs.admin_throttle_rate_limit: must not exceed throttle_rate_limit")
+        if not 0 <= self.cache_ttl_seconds <= 3600:
+            raise ValueError(f"ServerlessApiArgs.cache_ttl_seconds: {self.cache_ttl_seconds} is outside 0-3600")
+        if not self.drain_parameter_name.startswith("/"):
+            raise ValueError(
+                f"ServerlessApiArgs.drain_parameter_name: {self.drain_parameter_name!r} must be a path starting with /"
+            )
+        if self.domain and not self.domain.host.endswith("." + self.domain.zone_name):
+            raise ValueError(f"ServerlessApiArgs.domain: host {self.domain.host} is not inside zone {self.domain.zone_name}")
+        if self.domain and not self.domain.owns_validation_record and self.domain.validation_record is None:
+            raise ValueError("ServerlessApiArgs.domain: a region that does not own the validation record must wait for it")
+
+
+class ServerlessApi(pulumi.ComponentResource):
+    invoke_url: pulumi.Output[str]
+    public_url: pulumi.Output[str]
+    health_url: pulumi.Output[str]
+    function_name: pulumi.Output[str]
+    rest_api_id: pulumi.Output[str]
+    stage_name: str
+    drain_parameter_name: pulumi.Output[str]
+    regional_domain_name: pulumi.Output[str] | None
+    regional_zone_id: pulumi.Output[str] | None
+    certificate_validation_record: pulumi.Resource | None
+
+    def __init__(self, name: str, args: ServerlessApiArgs, opts: pulumi.ResourceOptions | None = None):
+        args.validate()
+        super().__init__("serverless-dr:index:ServerlessApi", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = dict(args.tags)
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+
+        drain = aws.ssm.Parameter(
+            f"{name}-drain",
+            name=args.drain_parameter_name,
+            type="String",
+            value="false",
+            description="Set to true to make /health answer 503 and take this region out of DNS",
+            tags=tags,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["value"])),
+        )
+
+        function = LambdaFunction(
+            f"{name}-fn",
+            LambdaFunctionArgs(
+                handler="api.app.handler",
+                code=code_archive("api"),
+                layers=[args.layer_arn],
+                alert_topic_arn=args.alert_topic_arn,
+                log_retention_days=args.log_retention_days,
+                timeout=10,
+                memory_size=512,
+                environment={
+                    "TABLE_NAME": args.table_name,
+                    "WRITE_RETRY_TOPIC_ARN": args.write_retry_topic_arn,
+                    "EVENTS_STREAM_NAME": args.events_stream_name,
+                    "MEDIA_BUCKET": args.media_bucket_name,
+                    "DRAIN_PARAMETER": drain.name,
+                    "ALLOWED_ORIGIN": args.allowed_origin or "",
+                    "MAX_UPLOAD_BYTES": str(args.max_upload_bytes),
+                    "POWERTOOLS_SERVICE_NAME": "api",
+                    "POWERTOOLS_LOG_LEVEL": "INFO",
+                },
+                statements=[
+                    allow(
+                        ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+                        [args.table_arn, pulumi.Output.concat(args.table_arn, "/index/*")],
+                        "LocalReplica",
+                    ),
+                    allow(["sns:Publish"], [args.write_retry_topic_arn], "WriteRetryTopic"),
+                    allow(["kinesis:PutRecord"], [args.events_stream_arn], "EventsStream"),
+                    allow(["s3:PutObject"], [pulumi.Output.concat(args.media_bucket_arn, "/uploads/*")], "MediaUploads"),
+                    allow(["ssm:GetParameter"], [drain.arn], "DrainFlag"),
+                ],
+                tags=tags,
+            ),
+            opts=child,
+        )
+
+        document = pulumi.Output.all(
+            invoke_arn=_invoke_arn(region, function.arn), origin=pulumi.Output.from_input(args.allowed_origin or "")
+        ).apply(
+            lambda v: json.dumps(
+                openapi_document(title=f"{name}", invoke_arn=v["invoke_arn"], allowed_origin=v["origin"] or None), sort_keys=True
+            )
+        )
+        rest_api = aws.apigateway.RestApi(
+            f"{name}-rest",
+            body=document,
+            endpoint_configuration=aws.apigateway.RestApiEndpointConfigurationArgs(types="REGIONAL"),
+            api_key_source="HEADER",
+            # Kept on: Route 53 checks each region through its own execute-api hostname, which
+            # the shared custom domain cannot address (it resolves to whichever region is nearest).
+            disable_execute_api_endpoint=False,
+            tags=tags,
+            opts=child,
+        )
+        aws.lambda_.Permission(
+            f"{name}-invoke",
+            function=function.function_name,
+            action="lambda:InvokeFunction",
+            principal="apigateway.amazonaws.com",
+            source_arn=pulumi.Output.concat(rest_api.execution_arn, "/*/*/*"),
+            opts=child,
+        )
+        deployment = aws.apigateway.Deployment(
+            f"{name}-deployment",
+            rest_api=rest_api.id,
+            triggers={"document": document.apply(lambda d: hashlib.sha256(d.encode()).hexdigest())},
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(replace_on_changes=["triggers"])),
+        )
+        # Execution logging needs the region's API Gateway account setting to name a CloudWatch role.
+        logging_role = aws.iam.Role(
+            f"{name}-logging-role",
+            assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
+            tags=tags,
+            opts=child,
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-logging-role-policy",
+            role=logging_role.name,
+            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+            opts=child,
+        )
+        account = aws.apigateway.Account(f"{name}-account", cloudwatch_role_arn=logging_role.arn, opts=child)
+        access_logs = aws.cloudwatch.LogGroup(
+            f"{name}-access-logs", retention_in_days=args.log_retention_days, tags=tags, opts=child
+        )
+        stage = aws.apigateway.Stage(
+            f"{name}-stage",
+            rest_api=rest_api.id,
+            deployment=deployment.id,
+            stage_name=STAGE_NAME,
+            xray_tracing_enabled=True,
+            access_log_settings=aws.apigateway.StageAccessLogSettingsArgs(
+                destination_arn=access_logs.arn, format=ACCESS_LOG_FORMAT
+            ),
+            cache_cluster_enabled=args.cache_enabled,
+            cache_cluster_size="0.5" if args.cache_enabled else None,
+            tags=tags,
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[account])),
+        )
+
+        def method_settings(path: str, caching: bool) -> aws.apigateway.MethodSettings:
+            # An override replaces the stage-wide settings for its method, so it repeats them.
+            return aws.apigateway.MethodSettings(
+                f"{name}-settings-{path.replace('/', '-').replace('{', '').replace('}', '').replace('*', 'all').lower()}",
+                rest_api=rest_api.id,
+                stage_name=stage.stage_name,
+                method_path=path,
+                settings=aws.apigateway.MethodSettingsSettingsArgs(
+                    metrics_enabled=True,
+                    logging_level="ERROR",
+                    data_trace_enabled=False,
+                    throttling_rate_limit=args.throttle_rate_limit,
+                    throttling_burst_limit=args.throttle_burst_limit,
+                    caching_enabled=caching,
+                    cache_data_encrypted=True if caching else None,
+                    cache_ttl_in_seconds=args.cache_ttl_seconds if caching else None,
+                    require_authorization_for_cache_control=True if caching else None,
+                    unauthorized_cache_control_header_strategy="SUCCEED_WITH_RESPONSE_HEADER" if caching else None,
+                ),
+                opts=child,
+            )
+
+        method_settings("*/*", caching=False)
+        if args.cache_enabled:
+            for path in CACHED_METHOD_PATHS:
+                method_settings(path, caching=True)
+
+        key = aws.apigateway.ApiKey(
+            f"{name}-key",
+            description="Admin key for blog writes; the same value in every region",
+            value=args.api_key_value,
+            enabled=True,
+            tags=tags,
+            opts=child,
+        )
+        plan = aws.apigateway.UsagePlan(
+            f"{name}-admin-plan",
+            description="Blog administration: writes to /posts",
+            api_stages=[aws.apigateway.UsagePlanApiStageArgs(api_id=rest_api.id, stage=stage.stage_name)],
+            quota_settings=aws.apigateway.UsagePlanQuotaSettingsArgs(limit=args.admin_quota_per_day, period="DAY"),
+            throttle_settings=aws.apigateway.UsagePlanThrottleSettingsArgs(
+                rate_limit=args.admin_throttle_rate_limit, burst_limit=args.admin_throttle_rate_limit * 2
+            ),
+            tags=tags,
+            opts=child,
+        )
+        aws.apigateway.UsagePlanKey(
+            f"{name}-admin-plan-key", key_id=key.id, key_type="API_KEY", usage_plan_id=plan.id, opts=child
+        )
+
+        self.regional_domain_name = None
+        self.regional_zone_id = None
+        self.certificate_validation_record = None
+        invoke_url = pulumi.Output.concat("https://", rest_api.id, ".execute-api.", region, ".amazonaws.com/", stage.stage_name)
+        public_url = invoke_url
+        if args.domain:
+            zone = aws.route53.get_zone_output(
+                name=args.domain.zone_name, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            certificate = dns_validated_certificate(
+                f"{name}-domain",
+                domain_name=args.domain.host,
+                zone_id=zone.zone_id,
+                parent=self,
+                create_record=args.domain.owns_validation_record,
+                record_dependency=args.domain.validation_record,
+                tags=tags,
+            )
+            domain = aws.apigateway.DomainName(
+                f"{name}-domain",
+                domain_name=args.domain.host,
+                regional_certificate_arn=certificate.arn,
+                endpoint_configuration=aws.apigateway.DomainNameEndpointConfigurationArgs(types="REGIONAL"),
+                security_policy="TLS_1_2",
+                tags=tags,
+                opts=child,
+            )
+            aws.apigateway.BasePathMapping(
+                f"{name}-mapping", rest_api=rest_api.id, stage_name=stage.stage_name, domain_name=domain.domain_name, opts=child
+            )
+            self.regional_domain_name = domain.regional_domain_name
+            self.regional_zone_id = domain.regional_zone_id
+            self.certificate_validation_record = certificate.record
+            public_url = pulumi.Output.from_input(f"https://{args.domain.host}")
+
+        api_dimensions = {"ApiName": rest_api.name, "Stage": stage.stage_name}
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-5xx-rate",
+            alarm_description=f"{name}: more than 5 % of requests answered 5xx",
+            namespace="AWS/ApiGateway",
+            metric_name="5XXError",
+            dimensions=api_dimensions,
+            statistic="Average",  # 5XXError is 0/1 per request: its average is the rate
+            period=60,
+            evaluation_periods=5,
+            datapoints_to_alarm=3,
+            threshold=0.05,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[args.alert_topic_arn],
+            ok_actions=[args.alert_topic_arn],
+            tags=tags,
+            opts=child,
+        )
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-p99-latency",
+            alarm_description=f"{name}: p99 latency above {args.latency_alarm_ms} ms",
+            namespace="AWS/ApiGateway",
+            metric_name="Latency",
+            dimensions=api_dimensions,
+            extended_statistic="p99",
+            period=60,
+            evaluation_periods=5,
+            datapoints_to_alarm=3,
+            threshold=args.latency_alarm_ms,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[args.alert_topic_arn],
+            ok_actions=[args.alert_topic_arn],
+            tags=tags,
+            opts=child,
+        )
+
+        self.stage_name = STAGE_NAME
+        self.invoke_url = invoke_url
+        self.public_url = public_url
+        self.health_url = pulumi.Output.concat(invoke_url, "/health")
+        self.function_name = function.function_name
+        self.rest_api_id = rest_api.id
+        self.drain_parameter_name = drain.name
+        self.register_outputs(
+            {
+                "invoke_url": self.invoke_url,
+                "health_url": self.health_url,
+                "public_url": self.public_url,
+                "function_name": self.function_name,
+                "rest_api_id": self.rest_api_id,
+                "drain_parameter_name": self.drain_parameter_name,
+                "regional_domain_name": self.regional_domain_name,
+                "regional_zone_id": self.regional_zone_id,
+            }
+        )
+
+
+def _invoke_arn(region: pulumi.Input[str], function_arn: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.concat("arn:aws:apigateway:", region, ":lambda:path/2015-03-31/functions/", function_arn, "/invocations")

@@ -1,0 +1,1 @@
+"""Lambda code. Each function package (api, ...) is packaged with `shared` at the archive root."""

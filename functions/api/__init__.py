@@ -1,0 +1,1 @@
+"""The regional blog API (Lambda proxy behind API Gateway REST)."""

@@ -1,0 +1,64 @@
+"""Deep health: the local replica answers and the region is not drained.
+
+Route 53 health checkers call this every 10 s from several places; both answers are cached for a
+few seconds so the checks cost one read and one parameter fetch per cache period, and a drain
+flag set by an operator takes effect within that period plus the health check's detection time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+CACHE_SECONDS = 5
+DRAINED_VALUES = frozenset({"true", "drain", "drained", "1"})
+
+
+@dataclass
+class _Cached:
+    value: tuple[bool, str] | None = None
+    at: float = 0.0
+
+
+_table_probe = _Cached()
+
+
+def table_reachable(table, clock: Callable[[], float] = time.monotonic) -> tuple[bool, str]:
+    if _table_probe.value is not None and clock() - _table_probe.at < CACHE_SECONDS:
+        return _table_probe.value
+    try:
+        table.get_item(Key={"pk": "HEALTH#probe", "sk": "HEALTH"}, ConsistentRead=True)
+        result = (True, "table reachable")
+    except (ClientError, BotoCoreError) as error:
+        code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+        result = (False, f"table unreachable: {code}")
+    _table_probe.value, _table_probe.at = result, clock()
+    return result
+
+
+def drained(parameter_name: str) -> tuple[bool, str]:
+    """True when the region's drain parameter says so; an unreadable parameter is not a drain."""
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        value = parameters.get_parameter(parameter_name, max_age=CACHE_SECONDS)
+    except parameters.exceptions.GetParameterError as error:
+        return False, f"drain flag unreadable ({error.__class__.__name__}); serving"
+    return (str(value).strip().lower() in DRAINED_VALUES), f"drain flag is {value!r}"
+
+
+def check(table, parameter_name: str, region: str) -> tuple[int, dict]:
+    is_drained, drain_reason = drained(parameter_name)
+    if is_drained:
+        return 503, {"status": "draining", "region": region, "reason": drain_reason}
+    ok, table_reason = table_reachable(table)
+    if not ok:
+        return 503, {"status": "unhealthy", "region": region, "reason": table_reason}
+    return 200, {"status": "ok", "region": region}
+
+
+def reset_cache() -> None:
+    _table_probe.value, _table_probe.at = None, 0.0

@@ -1,0 +1,1 @@
+"""Code every function shares: item stamping, write intents, AWS clients."""

@@ -1,0 +1,1 @@
+"""Page-view consumer: Kinesis -> per-region counters in the global table."""

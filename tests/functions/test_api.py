@@ -1,0 +1,262 @@
+"""The API handler under moto: every route, every error status, the 202 write-retry path."""
+
+import base64
+import json
+from unittest import mock
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.functions.conftest import call_api, read_stream, reset_handler_state
+
+ORIGIN = "https://www.example.com"
+JSON = {"Content-Type": "application/json"}
+
+
+def create_post(title="Hello", body="World", **extra):
+    status, post, headers = call_api("POST", "/posts", body={"title": title, "body": body, **extra})
+    assert status == 201, post
+    return post, headers
+
+
+# --- health -----------------------------------------------------------------------------------
+
+
+def test_health_is_ok_with_the_local_region(regional):
+    status, body, headers = call_api("GET", "/health")
+    assert (status, body) == (200, {"status": "ok", "region": "us-east-1"})
+    assert headers["Cache-Control"] == "no-store"
+
+
+def test_health_answers_503_when_the_region_is_drained(regional):
+    regional.ssm.put_parameter(Name="/serverless-dr/test/drain", Value="true", Type="String", Overwrite=True)
+    status, body, _ = call_api("GET", "/health")
+    assert status == 503
+    assert body["status"] == "draining" and body["region"] == "us-east-1"
+    assert "'true'" in body["reason"]
+
+
+def test_health_answers_503_when_the_table_is_unreachable(regional):
+    regional.table.delete()
+    status, body, _ = call_api("GET", "/health")
+    assert status == 503
+    assert body == {"status": "unhealthy", "region": "us-east-1", "reason": "table unreachable: ResourceNotFoundException"}
+
+
+def test_health_caches_the_drain_flag_for_a_few_seconds(regional):
+    assert call_api("GET", "/health")[0] == 200
+    regional.ssm.put_parameter(Name="/serverless-dr/test/drain", Value="true", Type="String", Overwrite=True)
+    assert call_api("GET", "/health")[0] == 200  # cached
+    reset_handler_state()  # as if the cache period passed
+    assert call_api("GET", "/health")[0] == 503
+
+
+# --- posts ------------------------------------------------------------------------------------
+
+
+def test_create_post_stamps_region_time_and_version(regional):
+    post, headers = create_post(tags=["dr"])
+    assert post["version"] == 1 and post["origin_region"] == "us-east-1"
+    assert post["updated_at"].endswith("Z") and post["tags"] == ["dr"]
+    assert headers["Location"] == f"/posts/{post['id']}"
+    stored = regional.table.get_item(Key={"pk": f"POST#{post['id']}", "sk": "POST"})["Item"]
+    assert stored["gsi1pk"] == "POSTS" and stored["gsi1sk"].endswith(post["id"])
+
+
+def test_get_post_sums_view_counters_of_every_region(regional):
+    post, _ = create_post()
+    for region, count in (("us-east-1", 3), ("us-west-2", 4)):
+        regional.table.put_item(Item={"pk": f"VIEWS#{post['id']}", "sk": f"REGION#{region}", "count": count})
+    status, body, _ = call_api("GET", f"/posts/{post['id']}")
+    assert status == 200 and body["views"] == 7 and body["title"] == "Hello"
+
+
+def test_get_unknown_post_is_404(regional):
+    assert call_api("GET", "/posts/" + "0" * 32)[:2] == (404, {"error": "not_found", "message": f"post {'0' * 32} not found"})
+    assert call_api("GET", "/posts/not-an-id")[0] == 404
+
+
+def test_list_posts_is_newest_first_and_paginates(regional):
+    ids = [create_post(title=f"t{i}")[0]["id"] for i in range(3)]
+    status, page, _ = call_api("GET", "/posts", query={"limit": "2"})
+    assert status == 200 and [p["id"] for p in page["items"]] == ids[:0:-1]
+    status, rest, _ = call_api("GET", "/posts", query={"limit": "2", "cursor": page["next_cursor"]})
+    assert [p["id"] for p in rest["items"]] == [ids[0]]
+    assert rest["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    "query", [{"limit": "0"}, {"limit": "51"}, {"limit": "two"}, {"cursor": "bm90LWEtY3Vyc29y"}, {"cursor": "%%%"}]
+)
+def test_bad_listing_parameters_are_400(regional, query):
+    status, body, _ = call_api("GET", "/posts", query=query)
+    assert status == 400 and body["error"] == "bad_request"
+
+
+def test_forged_cursor_with_other_keys_is_400(regional):
+    forged = base64.urlsafe_b64encode(json.dumps({"pk": "SUB#a@b.co"}).encode()).decode()
+    assert call_api("GET", "/posts", query={"cursor": forged})[0] == 400
+
+
+def test_update_bumps_version_and_stale_update_is_409(regional):
+    post, _ = create_post()
+    status, updated, _ = call_api("PUT", f"/posts/{post['id']}", body={"version": 1, "title": "Hi"})
+    assert status == 200 and updated["version"] == 2 and updated["title"] == "Hi" and updated["body"] == "World"
+    status, body, _ = call_api("PUT", f"/posts/{post['id']}", body={"version": 1, "title": "Late"})
+    assert status == 409 and body["error"] == "conflict"
+
+
+def test_update_that_loses_a_race_at_write_time_is_409(regional):
+    post, _ = create_post()
+    # Another writer bumps the version between our read and our conditional write.
+    real_get = regional.table.get_item
+
+    def stale_read(**kwargs):
+        item = real_get(**kwargs)
+        regional.table.update_item(Key=kwargs["Key"], UpdateExpression="SET version = :v", ExpressionAttributeValues={":v": 9})
+        return item
+
+    with mock.patch("shared.aws.table", return_value=mock.Mock(wraps=regional.table, get_item=stale_read)):
+        status, body, _ = call_api("PUT", f"/posts/{post['id']}", body={"version": 1, "title": "Mine"})
+    assert status == 409 and "changed since the version given" in body["message"]
+
+
+def test_update_validation_names_the_failing_fields(regional):
+    post, _ = create_post()
+    status, body, _ = call_api("PUT", f"/posts/{post['id']}", body={"title": "no version"})
+    assert status == 422 and body["fields"] == ["version"]
+    status, body, _ = call_api("PUT", f"/posts/{post['id']}", body={"version": 1, "title": "x" * 201})
+    assert status == 422 and body["fields"] == ["title"]
+    assert call_api("PUT", "/posts/" + "f" * 32, body={"version": 1, "title": "x"})[0] == 404
+
+
+def test_delete_needs_the_current_version(regional):
+    post, _ = create_post()
+    status, body, _ = call_api("DELETE", f"/posts/{post['id']}")
+    assert status == 422 and body["fields"] == ["version"]
+    assert call_api("DELETE", f"/posts/{post['id']}", query={"version": "7"})[0] == 409
+    assert call_api("DELETE", f"/posts/{post['id']}", query={"version": "1"})[0] == 204
+    assert call_api("GET", f"/posts/{post['id']}")[0] == 404
+    assert call_api("DELETE", f"/posts/{post['id']}", query={"version": "1"})[0] == 404
+
+
+# --- subscribers ------------------------------------------------------------------------------
+
+
+def test_subscribe_stores_origin_region_and_is_idempotent(regional):
+    status, body, _ = call_api("POST", "/subscribers", body={"email": "Reader@Example.com"})
+    assert (status, body) == (201, {"email": "reader@example.com", "status": "subscribed"})
+    item = regional.table.get_item(Key={"pk": "SUB#reader@example.com", "sk": "SUB"})["Item"]
+    assert item["origin_region"] == "us-east-1" and item["version"] == 1 and "updated_at" in item
+    assert call_api("POST", "/subscribers", body={"email": "reader@example.com"})[:2] == (
+        200,
+        {"email": "reader@example.com", "status": "already_subscribed"},
+    )
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "a@b", "", "x" * 250 + "@example.com"])
+def test_bad_email_is_422_naming_the_field(regional, email):
+    status, body, _ = call_api("POST", "/subscribers", body={"email": email})
+    assert status == 422 and body["fields"] == ["email"]
+
+
+# --- uploads and events -----------------------------------------------------------------------
+
+
+def test_upload_returns_a_presigned_post_limited_in_size_and_type(regional):
+    status, body, _ = call_api("POST", "/uploads", body={"content_type": "image/png", "size": 1000})
+    assert status == 201
+    assert body["key"].startswith("uploads/") and body["key"].endswith(".png")
+    assert body["fields"]["Content-Type"] == "image/png" and body["fields"]["key"] == body["key"]
+    policy = json.loads(base64.b64decode(body["fields"]["policy"]))
+    assert ["content-length-range", 1, 5 * 1024 * 1024] in policy["conditions"]
+    assert {"Content-Type": "image/png"} in policy["conditions"]
+    assert "media-us-east-1" in body["url"]
+
+
+def test_upload_too_large_is_413_and_wrong_type_is_415(regional):
+    status, body, _ = call_api("POST", "/uploads", body={"content_type": "image/png", "size": 5 * 1024 * 1024 + 1})
+    assert status == 413 and body["error"] == "payload_too_large"
+    status, body, _ = call_api("POST", "/uploads", body={"content_type": "application/x-msdownload", "size": 10})
+    assert status == 415 and body["error"] == "unsupported_media_type"
+
+
+def test_page_view_goes_to_the_stream(regional):
+    post_id = "a" * 32
+    assert call_api("POST", "/events", body={"post_id": post_id})[:2] == (202, {"status": "accepted"})
+    [record] = [json.loads(r["Data"]) for r in read_stream(regional.kinesis, "events")]
+    assert record["post_id"] == post_id and record["region"] == "us-east-1" and record["type"] == "view"
+
+
+# --- request-level errors ---------------------------------------------------------------------
+
+
+def test_wrong_content_type_is_415(regional):
+    status, body, _ = call_api("POST", "/posts", body='{"title": "a", "body": "b"}', headers={"Content-Type": "text/plain"})
+    assert status == 415 and "application/json" in body["message"]
+
+
+def test_malformed_json_is_400(regional):
+    status, body, _ = call_api("POST", "/posts", body="{not json", headers=JSON)
+    assert status == 400 and body["message"].startswith("body is not valid JSON")
+
+
+def test_unknown_property_is_422_naming_it(regional):
+    status, body, _ = call_api("POST", "/posts", body={"title": "a", "body": "b", "admin": True})
+    assert status == 422 and body["fields"] == ["admin"]
+
+
+def test_unknown_route_is_404(regional):
+    status, body, _ = call_api("GET", "/admin")
+    assert status == 404 and body["message"] == "no route GET /admin"
+
+
+def test_bad_idempotency_key_is_400(regional):
+    status, body, _ = call_api("POST", "/subscribers", body={"email": "a@example.com"}, headers={"Idempotency-Key": "x"})
+    assert status == 400 and "Idempotency-Key" in body["message"]
+
+
+def test_cors_admits_only_the_site_origin(regional):
+    _, _, headers = call_api("GET", "/posts", headers={"Origin": ORIGIN})
+    assert headers["Access-Control-Allow-Origin"] == ORIGIN
+    _, _, headers = call_api("GET", "/posts", headers={"Origin": "https://evil.example.net"})
+    assert "Access-Control-Allow-Origin" not in headers
+
+
+# --- write retry ------------------------------------------------------------------------------
+
+
+def _throttled(*_args, **_kwargs):
+    raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "PutItem")
+
+
+def test_write_that_still_fails_after_sdk_retries_is_published_and_answered_202(regional):
+    from shared.write_intents import WriteIntent
+
+    with mock.patch("shared.aws.table", return_value=mock.Mock(wraps=regional.table, put_item=_throttled)):
+        status, body, _ = call_api(
+            "POST", "/subscribers", body={"email": "late@example.com"}, headers={"Idempotency-Key": "client-key-0001"}
+        )
+    assert (status, body) == (202, {"status": "accepted", "request_id": "client-key-0001"})
+    messages = regional.sqs.receive_message(QueueUrl=regional.retry_queue_url, MaxNumberOfMessages=10)["Messages"]
+    [intent] = [WriteIntent.from_json(m["Body"]) for m in messages]
+    assert intent.request_id == "client-key-0001" and intent.op == "create"
+    assert intent.key == {"pk": "SUB#late@example.com", "sk": "SUB"}
+    assert intent.item["origin_region"] == "us-east-1"
+    # Nothing was written yet: the retry consumer owns it now.
+    assert "Item" not in regional.table.get_item(Key=intent.key)
+
+
+def test_non_transient_failure_is_a_500_without_internals(regional):
+    def broken(**_):
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "secret detail"}}, "PutItem")
+
+    with mock.patch("shared.aws.table", return_value=mock.Mock(wraps=regional.table, put_item=broken)):
+        status, body, _ = call_api("POST", "/posts", body={"title": "a", "body": "b"})
+    assert status == 500 and body["error"] == "internal" and "secret" not in json.dumps(body)
+
+
+def test_update_without_any_change_is_422_naming_the_changeable_fields(regional):
+    post, _ = create_post()
+    status, body, _ = call_api("PUT", f"/posts/{post['id']}", body={"version": 1})
+    assert status == 422 and body["fields"] == ["title", "body", "tags"]
