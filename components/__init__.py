@@ -5,6 +5,7 @@ from components.event_pipeline import EventPipeline, EventPipelineArgs
 from components.global_table import GlobalTable, GlobalTableArgs, SecondaryIndex
 from components.idempotency_table import IdempotencyTable, IdempotencyTableArgs
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
+from components.mail_sender import MailSender, MailSenderArgs
 from components.replicated_buckets import ReplicatedBuckets, ReplicatedBucketsArgs
 from components.serverless_api import ApiDomain, ServerlessApi, ServerlessApiArgs
 
@@ -20,6 +21,8 @@ __all__ = [
     "IdempotencyTableArgs",
     "LambdaFunction",
     "LambdaFunctionArgs",
+    "MailSender",
+    "MailSenderArgs",
     "ReplicatedBuckets",
     "ReplicatedBucketsArgs",
     "SecondaryIndex",

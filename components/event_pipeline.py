@@ -27,6 +27,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
+from components.kms import rotating_key
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 from components.lambda_packaging import code_archive
 from components.policies import allow, deny_insecure_transport, policy_document
@@ -53,6 +54,9 @@ class EventPipelineArgs:
     batch_size: int = 10
     max_batching_window_seconds: int = 1
     max_receive_count: int = 5
+    # sns: AWS services that publish to the topic (e.g. ses.amazonaws.com); the topic then gets a
+    # CMK those services may use, as the AWS-managed SNS key cannot admit them.
+    topic_publisher_services: Sequence[str] = ()
     # streams
     maximum_retry_attempts: int = 3
     maximum_record_age_seconds: int = 3600
@@ -82,6 +86,8 @@ class EventPipelineArgs:
             raise ValueError("EventPipelineArgs.stream_arn: only for source 'dynamodb'")
         if self.source == "s3" and (self.bucket_name is None or self.bucket_arn is None):
             raise ValueError("EventPipelineArgs.bucket_name/bucket_arn: required for source 's3'")
+        if self.topic_publisher_services and self.source != "sns":
+            raise ValueError("EventPipelineArgs.topic_publisher_services: only for source 'sns'")
         if self.filter_patterns and self.source not in ("dynamodb", "kinesis"):
             raise ValueError("EventPipelineArgs.filter_patterns: only stream sources are filtered here")
         if not 1 <= self.maximum_retry_attempts <= 10:
@@ -150,7 +156,27 @@ class EventPipeline(pulumi.ComponentResource):
                 )
             )
             if args.source == "sns":
-                topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id="alias/aws/sns", tags=tags, opts=child)
+                services = sorted(args.topic_publisher_services)
+                topic_key = (
+                    rotating_key(f"{name}-topic-key", f"{name} topic", tags, child, service_principals=services).arn
+                    if services
+                    else "alias/aws/sns"
+                )
+                topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=topic_key, tags=tags, opts=child)
+                service_publishes = (
+                    [
+                        {
+                            "Sid": "ServicesPublish",
+                            "Effect": "Allow",
+                            "Principal": {"Service": services},
+                            "Action": "sns:Publish",
+                            "Resource": topic.arn,
+                            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+                        }
+                    ]
+                    if services
+                    else []
+                )
                 aws.sns.TopicPolicy(
                     f"{name}-topic-policy",
                     arn=topic.arn,
@@ -163,6 +189,7 @@ class EventPipeline(pulumi.ComponentResource):
                                 "Action": "sns:Publish",
                                 "Resource": topic.arn,
                             },
+                            *service_publishes,
                             deny_insecure_transport("sns:Publish", topic.arn),
                         ]
                     ),

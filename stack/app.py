@@ -18,6 +18,8 @@ from components import (
     GlobalTableArgs,
     IdempotencyTable,
     IdempotencyTableArgs,
+    MailSender,
+    MailSenderArgs,
     ReplicatedBuckets,
     ReplicatedBucketsArgs,
     ServerlessApi,
@@ -78,6 +80,91 @@ def consumer_args(cfg: StackConfig, region: Region, **kwargs) -> EventPipelineAr
     )
 
 
+def welcome_filter(region: str) -> dict:
+    """New subscribers accepted by this region only: every replica's stream carries every write."""
+    return {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": "SUB#"}]}, "origin_region": {"S": [region]}}},
+    }
+
+
+def mail_paths(cfg: StackConfig, region: Region, table: GlobalTable, sender: str) -> None:
+    """Welcome email (table stream -> SES) and its feedback loop (SES -> SNS -> suppression items)."""
+    name, table_arn = region.name, table.arns[region.name]
+    feedback = EventPipeline(
+        f"bounces-{name}",
+        consumer_args(
+            cfg,
+            region,
+            source="sns",
+            package="bounces",
+            topic_publisher_services=["ses.amazonaws.com"],
+            environment={"TABLE_NAME": table.name},
+            statements=[allow(["dynamodb:UpdateItem"], [table_arn], "RecordSuppressions")],
+        ),
+        opts=region.opts(),
+    )
+    mail = MailSender(
+        f"mail-{name}",
+        MailSenderArgs(sender=sender, domain=cfg.domain, feedback_topic_arn=feedback.topic_arn),
+        opts=region.opts(),
+    )
+    account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=region.provider)).account_id
+    configuration_set_arn = pulumi.Output.concat(
+        "arn:aws:ses:", name, ":", account, ":configuration-set/", mail.configuration_set_name
+    )
+    EventPipeline(
+        f"welcome-{name}",
+        consumer_args(
+            cfg,
+            region,
+            source="dynamodb",
+            package="welcome",
+            stream_arn=table.stream_arns[name],
+            filter_patterns=[welcome_filter(name)],
+            batch_size=25,
+            environment={"TABLE_NAME": table.name, "SENDER": sender, "CONFIGURATION_SET": mail.configuration_set_name},
+            statements=[
+                allow(["dynamodb:GetItem"], [table_arn], "ReadSuppressions"),
+                allow(["ses:SendEmail"], [mail.identity_arn, configuration_set_arn], "SendWelcome"),
+            ],
+        ),
+        opts=region.opts(),
+    )
+
+
+def thumbnail_path(cfg: StackConfig, region: Region, media: ReplicatedBuckets) -> None:
+    bucket_arn = media.arns[region.name]
+    EventPipeline(
+        f"thumbnails-{region.name}",
+        consumer_args(
+            cfg,
+            region,
+            source="s3",
+            package="thumbnails",
+            bucket_name=media.names[region.name],
+            bucket_arn=bucket_arn,
+            key_prefix="uploads/",
+            memory_size=1024,
+            timeout=60,
+            batch_size=5,
+            statements=[
+                allow(["s3:GetObject"], [pulumi.Output.concat(bucket_arn, "/uploads/*")], "ReadUploads"),
+                allow(["s3:GetObject", "s3:PutObject"], [pulumi.Output.concat(bucket_arn, "/thumbnails/*")], "WriteThumbnails"),
+                # Without ListBucket a missing thumbnail answers 403 instead of 404.
+                {
+                    "Sid": "SeeMissingThumbnails",
+                    "Effect": "Allow",
+                    "Action": ["s3:ListBucket"],
+                    "Resource": [bucket_arn],
+                    "Condition": {"StringLike": {"s3:prefix": ["thumbnails/*"]}},
+                },
+            ],
+        ),
+        opts=region.opts(),
+    )
+
+
 def build(cfg: StackConfig) -> None:
     providers = build_providers(cfg)
 
@@ -108,6 +195,8 @@ def build(cfg: StackConfig) -> None:
     # One admin key value for every region: a client must not care which region DNS picked.
     admin_key = random.RandomPassword("admin-api-key", length=40, special=False)
 
+    # Welcome mail needs a sender SES can verify: the configured address, or noreply@ the domain.
+    sender = cfg.sender_email or (f"noreply@{cfg.domain}" if cfg.domain else None)
     regions = {r: regional_foundation(cfg, r, providers.regional[r]) for r in cfg.regions}
     apis: dict[str, ServerlessApi] = {}
     for name, region in regions.items():
@@ -137,6 +226,9 @@ def build(cfg: StackConfig) -> None:
             ),
             opts=region.opts(),
         )
+        if sender:
+            mail_paths(cfg, region, table, sender)
+        thumbnail_path(cfg, region, media)
         home = cfg.home_region
         apis[name] = ServerlessApi(
             f"api-{name}",

@@ -1,5 +1,12 @@
 import os
 
+# Imported now, before any test starts Pulumi's runtime threads: hypothesis's pytest plugin would
+# otherwise import (and assertion-rewrite) it at session end, and CPython 3.11.7's AST validator
+# keeps its recursion counter per interpreter, not per thread ("AST constructor recursion depth
+# mismatch" when another thread compiles at the same moment).
+import hypothesis
+import hypothesis.internal.observability  # noqa: F401
+
 # botocore >= 1.44 resolves DynamoDB Streams to an account-id endpoint that moto does not know.
 os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 # Never reach a real account from a test, whatever the developer's shell has.

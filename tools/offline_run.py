@@ -166,7 +166,16 @@ def _bucket(state, region, physical, _logical):
     state["bucketRegionalDomainName"] = f"{state['bucket']}.s3.{region}.amazonaws.com"
 
 
+def _email_identity(state, region, _physical, logical):
+    identity = state["emailIdentity"]
+    state["arn"] = _arn("ses", region, f"identity/{identity}")
+    if state.get("dkimSigningAttributes") is not None:
+        tokens = [hashlib.sha256(f"{identity}/{region}/{i}".encode()).hexdigest()[:32] for i in range(3)]
+        state["dkimSigningAttributes"] = {**state["dkimSigningAttributes"], "tokens": tokens}
+
+
 _SHAPERS = {
+    "aws:sesv2/emailIdentity:EmailIdentity": _email_identity,
     "aws:dynamodb/table:Table": _table,
     "aws:acm/certificate:Certificate": _certificate,
     "aws:acm/certificateValidation:CertificateValidation": lambda s, *_: s.setdefault("certificateArn", s.get("certificateArn")),

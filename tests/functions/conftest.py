@@ -30,6 +30,8 @@ os.environ.update(
         "DRAIN_PARAMETER": "/serverless-dr/test/drain",
         "ALLOWED_ORIGIN": "https://www.example.com",
         "MAX_UPLOAD_BYTES": str(5 * 1024 * 1024),
+        "SENDER": "noreply@example.com",
+        "CONFIGURATION_SET": "mail-test",
     }
 )
 
@@ -104,6 +106,9 @@ def make_regional_resources(region: str = REGION) -> Regional:
     ssm = boto3.client("ssm", region_name=region)
     ssm.put_parameter(Name=os.environ["DRAIN_PARAMETER"], Value="false", Type="String")
     os.environ["WRITE_RETRY_TOPIC_ARN"] = topic_arn
+    # SES refuses to send from an unverified identity.
+    boto3.client("ses", region_name=region).verify_domain_identity(Domain="example.com")
+    boto3.client("sesv2", region_name=region).create_configuration_set(ConfigurationSetName="mail-test")
     return Regional(table=table, topic_arn=topic_arn, retry_queue_url=queue_url, sqs=sqs, kinesis=kinesis, s3=s3, ssm=ssm)
 
 
@@ -186,3 +191,32 @@ def kinesis_event(*payloads: bytes, first_sequence: int = 1000, stream_arn: str 
             record["eventSourceARN"] = stream_arn
         records.append(record)
     return {"Records": records}
+
+
+def dynamodb_insert(item: dict, sequence: str, region: str = REGION) -> dict:
+    """A stream record of an INSERT, as a replica's stream in `region` delivers it."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    image = {k: TypeSerializer().serialize(v) for k, v in item.items()}
+    return {
+        "eventID": f"evt-{sequence}",
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": region,
+        "dynamodb": {
+            "Keys": {"pk": image["pk"], "sk": image["sk"]},
+            "NewImage": image,
+            "SequenceNumber": sequence,
+            "SizeBytes": 100,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+        "eventSourceARN": f"arn:aws:dynamodb:{region}:123456789012:table/app-table/stream/2026-01-01T00:00:00.000",
+    }
+
+
+def sent_emails(region: str = REGION) -> list:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages)

@@ -1,0 +1,1 @@
+"""Bounce and complaint consumer: SES feedback (SNS -> SQS) -> suppression items."""

@@ -1,0 +1,111 @@
+"""Record permanent bounces and complaints as suppression items in the global table.
+
+The suppression item replicates, so an address that bounced in one region is never mailed from
+another. The SES payload is untrusted input: anything that is not a well-formed bounce or
+complaint event raises, is reported as failed and ends in the DLQ after the queue's retries.
+Transient bounces do not suppress (the next send may succeed).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import idempotent_function
+from shared import aws
+from shared.consumer import idempotency_config, persistence
+from shared.items import local_region, now_iso, suppression_key
+
+logger = Logger(service="bounces")
+processor = BatchProcessor(event_type=EventType.SQS)
+CONFIG = idempotency_config("event_id")
+EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}$")
+
+
+class BadFeedback(ValueError):
+    """Not an SES bounce or complaint event this consumer understands."""
+
+
+def _addresses(recipients: Any, field: str) -> list[str]:
+    if not isinstance(recipients, list) or not recipients:
+        raise BadFeedback(f"{field}: a non-empty list is required")
+    addresses = []
+    for recipient in recipients:
+        address = recipient.get("emailAddress") if isinstance(recipient, dict) else None
+        if not isinstance(address, str) or not EMAIL.match(address.strip()):
+            raise BadFeedback(f"{field}: every recipient needs a valid emailAddress")
+        addresses.append(address.strip().lower())
+    return addresses
+
+
+def parse_feedback(body: str) -> tuple[str, str, list[str]]:
+    """(event id, kind, addresses to suppress); kind is 'bounce' or 'complaint'."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        raise BadFeedback("not JSON") from None
+    if not isinstance(event, dict):
+        raise BadFeedback("not a JSON object")
+    kind = str(event.get("eventType") or event.get("notificationType") or "").lower()
+    message_id = (event.get("mail") or {}).get("messageId") if isinstance(event.get("mail"), dict) else None
+    if not isinstance(message_id, str) or not message_id:
+        raise BadFeedback("mail.messageId is required")
+    if kind == "bounce":
+        bounce = event.get("bounce")
+        if not isinstance(bounce, dict) or bounce.get("bounceType") not in ("Permanent", "Transient", "Undetermined"):
+            raise BadFeedback("bounce.bounceType is required")
+        addresses = _addresses(bounce.get("bouncedRecipients"), "bounce.bouncedRecipients")
+        return f"{message_id}/bounce", "bounce", addresses if bounce["bounceType"] == "Permanent" else []
+    if kind == "complaint":
+        complaint = event.get("complaint")
+        if not isinstance(complaint, dict):
+            raise BadFeedback("complaint is required")
+        return (
+            f"{message_id}/complaint",
+            "complaint",
+            _addresses(complaint.get("complainedRecipients"), "complaint.complainedRecipients"),
+        )
+    raise BadFeedback(f"eventType {kind!r} is neither Bounce nor Complaint")
+
+
+def suppress(feedback: dict[str, Any]) -> int:
+    table = aws.table(os.environ["TABLE_NAME"])
+    for address in feedback["addresses"]:
+        table.update_item(
+            Key=suppression_key(address),
+            UpdateExpression="ADD #count :one, #version :one SET email = :email, last_type = :kind, origin_region = :region, updated_at = :now",
+            ExpressionAttributeNames={"#count": "count", "#version": "version"},
+            ExpressionAttributeValues={
+                ":one": 1,
+                ":email": address,
+                ":kind": feedback["kind"],
+                ":region": local_region(),
+                ":now": now_iso(),
+            },
+        )
+    return len(feedback["addresses"])
+
+
+@functools.cache
+def _suppress_once():
+    return idempotent_function(data_keyword_argument="feedback", config=CONFIG, persistence_store=persistence())(suppress)
+
+
+def record_handler(record: SQSRecord) -> int:
+    event_id, kind, addresses = parse_feedback(record.body)
+    if not addresses:
+        logger.info("transient bounce: nothing to suppress", extra={"event_id": event_id})
+        return 0
+    return _suppress_once()(feedback={"event_id": event_id, "kind": kind, "addresses": addresses})
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context: Any) -> dict:
+    CONFIG.register_lambda_context(context)
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

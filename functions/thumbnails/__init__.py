@@ -1,0 +1,1 @@
+"""Thumbnail consumer: S3 notification (uploads/) -> SQS -> a JPEG thumbnail under thumbnails/."""

@@ -1,0 +1,113 @@
+"""Make one thumbnail per uploaded photo, in the region where it was uploaded.
+
+Skipped without failing: objects S3 wrote as replicas (ReplicationStatus REPLICA: the origin
+region made their thumbnail, which replicates too), objects whose thumbnail exists, S3's test
+event. Failed (reported, retried up to the queue's maxReceiveCount, then kept in the DLQ): a
+message that is not an S3 notification, a file that is not a decodable image or is too large.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import posixpath
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from botocore.exceptions import ClientError
+from shared import aws
+
+logger = Logger(service="thumbnails")
+processor = BatchProcessor(event_type=EventType.SQS)
+
+UPLOAD_PREFIX = "uploads/"
+THUMBNAIL_PREFIX = "thumbnails/"
+THUMBNAIL_SIZE = (320, 320)
+MAX_SOURCE_BYTES = 50 * 1024 * 1024
+MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+
+
+class BadUpload(ValueError):
+    """A message or an object this consumer cannot turn into a thumbnail."""
+
+
+def thumbnail_key(upload_key: str) -> str:
+    stem = posixpath.splitext(posixpath.basename(upload_key))[0]
+    return f"{THUMBNAIL_PREFIX}{stem}.jpg"
+
+
+def uploaded_objects(body: str) -> list[tuple[str, str]]:
+    """(bucket, key) pairs of an S3 notification; [] for S3's test event."""
+    try:
+        message = json.loads(body)
+    except ValueError:
+        raise BadUpload("message is not JSON") from None
+    if isinstance(message, dict) and message.get("Event") == "s3:TestEvent":
+        return []
+    records = message.get("Records") if isinstance(message, dict) else None
+    if not isinstance(records, list) or not records:
+        raise BadUpload("message is not an S3 event notification")
+    objects = []
+    for record in records:
+        try:
+            bucket = record["s3"]["bucket"]["name"]
+            key = unquote_plus(record["s3"]["object"]["key"])
+        except (KeyError, TypeError):
+            raise BadUpload("S3 record without bucket name or object key") from None
+        if not key.startswith(UPLOAD_PREFIX):
+            raise BadUpload(f"{key} is not under {UPLOAD_PREFIX}")
+        objects.append((bucket, key))
+    return objects
+
+
+def make_thumbnail(data: bytes) -> bytes:
+    from PIL import Image, UnidentifiedImageError
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()  # catches truncated and corrupt files before any decoding work
+        with Image.open(io.BytesIO(data)) as image:
+            image = image.convert("RGB")
+            image.thumbnail(THUMBNAIL_SIZE)
+            out = io.BytesIO()
+            image.save(out, format="JPEG", quality=85, optimize=True)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as error:
+        raise BadUpload(f"not a decodable image: {error}") from None
+
+
+def process_object(s3, bucket: str, key: str) -> str:
+    try:
+        head = s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            return "gone"  # deleted before we got to it: nothing to do
+        raise
+    if head.get("ReplicationStatus") == "REPLICA":
+        return "replica"
+    if head["ContentLength"] > MAX_SOURCE_BYTES:
+        raise BadUpload(f"{key} is {head['ContentLength']} bytes, over {MAX_SOURCE_BYTES}")
+    target = thumbnail_key(key)
+    try:
+        s3.head_object(Bucket=bucket, Key=target)
+        return "exists"
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
+            raise
+    data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    s3.put_object(Bucket=bucket, Key=target, Body=make_thumbnail(data), ContentType="image/jpeg", Metadata={"source-key": key})
+    return "created"
+
+
+def record_handler(record: SQSRecord) -> list[str]:
+    s3 = aws.client("s3")
+    return [process_object(s3, bucket, key) for bucket, key in uploaded_objects(record.body)]
+
+
+@logger.inject_lambda_context
+def handler(event: dict, context: Any) -> dict:
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,0 +1,1 @@
+"""Welcome-email consumer: DynamoDB stream (new subscribers of this region) -> SES."""

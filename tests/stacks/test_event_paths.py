@@ -1,0 +1,110 @@
+"""Every event-driven path exists in every region of dr, wired to that region's own resources."""
+
+import json
+
+import pytest
+
+from tests.helpers import cached_stack
+from tools.offline_run import run_stack
+
+REGIONS = ("us-east-1", "us-west-2")
+PATHS = ("write-retry", "views", "welcome", "bounces", "thumbnails")
+
+
+def mapping_of(run, pipeline: str):
+    urn = next(r.urn for r in run.resources if r.type == "serverless-dr:index:EventPipeline" and r.name == pipeline)
+    [mapping] = [r for r in run.descendants_of(urn) if r.type == "aws:lambda/eventSourceMapping:EventSourceMapping"]
+    return mapping
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_every_path_runs_in_every_region(region):
+    dr = cached_stack("dr")
+    pipelines = {r.name: r for r in dr.resources if r.type == "serverless-dr:index:EventPipeline"}
+    for path in PATHS:
+        assert f"{path}-{region}" in pipelines
+        assert mapping_of(dr, f"{path}-{region}").region == region
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_welcome_reads_the_local_replica_stream_filtered_to_this_regions_inserts(region):
+    dr = cached_stack("dr")
+    mapping = mapping_of(dr, f"welcome-{region}")
+    assert mapping.inputs["eventSourceArn"] == dr.outputs["tableStreamArns"][region]
+    [pattern] = [json.loads(f["pattern"]) for f in mapping.inputs["filterCriteria"]["filters"]]
+    assert pattern == {
+        "eventName": ["INSERT"],
+        "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": "SUB#"}]}, "origin_region": {"S": [region]}}},
+    }
+
+
+@pytest.mark.parametrize("region", REGIONS)
+def test_mail_sender_requires_tls_and_publishes_dkim_records(region):
+    dr = cached_stack("dr")
+    [config] = [r for r in dr.resources if r.type == "aws:sesv2/configurationSet:ConfigurationSet" and r.region == region]
+    assert config.inputs["deliveryOptions"] == {"tlsPolicy": "REQUIRE"}
+    [identity] = [r for r in dr.resources if r.type == "aws:sesv2/emailIdentity:EmailIdentity" and r.region == region]
+    assert identity.inputs["emailIdentity"] == "example.com"
+    dkim = [r for r in dr.resources if r.type == "aws:route53/record:Record" and r.name.startswith(f"mail-{region}-dkim-")]
+    assert len(dkim) == 3 and len({r.inputs["name"] for r in dkim}) == 3
+    assert all(r.inputs["name"].endswith("._domainkey.example.com") and r.inputs["type"] == "CNAME" for r in dkim)
+    [destination] = [
+        r
+        for r in dr.resources
+        if r.type == "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination" and r.region == region
+    ]
+    assert destination.inputs["eventDestination"]["matchingEventTypes"] == ["BOUNCE", "COMPLAINT"]
+    topic_arn = destination.inputs["eventDestination"]["snsDestination"]["topicArn"]
+    assert topic_arn.startswith(f"arn:aws:sns:{region}:") and "bounces-" in topic_arn
+
+
+def test_bounce_topic_admits_ses_with_a_key_ses_may_use():
+    dr = cached_stack("dr")
+    [topic] = [r for r in dr.resources if r.type == "aws:sns/topic:Topic" and r.name == "bounces-us-west-2-topic"]
+    [key] = [r for r in dr.resources if r.type == "aws:kms/key:Key" and r.name == "bounces-us-west-2-topic-key"]
+    assert topic.inputs["kmsMasterKeyId"] == key.state["arn"]
+    key_policy = json.loads(key.inputs["policy"])
+    assert key_policy["Statement"][1]["Principal"] == {"Service": ["ses.amazonaws.com"]}
+    [policy] = [
+        r for r in dr.resources if r.type == "aws:sns/topicPolicy:TopicPolicy" and r.name == "bounces-us-west-2-topic-policy"
+    ]
+    sids = [s["Sid"] for s in json.loads(policy.inputs["policy"])["Statement"]]
+    assert sids == ["AccountPublishes", "ServicesPublish", "DenyInsecureTransport"]
+
+
+def test_thumbnails_listen_to_uploads_of_the_local_media_bucket():
+    dr = cached_stack("dr")
+    for region in REGIONS:
+        [notification] = [
+            r for r in dr.resources if r.type == "aws:s3/bucketNotification:BucketNotification" and r.region == region
+        ]
+        assert notification.inputs["bucket"] == dr.outputs["mediaBuckets"][region]
+        assert notification.inputs["queues"][0]["filterPrefix"] == "uploads/"
+
+
+def test_media_buckets_replicate_both_ways_with_rtc():
+    dr = cached_stack("dr")
+    configs = {r.region: r for r in dr.resources if r.type == "aws:s3/bucketReplicationConfig:BucketReplicationConfig"}
+    assert set(configs) == set(REGIONS)
+    for region, config in configs.items():
+        other = next(r for r in REGIONS if r != region)
+        [rule] = config.inputs["rules"]
+        assert rule["destination"]["bucket"] == f"arn:aws:s3:::{dr.outputs['mediaBuckets'][other]}"
+        assert rule["destination"]["replicationTime"] == {"status": "Enabled", "time": {"minutes": 15}}
+        assert rule["destination"]["metrics"] == {"status": "Enabled", "eventThreshold": {"minutes": 15}}
+        assert rule["deleteMarkerReplication"] == {"status": "Enabled"}
+
+
+def test_dev_has_no_replication_and_no_mail_without_a_sender():
+    dev = cached_stack("dev")
+    assert not dev.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    assert not [
+        r for r in dev.resources if r.type == "serverless-dr:index:EventPipeline" and r.name.startswith(("welcome", "bounces"))
+    ]
+
+
+def test_a_sender_address_without_domain_becomes_an_email_identity():
+    run = run_stack("dev", overrides={"senderEmail": "blog@example.org"})
+    [identity] = run.of_type("aws:sesv2/emailIdentity:EmailIdentity")
+    assert identity.inputs["emailIdentity"] == "blog@example.org"
+    assert not [r for r in run.of_type("aws:route53/record:Record") if "dkim" in r.name]
