@@ -2,6 +2,7 @@
 
 from components.alert_topic import AlertTopic, AlertTopicArgs
 from components.event_pipeline import EventPipeline, EventPipelineArgs
+from components.failover_dns import FailoverDns, FailoverDnsArgs, RegionalEndpoint
 from components.global_table import GlobalTable, GlobalTableArgs, SecondaryIndex
 from components.idempotency_table import IdempotencyTable, IdempotencyTableArgs
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
@@ -15,6 +16,8 @@ __all__ = [
     "ApiDomain",
     "EventPipeline",
     "EventPipelineArgs",
+    "FailoverDns",
+    "FailoverDnsArgs",
     "GlobalTable",
     "GlobalTableArgs",
     "IdempotencyTable",
@@ -23,6 +26,7 @@ __all__ = [
     "LambdaFunctionArgs",
     "MailSender",
     "MailSenderArgs",
+    "RegionalEndpoint",
     "ReplicatedBuckets",
     "ReplicatedBucketsArgs",
     "SecondaryIndex",

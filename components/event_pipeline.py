@@ -102,6 +102,7 @@ class EventPipeline(pulumi.ComponentResource):
     function_name: pulumi.Output[str]
     dlq_arn: pulumi.Output[str]
     dlq_url: pulumi.Output[str]
+    dlq_name: pulumi.Output[str]
     queue_arn: pulumi.Output[str] | None
     topic_arn: pulumi.Output[str] | None
     stream_arn: pulumi.Output[str] | None
@@ -356,6 +357,7 @@ class EventPipeline(pulumi.ComponentResource):
         self.function_name = function.function_name
         self.dlq_arn = dlq.arn
         self.dlq_url = dlq.url
+        self.dlq_name = dlq.name
         self.register_outputs(
             {
                 "function_name": self.function_name,

@@ -113,6 +113,7 @@ class ServerlessApi(pulumi.ComponentResource):
     health_url: pulumi.Output[str]
     function_name: pulumi.Output[str]
     rest_api_id: pulumi.Output[str]
+    rest_api_name: pulumi.Output[str]
     stage_name: str
     drain_parameter_name: pulumi.Output[str]
     regional_domain_name: pulumi.Output[str] | None
@@ -366,6 +367,7 @@ class ServerlessApi(pulumi.ComponentResource):
         self.health_url = pulumi.Output.concat(invoke_url, "/health")
         self.function_name = function.function_name
         self.rest_api_id = rest_api.id
+        self.rest_api_name = rest_api.name
         self.drain_parameter_name = drain.name
         self.register_outputs(
             {

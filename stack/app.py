@@ -14,12 +14,15 @@ from components import (
     ApiDomain,
     EventPipeline,
     EventPipelineArgs,
+    FailoverDns,
+    FailoverDnsArgs,
     GlobalTable,
     GlobalTableArgs,
     IdempotencyTable,
     IdempotencyTableArgs,
     MailSender,
     MailSenderArgs,
+    RegionalEndpoint,
     ReplicatedBuckets,
     ReplicatedBucketsArgs,
     ServerlessApi,
@@ -31,7 +34,9 @@ from components.policies import allow
 from stack import data_model
 from stack.budget import compute_budget
 from stack.config import StackConfig
+from stack.dashboard import RegionMetrics, build_dashboard
 from stack.providers import build_providers
+from stack.regions import GLOBAL_SERVICES_REGION
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,7 @@ def welcome_filter(region: str) -> dict:
     }
 
 
-def mail_paths(cfg: StackConfig, region: Region, table: GlobalTable, sender: str) -> None:
+def mail_paths(cfg: StackConfig, region: Region, table: GlobalTable, sender: str) -> list[EventPipeline]:
     """Welcome email (table stream -> SES) and its feedback loop (SES -> SNS -> suppression items)."""
     name, table_arn = region.name, table.arns[region.name]
     feedback = EventPipeline(
@@ -113,7 +118,7 @@ def mail_paths(cfg: StackConfig, region: Region, table: GlobalTable, sender: str
     configuration_set_arn = pulumi.Output.concat(
         "arn:aws:ses:", name, ":", account, ":configuration-set/", mail.configuration_set_name
     )
-    EventPipeline(
+    welcome = EventPipeline(
         f"welcome-{name}",
         consumer_args(
             cfg,
@@ -131,11 +136,12 @@ def mail_paths(cfg: StackConfig, region: Region, table: GlobalTable, sender: str
         ),
         opts=region.opts(),
     )
+    return [feedback, welcome]
 
 
-def thumbnail_path(cfg: StackConfig, region: Region, media: ReplicatedBuckets) -> None:
+def thumbnail_path(cfg: StackConfig, region: Region, media: ReplicatedBuckets) -> EventPipeline:
     bucket_arn = media.arns[region.name]
-    EventPipeline(
+    return EventPipeline(
         f"thumbnails-{region.name}",
         consumer_args(
             cfg,
@@ -199,6 +205,7 @@ def build(cfg: StackConfig) -> None:
     sender = cfg.sender_email or (f"noreply@{cfg.domain}" if cfg.domain else None)
     regions = {r: regional_foundation(cfg, r, providers.regional[r]) for r in cfg.regions}
     apis: dict[str, ServerlessApi] = {}
+    pipelines: dict[str, list[EventPipeline]] = {}
     for name, region in regions.items():
         table_arn = table.arns[name]
         write_retry = EventPipeline(
@@ -226,9 +233,9 @@ def build(cfg: StackConfig) -> None:
             ),
             opts=region.opts(),
         )
+        pipelines[name] = [write_retry, views, thumbnail_path(cfg, region, media)]
         if sender:
-            mail_paths(cfg, region, table, sender)
-        thumbnail_path(cfg, region, media)
+            pipelines[name] += mail_paths(cfg, region, table, sender)
         home = cfg.home_region
         apis[name] = ServerlessApi(
             f"api-{name}",
@@ -265,6 +272,57 @@ def build(cfg: StackConfig) -> None:
             opts=region.opts(),
         )
 
+    dns = None
+    if cfg.domain:
+        global_alerts = regions[GLOBAL_SERVICES_REGION].alerts if GLOBAL_SERVICES_REGION in regions else None
+        if global_alerts is None:
+            # Health-check metrics exist only in us-east-1: their alarms need a topic there.
+            global_alerts = AlertTopic(
+                f"alerts-{GLOBAL_SERVICES_REGION}",
+                AlertTopicArgs(email=cfg.alert_email),
+                opts=pulumi.ResourceOptions(provider=providers.global_services),
+            )
+        dns = FailoverDns(
+            "api-dns",
+            FailoverDnsArgs(
+                record_name=cfg.api_host,
+                zone_name=cfg.domain,
+                routing=cfg.routing,
+                endpoints={
+                    r: RegionalEndpoint(
+                        health_host=api.invoke_url.apply(lambda url: url.split("/")[2]),
+                        health_path=f"/{api.stage_name}/health",
+                        alias_name=api.regional_domain_name,
+                        alias_zone_id=api.regional_zone_id,
+                    )
+                    for r, api in apis.items()
+                },
+                interval=cfg.health_check_interval,
+                failure_threshold=cfg.health_check_failure_threshold,
+                evacuated_regions=cfg.evacuated_regions,
+                alert_topic_arn=global_alerts.arn,
+            ),
+            opts=pulumi.ResourceOptions(provider=providers.global_services),
+        )
+
+    build_dashboard(
+        "operations",
+        {
+            r: RegionMetrics(
+                api_name=apis[r].rest_api_name,
+                stage=apis[r].stage_name,
+                functions=[apis[r].function_name, *(p.function_name for p in pipelines[r])],
+                dlqs=[p.dlq_name for p in pipelines[r]],
+                stream_functions=[p.function_name for p in pipelines[r] if p.queue_arn is None],
+            )
+            for r in cfg.regions
+        },
+        table.name,
+        dns.health_check_ids if dns else {},
+        GLOBAL_SERVICES_REGION,
+        providers.global_services,
+    )
+
     pulumi.export("regions", list(cfg.regions))
     pulumi.export("homeRegion", cfg.home_region)
     pulumi.export("tableName", table.name)
@@ -276,5 +334,10 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("healthUrls", {r: a.health_url for r, a in apis.items()})
     pulumi.export("apiPublicUrl", apis[cfg.home_region].public_url)
     pulumi.export("drainParameters", {r: a.drain_parameter_name for r, a in apis.items()})
+    if dns is not None:
+        pulumi.export("apiRecordName", dns.fqdn)
+        pulumi.export("zoneName", cfg.domain)
+        pulumi.export("healthCheckIds", dns.health_check_ids)
+        pulumi.export("apiRegionalTargets", {r: a.regional_domain_name for r, a in apis.items()})
     pulumi.export("adminApiKey", pulumi.Output.secret(admin_key.result))
     pulumi.export("drBudget", compute_budget(cfg).to_dict())

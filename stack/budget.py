@@ -14,21 +14,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-ALIAS_TTL_SECONDS = 60
+from components.failover_math import api_failover_seconds, detection_seconds
+
 S3_RTC_SECONDS = 15 * 60
 
 # Origin failover settings of the static site (StaticSite uses these exact values).
 ORIGIN_CONNECTION_ATTEMPTS = 1
 ORIGIN_CONNECTION_TIMEOUT_SECONDS = 2
-
-
-def detection_seconds(interval: int, failure_threshold: int) -> int:
-    return interval * failure_threshold
-
-
-def api_failover_seconds(interval: int, failure_threshold: int) -> int:
-    """Worst case from the first failed check until resolvers stop answering the dead region."""
-    return detection_seconds(interval, failure_threshold) + ALIAS_TTL_SECONDS
 
 
 @dataclass(frozen=True)

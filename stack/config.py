@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from stack.budget import api_failover_seconds
+from components.failover_math import api_failover_seconds
 from stack.project import ConfigKey, load_project
 from stack.regions import KNOWN_REGIONS, strong_consistency_region_set
 
@@ -186,6 +186,12 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str) -> StackCon
 
     regions = _regions(key("regions"), v["regions"])
     routing = _one_of(key("routing"), v["routing"], ROUTING_MODES)
+    if routing == "failover" and len(regions) != 2:
+        raise ConfigError(
+            key("routing"),
+            routing,
+            f"failover routing needs exactly 2 regions (PRIMARY, SECONDARY), have {len(regions)}; use latency",
+        )
     interval = _one_of(key("healthCheckIntervalSeconds"), v["healthCheckIntervalSeconds"], HEALTH_CHECK_INTERVALS)
     threshold = v["healthCheckFailureThreshold"]
     if threshold not in FAILURE_THRESHOLD_RANGE:

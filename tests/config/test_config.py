@@ -139,3 +139,8 @@ def test_default_aws_provider_is_disabled_in_the_project_file():
 def test_api_settings_are_bounded(overrides, key, fragment):
     error = refused(**overrides)
     assert error.key == f"{NS}:{key}" and fragment in str(error)
+
+
+def test_failover_routing_needs_exactly_two_regions():
+    error = refused(routing="failover", regions=["us-east-1", "us-west-2", "eu-west-1"], rtoBudgetSeconds=90)
+    assert error.key == f"{NS}:routing" and "exactly 2 regions" in str(error)

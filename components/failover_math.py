@@ -1,0 +1,17 @@
+"""Route 53 failover arithmetic, shared by FailoverDns, the stack's DR budget and config checks.
+
+Route 53 marks an endpoint unhealthy after `failure_threshold` consecutive failed checks, one per
+`request_interval`; resolvers then keep the old alias answer for up to its TTL, 60 s for an alias
+to API Gateway.
+"""
+
+ALIAS_TTL_SECONDS = 60
+
+
+def detection_seconds(interval: int, failure_threshold: int) -> int:
+    return interval * failure_threshold
+
+
+def api_failover_seconds(interval: int, failure_threshold: int) -> int:
+    """Worst case from the first failed check until resolvers stop answering the dead region."""
+    return detection_seconds(interval, failure_threshold) + ALIAS_TTL_SECONDS

@@ -1,0 +1,229 @@
+"""Failover drill: drain a region without a deploy, watch it leave DNS, put it back.
+
+    python -m tools.drill <stack> --region R {drain,restore,status} [--measure] [--outputs FILE]
+
+drain    sets the region's drain parameter to "true": its /health answers 503 within the handler's
+         cache period, Route 53's checkers see failures, and after interval x threshold the
+         region's records stop being answered.
+restore  sets it back to "false".
+status   prints the parameter, the health check as Route 53's checkers see it, and which regions
+         the zone's own name servers answer with for the API name.
+--measure (with drain or restore) polls the health check and the DNS answers until the region is
+         out (or back) and prints the measured times against the stack's DR budget.
+
+Runs against real AWS with the caller's credentials. Stack outputs come from
+`pulumi stack output --json --show-secrets=false --stack <stack>`, or from `--outputs FILE` (the
+same JSON) where the CLI is not at hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+DRAINED, SERVING = "true", "false"
+# Route 53 considers an endpoint healthy when more than 18 % of its checkers report it healthy.
+HEALTHY_FRACTION = 0.18
+
+
+@dataclass(frozen=True)
+class DrillTarget:
+    stack: str
+    region: str
+    drain_parameter: str
+    health_check_id: str | None
+    record_name: str | None
+    zone_name: str | None
+    regional_targets: dict[str, str]
+    detection_budget: int | None
+    rto_budget: int | None
+
+    @classmethod
+    def from_outputs(cls, stack: str, region: str, outputs: dict[str, Any]) -> DrillTarget:
+        regions = outputs.get("regions") or []
+        if region not in regions:
+            raise SystemExit(f"drill: region {region} is not a region of stack {stack} ({', '.join(regions)})")
+        budget = outputs.get("drBudget") or {}
+        return cls(
+            stack=stack,
+            region=region,
+            drain_parameter=outputs["drainParameters"][region],
+            health_check_id=(outputs.get("healthCheckIds") or {}).get(region),
+            record_name=outputs.get("apiRecordName"),
+            zone_name=outputs.get("zoneName"),
+            regional_targets=outputs.get("apiRegionalTargets") or {},
+            detection_budget=budget.get("detection_seconds"),
+            rto_budget=budget.get("api_rto_seconds"),
+        )
+
+
+class Resolver(Protocol):
+    def addresses(self, name: str, nameservers: list[str] | None = None) -> set[str]: ...
+
+
+class DnsPythonResolver:
+    """A and AAAA answers, from the given name servers (by host name) or the system resolver."""
+
+    def addresses(self, name: str, nameservers: list[str] | None = None) -> set[str]:
+        import dns.resolver
+
+        resolver = dns.resolver.Resolver(configure=nameservers is None)
+        if nameservers:
+            resolver.nameservers = sorted({a for ns in nameservers for a in self.addresses(ns)})
+        found: set[str] = set()
+        for rdtype in ("A", "AAAA"):
+            try:
+                found |= {r.to_text() for r in resolver.resolve(name, rdtype, lifetime=5)}
+            except (dns.resolver.NoAnswer, dns.resolver.NXDOMAIN):
+                continue
+        return found
+
+
+def health_check_healthy(route53, check_id: str) -> tuple[bool, int, int]:
+    """(healthy as Route 53 decides, checkers reporting success, checkers reporting)."""
+    observations = route53.get_health_check_status(HealthCheckId=check_id)["HealthCheckObservations"]
+    ok = sum(1 for o in observations if o["StatusReport"]["Status"].startswith("Success"))
+    total = len(observations)
+    return (total > 0 and ok / total > HEALTHY_FRACTION), ok, total
+
+
+@dataclass
+class Drill:
+    target: DrillTarget
+    ssm: Any
+    route53: Any
+    resolver: Resolver
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    out: Callable[[str], None] = print
+    health: Callable[[Any, str], tuple[bool, int, int]] = health_check_healthy
+
+    def set_drain(self, value: str) -> None:
+        self.ssm.put_parameter(Name=self.target.drain_parameter, Value=value, Type="String", Overwrite=True)
+        self.out(f"{self.target.region}: {self.target.drain_parameter} = {value}")
+
+    def name_servers(self) -> list[str]:
+        zones = self.route53.list_hosted_zones_by_name(DNSName=self.target.zone_name)["HostedZones"]
+        zone = next(
+            (z for z in zones if z["Name"].rstrip(".") == self.target.zone_name and not z["Config"].get("PrivateZone")), None
+        )
+        if zone is None:
+            raise SystemExit(f"drill: no public hosted zone {self.target.zone_name} in this account")
+        return self.route53.get_hosted_zone(Id=zone["Id"])["DelegationSet"]["NameServers"]
+
+    def answered_regions(self, name_servers: list[str]) -> set[str]:
+        """Regions whose API endpoint addresses appear in the zone's answer for the API name."""
+        answer = self.resolver.addresses(self.target.record_name, name_servers)
+        return {r for r, target in self.target.regional_targets.items() if answer & self.resolver.addresses(target)}
+
+    def in_dns(self, name_servers: list[str]) -> bool:
+        return self.target.region in self.answered_regions(name_servers)
+
+    def status(self) -> dict[str, Any]:
+        value = self.ssm.get_parameter(Name=self.target.drain_parameter)["Parameter"]["Value"]
+        report: dict[str, Any] = {"region": self.target.region, "drain_parameter": value}
+        if self.target.health_check_id:
+            healthy, ok, total = self.health(self.route53, self.target.health_check_id)
+            report["health_check"] = {"healthy": healthy, "checkers_ok": ok, "checkers": total}
+        if self.target.record_name and self.target.zone_name:
+            report["dns_regions"] = sorted(self.answered_regions(self.name_servers()))
+        return report
+
+    def measure(self, *, expect_in_dns: bool, poll_seconds: float, timeout_seconds: float) -> dict[str, Any]:
+        """Poll until the health check and DNS agree the region is out (or back); times in seconds."""
+        if not (self.target.health_check_id and self.target.record_name):
+            raise SystemExit("drill: --measure needs a stack with FailoverDns (a domain and more than one region)")
+        name_servers = self.name_servers()
+        start = self.clock()
+        detected = in_dns_changed = None
+        while self.clock() - start <= timeout_seconds:
+            elapsed = self.clock() - start
+            if detected is None:
+                healthy, _, _ = self.health(self.route53, self.target.health_check_id)
+                if healthy == expect_in_dns:
+                    detected = elapsed
+            # DNS is only asked once the health check has flipped: before that it cannot have changed.
+            if detected is not None and in_dns_changed is None and self.in_dns(name_servers) == expect_in_dns:
+                in_dns_changed = elapsed
+            if detected is not None and in_dns_changed is not None:
+                break
+            self.sleep(poll_seconds)
+        return {"health_check_seconds": detected, "dns_seconds": in_dns_changed, "timed_out": in_dns_changed is None}
+
+    def report(self, action: str, measured: dict[str, Any]) -> bool:
+        """Print measured against budget; True when within it."""
+        t = self.target
+        lines = [f"drill {t.stack}: {action} {t.region}"]
+        detect, dns_s = measured["health_check_seconds"], measured["dns_seconds"]
+        lines.append(
+            f"  health check {'unhealthy' if action == 'drain' else 'healthy'} after {_s(detect)}   budget (interval x threshold): {_s(t.detection_budget)}"
+        )
+        lines.append(
+            f"  DNS {'without' if action == 'drain' else 'with'} {t.region} after {_s(dns_s)}   budget (API RTO): {_s(t.rto_budget)}"
+        )
+        within = dns_s is not None and (t.rto_budget is None or dns_s <= t.rto_budget)
+        lines.append(f"  result: {'within budget' if within else 'OVER BUDGET' if dns_s is not None else 'TIMED OUT'}")
+        for line in lines:
+            self.out(line)
+        return within
+
+
+def _s(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f} s"
+
+
+def load_outputs(stack: str, path: Path | None) -> dict[str, Any]:
+    if path is not None:
+        return json.loads(path.read_text())
+    try:
+        result = subprocess.run(
+            ["pulumi", "stack", "output", "--json", "--stack", stack], check=True, capture_output=True, text=True
+        )
+    except FileNotFoundError:
+        raise SystemExit("drill: the Pulumi CLI is not installed; pass --outputs FILE (pulumi stack output --json)") from None
+    return json.loads(result.stdout)
+
+
+def main(
+    argv: list[str] | None = None, *, session_factory: Callable[[], Any] | None = None, resolver: Resolver | None = None
+) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.drill", description=__doc__.split("\n\n")[0])
+    parser.add_argument("stack")
+    parser.add_argument("--region", required=True)
+    parser.add_argument("action", choices=("drain", "restore", "status"))
+    parser.add_argument("--measure", action="store_true", help="poll until the region is out (drain) or back (restore)")
+    parser.add_argument("--outputs", type=Path, help="stack outputs JSON instead of asking the Pulumi CLI")
+    parser.add_argument("--poll-seconds", type=float, default=5.0)
+    parser.add_argument("--timeout-seconds", type=float, default=None, help="default: 3 x the stack's API RTO budget")
+    args = parser.parse_args(argv)
+
+    target = DrillTarget.from_outputs(args.stack, args.region, load_outputs(args.stack, args.outputs))
+    import boto3
+
+    session = session_factory() if session_factory else boto3.session.Session()
+    drill = Drill(
+        target=target,
+        ssm=session.client("ssm", region_name=args.region),
+        route53=session.client("route53", region_name="us-east-1"),
+        resolver=resolver or DnsPythonResolver(),
+    )
+    if args.action == "status":
+        print(json.dumps(drill.status(), indent=2, sort_keys=True))
+        return 0
+    drill.set_drain(DRAINED if args.action == "drain" else SERVING)
+    if not args.measure:
+        return 0
+    timeout = args.timeout_seconds or 3 * (target.rto_budget or 300)
+    measured = drill.measure(expect_in_dns=args.action == "restore", poll_seconds=args.poll_seconds, timeout_seconds=timeout)
+    return 0 if drill.report(args.action, measured) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
