@@ -9,6 +9,7 @@ from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 from components.mail_sender import MailSender, MailSenderArgs
 from components.replicated_buckets import ReplicatedBuckets, ReplicatedBucketsArgs
 from components.serverless_api import ApiDomain, ServerlessApi, ServerlessApiArgs
+from components.static_site import SiteDomain, StaticSite, StaticSiteArgs
 
 __all__ = [
     "AlertTopic",
@@ -32,4 +33,7 @@ __all__ = [
     "SecondaryIndex",
     "ServerlessApi",
     "ServerlessApiArgs",
+    "SiteDomain",
+    "StaticSite",
+    "StaticSiteArgs",
 ]

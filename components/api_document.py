@@ -43,6 +43,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/subscribers", "post", body="Subscriber"),
     Route("/uploads", "post", body="UploadRequest"),
     Route("/events", "post", body="PageView"),
+    Route("/thumbnails/{name}", "get"),
 )
 
 CACHED_METHOD_PATHS: tuple[str, ...] = tuple(f"{r.path.lstrip('/')}/{r.method.upper()}" for r in ROUTES if r.cache_keys)
@@ -53,7 +54,8 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 def _parameters(route: Route) -> list[dict[str, Any]]:
-    params = [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}] if "{id}" in route.path else []
+    path_names = [part[1:-1] for part in route.path.split("/") if part.startswith("{")]
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in path_names]
     params += [
         {"name": q, "in": "query", "required": q in route.required_query, "schema": {"type": "string"}} for q in route.query
     ]

@@ -34,10 +34,12 @@ def dns_validated_certificate(
     zone_id: pulumi.Input[str],
     parent: pulumi.Resource,
     create_record: bool,
+    provider: pulumi.ProviderResource | None = None,
     record_dependency: pulumi.Resource | None = None,
     tags: Mapping[str, str] | None = None,
 ) -> ValidatedCertificate:
-    child = pulumi.ResourceOptions(parent=parent)
+    # `provider` for parents without one of their own (cross-region components).
+    child = pulumi.ResourceOptions(parent=parent, provider=provider)
     certificate = aws.acm.Certificate(
         f"{name}-cert",
         domain_name=domain_name,

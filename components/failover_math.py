@@ -1,4 +1,4 @@
-"""Route 53 failover arithmetic, shared by FailoverDns, the stack's DR budget and config checks.
+"""Failover arithmetic, shared by FailoverDns, StaticSite, the stack's DR budget and config checks.
 
 Route 53 marks an endpoint unhealthy after `failure_threshold` consecutive failed checks, one per
 `request_interval`; resolvers then keep the old alias answer for up to its TTL, 60 s for an alias
@@ -15,3 +15,9 @@ def detection_seconds(interval: int, failure_threshold: int) -> int:
 def api_failover_seconds(interval: int, failure_threshold: int) -> int:
     """Worst case from the first failed check until resolvers stop answering the dead region."""
     return detection_seconds(interval, failure_threshold) + ALIAS_TTL_SECONDS
+
+
+# CloudFront origin failover (StaticSite): a dead origin costs attempts x timeout before the next
+# origin of the group is tried (defaults 3 x 10 s; allowed 1-3 attempts, 1-10 s).
+ORIGIN_CONNECTION_ATTEMPTS = 1
+ORIGIN_CONNECTION_TIMEOUT_SECONDS = 2

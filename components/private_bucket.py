@@ -8,7 +8,7 @@ a lifecycle that expires old versions and aborts stale multipart uploads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from components.policies import deny_insecure_transport, policy_document
 class PrivateBucket:
     bucket: aws.s3.Bucket
     versioning: aws.s3.BucketVersioning
-    policy: aws.s3.BucketPolicy
+    public_access_block: aws.s3.BucketPublicAccessBlock
 
     @property
     def name(self) -> pulumi.Output[str]:
@@ -37,10 +37,13 @@ def private_bucket(
     name: str,
     opts: pulumi.ResourceOptions,
     tags: Mapping[str, str],
-    policy_statements: Callable[[pulumi.Output[str]], Sequence[dict[str, Any]]] = lambda _arn: [],
     noncurrent_version_days: int = 30,
     force_destroy: bool = False,
+    with_policy: bool = True,
 ) -> PrivateBucket:
+    """The bucket and its protections; its policy too unless `with_policy=False`, for callers whose
+    policy names a resource that needs the bucket first (a CloudFront distribution): they call
+    `attach_policy` once that resource exists."""
     bucket = aws.s3.Bucket(name, force_destroy=force_destroy, tags=dict(tags), opts=opts)
     block = aws.s3.BucketPublicAccessBlock(
         f"{name}-public-access",
@@ -93,12 +96,21 @@ def private_bucket(
         ],
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[versioning])),
     )
-    objects = bucket.arn.apply(lambda arn: f"{arn}/*")
-    policy = aws.s3.BucketPolicy(
+    made = PrivateBucket(bucket=bucket, versioning=versioning, public_access_block=block)
+    if with_policy:
+        attach_policy(name, made, opts)
+    return made
+
+
+def attach_policy(
+    name: str, made: PrivateBucket, opts: pulumi.ResourceOptions, statements: Sequence[dict[str, Any]] = ()
+) -> aws.s3.BucketPolicy:
+    """The bucket's one policy: the caller's statements plus a denial of every non-TLS request."""
+    objects = made.arn.apply(lambda arn: f"{arn}/*")
+    return aws.s3.BucketPolicy(
         f"{name}-policy",
-        bucket=bucket.id,
-        policy=policy_document([*policy_statements(bucket.arn), deny_insecure_transport("s3:*", [bucket.arn, objects])]),
+        bucket=made.bucket.id,
+        policy=policy_document([*statements, deny_insecure_transport("s3:*", [made.arn, objects])]),
         # A policy saved before the block is in place could be judged public.
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[block])),
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[made.public_access_block])),
     )
-    return PrivateBucket(bucket=bucket, versioning=versioning, policy=policy)

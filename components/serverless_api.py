@@ -167,6 +167,15 @@ class ServerlessApi(pulumi.ComponentResource):
                     allow(["sns:Publish"], [args.write_retry_topic_arn], "WriteRetryTopic"),
                     allow(["kinesis:PutRecord"], [args.events_stream_arn], "EventsStream"),
                     allow(["s3:PutObject"], [pulumi.Output.concat(args.media_bucket_arn, "/uploads/*")], "MediaUploads"),
+                    allow(["s3:GetObject"], [pulumi.Output.concat(args.media_bucket_arn, "/thumbnails/*")], "ReadThumbnails"),
+                    {
+                        # Without ListBucket a thumbnail not made yet answers 403 instead of 404.
+                        "Sid": "SeeMissingThumbnails",
+                        "Effect": "Allow",
+                        "Action": ["s3:ListBucket"],
+                        "Resource": [args.media_bucket_arn],
+                        "Condition": {"StringLike": {"s3:prefix": ["thumbnails/*"]}},
+                    },
                     allow(["ssm:GetParameter"], [drain.arn], "DrainFlag"),
                 ],
                 tags=tags,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -27,6 +28,9 @@ from components import (
     ReplicatedBucketsArgs,
     ServerlessApi,
     ServerlessApiArgs,
+    SiteDomain,
+    StaticSite,
+    StaticSiteArgs,
 )
 from components.lambda_function import ARCHITECTURE, RUNTIME
 from components.lambda_packaging import layer_archive
@@ -37,6 +41,8 @@ from stack.config import StackConfig
 from stack.dashboard import RegionMetrics, build_dashboard
 from stack.providers import build_providers
 from stack.regions import GLOBAL_SERVICES_REGION
+
+SITE_DIR = Path(__file__).resolve().parents[1] / "site"
 
 
 @dataclass(frozen=True)
@@ -190,13 +196,28 @@ def build(cfg: StackConfig) -> None:
             deletion_protection=cfg.deletion_protection,
         ),
     )
-    # The browser origin allowed to call the API: the site's own host when a domain is set.
-    site_origin = f"https://{cfg.site_host}" if cfg.site_host else None
+    site = StaticSite(
+        "site",
+        StaticSiteArgs(
+            regions=cfg.regions,
+            providers=providers.regional,
+            global_provider=providers.global_services,
+            site_dir=SITE_DIR,
+            # Known before the API exists, so the site and the API do not wait for each other.
+            api_origin_pattern=f"https://{cfg.api_host}"
+            if cfg.api_host
+            else f"https://*.execute-api.{cfg.home_region}.amazonaws.com",
+            domain=SiteDomain(host=cfg.site_host, zone_name=cfg.domain) if cfg.domain else None,
+            price_class=cfg.site_price_class,
+            access_logs=cfg.site_access_logs,
+            web_acl_arn=cfg.site_web_acl_arn,
+        ),
+    )
+    # The one browser origin allowed to call the API and to POST uploads.
+    site_origin = site.origin
     media = ReplicatedBuckets(
         "media",
-        ReplicatedBucketsArgs(
-            regions=cfg.regions, providers=providers.regional, cors_origins=[site_origin] if site_origin else []
-        ),
+        ReplicatedBucketsArgs(regions=cfg.regions, providers=providers.regional, cors_origins=[site_origin]),
     )
     # One admin key value for every region: a client must not care which region DNS picked.
     admin_key = random.RandomPassword("admin-api-key", length=40, special=False)
@@ -305,6 +326,8 @@ def build(cfg: StackConfig) -> None:
             opts=pulumi.ResourceOptions(provider=providers.global_services),
         )
 
+    site.publish_config({"apiBaseUrl": apis[cfg.home_region].public_url})
+
     build_dashboard(
         "operations",
         {
@@ -323,6 +346,9 @@ def build(cfg: StackConfig) -> None:
         providers.global_services,
     )
 
+    pulumi.export("siteUrl", site.url)
+    pulumi.export("siteBuckets", site.bucket_names)
+    pulumi.export("distributionDomain", site.distribution_domain)
     pulumi.export("regions", list(cfg.regions))
     pulumi.export("homeRegion", cfg.home_region)
     pulumi.export("tableName", table.name)

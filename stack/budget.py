@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from components.failover_math import api_failover_seconds, detection_seconds
+from components.failover_math import (
+    ORIGIN_CONNECTION_ATTEMPTS,
+    ORIGIN_CONNECTION_TIMEOUT_SECONDS,
+    api_failover_seconds,
+    detection_seconds,
+)
 
 S3_RTC_SECONDS = 15 * 60
-
-# Origin failover settings of the static site (StaticSite uses these exact values).
-ORIGIN_CONNECTION_ATTEMPTS = 1
-ORIGIN_CONNECTION_TIMEOUT_SECONDS = 2
 
 
 @dataclass(frozen=True)

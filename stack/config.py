@@ -94,6 +94,9 @@ class StackConfig:
     api_cache_enabled: bool
     api_cache_ttl_seconds: int
     max_upload_bytes: int
+    site_price_class: str
+    site_access_logs: bool
+    site_web_acl_arn: str | None
 
     @property
     def home_region(self) -> str:
@@ -257,6 +260,20 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str) -> StackCon
         raise ConfigError(key("siteSubdomain"), v["siteSubdomain"], f"a label different from apiSubdomain ({v['apiSubdomain']})")
 
     retention = _one_of(key("logRetentionDays"), v["logRetentionDays"], LOG_RETENTION_DAYS)
+    if len(regions) > 1 and domain is None:
+        raise ConfigError(
+            key("domain"),
+            v["domain"],
+            f"a DNS zone: {len(regions)} active regions need one API name for Route 53 to route between them",
+        )
+    price_class = _one_of(key("sitePriceClass"), v["sitePriceClass"], ("PriceClass_100", "PriceClass_200", "PriceClass_All"))
+    web_acl = v["siteWebAclArn"] or None
+    if web_acl is not None and not re.match(r"^arn:aws:wafv2:us-east-1:\d{12}:global/webacl/[\w-]+/[\w-]+$", web_acl):
+        raise ConfigError(
+            key("siteWebAclArn"),
+            web_acl,
+            "the ARN of a WAFv2 web ACL with scope CLOUDFRONT (arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)",
+        )
     for name, low, high in (
         ("apiThrottleRateLimit", 1, 10_000),
         ("apiThrottleBurstLimit", 1, 5_000),
@@ -301,6 +318,9 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str) -> StackCon
         api_cache_enabled=v["apiCacheEnabled"],
         api_cache_ttl_seconds=v["apiCacheTtlSeconds"],
         max_upload_bytes=v["maxUploadBytes"],
+        site_price_class=price_class,
+        site_access_logs=v["siteAccessLogs"],
+        site_web_acl_arn=web_acl,
     )
 
 

@@ -49,6 +49,8 @@ class RecordedResource:
     custom: bool
     provider: str | None = None
     state: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Which resources each input came from (as the engine and pulumi-policy see them).
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @property
     def is_aws(self) -> bool:
@@ -164,6 +166,7 @@ def _bucket(state, region, physical, _logical):
     state["bucket"] = state.get("bucket") or physical
     state["arn"] = f"arn:aws:s3:::{state['bucket']}"
     state["bucketRegionalDomainName"] = f"{state['bucket']}.s3.{region}.amazonaws.com"
+    state["bucketDomainName"] = f"{state['bucket']}.s3.amazonaws.com"
 
 
 def _email_identity(state, region, _physical, logical):
@@ -174,7 +177,16 @@ def _email_identity(state, region, _physical, logical):
         state["dkimSigningAttributes"] = {**state["dkimSigningAttributes"], "tokens": tokens}
 
 
+def _distribution(state, _region, physical, _logical):
+    distribution_id = "E" + hashlib.sha256(physical.encode()).hexdigest()[:13].upper()
+    state["id"] = distribution_id
+    state["arn"] = f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{distribution_id}"
+    state["domainName"] = f"d{distribution_id[1:].lower()}.cloudfront.net"
+    state["hostedZoneId"] = "Z2FDTNDATAQYW2"
+
+
 _SHAPERS = {
+    "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:sesv2/emailIdentity:EmailIdentity": _email_identity,
     "aws:dynamodb/table:Table": _table,
     "aws:acm/certificate:Certificate": _certificate,
@@ -282,6 +294,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 custom=bool(request.custom),
                 provider=provider_ref.rsplit("::", 1)[0] if provider_ref else None,
                 state=_unwrap_secrets(self.resources[urn].state),
+                property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
             )
         )
         return response

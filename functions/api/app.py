@@ -141,6 +141,12 @@ def create_upload():
     return _json(201, uploads.presigned_upload(s3, os.environ["MEDIA_BUCKET"], body["content_type"], body["size"], max_bytes))
 
 
+@app.get("/thumbnails/<name>")
+def get_thumbnail(name: str):
+    s3 = aws.client("s3", signature_version="s3v4")
+    return _json(200, uploads.thumbnail_url(s3, os.environ["MEDIA_BUCKET"], name), {"Cache-Control": "no-store"})
+
+
 @app.post("/events")
 def record_event():
     body = _body("PageView")

@@ -6,6 +6,7 @@ a client cannot upload more or something else than it asked for.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -13,6 +14,8 @@ from api.errors import too_large, unsupported_media_type
 
 ALLOWED_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif"}
 UPLOAD_PREFIX = "uploads/"
+THUMBNAIL_PREFIX = "thumbnails/"
+THUMBNAIL_NAME = re.compile(r"[0-9a-f]{32}\.jpg")
 EXPIRES_SECONDS = 300
 
 
@@ -22,7 +25,8 @@ def presigned_upload(s3, bucket: str, content_type: str, size: int, max_bytes: i
         raise unsupported_media_type(f"content_type must be one of {', '.join(sorted(ALLOWED_TYPES))}")
     if size > max_bytes:
         raise too_large(f"size {size} exceeds the limit of {max_bytes} bytes")
-    key = f"{UPLOAD_PREFIX}{uuid.uuid4().hex}.{ALLOWED_TYPES[content_type]}"
+    stem = uuid.uuid4().hex
+    key = f"{UPLOAD_PREFIX}{stem}.{ALLOWED_TYPES[content_type]}"
     post = s3.generate_presigned_post(
         Bucket=bucket,
         Key=key,
@@ -30,4 +34,29 @@ def presigned_upload(s3, bucket: str, content_type: str, size: int, max_bytes: i
         Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
         ExpiresIn=EXPIRES_SECONDS,
     )
-    return {"url": post["url"], "fields": post["fields"], "key": key, "max_bytes": max_bytes, "expires_in": EXPIRES_SECONDS}
+    return {
+        "url": post["url"],
+        "fields": post["fields"],
+        "key": key,
+        "thumbnail": f"{stem}.jpg",  # GET /thumbnails/<this> once the thumbnail consumer has run
+        "max_bytes": max_bytes,
+        "expires_in": EXPIRES_SECONDS,
+    }
+
+
+def thumbnail_url(s3, bucket: str, name: str) -> dict[str, Any]:
+    """A short-lived GET URL for a thumbnail, or 404 while it is not made (or not replicated) yet."""
+    from api.errors import not_found
+    from botocore.exceptions import ClientError
+
+    if not THUMBNAIL_NAME.fullmatch(name):
+        raise not_found(f"thumbnail {name}")
+    key = f"{THUMBNAIL_PREFIX}{name}"
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as error:
+        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            raise not_found(f"thumbnail {name}") from None
+        raise
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=EXPIRES_SECONDS)
+    return {"url": url, "key": key, "expires_in": EXPIRES_SECONDS}

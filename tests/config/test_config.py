@@ -144,3 +144,11 @@ def test_api_settings_are_bounded(overrides, key, fragment):
 def test_failover_routing_needs_exactly_two_regions():
     error = refused(routing="failover", regions=["us-east-1", "us-west-2", "eu-west-1"], rtoBudgetSeconds=90)
     assert error.key == f"{NS}:routing" and "exactly 2 regions" in str(error)
+
+
+def test_several_regions_need_a_domain_and_site_settings_are_checked():
+    assert refused(domain="").key == f"{NS}:domain"
+    assert "one API name" in str(refused(domain=""))
+    assert refused(sitePriceClass="PriceClass_Cheap").key == f"{NS}:sitePriceClass"
+    error = refused(siteWebAclArn="arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/y")
+    assert error.key == f"{NS}:siteWebAclArn" and "scope CLOUDFRONT" in str(error)

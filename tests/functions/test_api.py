@@ -260,3 +260,15 @@ def test_update_without_any_change_is_422_naming_the_changeable_fields(regional)
     post, _ = create_post()
     status, body, _ = call_api("PUT", f"/posts/{post['id']}", body={"version": 1})
     assert status == 422 and body["fields"] == ["title", "body", "tags"]
+
+
+def test_thumbnail_is_404_until_made_then_a_presigned_url(regional):
+    status, upload, _ = call_api("POST", "/uploads", body={"content_type": "image/jpeg", "size": 2000})
+    assert status == 201 and upload["thumbnail"] == upload["key"].removeprefix("uploads/").replace(".jpg", "") + ".jpg"
+    status, body, _ = call_api("GET", f"/thumbnails/{upload['thumbnail']}")
+    assert status == 404 and body["error"] == "not_found"
+    regional.s3.put_object(Bucket="media-us-east-1", Key=f"thumbnails/{upload['thumbnail']}", Body=b"jpeg")
+    status, body, headers = call_api("GET", f"/thumbnails/{upload['thumbnail']}")
+    assert status == 200 and body["key"] == f"thumbnails/{upload['thumbnail']}" and "X-Amz-Signature=" in body["url"]
+    assert headers["Cache-Control"] == "no-store"
+    assert call_api("GET", "/thumbnails/..%2Fsecrets.jpg")[0] == 404

@@ -61,8 +61,11 @@ def test_role_grants_only_what_the_handler_uses_on_local_resources(dr, region):
         "WriteRetryTopic",
         "EventsStream",
         "MediaUploads",
+        "ReadThumbnails",
+        "SeeMissingThumbnails",
         "DrainFlag",
     }
+    assert grants["SeeMissingThumbnails"]["Condition"] == {"StringLike": {"s3:prefix": ["thumbnails/*"]}}
     assert grants["LocalReplica"]["Action"] == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
     table_arn = dr.outputs["tableArns"][region]
     assert grants["LocalReplica"]["Resource"] == [table_arn, f"{table_arn}/index/*"]
@@ -152,7 +155,11 @@ def test_lambda_permission_is_scoped_to_this_api(dr):
 
 
 def test_custom_domain_per_region_with_one_shared_validation_record(dr):
-    records = [r for r in dr.resources if r.type == "aws:route53/record:Record" and r.name.endswith("-cert-record")]
+    records = [
+        r
+        for r in dr.resources
+        if r.type == "aws:route53/record:Record" and r.name.startswith("api-") and r.name.endswith("-cert-record")
+    ]
     assert [r.name for r in records] == ["api-us-east-1-domain-cert-record"]
     for region in REGIONS:
         children = in_component(dr, f"api-{region}")
@@ -166,13 +173,17 @@ def test_custom_domain_per_region_with_one_shared_validation_record(dr):
         one(children, "aws:apigateway/basePathMapping:BasePathMapping")
 
 
-def test_dev_has_no_domain_no_cache_and_no_cors():
+def test_dev_has_no_domain_no_cache_and_admits_its_distribution_as_origin():
     dev = cached_stack("dev")
     children = in_component(dev, "api-us-east-1")
     assert not [r for r in children if r.type in ("aws:acm/certificate:Certificate", "aws:apigateway/domainName:DomainName")]
     assert one(children, "aws:apigateway/stage:Stage").inputs["cacheClusterEnabled"] is False
     document = json.loads(one(children, "aws:apigateway/restApi:RestApi").inputs["body"])
-    assert all("options" not in methods for methods in document["paths"].values())
+    origin = f"https://{dev.outputs['distributionDomain']}"
+    preflight = document["paths"]["/posts"]["options"]["x-amazon-apigateway-integration"]["responses"]["default"]
+    assert preflight["responseParameters"]["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
+    env = one(children, "aws:lambda/function:Function").inputs["environment"]["variables"]
+    assert env["ALLOWED_ORIGIN"] == origin
     assert dev.outputs["apiPublicUrl"] == dev.outputs["apiUrls"]["us-east-1"]
 
 

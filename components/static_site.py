@@ -1,0 +1,402 @@
+"""StaticSite: the front end in a private bucket per region behind one CloudFront distribution.
+
+Creates
+- per region `{name}-<region>`: a private bucket (public access blocked, ACLs disabled, SSE,
+  versioning, TLS-only policy) readable only by this distribution through OAC (SourceArn
+  condition), holding every file of `site_dir` with its content type and cache headers (a
+  changed file changes its object: `source_hash`) and `health.html`;
+- `{name}-oac`, `{name}-headers` (HSTS, nosniff, frame DENY, referrer policy, a CSP that admits
+  the API origin), `{name}-cdn`: one distribution, HTTPS only, HTTP/2+3, IPv6, default root
+  object, 403/404 to /404.html; in multi-region stacks an origin group (home bucket primary, next
+  region on 403/404/500/502/503/504) with 1 connection attempt x 2 s per origin, so a dead origin
+  costs seconds instead of the 30 s default; access logs and a WAF web ACL when asked;
+- with a domain: a DNS-validated certificate in us-east-1 and alias A/AAAA records for the host.
+- `publish_config(values)`: `config.json` beside the content (the API base URL), written after
+  the API exists; the API's CORS origin is this site's origin, so neither can be built inside
+  the other.
+
+Inputs (`StaticSiteArgs`): `regions`, `providers` (one per region), `global_provider`
+(us-east-1), `site_dir`, `api_origin_pattern` (CSP connect-src), `domain`, `price_class`,
+`access_logs`, `web_acl_arn`, `tags`. Outputs: `distribution_domain`, `url`, `origin`,
+`bucket_names` (`{region: Output[str]}`), `distribution_id`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.certificate import dns_validated_certificate
+from components.failover_math import ORIGIN_CONNECTION_ATTEMPTS, ORIGIN_CONNECTION_TIMEOUT_SECONDS
+from components.policies import deny_insecure_transport, policy_document
+from components.private_bucket import PrivateBucket, attach_policy, private_bucket
+
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
+CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"  # the hosted zone of every *.cloudfront.net alias
+FAILOVER_STATUS_CODES = [403, 404, 500, 502, 503, 504]
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+    ".png": "image/png",
+    ".txt": "text/plain; charset=utf-8",
+}
+# Entry points must be revalidated so a deploy shows at once; other assets may be cached an hour.
+NO_CACHE = "no-cache, max-age=0, must-revalidate"
+ASSET_CACHE = "public, max-age=3600"
+HEALTH_PAGE = "<!doctype html><title>ok</title><p>ok</p>\n"
+
+
+def content_type(path: Path) -> str:
+    return CONTENT_TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def cache_control(key: str) -> str:
+    return NO_CACHE if key.endswith((".html", ".json")) or key == "" else ASSET_CACHE
+
+
+def site_files(site_dir: Path) -> list[tuple[str, Path]]:
+    """(object key, file) for every file to upload; config.json is the program's to write."""
+    files = sorted(p for p in site_dir.rglob("*") if p.is_file() and p.name != "config.json" and not p.name.startswith("."))
+    return [(str(p.relative_to(site_dir)).replace("\\", "/"), p) for p in files]
+
+
+def content_security_policy(api_origin_pattern: str) -> str:
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            # Thumbnails come as presigned S3 URLs; uploads POST straight to the regional bucket.
+            "img-src 'self' data: https://*.amazonaws.com",
+            f"connect-src 'self' {api_origin_pattern} https://*.amazonaws.com",
+            "form-action 'self' https://*.amazonaws.com",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "object-src 'none'",
+        ]
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteDomain:
+    host: str
+    zone_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaticSiteArgs:
+    regions: Sequence[str]
+    providers: Mapping[str, aws.Provider]
+    global_provider: aws.Provider
+    site_dir: Path
+    api_origin_pattern: str
+    domain: SiteDomain | None = None
+    price_class: str = "PriceClass_100"
+    access_logs: bool = False
+    web_acl_arn: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def validate(self) -> None:
+        if not self.regions:
+            raise ValueError("StaticSiteArgs.regions: at least one region is required")
+        missing = [r for r in self.regions if r not in self.providers]
+        if missing:
+            raise ValueError(f"StaticSiteArgs.providers: no provider for region(s) {', '.join(missing)}")
+        if not (self.site_dir / "index.html").is_file():
+            raise ValueError(f"StaticSiteArgs.site_dir: {self.site_dir} has no index.html")
+        if not (self.site_dir / "404.html").is_file():
+            raise ValueError(f"StaticSiteArgs.site_dir: {self.site_dir} has no 404.html")
+        if self.price_class not in ("PriceClass_100", "PriceClass_200", "PriceClass_All"):
+            raise ValueError(f"StaticSiteArgs.price_class: {self.price_class!r} is not a CloudFront price class")
+
+
+class StaticSite(pulumi.ComponentResource):
+    distribution_domain: pulumi.Output[str]
+    distribution_id: pulumi.Output[str]
+    origin: pulumi.Output[str]
+    url: pulumi.Output[str]
+    bucket_names: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: StaticSiteArgs, opts: pulumi.ResourceOptions | None = None):
+        args.validate()
+        super().__init__("serverless-dr:index:StaticSite", name, None, opts)
+        self._name = name
+        tags = dict(args.tags)
+        on_edge = pulumi.ResourceOptions(parent=self, provider=args.global_provider)
+
+        def in_region(region: str) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, provider=args.providers[region])
+
+        self._buckets: dict[str, PrivateBucket] = {
+            region: private_bucket(f"{name}-{region}", in_region(region), tags, with_policy=False) for region in args.regions
+        }
+        self._in_region = in_region
+        for region, bucket in self._buckets.items():
+            for key, path in site_files(args.site_dir):
+                aws.s3.BucketObjectv2(
+                    f"{name}-{region}-{key.replace('/', '-')}",
+                    bucket=bucket.bucket.id,
+                    key=key,
+                    source=pulumi.FileAsset(str(path)),
+                    source_hash=hashlib.sha256(path.read_bytes()).hexdigest(),
+                    content_type=content_type(path),
+                    cache_control=cache_control(key),
+                    opts=in_region(region),
+                )
+            aws.s3.BucketObjectv2(
+                f"{name}-{region}-health",
+                bucket=bucket.bucket.id,
+                key="health.html",
+                content=HEALTH_PAGE,
+                content_type="text/html; charset=utf-8",
+                cache_control=NO_CACHE,
+                opts=in_region(region),
+            )
+
+        oac = aws.cloudfront.OriginAccessControl(
+            f"{name}-oac",
+            name=f"{name}-{pulumi.get_stack()}",
+            description="Signed (SigV4) reads of the site buckets by this distribution only",
+            origin_access_control_origin_type="s3",
+            signing_behavior="always",
+            signing_protocol="sigv4",
+            opts=on_edge,
+        )
+        headers = aws.cloudfront.ResponseHeadersPolicy(
+            f"{name}-headers",
+            name=f"{name}-{pulumi.get_stack()}-security",
+            comment="HSTS, nosniff, no framing, strict referrer, CSP admitting the API",
+            security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
+                strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
+                    access_control_max_age_sec=63_072_000, include_subdomains=True, preload=True, override=True
+                ),
+                content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
+                    override=True
+                ),
+                frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
+                    frame_option="DENY", override=True
+                ),
+                referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
+                    referrer_policy="strict-origin-when-cross-origin", override=True
+                ),
+                content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
+                    content_security_policy=content_security_policy(args.api_origin_pattern), override=True
+                ),
+            ),
+            opts=on_edge,
+        )
+
+        origins = [
+            aws.cloudfront.DistributionOriginArgs(
+                origin_id=f"s3-{region}",
+                domain_name=bucket.bucket.bucket_regional_domain_name,
+                origin_access_control_id=oac.id,
+                connection_attempts=ORIGIN_CONNECTION_ATTEMPTS,
+                connection_timeout=ORIGIN_CONNECTION_TIMEOUT_SECONDS,
+            )
+            for region, bucket in self._buckets.items()
+        ]
+        origin_groups = None
+        target = f"s3-{args.regions[0]}"
+        if len(args.regions) > 1:
+            target = "site-failover"
+            origin_groups = [
+                aws.cloudfront.DistributionOriginGroupArgs(
+                    origin_id=target,
+                    failover_criteria=aws.cloudfront.DistributionOriginGroupFailoverCriteriaArgs(
+                        status_codes=FAILOVER_STATUS_CODES
+                    ),
+                    members=[
+                        aws.cloudfront.DistributionOriginGroupMemberArgs(origin_id=f"s3-{region}") for region in args.regions[:2]
+                    ],
+                )
+            ]
+
+        certificate = None
+        if args.domain:
+            zone = aws.route53.get_zone_output(
+                name=args.domain.zone_name,
+                private_zone=False,
+                opts=pulumi.InvokeOutputOptions(parent=self, provider=args.global_provider),
+            )
+            # CloudFront takes certificates from us-east-1 only.
+            certificate = dns_validated_certificate(
+                f"{name}-domain",
+                domain_name=args.domain.host,
+                zone_id=zone.zone_id,
+                parent=self,
+                provider=args.global_provider,
+                create_record=True,
+                tags=tags,
+            )
+        logging = None
+        if args.access_logs:
+            logging = aws.cloudfront.DistributionLoggingConfigArgs(
+                bucket=self._log_bucket(name, on_edge, tags).bucket_domain_name, prefix=f"{name}/", include_cookies=False
+            )
+
+        distribution = aws.cloudfront.Distribution(
+            f"{name}-cdn",
+            comment=f"{pulumi.get_project()} {pulumi.get_stack()} static site",
+            enabled=True,
+            is_ipv6_enabled=True,
+            http_version="http2and3",
+            price_class=args.price_class,
+            default_root_object="index.html",
+            aliases=[args.domain.host] if args.domain else None,
+            origins=origins,
+            origin_groups=origin_groups,
+            default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+                target_origin_id=target,
+                viewer_protocol_policy="redirect-to-https",
+                # Origin groups fail over for these methods only.
+                allowed_methods=["GET", "HEAD", "OPTIONS"],
+                cached_methods=["GET", "HEAD"],
+                cache_policy_id=CACHING_OPTIMIZED,
+                response_headers_policy_id=headers.id,
+                compress=True,
+            ),
+            custom_error_responses=[
+                aws.cloudfront.DistributionCustomErrorResponseArgs(
+                    error_code=code, response_code=404, response_page_path="/404.html", error_caching_min_ttl=10
+                )
+                # Without ListBucket S3 answers a missing key with 403.
+                for code in (403, 404)
+            ],
+            restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+                geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")
+            ),
+            viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(
+                acm_certificate_arn=certificate.arn, ssl_support_method="sni-only", minimum_protocol_version="TLSv1.2_2021"
+            )
+            if certificate
+            else aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
+            logging_config=logging,
+            web_acl_id=args.web_acl_arn,
+            tags=tags,
+            opts=on_edge,
+        )
+
+        for region, bucket in self._buckets.items():
+            attach_policy(
+                f"{name}-{region}",
+                bucket,
+                in_region(region),
+                [
+                    {
+                        "Sid": "CloudFrontReadsThroughOAC",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudfront.amazonaws.com"},
+                        "Action": "s3:GetObject",
+                        "Resource": bucket.arn.apply(lambda arn: f"{arn}/*"),
+                        "Condition": {"StringEquals": {"AWS:SourceArn": distribution.arn}},
+                    }
+                ],
+            )
+
+        if args.domain:
+            for record_type in ("A", "AAAA"):
+                aws.route53.Record(
+                    f"{name}-{record_type.lower()}",
+                    zone_id=zone.zone_id,
+                    name=args.domain.host,
+                    type=record_type,
+                    aliases=[
+                        aws.route53.RecordAliasArgs(
+                            name=distribution.domain_name, zone_id=CLOUDFRONT_ZONE_ID, evaluate_target_health=False
+                        )
+                    ],
+                    opts=pulumi.ResourceOptions(parent=self, provider=args.global_provider),
+                )
+
+        self.distribution_domain = distribution.domain_name
+        self.distribution_id = distribution.id
+        self.origin = (
+            pulumi.Output.from_input(f"https://{args.domain.host}")
+            if args.domain
+            else distribution.domain_name.apply(lambda d: f"https://{d}")
+        )
+        self.url = self.origin.apply(lambda o: o + "/")
+        self.bucket_names = {r: b.name for r, b in self._buckets.items()}
+        self.register_outputs(
+            {"distribution_domain": self.distribution_domain, "url": self.url, "bucket_names": self.bucket_names}
+        )
+
+    def publish_config(self, values: Mapping[str, pulumi.Input[Any]]) -> None:
+        """Write config.json (read by the front end at start) into every region's bucket."""
+        content = pulumi.Output.from_input(dict(values)).apply(lambda v: json.dumps(v, sort_keys=True, indent=2) + "\n")
+        for region, bucket in self._buckets.items():
+            aws.s3.BucketObjectv2(
+                f"{self._name}-{region}-config.json",
+                bucket=bucket.bucket.id,
+                key="config.json",
+                content=content,
+                content_type="application/json",
+                cache_control=NO_CACHE,
+                opts=self._in_region(region),
+            )
+
+    @staticmethod
+    def _log_bucket(name: str, on_edge: pulumi.ResourceOptions, tags: Mapping[str, str]) -> aws.s3.Bucket:
+        """CloudFront standard logs need a bucket that accepts the log-delivery ACL (an exception
+        to 'ACLs disabled', allowed for this bucket only); private, encrypted, 90-day expiry."""
+        bucket = aws.s3.Bucket(f"{name}-logs", tags={**tags, "purpose": "cloudfront-access-logs"}, opts=on_edge)
+        aws.s3.BucketPublicAccessBlock(
+            f"{name}-logs-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=on_edge,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-logs-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerPreferred"),
+            opts=on_edge,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-logs-encryption",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    )
+                )
+            ],
+            opts=on_edge,
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-logs-policy",
+            bucket=bucket.id,
+            policy=policy_document([deny_insecure_transport("s3:*", [bucket.arn, bucket.arn.apply(lambda a: f"{a}/*")])]),
+            opts=on_edge,
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-logs-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                aws.s3.BucketLifecycleConfigurationRuleArgs(
+                    id="expire-logs",
+                    status="Enabled",
+                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=90),
+                )
+            ],
+            opts=on_edge,
+        )
+        return bucket

@@ -1,0 +1,426 @@
+"""Every rule: a compliant case passes, a violating case is caught; both stacks are clean."""
+
+import json
+
+import pytest
+
+from policy.engine import evaluate as evaluate_run
+from policy.rules import RULES, SUPPRESSIONS, Resource, evaluate, suppression_reason
+from tests.helpers import cached_stack
+
+TLS_DENY = {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": "*",
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+def res(type_, name="r", deps=None, **props):
+    return Resource(type=type_, urn=f"urn:{type_}::{name}", name=name, props=props, property_dependencies=deps or {})
+
+
+def bucket(name="b"):
+    return res("aws:s3/bucket:Bucket", name)
+
+
+def on_bucket(type_, target, **props):
+    return res(type_, f"{target.name}-{type_.rsplit(':', 1)[-1]}", deps={"bucket": [target.urn]}, **props)
+
+
+def doc(*statements):
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def allow(action, resource, sid="S"):
+    return {"Sid": sid, "Effect": "Allow", "Action": action, "Resource": resource}
+
+
+B = bucket()
+PAB_ON = dict.fromkeys(("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"), True)
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
+S3_ORIGIN = {"originId": "s3-a", "domainName": "b.s3.us-east-1.amazonaws.com", "originAccessControlId": "oac"}
+STAGE = res(
+    "aws:apigateway/stage:Stage",
+    "stage",
+    stageName="v1",
+    xrayTracingEnabled=True,
+    accessLogSettings={"destinationArn": "arn:x", "format": "{}"},
+)
+
+
+def stage_settings(**settings):
+    return res(
+        "aws:apigateway/methodSettings:MethodSettings",
+        "all",
+        deps={"stageName": [STAGE.urn]},
+        methodPath="*/*",
+        settings=settings,
+    )
+
+
+QUEUE_OK = res(
+    "aws:sqs/queue:Queue",
+    "q",
+    sqsManagedSseEnabled=True,
+    visibilityTimeoutSeconds=180,
+    redrivePolicy=json.dumps({"deadLetterTargetArn": "arn:dlq", "maxReceiveCount": 5}),
+)
+QUEUE_BAD = res(
+    "aws:sqs/queue:Queue",
+    "q",
+    sqsManagedSseEnabled=True,
+    visibilityTimeoutSeconds=30,
+    redrivePolicy=json.dumps({"deadLetterTargetArn": "arn:dlq", "maxReceiveCount": 2}),
+)
+FN = res(
+    "aws:lambda/function:Function",
+    "fn",
+    deps={"loggingConfig": ["urn:lg::logs"]},
+    timeout=30,
+    runtime="python3.13",
+    tracingConfig={"mode": "Active"},
+)
+LOGS = Resource("aws:cloudwatch/logGroup:LogGroup", "urn:lg::logs", "logs", {"retentionInDays": 14})
+
+
+def mapping(source, **props):
+    return res(
+        "aws:lambda/eventSourceMapping:EventSourceMapping",
+        "m",
+        deps={"eventSourceArn": [source.urn], "functionName": [FN.urn]},
+        **props,
+    )
+
+
+STREAM = res("aws:kinesis/stream:Stream", "s", encryptionType="KMS", retentionPeriod=24)
+STREAM_MAPPING_OK = dict(
+    functionResponseTypes=["ReportBatchItemFailures"],
+    bisectBatchOnFunctionError=True,
+    maximumRetryAttempts=3,
+    maximumRecordAgeInSeconds=3600,
+    destinationConfig={"onFailure": {"destinationArn": "arn:dlq"}},
+)
+HEADERS_OK = res(
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+    "h",
+    securityHeadersConfig={
+        "strictTransportSecurity": {"accessControlMaxAgeSec": 63072000},
+        "contentTypeOptions": {"override": True},
+    },
+)
+HEADERS_WEAK = res(
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+    "h",
+    securityHeadersConfig={"strictTransportSecurity": {"accessControlMaxAgeSec": 300}},
+)
+KEYED_API = res(
+    "aws:apigateway/restApi:RestApi",
+    "api",
+    body=json.dumps(
+        {"paths": {"/p": {"post": {"security": [{"k": []}], "requestBody": {}, "x-amazon-apigateway-request-validator": "v"}}}}
+    ),
+)
+TABLE_OK = dict(
+    pointInTimeRecovery={"enabled": True},
+    serverSideEncryption={"enabled": False},
+    deletionProtectionEnabled=True,
+    replicas=[{"regionName": "us-west-2", "pointInTimeRecovery": True, "deletionProtectionEnabled": True}],
+)
+
+CASES = {
+    "s3-public-access-block": (
+        [B, on_bucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", B, **PAB_ON)],
+        [B, on_bucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", B, **{**PAB_ON, "restrictPublicBuckets": False})],
+    ),
+    "s3-acls-disabled": (
+        [
+            B,
+            on_bucket(
+                "aws:s3/bucketOwnershipControls:BucketOwnershipControls", B, rule={"objectOwnership": "BucketOwnerEnforced"}
+            ),
+        ],
+        [B, on_bucket("aws:s3/bucketOwnershipControls:BucketOwnershipControls", B, rule={"objectOwnership": "ObjectWriter"})],
+    ),
+    "s3-default-encryption": (
+        [B, on_bucket("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", B)],
+        [B],
+    ),
+    "s3-versioning": (
+        [B, on_bucket("aws:s3/bucketVersioning:BucketVersioning", B, versioningConfiguration={"status": "Enabled"})],
+        [B, on_bucket("aws:s3/bucketVersioning:BucketVersioning", B, versioningConfiguration={"status": "Suspended"})],
+    ),
+    "s3-tls-only": (
+        [B, on_bucket("aws:s3/bucketPolicy:BucketPolicy", B, policy=doc(TLS_DENY))],
+        [B, on_bucket("aws:s3/bucketPolicy:BucketPolicy", B, policy=doc(allow("s3:GetObject", "*")))],
+    ),
+    "s3-no-public-principal": (
+        [
+            res(
+                "aws:s3/bucketPolicy:BucketPolicy",
+                policy=doc(
+                    {
+                        **allow("s3:GetObject", "arn:o"),
+                        "Principal": {"Service": "cloudfront.amazonaws.com"},
+                        "Condition": {"StringEquals": {"AWS:SourceArn": "arn:d"}},
+                    },
+                    TLS_DENY,
+                ),
+            )
+        ],
+        [res("aws:s3/bucketPolicy:BucketPolicy", policy=doc({**allow("s3:GetObject", "arn:o"), "Principal": "*"}))],
+    ),
+    "s3-replication-rtc": (
+        [
+            res(
+                "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+                rules=[{"id": "a", "destination": {"replicationTime": {"status": "Enabled"}, "metrics": {"status": "Enabled"}}}],
+            )
+        ],
+        [
+            res(
+                "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+                rules=[{"id": "a", "destination": {"metrics": {"status": "Enabled"}}}],
+            )
+        ],
+    ),
+    "cloudfront-oac": (
+        [res(DISTRIBUTION, origins=[S3_ORIGIN])],
+        [res(DISTRIBUTION, origins=[{"originId": "w", "domainName": "b.s3-website-us-east-1.amazonaws.com"}])],
+    ),
+    "cloudfront-https-only": (
+        [res(DISTRIBUTION, defaultCacheBehavior={"viewerProtocolPolicy": "redirect-to-https"})],
+        [res(DISTRIBUTION, defaultCacheBehavior={"viewerProtocolPolicy": "allow-all"})],
+    ),
+    "cloudfront-tls": (
+        [
+            res(
+                DISTRIBUTION,
+                viewerCertificate={
+                    "acmCertificateArn": "arn:c",
+                    "minimumProtocolVersion": "TLSv1.2_2021",
+                    "sslSupportMethod": "sni-only",
+                },
+            )
+        ],
+        [
+            res(
+                DISTRIBUTION,
+                viewerCertificate={
+                    "acmCertificateArn": "arn:c",
+                    "minimumProtocolVersion": "TLSv1",
+                    "sslSupportMethod": "sni-only",
+                },
+            )
+        ],
+    ),
+    "cloudfront-security-headers": (
+        [HEADERS_OK, res(DISTRIBUTION, deps={"defaultCacheBehavior": [HEADERS_OK.urn]})],
+        [HEADERS_WEAK, res(DISTRIBUTION, deps={"defaultCacheBehavior": [HEADERS_WEAK.urn]})],
+    ),
+    "cloudfront-origin-failover": (
+        [
+            res(
+                DISTRIBUTION,
+                origins=[S3_ORIGIN, {**S3_ORIGIN, "originId": "s3-b"}],
+                originGroups=[{"originId": "g", "failoverCriteria": {"statusCodes": [500, 502, 503, 504]}}],
+            )
+        ],
+        [res(DISTRIBUTION, origins=[S3_ORIGIN, {**S3_ORIGIN, "originId": "s3-b"}])],
+    ),
+    "cloudfront-default-root-object": ([res(DISTRIBUTION, defaultRootObject="index.html")], [res(DISTRIBUTION)]),
+    "apigw-access-logging": ([STAGE], [res("aws:apigateway/stage:Stage", stageName="v1")]),
+    "apigw-execution-logging": (
+        [STAGE, stage_settings(loggingLevel="ERROR", dataTraceEnabled=False)],
+        [STAGE, stage_settings(loggingLevel="ERROR", dataTraceEnabled=True)],
+    ),
+    "apigw-xray": ([STAGE], [res("aws:apigateway/stage:Stage", stageName="v1", xrayTracingEnabled=False)]),
+    "apigw-stage-throttling": (
+        [STAGE, stage_settings(throttlingRateLimit=100, throttlingBurstLimit=200)],
+        [STAGE, stage_settings(loggingLevel="ERROR")],
+    ),
+    "apigw-usage-plan": (
+        [KEYED_API, res("aws:apigateway/usagePlan:UsagePlan", deps={"apiStages": [KEYED_API.urn]})],
+        [KEYED_API],
+    ),
+    "apigw-request-validators": (
+        [KEYED_API],
+        [res("aws:apigateway/restApi:RestApi", body=json.dumps({"paths": {"/p": {"post": {"requestBody": {}}}}}))],
+    ),
+    "apigw-cache-encrypted": (
+        [
+            res(
+                "aws:apigateway/methodSettings:MethodSettings",
+                methodPath="p/GET",
+                settings={"cachingEnabled": True, "cacheDataEncrypted": True},
+            )
+        ],
+        [res("aws:apigateway/methodSettings:MethodSettings", methodPath="p/GET", settings={"cachingEnabled": True})],
+    ),
+    "apigw-domain-tls12-regional": (
+        [res("aws:apigateway/domainName:DomainName", securityPolicy="TLS_1_2", endpointConfiguration={"types": "REGIONAL"})],
+        [res("aws:apigateway/domainName:DomainName", securityPolicy="TLS_1_0", endpointConfiguration={"types": "EDGE"})],
+    ),
+    "lambda-tracing": ([FN], [res("aws:lambda/function:Function", tracingConfig={"mode": "PassThrough"})]),
+    "lambda-current-runtime": ([FN], [res("aws:lambda/function:Function", runtime="python3.8")]),
+    "lambda-permission-scoped": (
+        [res("aws:lambda/permission:Permission", principal="apigateway.amazonaws.com", sourceArn="arn:x/*")],
+        [res("aws:lambda/permission:Permission", principal="apigateway.amazonaws.com")],
+    ),
+    "lambda-event-failure-handling": (
+        [STREAM, FN, mapping(STREAM, **STREAM_MAPPING_OK)],
+        [STREAM, FN, mapping(STREAM, **{**STREAM_MAPPING_OK, "bisectBatchOnFunctionError": False})],
+    ),
+    "lambda-log-retention": ([FN, LOGS], [FN, Resource(LOGS.type, LOGS.urn, "logs", {})]),
+    "lambda-reserved-concurrency": ([FN], [res("aws:lambda/function:Function", reservedConcurrentExecutions=0)]),
+    "iam-no-wildcard-actions": (
+        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["s3:GetObject"], ["arn:b/*"])))],
+        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["s3:*"], ["arn:b/*"])))],
+    ),
+    "iam-no-wildcard-resource": (
+        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["xray:PutTraceSegments"], ["*"])))],
+        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["dynamodb:GetItem"], ["*"])))],
+    ),
+    "iam-no-passrole-wildcard": (
+        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["iam:PassRole"], ["arn:aws:iam::1:role/x"])))],
+        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow("iam:PassRole", "*")))],
+    ),
+    "dynamodb-pitr": (
+        [res("aws:dynamodb/table:Table", **TABLE_OK)],
+        [
+            res(
+                "aws:dynamodb/table:Table",
+                **{**TABLE_OK, "replicas": [{"regionName": "us-west-2", "pointInTimeRecovery": False}]},
+            )
+        ],
+    ),
+    "dynamodb-encryption": (
+        [res("aws:dynamodb/table:Table", **TABLE_OK)],
+        [
+            res(
+                "aws:dynamodb/table:Table",
+                serverSideEncryption={"enabled": True, "kmsKeyArn": "arn:k"},
+                replicas=[{"regionName": "us-west-2"}],
+            )
+        ],
+    ),
+    "dynamodb-deletion-protection": (
+        [res("aws:dynamodb/table:Table", **TABLE_OK)],
+        [res("aws:dynamodb/table:Table", **{**TABLE_OK, "deletionProtectionEnabled": False})],
+    ),
+    "sns-encryption": ([res("aws:sns/topic:Topic", kmsMasterKeyId="alias/aws/sns")], [res("aws:sns/topic:Topic")]),
+    "sqs-encryption": ([QUEUE_OK], [res("aws:sqs/queue:Queue")]),
+    "messaging-policy-tls-private": (
+        [res("aws:sqs/queuePolicy:QueuePolicy", policy=doc(TLS_DENY))],
+        [res("aws:sns/topicPolicy:TopicPolicy", policy=doc({**allow("sns:Publish", "arn:t"), "Principal": {"AWS": "*"}}))],
+    ),
+    "sqs-consumer-settings": (
+        [QUEUE_OK, FN, mapping(QUEUE_OK, functionResponseTypes=["ReportBatchItemFailures"])],
+        [QUEUE_BAD, FN, mapping(QUEUE_BAD, functionResponseTypes=["ReportBatchItemFailures"])],
+    ),
+    "kinesis-encryption-retention": ([STREAM], [res("aws:kinesis/stream:Stream", encryptionType="NONE", retentionPeriod=24)]),
+    "route53-routed-records-checked": (
+        [
+            res(
+                "aws:route53/record:Record",
+                name="api",
+                setIdentifier="a",
+                latencyRoutingPolicies=[{"region": "a"}],
+                healthCheckId="hc",
+            )
+        ],
+        [res("aws:route53/record:Record", name="api", setIdentifier="a", failoverRoutingPolicies=[{"type": "PRIMARY"}])],
+    ),
+    "route53-health-check-interval": (
+        [res("aws:route53/healthCheck:HealthCheck", requestInterval=10)],
+        [res("aws:route53/healthCheck:HealthCheck")],
+    ),
+    "acm-dns-validation": (
+        [res("aws:acm/certificate:Certificate", validationMethod="DNS")],
+        [res("aws:acm/certificate:Certificate", validationMethod="EMAIL")],
+    ),
+    "ses-tls-required": (
+        [res("aws:sesv2/configurationSet:ConfigurationSet", deliveryOptions={"tlsPolicy": "REQUIRE"})],
+        [res("aws:sesv2/configurationSet:ConfigurationSet", deliveryOptions={"tlsPolicy": "OPTIONAL"})],
+    ),
+    "kms-rotation-private": ([res("aws:kms/key:Key", enableKeyRotation=True)], [res("aws:kms/key:Key", enableKeyRotation=False)]),
+}
+
+
+def test_every_rule_has_cases_and_cites_ids():
+    assert len(RULES) >= 30
+    assert {r.name for r in RULES} == set(CASES)
+    assert len({r.name for r in RULES}) == len(RULES)
+    for rule in RULES:
+        assert rule.ids and all(rule.ids), rule.name
+        assert (rule.check is None) != (rule.check_stack is None), rule.name
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.name)
+def test_compliant_case_passes_and_violating_case_is_caught(rule):
+    good, bad = CASES[rule.name]
+    assert rule.evaluate(good) == []
+    findings = rule.evaluate(bad)
+    assert findings, f"{rule.name} missed its violation"
+    assert all(urn.startswith("urn:") and message for urn, message in findings)
+
+
+def test_suppressions_carry_a_written_reason_and_apply_only_to_their_resource():
+    for (rule, pattern), reason in SUPPRESSIONS.items():
+        assert rule in CASES and pattern and len(reason) > 40
+    assert suppression_reason("s3-acls-disabled", "site-logs") is not None
+    assert suppression_reason("s3-acls-disabled", "site-us-east-1") is None
+    logs = bucket("site-logs")
+    assert evaluate([logs], [r for r in RULES if r.name == "s3-acls-disabled"]) == []
+    assert evaluate([bucket("media")], [r for r in RULES if r.name == "s3-acls-disabled"]) != []
+
+
+@pytest.mark.parametrize("stack", ["dev", "dr"])
+def test_both_stacks_have_zero_violations(stack):
+    report = evaluate_run(cached_stack(stack))
+    assert len(report["rules"]) == len(RULES) + 1
+    assert report["violations"] == []
+
+
+def test_the_checks_see_the_real_stack_not_an_empty_one():
+    """The stack rules follow property dependencies: remove them and the dr stack fails."""
+    from policy.engine import resources_of
+
+    resources = resources_of(cached_stack("dr"))
+    stripped = [Resource(r.type, r.urn, r.name, r.props, {}) for r in resources]
+    names = {f["rule"] for f in evaluate(stripped)}
+    assert {
+        "s3-public-access-block",
+        "s3-tls-only",
+        "lambda-log-retention",
+        "apigw-execution-logging",
+        "cloudfront-security-headers",
+    } <= names
+
+
+def test_plain_secret_looking_output_is_a_violation():
+    run = cached_stack("dr")
+    leaky = type(run)(**{**run.__dict__, "secret_outputs": set()})
+    [finding] = evaluate_run(leaky)["violations"]
+    assert finding["rule"] == "no-plain-secret-outputs" and "adminApiKey" in finding["message"]
+
+
+def test_pack_wrappers_report_like_pulumi_policy():
+    from types import SimpleNamespace
+
+    from policy.pack import policies
+
+    by_name = {p.name: p for p in policies()}
+    assert set(by_name) == set(CASES)
+    reported = []
+    args = SimpleNamespace(resource_type="aws:kms/key:Key", urn="urn:k", name="k", props={"enableKeyRotation": False})
+    by_name["kms-rotation-private"].validate(args, lambda message, urn=None: reported.append(message))
+    assert reported == ["key rotation is off"]
+    bucket_ = SimpleNamespace(resource_type="aws:s3/bucket:Bucket", urn="urn:b", name="b", props={}, property_dependencies={})
+    reported.clear()
+    by_name["s3-versioning"].validate(
+        SimpleNamespace(resources=[bucket_]), lambda message, urn=None: reported.append((urn, message))
+    )
+    assert reported == [("urn:b", "bucket b has no versioning enabled")]
