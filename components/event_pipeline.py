@@ -27,6 +27,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import metric_alarm
 from components.kms import rotating_key
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
 from components.lambda_packaging import code_archive
@@ -315,43 +316,35 @@ class EventPipeline(pulumi.ComponentResource):
                 )
         aws.lambda_.EventSourceMapping(f"{name}-mapping", **mapping, opts=child)
 
-        self._alarm(
-            name,
-            "dlq-depth",
-            "AWS/SQS",
-            "ApproximateNumberOfMessagesVisible",
-            {"QueueName": dlq.name},
-            "Maximum",
-            0,
-            f"{name}: messages or failed records waiting in the DLQ",
-            args,
-            child,
+        alarm = {"topic_arn": args.alert_topic_arn, "tags": tags, "opts": child}
+        metric_alarm(
+            f"{name}-dlq-depth",
+            description=f"{name}: messages or failed records waiting in the DLQ",
+            namespace="AWS/SQS",
+            metric="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": dlq.name},
+            threshold=0,
+            **alarm,
         )
         if queue is not None:
-            self._alarm(
-                name,
-                "oldest-message",
-                "AWS/SQS",
-                "ApproximateAgeOfOldestMessage",
-                {"QueueName": queue.name},
-                "Maximum",
-                args.oldest_message_alarm_seconds,
-                f"{name}: buffer not drained for {args.oldest_message_alarm_seconds} s",
-                args,
-                child,
+            metric_alarm(
+                f"{name}-oldest-message",
+                description=f"{name}: buffer not drained for {args.oldest_message_alarm_seconds} s",
+                namespace="AWS/SQS",
+                metric="ApproximateAgeOfOldestMessage",
+                dimensions={"QueueName": queue.name},
+                threshold=args.oldest_message_alarm_seconds,
+                **alarm,
             )
         else:
-            self._alarm(
-                name,
-                "iterator-age",
-                "AWS/Lambda",
-                "IteratorAge",
-                {"FunctionName": function.function_name},
-                "Maximum",
-                args.iterator_age_alarm_ms,
-                f"{name}: consumer more than {args.iterator_age_alarm_ms} ms behind the stream",
-                args,
-                child,
+            metric_alarm(
+                f"{name}-iterator-age",
+                description=f"{name}: consumer more than {args.iterator_age_alarm_ms} ms behind the stream",
+                namespace="AWS/Lambda",
+                metric="IteratorAge",
+                dimensions={"FunctionName": function.function_name},
+                threshold=args.iterator_age_alarm_ms,
+                **alarm,
             )
 
         self.function_name = function.function_name
@@ -373,27 +366,6 @@ class EventPipeline(pulumi.ComponentResource):
             name,
             queue_url=queue.url,
             policy=policy_document([*extra, deny_insecure_transport("sqs:*", queue.arn)]),
-            opts=child,
-        )
-
-    @staticmethod
-    def _alarm(name, role, namespace, metric, dimensions, statistic, threshold, description, args, child) -> None:
-        aws.cloudwatch.MetricAlarm(
-            f"{name}-{role}",
-            alarm_description=description,
-            namespace=namespace,
-            metric_name=metric,
-            dimensions=dimensions,
-            statistic=statistic,
-            period=60,
-            evaluation_periods=5,
-            datapoints_to_alarm=2,
-            threshold=threshold,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[args.alert_topic_arn],
-            ok_actions=[args.alert_topic_arn],
-            tags=dict(args.tags),
             opts=child,
         )
 

@@ -27,6 +27,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import metric_alarm
 from components.failover_math import api_failover_seconds, detection_seconds
 
 # Route 53 needs at least three checker regions; these are spread over three continents.
@@ -135,22 +136,22 @@ class FailoverDns(pulumi.ComponentResource):
                     opts=child,
                 )
 
-            aws.cloudwatch.MetricAlarm(
+            metric_alarm(
                 f"{name}-alarm-{region}",
-                alarm_description=f"{args.record_name}: health check of {region} failing"
+                description=f"{args.record_name}: health check of {region} failing"
                 + (" (inverted: region evacuated by config)" if region in args.evacuated_regions else ""),
                 namespace="AWS/Route53",
-                metric_name="HealthCheckStatus",
+                metric="HealthCheckStatus",
                 dimensions={"HealthCheckId": check.id},
                 statistic="Minimum",
-                period=60,
                 evaluation_periods=1,
+                datapoints_to_alarm=1,
                 threshold=1,
-                comparison_operator="LessThanThreshold",
-                treat_missing_data="breaching",
-                alarm_actions=[args.alert_topic_arn],
-                ok_actions=[args.alert_topic_arn],
-                tags=dict(args.tags),
+                comparison="LessThanThreshold",
+                # A check that stops reporting is as bad as one that fails.
+                missing_data="breaching",
+                topic_arn=args.alert_topic_arn,
+                tags=args.tags,
                 opts=child,
             )
 

@@ -22,6 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import metric_alarm
 from components.policies import allow, assume_role_policy, policy_document
 
 RUNTIME = "python3.13"
@@ -108,21 +109,16 @@ class LambdaFunction(pulumi.ComponentResource):
             ("Errors", "invocations that raised (handler bug or dependency failure)"),
             ("Throttles", "invocations refused for lack of concurrency"),
         ):
-            aws.cloudwatch.MetricAlarm(
+            metric_alarm(
                 f"{name}-{metric.lower()}",
-                alarm_description=f"{name}: {description}",
+                description=f"{name}: {description}",
                 namespace="AWS/Lambda",
-                metric_name=metric,
+                metric=metric,
                 dimensions={"FunctionName": function.name},
                 statistic="Sum",
-                period=60,
-                evaluation_periods=5,
-                datapoints_to_alarm=2,
                 threshold=1,
-                comparison_operator="GreaterThanOrEqualToThreshold",
-                treat_missing_data="notBreaching",
-                alarm_actions=[args.alert_topic_arn],
-                ok_actions=[args.alert_topic_arn],
+                comparison="GreaterThanOrEqualToThreshold",
+                topic_arn=args.alert_topic_arn,
                 tags=tags,
                 opts=child,
             )

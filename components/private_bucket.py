@@ -21,7 +21,7 @@ from components.policies import deny_insecure_transport, policy_document
 @dataclass(frozen=True)
 class PrivateBucket:
     bucket: aws.s3.Bucket
-    versioning: aws.s3.BucketVersioning
+    versioning: aws.s3.BucketVersioning | None
     public_access_block: aws.s3.BucketPublicAccessBlock
 
     @property
@@ -40,10 +40,15 @@ def private_bucket(
     noncurrent_version_days: int = 30,
     force_destroy: bool = False,
     with_policy: bool = True,
+    object_ownership: str = "BucketOwnerEnforced",
+    versioned: bool = True,
+    expire_objects_after_days: int | None = None,
 ) -> PrivateBucket:
     """The bucket and its protections; its policy too unless `with_policy=False`, for callers whose
     policy names a resource that needs the bucket first (a CloudFront distribution): they call
-    `attach_policy` once that resource exists."""
+    `attach_policy` once that resource exists. `object_ownership`, `versioned` and
+    `expire_objects_after_days` exist for log buckets only (the log-delivery ACL, write-once
+    objects); the policy pack lists the buckets allowed to differ."""
     bucket = aws.s3.Bucket(name, force_destroy=force_destroy, tags=dict(tags), opts=opts)
     block = aws.s3.BucketPublicAccessBlock(
         f"{name}-public-access",
@@ -57,7 +62,7 @@ def private_bucket(
     aws.s3.BucketOwnershipControls(
         f"{name}-ownership",
         bucket=bucket.id,
-        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership=object_ownership),
         opts=opts,
     )
     aws.s3.BucketServerSideEncryptionConfiguration(
@@ -72,29 +77,38 @@ def private_bucket(
         ],
         opts=opts,
     )
-    versioning = aws.s3.BucketVersioning(
-        f"{name}-versioning",
-        bucket=bucket.id,
-        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-        opts=opts,
+    versioning = (
+        aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=opts,
+        )
+        if versioned
+        else None
+    )
+    expiry = aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id="expire-objects",
+        status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=expire_objects_after_days),
+    )
+    old_versions = aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id="expire-old-versions",
+        status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+        noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+            noncurrent_days=noncurrent_version_days
+        ),
+        abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+            days_after_initiation=7
+        ),
     )
     aws.s3.BucketLifecycleConfiguration(
         f"{name}-lifecycle",
         bucket=bucket.id,
-        rules=[
-            aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-old-versions",
-                status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=noncurrent_version_days
-                ),
-                abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                    days_after_initiation=7
-                ),
-            )
-        ],
-        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[versioning])),
+        rules=[expiry] if expire_objects_after_days else [old_versions],
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[versioning] if versioning else [])),
     )
     made = PrivateBucket(bucket=bucket, versioning=versioning, public_access_block=block)
     if with_policy:

@@ -73,7 +73,7 @@ class ReplicatedBuckets(pulumi.ComponentResource):
                     opts=in_region(region),
                 )
 
-        versionings = [b.versioning for b in buckets.values()]
+        versionings = [b.versioning for b in buckets.values() if b.versioning is not None]
         for region, source in buckets.items():
             destinations = {r: b for r, b in buckets.items() if r != region}
             if not destinations:

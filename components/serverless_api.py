@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.alarms import metric_alarm
 from components.api_document import CACHED_METHOD_PATHS, openapi_document
 from components.certificate import dns_validated_certificate
 from components.lambda_function import LambdaFunction, LambdaFunctionArgs
@@ -333,39 +334,29 @@ class ServerlessApi(pulumi.ComponentResource):
             public_url = pulumi.Output.from_input(f"https://{args.domain.host}")
 
         api_dimensions = {"ApiName": rest_api.name, "Stage": stage.stage_name}
-        aws.cloudwatch.MetricAlarm(
+        metric_alarm(
             f"{name}-5xx-rate",
-            alarm_description=f"{name}: more than 5 % of requests answered 5xx",
+            description=f"{name}: more than 5 % of requests answered 5xx",
             namespace="AWS/ApiGateway",
-            metric_name="5XXError",
+            metric="5XXError",
             dimensions=api_dimensions,
             statistic="Average",  # 5XXError is 0/1 per request: its average is the rate
-            period=60,
-            evaluation_periods=5,
             datapoints_to_alarm=3,
             threshold=0.05,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[args.alert_topic_arn],
-            ok_actions=[args.alert_topic_arn],
+            topic_arn=args.alert_topic_arn,
             tags=tags,
             opts=child,
         )
-        aws.cloudwatch.MetricAlarm(
+        metric_alarm(
             f"{name}-p99-latency",
-            alarm_description=f"{name}: p99 latency above {args.latency_alarm_ms} ms",
+            description=f"{name}: p99 latency above {args.latency_alarm_ms} ms",
             namespace="AWS/ApiGateway",
-            metric_name="Latency",
+            metric="Latency",
             dimensions=api_dimensions,
             extended_statistic="p99",
-            period=60,
-            evaluation_periods=5,
             datapoints_to_alarm=3,
             threshold=args.latency_alarm_ms,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=[args.alert_topic_arn],
-            ok_actions=[args.alert_topic_arn],
+            topic_arn=args.alert_topic_arn,
             tags=tags,
             opts=child,
         )

@@ -36,7 +36,6 @@ import pulumi_aws as aws
 
 from components.certificate import dns_validated_certificate
 from components.failover_math import ORIGIN_CONNECTION_ATTEMPTS, ORIGIN_CONNECTION_TIMEOUT_SECONDS
-from components.policies import deny_insecure_transport, policy_document
 from components.private_bucket import PrivateBucket, attach_policy, private_bucket
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
@@ -352,51 +351,11 @@ class StaticSite(pulumi.ComponentResource):
     def _log_bucket(name: str, on_edge: pulumi.ResourceOptions, tags: Mapping[str, str]) -> aws.s3.Bucket:
         """CloudFront standard logs need a bucket that accepts the log-delivery ACL (an exception
         to 'ACLs disabled', allowed for this bucket only); private, encrypted, 90-day expiry."""
-        bucket = aws.s3.Bucket(f"{name}-logs", tags={**tags, "purpose": "cloudfront-access-logs"}, opts=on_edge)
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-logs-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=on_edge,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{name}-logs-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerPreferred"),
-            opts=on_edge,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-logs-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    )
-                )
-            ],
-            opts=on_edge,
-        )
-        aws.s3.BucketPolicy(
-            f"{name}-logs-policy",
-            bucket=bucket.id,
-            policy=policy_document([deny_insecure_transport("s3:*", [bucket.arn, bucket.arn.apply(lambda a: f"{a}/*")])]),
-            opts=on_edge,
-        )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-logs-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-logs",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=90),
-                )
-            ],
-            opts=on_edge,
-        )
-        return bucket
+        return private_bucket(
+            f"{name}-logs",
+            on_edge,
+            {**tags, "purpose": "cloudfront-access-logs"},
+            object_ownership="BucketOwnerPreferred",
+            versioned=False,
+            expire_objects_after_days=90,
+        ).bucket

@@ -158,3 +158,9 @@ def test_access_logs_and_waf_when_config_asks():
     assert distribution.inputs["loggingConfig"]["bucket"] == logs.state["bucketDomainName"]
     [ownership] = [r for r in run.resources if r.name == "site-logs-ownership"]
     assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerPreferred"}
+    [lifecycle] = [r for r in run.resources if r.name == "site-logs-lifecycle"]
+    assert lifecycle.inputs["rules"][0]["expiration"] == {"days": 90}
+    # The log bucket's two exceptions are suppressed with reasons; nothing else is.
+    from policy.engine import evaluate
+
+    assert evaluate(run)["violations"] == []
