@@ -62,7 +62,7 @@ def content_type(path: Path) -> str:
 
 
 def cache_control(key: str) -> str:
-    return NO_CACHE if key.endswith((".html", ".json")) or key == "" else ASSET_CACHE
+    return NO_CACHE if key.endswith((".html", ".json")) else ASSET_CACHE
 
 
 def site_files(site_dir: Path) -> list[tuple[str, Path]]:

@@ -106,7 +106,7 @@ def _public_principal(statement: dict) -> bool:
 def _denies_insecure_transport(statements: list[dict]) -> bool:
     return any(
         s.get("Effect") == "Deny"
-        and _json(json.dumps(s.get("Condition", {}))).get("Bool", {}).get("aws:SecureTransport") in ("false", False)
+        and ((s.get("Condition") or {}).get("Bool") or {}).get("aws:SecureTransport") in ("false", False)
         for s in statements
     )
 

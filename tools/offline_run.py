@@ -190,7 +190,6 @@ _SHAPERS = {
     "aws:sesv2/emailIdentity:EmailIdentity": _email_identity,
     "aws:dynamodb/table:Table": _table,
     "aws:acm/certificate:Certificate": _certificate,
-    "aws:acm/certificateValidation:CertificateValidation": lambda s, *_: s.setdefault("certificateArn", s.get("certificateArn")),
     "aws:kms/key:Key": _kms_key,
     "aws:sqs/queue:Queue": _queue,
     "aws:sns/topic:Topic": lambda s, r, p, _l: s.update(arn=_arn("sns", r, p)),

@@ -55,7 +55,7 @@ def plan_document(run: StackRun) -> dict[str, Any]:
     }
 
 
-def _owner(run: StackRun, resource: RecordedResource, by_urn: dict[str, RecordedResource]) -> RecordedResource | None:
+def _owner(resource: RecordedResource, by_urn: dict[str, RecordedResource]) -> RecordedResource | None:
     """The nearest component above a resource (None for resources directly under the stack)."""
     parent = by_urn.get(resource.parent or "")
     while parent is not None and parent.custom:
@@ -81,7 +81,7 @@ def render_text(run: StackRun, document: dict[str, Any]) -> str:
     custom = [r for r in run.resources if r.custom]
     tree: dict[str, dict[str, list[RecordedResource]]] = defaultdict(lambda: defaultdict(list))
     for resource in custom:
-        owner = _owner(run, resource, by_urn)
+        owner = _owner(resource, by_urn)
         tree[resource.region or NO_REGION][_label(owner) if owner else "(stack)"].append(resource)
 
     regions = document["dr"]["regions"] or []

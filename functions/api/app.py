@@ -19,7 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from shared import aws
-from shared.items import local_region, now_iso, stamp, subscriber_key
+from shared.items import json_default, local_region, now_iso, stamp, subscriber_key
 from shared.write_intents import ConflictError, WriteIntent, apply, is_transient
 
 logger = Logger(service="api")
@@ -40,7 +40,7 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
     return Response(
         status_code=status,
         content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(body, default=posts.to_json),
+        body=json.dumps(body, default=json_default),
         headers=headers or {},
     )
 

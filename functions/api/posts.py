@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from decimal import Decimal
 from typing import Any
 
 from api.errors import bad_request, conflict, not_found, unprocessable
@@ -122,9 +121,3 @@ def delete_intent(table, request_id: str, post_id: str, version_raw: str | None)
     if not table.get_item(Key=post_key(post_id)).get("Item"):
         raise not_found(f"post {post_id}")
     return WriteIntent(request_id=request_id, op="delete", key=post_key(post_id), expected_version=int(version_raw))
-
-
-def to_json(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(type(value).__name__)

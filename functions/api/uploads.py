@@ -47,16 +47,10 @@ def presigned_upload(s3, bucket: str, content_type: str, size: int, max_bytes: i
 def thumbnail_url(s3, bucket: str, name: str) -> dict[str, Any]:
     """A short-lived GET URL for a thumbnail, or 404 while it is not made (or not replicated) yet."""
     from api.errors import not_found
-    from botocore.exceptions import ClientError
+    from shared.s3 import head_or_none
 
-    if not THUMBNAIL_NAME.fullmatch(name):
-        raise not_found(f"thumbnail {name}")
     key = f"{THUMBNAIL_PREFIX}{name}"
-    try:
-        s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as error:
-        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-            raise not_found(f"thumbnail {name}") from None
-        raise
+    if not THUMBNAIL_NAME.fullmatch(name) or head_or_none(s3, bucket, key) is None:
+        raise not_found(f"thumbnail {name}")
     url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=EXPIRES_SECONDS)
     return {"url": url, "key": key, "expires_in": EXPIRES_SECONDS}

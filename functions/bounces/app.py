@@ -8,7 +8,6 @@ Transient bounces do not suppress (the next send may succeed).
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
@@ -17,9 +16,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from shared import aws
-from shared.consumer import idempotency_config, persistence
+from shared.consumer import idempotency_config, idempotent_on_first_use
 from shared.items import local_region, now_iso, suppression_key
 
 logger = Logger(service="bounces")
@@ -92,9 +90,7 @@ def suppress(feedback: dict[str, Any]) -> int:
     return len(feedback["addresses"])
 
 
-@functools.cache
-def _suppress_once():
-    return idempotent_function(data_keyword_argument="feedback", config=CONFIG, persistence_store=persistence())(suppress)
+_suppress_once = idempotent_on_first_use(suppress, data_keyword_argument="feedback", config=CONFIG)
 
 
 def record_handler(record: SQSRecord) -> int:
@@ -102,7 +98,7 @@ def record_handler(record: SQSRecord) -> int:
     if not addresses:
         logger.info("transient bounce: nothing to suppress", extra={"event_id": event_id})
         return 0
-    return _suppress_once()(feedback={"event_id": event_id, "kind": kind, "addresses": addresses})
+    return _suppress_once(feedback={"event_id": event_id, "kind": kind, "addresses": addresses})
 
 
 @logger.inject_lambda_context

@@ -8,7 +8,6 @@ because no number of retries can make it apply.
 
 from __future__ import annotations
 
-import functools
 import os
 from dataclasses import asdict
 from typing import Any
@@ -16,9 +15,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from shared import aws
-from shared.consumer import idempotency_config, persistence
+from shared.consumer import idempotency_config, idempotent_on_first_use
 from shared.write_intents import ConflictError, WriteIntent, apply
 
 logger = Logger(service="retry")
@@ -36,15 +34,12 @@ def apply_intent(intent: dict[str, Any]) -> str:
     return "applied"
 
 
-@functools.cache
-def _apply_once():
-    # Built on first use: the persistence layer creates its DynamoDB client then, not at import.
-    return idempotent_function(data_keyword_argument="intent", config=CONFIG, persistence_store=persistence())(apply_intent)
+_apply_once = idempotent_on_first_use(apply_intent, data_keyword_argument="intent", config=CONFIG)
 
 
 def record_handler(record: SQSRecord) -> str:
     intent = WriteIntent.from_json(record.body)
-    return _apply_once()(intent=asdict(intent))
+    return _apply_once(intent=asdict(intent))
 
 
 @logger.inject_lambda_context

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
+from shared.items import json_default
 
 Operation = Literal["create", "update", "delete"]
 OPERATIONS: tuple[str, ...] = ("create", "update", "delete")
@@ -49,7 +50,7 @@ class WriteIntent:
     expected_version: int | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), default=_json_default, sort_keys=True)
+        return json.dumps(asdict(self), default=json_default, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> WriteIntent:
@@ -73,12 +74,6 @@ class WriteIntent:
         if op != "create" and (not isinstance(expected, int) or isinstance(expected, bool) or expected < 1):
             raise InvalidIntent("expected_version: a positive integer is required")
         return cls(request_id=request_id, op=op, key=key, item=item, expected_version=expected)
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def is_transient(error: Exception) -> bool:

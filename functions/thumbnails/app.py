@@ -17,8 +17,8 @@ from urllib.parse import unquote_plus
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from botocore.exceptions import ClientError
 from shared import aws
+from shared.s3 import head_or_none
 
 logger = Logger(service="thumbnails")
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -81,23 +81,16 @@ def make_thumbnail(data: bytes) -> bytes:
 
 
 def process_object(s3, bucket: str, key: str) -> str:
-    try:
-        head = s3.head_object(Bucket=bucket, Key=key)
-    except ClientError as error:
-        if error.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
-            return "gone"  # deleted before we got to it: nothing to do
-        raise
+    head = head_or_none(s3, bucket, key)
+    if head is None:
+        return "gone"  # deleted before we got to it: nothing to do
     if head.get("ReplicationStatus") == "REPLICA":
         return "replica"
     if head["ContentLength"] > MAX_SOURCE_BYTES:
         raise BadUpload(f"{key} is {head['ContentLength']} bytes, over {MAX_SOURCE_BYTES}")
     target = thumbnail_key(key)
-    try:
-        s3.head_object(Bucket=bucket, Key=target)
+    if head_or_none(s3, bucket, target) is not None:
         return "exists"
-    except ClientError as error:
-        if error.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
-            raise
     data = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     s3.put_object(Bucket=bucket, Key=target, Body=make_thumbnail(data), ContentType="image/jpeg", Metadata={"source-key": key})
     return "created"

@@ -9,7 +9,6 @@ Kinesis redelivers whole batches after a failure.
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import os
 import re
@@ -18,9 +17,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
-from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from shared import aws
-from shared.consumer import idempotency_config, persistence
+from shared.consumer import idempotency_config, idempotent_on_first_use
 from shared.items import local_region, now_iso, views_key
 
 logger = Logger(service="views")
@@ -53,15 +51,12 @@ def count_view(view: dict[str, str]) -> None:
     )
 
 
-@functools.cache
-def _count_once():
-    # Built on first use: the persistence layer creates its DynamoDB client then, not at import.
-    return idempotent_function(data_keyword_argument="view", config=CONFIG, persistence_store=persistence())(count_view)
+_count_once = idempotent_on_first_use(count_view, data_keyword_argument="view", config=CONFIG)
 
 
 def record_handler(record: KinesisStreamRecord) -> None:
     post_id = parse_view(base64.b64decode(record.kinesis.data))
-    _count_once()(view={"sequence": f"{record.event_source_arn}/{record.kinesis.sequence_number}", "post_id": post_id})
+    _count_once(view={"sequence": f"{record.event_source_arn}/{record.kinesis.sequence_number}", "post_id": post_id})
 
 
 @logger.inject_lambda_context

@@ -8,16 +8,14 @@ and suppressed addresses (bounced or complained) are never mailed.
 
 from __future__ import annotations
 
-import functools
 import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, DynamoDBRecordEventName
-from aws_lambda_powertools.utilities.idempotency import idempotent_function
 from shared import aws
-from shared.consumer import idempotency_config, persistence
+from shared.consumer import idempotency_config, idempotent_on_first_use
 from shared.items import local_region, suppression_key
 
 logger = Logger(service="welcome")
@@ -62,16 +60,14 @@ def send_welcome(subscriber: dict[str, str]) -> str:
     return "sent"
 
 
-@functools.cache
-def _send_once():
-    return idempotent_function(data_keyword_argument="subscriber", config=CONFIG, persistence_store=persistence())(send_welcome)
+_send_once = idempotent_on_first_use(send_welcome, data_keyword_argument="subscriber", config=CONFIG)
 
 
 def record_handler(record: DynamoDBRecord) -> str:
     email = new_subscriber(record, local_region())
     if email is None:
         return "skipped"
-    return _send_once()(subscriber={"email": email.lower()})
+    return _send_once(subscriber={"email": email.lower()})
 
 
 @logger.inject_lambda_context
