@@ -1,15 +1,26 @@
-"""Reusable ComponentResources of serverless-dr, one per module."""
+"""serverless-dr components: reusable Pulumi ComponentResources for an active-active,
+multi-region serverless application on AWS.
 
-from components.alert_topic import AlertTopic, AlertTopicArgs
-from components.event_pipeline import EventPipeline, EventPipelineArgs
-from components.failover_dns import FailoverDns, FailoverDnsArgs, RegionalEndpoint
-from components.global_table import GlobalTable, GlobalTableArgs, SecondaryIndex
-from components.idempotency_table import IdempotencyTable, IdempotencyTableArgs
-from components.lambda_function import LambdaFunction, LambdaFunctionArgs
-from components.mail_sender import MailSender, MailSenderArgs
-from components.replicated_buckets import ReplicatedBuckets, ReplicatedBucketsArgs
-from components.serverless_api import ApiDomain, ServerlessApi, ServerlessApiArgs
-from components.static_site import SiteDomain, StaticSite, StaticSiteArgs
+Installed, this package imports as `serverless_dr`; inside this repository as `components`.
+The five central components are GlobalTable, ServerlessApi, EventPipeline, StaticSite and
+FailoverDns; the others are the pieces they and a typical composition need. Each takes one
+frozen `...Args` dataclass with secure defaults and validates it before creating anything.
+"""
+
+from .alert_topic import AlertTopic, AlertTopicArgs
+from .event_pipeline import EventPipeline, EventPipelineArgs
+from .failover_dns import FailoverDns, FailoverDnsArgs, RegionalEndpoint
+from .global_table import GlobalTable, GlobalTableArgs, SecondaryIndex
+from .idempotency_table import IdempotencyTable, IdempotencyTableArgs
+from .lambda_function import LambdaFunction, LambdaFunctionArgs
+from .mail_sender import MailSender, MailSenderArgs
+from .openapi import Route, openapi_document
+from .policies import allow
+from .replicated_buckets import ReplicatedBuckets, ReplicatedBucketsArgs
+from .serverless_api import ApiDomain, ServerlessApi, ServerlessApiArgs
+from .static_site import SiteDomain, StaticSite, StaticSiteArgs
+
+__version__ = "0.2.0"
 
 __all__ = [
     "AlertTopic",
@@ -30,10 +41,13 @@ __all__ = [
     "RegionalEndpoint",
     "ReplicatedBuckets",
     "ReplicatedBucketsArgs",
+    "Route",
     "SecondaryIndex",
     "ServerlessApi",
     "ServerlessApiArgs",
     "SiteDomain",
     "StaticSite",
     "StaticSiteArgs",
+    "allow",
+    "openapi_document",
 ]

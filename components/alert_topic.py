@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.kms import rotating_key
-from components.policies import deny_insecure_transport
+from ._blocks.kms import rotating_key
+from .policies import deny_insecure_transport
 
 
 @dataclass(frozen=True, kw_only=True)

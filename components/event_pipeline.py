@@ -27,11 +27,10 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import metric_alarm
-from components.kms import rotating_key
-from components.lambda_function import LambdaFunction, LambdaFunctionArgs
-from components.lambda_packaging import code_archive
-from components.policies import allow, deny_insecure_transport, policy_document
+from ._blocks.alarms import metric_alarm
+from ._blocks.kms import rotating_key
+from .lambda_function import LambdaFunction, LambdaFunctionArgs
+from .policies import allow, deny_insecure_transport, policy_document
 
 SourceKind = Literal["sns", "s3", "kinesis", "dynamodb"]
 SOURCES: tuple[str, ...] = ("sns", "s3", "kinesis", "dynamodb")
@@ -42,7 +41,9 @@ MIN_RECEIVE_COUNT = 5
 @dataclass(frozen=True, kw_only=True)
 class EventPipelineArgs:
     source: SourceKind
-    package: str  # functions/<package>, handler <package>.app.handler
+    code: pulumi.Archive  # the consumer's code (the caller packages it)
+    handler: str  # module.function inside `code`
+    service_name: str  # POWERTOOLS_SERVICE_NAME and log/metric naming of the consumer
     alert_topic_arn: pulumi.Input[str]
     layer_arn: pulumi.Input[str]
     idempotency_table_name: pulumi.Input[str]
@@ -271,8 +272,8 @@ class EventPipeline(pulumi.ComponentResource):
         function = LambdaFunction(
             f"{name}-fn",
             LambdaFunctionArgs(
-                handler=f"{args.package}.app.handler",
-                code=code_archive(args.package),
+                handler=args.handler,
+                code=args.code,
                 layers=[args.layer_arn],
                 alert_topic_arn=args.alert_topic_arn,
                 log_retention_days=args.log_retention_days,
@@ -281,7 +282,7 @@ class EventPipeline(pulumi.ComponentResource):
                 environment={
                     **args.environment,
                     "IDEMPOTENCY_TABLE": args.idempotency_table_name,
-                    "POWERTOOLS_SERVICE_NAME": args.package,
+                    "POWERTOOLS_SERVICE_NAME": args.service_name,
                 },
                 statements=grants,
                 tags=tags,

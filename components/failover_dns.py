@@ -27,8 +27,8 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import metric_alarm
-from components.failover_math import api_failover_seconds, detection_seconds
+from ._blocks.alarms import metric_alarm
+from .failover_math import api_failover_seconds, detection_seconds
 
 # Route 53 needs at least three checker regions; these are spread over three continents.
 DEFAULT_CHECKER_REGIONS: tuple[str, ...] = ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-1")

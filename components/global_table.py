@@ -34,7 +34,7 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.kms import rotating_key
+from ._blocks.kms import rotating_key
 
 _ATTRIBUTE_TYPES = ("S", "N", "B")
 

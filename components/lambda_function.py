@@ -22,8 +22,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import metric_alarm
-from components.policies import allow, assume_role_policy, policy_document
+from ._blocks.alarms import metric_alarm
+from .policies import allow, assume_role_policy, policy_document
 
 RUNTIME = "python3.13"
 ARCHITECTURE = "arm64"

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components.policies import allow, assume_role_policy, policy_document
-from components.private_bucket import PrivateBucket, private_bucket
+from ._blocks.private_bucket import PrivateBucket, private_bucket
+from .policies import allow, assume_role_policy, policy_document
 
 RTC_MINUTES = 15
 

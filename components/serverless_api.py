@@ -1,44 +1,47 @@
-"""ServerlessApi: the blog API in one region (REST API + Lambda), identical in every region.
+"""ServerlessApi: a regional REST API in front of one Lambda function, identical in every region.
 
 Creates (region from the provider in `opts`)
-- `{name}-fn`: a LambdaFunction running `api.app.handler` with a role limited to: read/write the
-  local replica and its indexes, publish to the write-retry topic, put records on the events
-  stream, put objects under the media bucket's `uploads/` prefix, read the drain parameter;
+- `{name}-fn`: a LambdaFunction with the caller's code, handler, environment and IAM statements,
+  plus read access to the drain flag; it receives DRAIN_PARAMETER and ALLOWED_ORIGIN;
 - `{name}-drain`: the region's drain flag (SSM). Its value is operated at run time (drill tool),
-  so the program ignores changes to it after creation;
-- `{name}-rest`: a REGIONAL REST API from an OpenAPI document (Lambda proxy, JSON-schema models,
-  request validators, CORS limited to `allowed_origin`, JSON gateway errors);
+  so the program ignores changes to it after creation; the health route reads it;
+- `{name}-rest`: a REGIONAL REST API from the OpenAPI document built from `routes` and `schemas`
+  (Lambda proxy, JSON-schema models, request validators, CORS limited to `allowed_origin`, JSON
+  gateway errors);
 - `{name}-deployment` (replaced whenever the document changes) and `{name}-stage` (`v1`): JSON
   access logs, execution logging at ERROR without data trace, X-Ray, stage throttling, and the
-  encrypted cache for GET /posts* when `cache_enabled`;
+  encrypted cache for the routes marked `cached` when `cache_enabled`;
 - `{name}-key` (value given, the same in every region), `{name}-admin-plan` (throttle + quota) and
-  their link: only write methods on /posts require the key;
+  their link: only routes marked `keyed` require the key;
 - with `domain`: a DNS-validated regional certificate, a REGIONAL custom domain (TLS 1.2) and a
   base path mapping;
 - alarms on the 5xx rate and p99 latency, plus the function's errors/throttles.
 
+Inputs (`ServerlessApiArgs`): `code`, `handler`, `routes`, `schemas`, `environment`,
+`statements`, `layers`, `drain_parameter_name`, `health_path`, `api_key_value`,
+`allowed_origin`, throttling, quota, cache and domain settings, `alert_topic_arn`, `tags`.
 Outputs: `invoke_url` and `health_url` (this region's own execute-api endpoint, which Route 53
-checks), `public_url` (the custom domain when there is one), `function_name`, `rest_api_id`, `stage_name`,
-`drain_parameter_name`, `regional_domain_name` / `regional_zone_id` (None without a domain),
-`certificate_validation_record` (the validation record when this region owns it).
+checks), `public_url` (the custom domain when there is one), `function_name`, `rest_api_id`,
+`stage_name`, `drain_parameter_name`, `regional_domain_name` / `regional_zone_id` (None without a
+domain), `certificate_validation_record` (the validation record when this region owns it).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.alarms import metric_alarm
-from components.api_document import CACHED_METHOD_PATHS, openapi_document
-from components.certificate import dns_validated_certificate
-from components.lambda_function import LambdaFunction, LambdaFunctionArgs
-from components.lambda_packaging import code_archive
-from components.policies import allow, assume_role_policy
+from ._blocks.alarms import metric_alarm
+from ._blocks.certificate import dns_validated_certificate
+from .lambda_function import LambdaFunction, LambdaFunctionArgs
+from .openapi import Route, cached_method_paths, openapi_document
+from .policies import allow, assume_role_policy
 
 STAGE_NAME = "v1"
 ACCESS_LOG_FORMAT = json.dumps(
@@ -69,26 +72,27 @@ class ApiDomain:
 
 @dataclass(frozen=True, kw_only=True)
 class ServerlessApiArgs:
-    table_name: pulumi.Input[str]
-    table_arn: pulumi.Input[str]  # this region's replica
-    write_retry_topic_arn: pulumi.Input[str]
-    events_stream_name: pulumi.Input[str]
-    events_stream_arn: pulumi.Input[str]
-    media_bucket_name: pulumi.Input[str]
-    media_bucket_arn: pulumi.Input[str]
+    code: pulumi.Archive  # the API function's code (the caller packages it)
+    handler: str  # module.function inside `code`
+    routes: Sequence[Route]
+    schemas: Mapping[str, Mapping[str, Any]]  # request models named by the routes' `body`
     drain_parameter_name: str
     api_key_value: pulumi.Input[str]
     allowed_origin: pulumi.Input[str] | None  # the site's origin; None: no CORS, no browser access
     alert_topic_arn: pulumi.Input[str]
-    layer_arn: pulumi.Input[str]
     log_retention_days: int
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    statements: Sequence[Mapping[str, Any]] = ()  # what the function may do beyond logs, tracing, drain flag
+    layers: Sequence[pulumi.Input[str]] = ()
+    health_path: str = "/health"
+    timeout: int = 10
+    memory_size: int = 512
     throttle_rate_limit: int = 100
     throttle_burst_limit: int = 200
     admin_quota_per_day: int = 1000
     admin_throttle_rate_limit: int = 5
     cache_enabled: bool = False
     cache_ttl_seconds: int = 60
-    max_upload_bytes: int = 10 * 1024 * 1024
     domain: ApiDomain | None = None
     latency_alarm_ms: int = 2000
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -104,6 +108,8 @@ class ServerlessApiArgs:
             )
         if self.domain and not self.domain.host.endswith("." + self.domain.zone_name):
             raise ValueError(f"ServerlessApiArgs.domain: host {self.domain.host} is not inside zone {self.domain.zone_name}")
+        if not any(r.path == self.health_path and r.method == "get" for r in self.routes):
+            raise ValueError(f"ServerlessApiArgs.health_path: no GET route {self.health_path} among the routes")
         if self.domain and not self.domain.owns_validation_record and self.domain.validation_record is None:
             raise ValueError("ServerlessApiArgs.domain: a region that does not own the validation record must wait for it")
 
@@ -141,44 +147,19 @@ class ServerlessApi(pulumi.ComponentResource):
         function = LambdaFunction(
             f"{name}-fn",
             LambdaFunctionArgs(
-                handler="api.app.handler",
-                code=code_archive("api"),
-                layers=[args.layer_arn],
+                handler=args.handler,
+                code=args.code,
+                layers=list(args.layers),
                 alert_topic_arn=args.alert_topic_arn,
                 log_retention_days=args.log_retention_days,
-                timeout=10,
-                memory_size=512,
+                timeout=args.timeout,
+                memory_size=args.memory_size,
                 environment={
-                    "TABLE_NAME": args.table_name,
-                    "WRITE_RETRY_TOPIC_ARN": args.write_retry_topic_arn,
-                    "EVENTS_STREAM_NAME": args.events_stream_name,
-                    "MEDIA_BUCKET": args.media_bucket_name,
+                    **args.environment,
                     "DRAIN_PARAMETER": drain.name,
                     "ALLOWED_ORIGIN": args.allowed_origin or "",
-                    "MAX_UPLOAD_BYTES": str(args.max_upload_bytes),
-                    "POWERTOOLS_SERVICE_NAME": "api",
-                    "POWERTOOLS_LOG_LEVEL": "INFO",
                 },
-                statements=[
-                    allow(
-                        ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
-                        [args.table_arn, pulumi.Output.concat(args.table_arn, "/index/*")],
-                        "LocalReplica",
-                    ),
-                    allow(["sns:Publish"], [args.write_retry_topic_arn], "WriteRetryTopic"),
-                    allow(["kinesis:PutRecord"], [args.events_stream_arn], "EventsStream"),
-                    allow(["s3:PutObject"], [pulumi.Output.concat(args.media_bucket_arn, "/uploads/*")], "MediaUploads"),
-                    allow(["s3:GetObject"], [pulumi.Output.concat(args.media_bucket_arn, "/thumbnails/*")], "ReadThumbnails"),
-                    {
-                        # Without ListBucket a thumbnail not made yet answers 403 instead of 404.
-                        "Sid": "SeeMissingThumbnails",
-                        "Effect": "Allow",
-                        "Action": ["s3:ListBucket"],
-                        "Resource": [args.media_bucket_arn],
-                        "Condition": {"StringLike": {"s3:prefix": ["thumbnails/*"]}},
-                    },
-                    allow(["ssm:GetParameter"], [drain.arn], "DrainFlag"),
-                ],
+                statements=[*args.statements, allow(["ssm:GetParameter"], [drain.arn], "DrainFlag")],
                 tags=tags,
             ),
             opts=child,
@@ -188,7 +169,15 @@ class ServerlessApi(pulumi.ComponentResource):
             invoke_arn=_invoke_arn(region, function.arn), origin=pulumi.Output.from_input(args.allowed_origin or "")
         ).apply(
             lambda v: json.dumps(
-                openapi_document(title=f"{name}", invoke_arn=v["invoke_arn"], allowed_origin=v["origin"] or None), sort_keys=True
+                openapi_document(
+                    title=name,
+                    routes=args.routes,
+                    schemas=args.schemas,
+                    invoke_arn=v["invoke_arn"],
+                    allowed_origin=v["origin"] or None,
+                    timeout_ms=args.timeout * 1000,
+                ),
+                sort_keys=True,
             )
         )
         rest_api = aws.apigateway.RestApi(
@@ -272,7 +261,7 @@ class ServerlessApi(pulumi.ComponentResource):
 
         method_settings("*/*", caching=False)
         if args.cache_enabled:
-            for path in CACHED_METHOD_PATHS:
+            for path in cached_method_paths(args.routes):
                 method_settings(path, caching=True)
 
         key = aws.apigateway.ApiKey(
@@ -364,7 +353,7 @@ class ServerlessApi(pulumi.ComponentResource):
         self.stage_name = STAGE_NAME
         self.invoke_url = invoke_url
         self.public_url = public_url
-        self.health_url = pulumi.Output.concat(invoke_url, "/health")
+        self.health_url = pulumi.Output.concat(invoke_url, args.health_path)
         self.function_name = function.function_name
         self.rest_api_id = rest_api.id
         self.rest_api_name = rest_api.name

@@ -34,9 +34,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.certificate import dns_validated_certificate
-from components.failover_math import ORIGIN_CONNECTION_ATTEMPTS, ORIGIN_CONNECTION_TIMEOUT_SECONDS
-from components.private_bucket import PrivateBucket, attach_policy, private_bucket
+from ._blocks.certificate import dns_validated_certificate
+from ._blocks.private_bucket import PrivateBucket, attach_policy, private_bucket
+from .failover_math import ORIGIN_CONNECTION_ATTEMPTS, ORIGIN_CONNECTION_TIMEOUT_SECONDS
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"  # the hosted zone of every *.cloudfront.net alias

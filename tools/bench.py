@@ -161,7 +161,7 @@ def bench_cold_start(runs: int) -> dict[str, Any]:
 
 
 def bench_artefacts() -> dict[str, Any]:
-    from components.lambda_packaging import FUNCTIONS_DIR, LAYER_ARCHIVE, code_archive
+    from stack.packaging import FUNCTIONS_DIR, LAYER_ARCHIVE, code_archive
 
     archives = {}
     for package in HANDLERS:

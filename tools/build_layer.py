@@ -17,7 +17,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from components.lambda_packaging import FUNCTIONS_DIR, LAYER_ARCHIVE
+from stack.packaging import FUNCTIONS_DIR, LAYER_ARCHIVE
 
 # The python3.13 runtime is Amazon Linux 2023 (glibc 2.34): wheels for glibc <= 2.34 run there.
 PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_aarch64")

@@ -3,7 +3,7 @@
 import os
 import zipfile
 
-from components.lambda_packaging import code_archive, source_files
+from stack.packaging import code_archive, source_files
 from tools.build_layer import deterministic_zip
 
 

@@ -20,7 +20,9 @@ def build(source: str, **kwargs):
             "p",
             EventPipelineArgs(
                 source=source,
-                package="retry",
+                code=pulumi.AssetArchive({"consumer.py": pulumi.StringAsset("def handler(e, c): return {}")}),
+                handler="consumer.handler",
+                service_name="consumer",
                 alert_topic_arn="arn:aws:sns:us-west-2:123456789012:alerts",
                 layer_arn="arn:aws:lambda:us-west-2:123456789012:layer:deps:1",
                 idempotency_table_name="idem",
@@ -130,7 +132,9 @@ def test_dynamodb_stream_source_with_a_filter_naming_the_local_region():
 )
 def test_bad_args_name_the_field(kwargs, field):
     args = EventPipelineArgs(
-        package="retry",
+        code=pulumi.AssetArchive({}),
+        handler="consumer.handler",
+        service_name="consumer",
         alert_topic_arn="a",
         layer_arn="l",
         idempotency_table_name="i",

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from components.api_document import ROUTES, load_schema
+from stack.api_contract import load_schema, routes
 from tests.helpers import cached_stack
 from tools.offline_run import run_stack
 
@@ -87,8 +87,8 @@ def test_rest_api_is_regional_and_built_from_the_openapi_document(dr, region):
     assert api.inputs["endpointConfiguration"]["types"] == "REGIONAL"
     document = json.loads(api.inputs["body"])
     operations = {(p, m) for p, methods in document["paths"].items() for m in methods if m != "options"}
-    assert operations == {(r.path, r.method) for r in ROUTES}
-    for route in ROUTES:
+    assert operations == {(r.path, r.method) for r in routes()}
+    for route in routes():
         operation = document["paths"][route.path][route.method]
         integration = operation["x-amazon-apigateway-integration"]
         assert integration["type"] == "aws_proxy"
@@ -99,7 +99,7 @@ def test_rest_api_is_regional_and_built_from_the_openapi_document(dr, region):
         if route.body:
             assert operation["x-amazon-apigateway-request-validator"] == "body-and-params"
             assert document["components"]["schemas"][route.body] == load_schema(route.body)
-    keyed = sorted((r.path, r.method) for r in ROUTES if r.keyed)
+    keyed = sorted((r.path, r.method) for r in routes() if r.keyed)
     assert keyed == [("/posts", "post"), ("/posts/{id}", "delete"), ("/posts/{id}", "put")]
     # The stage cache keys on what distinguishes responses, or it would serve one post for another.
     get_one = document["paths"]["/posts/{id}"]["get"]["x-amazon-apigateway-integration"]

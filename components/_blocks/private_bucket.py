@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.policies import deny_insecure_transport, policy_document
+from ..policies import deny_insecure_transport, policy_document
 
 
 @dataclass(frozen=True)

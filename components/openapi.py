@@ -1,74 +1,90 @@
-"""The OpenAPI 3 document of the regional REST API, with API Gateway's extensions.
+"""The OpenAPI 3 document of a regional REST API with a Lambda proxy, with API Gateway's extensions.
 
-Request models are the JSON schemas the handler validates with (functions/api/schemas), so the
-gateway (400 before the function runs) and the handler (422 with fields) check the same contract.
-Only methods marked `keyed` require the admin API key. GET routes name their cache keys so the
-stage cache never serves one post for another.
+The caller describes its routes (`Route`) and hands the JSON schemas of the request bodies; this
+module turns them into the document API Gateway imports: request models and validators (400
+before the function runs), the admin API key on `keyed` routes, cache keys on cached GETs, CORS
+preflights answered by the gateway, JSON gateway errors. Nothing here knows the application.
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "functions" / "api" / "schemas"
 CORS_HEADERS = "'Content-Type,X-Api-Key,Idempotency-Key'"
+METHODS = ("get", "post", "put", "patch", "delete")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Route:
-    path: str
-    method: str
-    body: str | None = None  # model name for methods with a body
-    keyed: bool = False  # admin API key required
+    path: str  # /posts/{id}
+    method: str  # get, post, put, patch, delete
+    body: str | None = None  # name of the request model (a JSON schema the caller gives)
+    keyed: bool = False  # the admin API key is required
     query: tuple[str, ...] = ()
     required_query: tuple[str, ...] = ()
-    cache_keys: tuple[str, ...] = ()  # request parameters the stage cache keys on
+    cached: bool = False  # GET answered from the stage cache (keyed on every parameter)
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"Route.method: {self.method!r} is not one of {', '.join(METHODS)}")
+        if not self.path.startswith("/"):
+            raise ValueError(f"Route.path: {self.path!r} must start with /")
+        if self.cached and self.method != "get":
+            raise ValueError(f"Route.cached: only GET routes are cached, not {self.method.upper()} {self.path}")
+        if set(self.required_query) - set(self.query):
+            raise ValueError(f"Route.required_query: {sorted(set(self.required_query) - set(self.query))} not in query")
+
+    @property
+    def path_parameters(self) -> list[str]:
+        return [part[1:-1] for part in self.path.split("/") if part.startswith("{")]
+
+    @property
+    def cache_keys(self) -> tuple[str, ...]:
+        if not self.cached:
+            return ()
+        return tuple(
+            [f"method.request.path.{p}" for p in self.path_parameters] + [f"method.request.querystring.{q}" for q in self.query]
+        )
+
+    @property
+    def method_path(self) -> str:
+        """The stage method-settings path of this route (`posts/{id}/GET`)."""
+        return f"{self.path.lstrip('/')}/{self.method.upper()}"
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Route:
+        return cls(
+            path=data["path"],
+            method=data["method"],
+            body=data.get("body"),
+            keyed=bool(data.get("keyed", False)),
+            query=tuple(data.get("query", ())),
+            required_query=tuple(data.get("required_query", ())),
+            cached=bool(data.get("cached", False)),
+        )
 
 
-ROUTES: tuple[Route, ...] = (
-    Route("/health", "get"),
-    Route(
-        "/posts",
-        "get",
-        query=("limit", "cursor"),
-        cache_keys=("method.request.querystring.limit", "method.request.querystring.cursor"),
-    ),
-    Route("/posts", "post", body="PostCreate", keyed=True),
-    Route("/posts/{id}", "get", cache_keys=("method.request.path.id",)),
-    Route("/posts/{id}", "put", body="PostUpdate", keyed=True),
-    Route("/posts/{id}", "delete", keyed=True, query=("version",), required_query=("version",)),
-    Route("/subscribers", "post", body="Subscriber"),
-    Route("/uploads", "post", body="UploadRequest"),
-    Route("/events", "post", body="PageView"),
-    Route("/thumbnails/{name}", "get"),
-)
-
-CACHED_METHOD_PATHS: tuple[str, ...] = tuple(f"{r.path.lstrip('/')}/{r.method.upper()}" for r in ROUTES if r.cache_keys)
-
-
-def load_schema(name: str) -> dict[str, Any]:
-    return json.loads((SCHEMA_DIR / f"{name}.json").read_text())
+def cached_method_paths(routes: Sequence[Route]) -> tuple[str, ...]:
+    return tuple(r.method_path for r in routes if r.cached)
 
 
 def _parameters(route: Route) -> list[dict[str, Any]]:
-    path_names = [part[1:-1] for part in route.path.split("/") if part.startswith("{")]
-    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in path_names]
+    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in route.path_parameters]
     params += [
         {"name": q, "in": "query", "required": q in route.required_query, "schema": {"type": "string"}} for q in route.query
     ]
     return params
 
 
-def _operation(route: Route, invoke_arn: str) -> dict[str, Any]:
+def _operation(route: Route, invoke_arn: str, timeout_ms: int) -> dict[str, Any]:
     integration: dict[str, Any] = {
         "type": "aws_proxy",
         "httpMethod": "POST",
         "uri": invoke_arn,
         "passthroughBehavior": "when_no_match",
-        "timeoutInMillis": 10000,
+        "timeoutInMillis": timeout_ms,
     }
     if route.cache_keys:
         integration["cacheKeyParameters"] = list(route.cache_keys)
@@ -94,8 +110,14 @@ def _operation(route: Route, invoke_arn: str) -> dict[str, Any]:
 
 def _cors_preflight(allowed_origin: str) -> dict[str, Any]:
     """OPTIONS answered by the gateway itself (MOCK): no function invocation, no API key."""
+    headers = (
+        "Access-Control-Allow-Origin",
+        "Access-Control-Allow-Methods",
+        "Access-Control-Allow-Headers",
+        "Access-Control-Max-Age",
+    )
     return {
-        "responses": {"200": {"description": "CORS preflight"}},
+        "responses": {"200": {"description": "CORS preflight", "headers": {h: {"schema": {"type": "string"}} for h in headers}}},
         "x-amazon-apigateway-integration": {
             "type": "mock",
             "requestTemplates": {"application/json": '{"statusCode": 200}'},
@@ -123,30 +145,31 @@ def _gateway_response(allowed_origin: str | None, message: str) -> dict[str, Any
     return response
 
 
-def openapi_document(*, title: str, invoke_arn: str, allowed_origin: str | None) -> dict[str, Any]:
+def openapi_document(
+    *,
+    title: str,
+    routes: Sequence[Route],
+    schemas: Mapping[str, Mapping[str, Any]],
+    invoke_arn: str,
+    allowed_origin: str | None,
+    timeout_ms: int = 10_000,
+) -> dict[str, Any]:
     """`allowed_origin` None: no preflight methods and no CORS headers (no browser may call)."""
+    missing = sorted({r.body for r in routes if r.body} - set(schemas))
+    if missing:
+        raise ValueError(f"openapi_document: no schema for request model(s) {', '.join(missing)}")
     paths: dict[str, dict[str, Any]] = {}
-    for route in ROUTES:
-        paths.setdefault(route.path, {})[route.method] = _operation(route, invoke_arn)
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method] = _operation(route, invoke_arn, timeout_ms)
     for path in paths if allowed_origin else ():
         paths[path]["options"] = _cors_preflight(allowed_origin)
-        # Preflight answers need these response headers declared on the method.
-        paths[path]["options"]["responses"]["200"]["headers"] = {
-            h: {"schema": {"type": "string"}}
-            for h in (
-                "Access-Control-Allow-Origin",
-                "Access-Control-Allow-Methods",
-                "Access-Control-Allow-Headers",
-                "Access-Control-Max-Age",
-            )
-        }
-    models = sorted({r.body for r in ROUTES if r.body})
+    models = sorted({r.body for r in routes if r.body})
     return {
         "openapi": "3.0.1",
         "info": {"title": title, "version": "1.0"},
         "paths": paths,
         "components": {
-            "schemas": {name: load_schema(name) for name in models},
+            "schemas": {name: dict(schemas[name]) for name in models},
             "securitySchemes": {"admin_api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"}},
         },
         "x-amazon-apigateway-api-key-source": "HEADER",

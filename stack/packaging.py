@@ -1,10 +1,11 @@
-"""Lambda artefacts: the code archive of a function package, and the shared dependency layer.
+"""The blog's Lambda artefacts: the code archive of a function package, and the dependency layer.
 
 Code archives list source files explicitly (sorted, *.py and *.json only) so that caches,
 editor files or `__pycache__` never change a function's hash: a function is redeployed exactly
 when its code or the shared library changes. Third-party packages live in one layer per region,
 built by `python -m tools.build_layer` for the Lambda platform (arm64, CPython 3.13); boto3 comes
-with the runtime.
+with the runtime. The components take these archives through their args; they never read
+functions/ themselves.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ def code_archive(package: str) -> pulumi.AssetArchive:
     """`package` and the shared library at the archive root (handler `<package>.app.handler`)."""
     files = [*source_files(package), *source_files(SHARED_PACKAGE)]
     return pulumi.AssetArchive({str(p.relative_to(FUNCTIONS_DIR)): pulumi.FileAsset(str(p)) for p in files})
+
+
+def handler_of(package: str) -> str:
+    return f"{package}.app.handler"
 
 
 def layer_archive() -> pulumi.FileArchive:

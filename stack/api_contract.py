@@ -1,0 +1,31 @@
+"""The blog API's contract as the components need it: routes and request schemas from functions/api.
+
+The handler validates with the same schema files (functions/api/schemas), so the gateway (400
+before the function runs) and the handler (422 with the failing fields) check one contract.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from components.openapi import Route
+from stack.packaging import FUNCTIONS_DIR
+
+API_DIR = FUNCTIONS_DIR / "api"
+
+
+@functools.cache
+def routes() -> tuple[Route, ...]:
+    table = json.loads((API_DIR / "routes.json").read_text())
+    return tuple(Route.from_dict(r) for r in table["routes"])
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    return json.loads((API_DIR / "schemas" / f"{name}.json").read_text())
+
+
+@functools.cache
+def schemas() -> dict[str, dict[str, Any]]:
+    return {r.body: load_schema(r.body) for r in routes() if r.body}
