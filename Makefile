@@ -6,7 +6,7 @@ STACK ?= dr
 FORMAT ?= text
 STAMP := $(VENV)/.installed
 
-.PHONY: plan test lint bench clean constraints layer
+.PHONY: plan test lint bench soak clean constraints layer
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --check .
 
 test: lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 # The Lambda dependency layer (build/layer.zip): needed before `pulumi preview/up`, not by the tests.
 layer: $(STAMP)
@@ -29,6 +29,12 @@ layer: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tools.bench
+
+# The long guarantee runs (minutes): the fault suite over 3 seeds and the two-region simulation;
+# both rewrite their tables in README.md.
+soak: $(STAMP)
+	$(PY) -m tools.fault_suite --writes 4000 --seeds 1,2,3 --readme
+	$(PY) -m tools.two_region_sim --readme
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build

@@ -8,7 +8,7 @@ frozen `...Args` dataclass with secure defaults and validates it before creating
 """
 
 from .alert_topic import AlertTopic, AlertTopicArgs
-from .event_pipeline import EventPipeline, EventPipelineArgs
+from .event_pipeline import ConsumerMetricAlarm, EventPipeline, EventPipelineArgs
 from .failover_dns import FailoverDns, FailoverDnsArgs, RegionalEndpoint
 from .global_table import GlobalTable, GlobalTableArgs, SecondaryIndex
 from .idempotency_table import IdempotencyTable, IdempotencyTableArgs
@@ -26,6 +26,7 @@ __all__ = [
     "AlertTopic",
     "AlertTopicArgs",
     "ApiDomain",
+    "ConsumerMetricAlarm",
     "EventPipeline",
     "EventPipelineArgs",
     "FailoverDns",

@@ -11,7 +11,11 @@ visibility timeout of 6 x the consumer's timeout (Lambda developer guide), a que
 admits only the source (by SourceArn) over TLS, `ReportBatchItemFailures` on the mapping.
 Stream sources: bisect on error, bounded retries, a maximum record age, an SQS on-failure
 destination `{name}-dlq`, filter criteria when given, `ReportBatchItemFailures`.
-Alarms to `alert_topic_arn`: DLQ depth, oldest message age of the buffer, iterator age of streams.
+Alarms to `alert_topic_arn`: DLQ depth, oldest message age of the buffer, iterator age of streams,
+and one per `metric_alarms` entry on the consumer's own metrics (embedded metric format, namespace
+`metrics_namespace`, dimension `service`). The consumer receives IDEMPOTENCY_TABLE,
+POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE and, for buffered sources, MAX_RECEIVES
+(the delivery after which SQS moves a message to the DLQ).
 
 Outputs: `function_name`, `dlq_arn`, `queue_arn` (buffered sources), `topic_arn` (sns),
 `stream_arn` / `stream_name` (kinesis).
@@ -36,6 +40,15 @@ SourceKind = Literal["sns", "s3", "kinesis", "dynamodb"]
 SOURCES: tuple[str, ...] = ("sns", "s3", "kinesis", "dynamodb")
 VISIBILITY_TIMEOUT_FACTOR = 6
 MIN_RECEIVE_COUNT = 5
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConsumerMetricAlarm:
+    """An alarm on a metric the consumer emits: any datapoint at or above `threshold` in a minute."""
+
+    metric: str
+    description: str
+    threshold: float = 1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,7 +81,11 @@ class EventPipelineArgs:
     bucket_name: pulumi.Input[str] | None = None
     bucket_arn: pulumi.Input[str] | None = None
     key_prefix: str = ""
+    # a customer-managed key of the source the consumer reads (a table stream under a CMK)
+    source_key_arn: pulumi.Input[str] | None = None
     # alarms
+    metrics_namespace: str = "serverless-dr"
+    metric_alarms: Sequence[ConsumerMetricAlarm] = ()
     oldest_message_alarm_seconds: int = 300
     iterator_age_alarm_ms: int = 60_000
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -88,6 +105,8 @@ class EventPipelineArgs:
             raise ValueError("EventPipelineArgs.stream_arn: only for source 'dynamodb'")
         if self.source == "s3" and (self.bucket_name is None or self.bucket_arn is None):
             raise ValueError("EventPipelineArgs.bucket_name/bucket_arn: required for source 's3'")
+        if self.source_key_arn is not None and self.source != "dynamodb":
+            raise ValueError("EventPipelineArgs.source_key_arn: only for source 'dynamodb' (a table stream under a CMK)")
         if self.topic_publisher_services and self.source != "sns":
             raise ValueError("EventPipelineArgs.topic_publisher_services: only for source 'sns'")
         if self.filter_patterns and self.source not in ("dynamodb", "kinesis"):
@@ -267,6 +286,8 @@ class EventPipeline(pulumi.ComponentResource):
                         "ReadTableStream",
                     )
                 )
+                if args.source_key_arn is not None:
+                    grants.append(allow(["kms:Decrypt"], [args.source_key_arn], "DecryptTableStream"))
             grants.append(allow(["sqs:SendMessage"], [dlq.arn], "OnFailureDestination"))
 
         function = LambdaFunction(
@@ -283,6 +304,8 @@ class EventPipeline(pulumi.ComponentResource):
                     **args.environment,
                     "IDEMPOTENCY_TABLE": args.idempotency_table_name,
                     "POWERTOOLS_SERVICE_NAME": args.service_name,
+                    "POWERTOOLS_METRICS_NAMESPACE": args.metrics_namespace,
+                    **({"MAX_RECEIVES": str(args.max_receive_count)} if args.buffered else {}),
                 },
                 statements=grants,
                 tags=tags,
@@ -345,6 +368,21 @@ class EventPipeline(pulumi.ComponentResource):
                 metric="IteratorAge",
                 dimensions={"FunctionName": function.function_name},
                 threshold=args.iterator_age_alarm_ms,
+                **alarm,
+            )
+
+        for custom in args.metric_alarms:
+            metric_alarm(
+                f"{name}-{custom.metric.lower()}",
+                description=f"{name}: {custom.description}",
+                namespace=args.metrics_namespace,
+                metric=custom.metric,
+                dimensions={"service": args.service_name},
+                statistic="Sum",
+                threshold=custom.threshold,
+                comparison="GreaterThanOrEqualToThreshold",
+                evaluation_periods=1,
+                datapoints_to_alarm=1,
                 **alarm,
             )
 

@@ -9,12 +9,15 @@ Creates
 Inputs (`GlobalTableArgs`)
 - `regions`, `providers` (`{region: aws.Provider}`, one per region)
 - key schema: `hash_key`, `range_key`, `attributes`, `indexes` (global secondary indexes)
-- `ttl_attribute` (default `expires_at`), `consistency` (`eventual` | `strong`), `witness_region`
+- `ttl_attribute` (None: no TTL; strong consistency refuses one: MRSC tables do not support TTL),
+  `consistency` (`eventual` | `strong`), `witness_region`
 - `encryption` (`aws-owned` | `customer-managed`), `deletion_protection` (default True), `tags`
 
 Outputs
 - `name`: the table name (identical in every region)
 - `arns`, `stream_arns`: `{region: Output[str]}`
+- `key_arns`: `{region: Output[str]}` of the customer-managed keys (empty with AWS-owned keys):
+  callers of the table under a CMK need kms:Decrypt/Encrypt/GenerateDataKey* on their region's key
 
 Secure defaults: on-demand billing, stream NEW_AND_OLD_IMAGES (the consumers of the welcome
 email path read it in every region), point-in-time recovery on the table and on every replica,
@@ -55,7 +58,7 @@ class GlobalTableArgs:
     range_key: str | None = "sk"
     attributes: Mapping[str, Literal["S", "N", "B"]] = field(default_factory=lambda: {"pk": "S", "sk": "S"})
     indexes: Sequence[SecondaryIndex] = ()
-    ttl_attribute: str = "expires_at"
+    ttl_attribute: str | None = None
     consistency: Literal["eventual", "strong"] = "eventual"
     witness_region: str | None = None
     encryption: Literal["aws-owned", "customer-managed"] = "aws-owned"
@@ -80,6 +83,10 @@ class GlobalTableArgs:
             )
             if not shape_ok:
                 raise ValueError("GlobalTableArgs.consistency: strong needs 3 regions, or 2 regions plus witness_region")
+            if self.ttl_attribute:
+                raise ValueError(
+                    "GlobalTableArgs.ttl_attribute: MRSC (consistency='strong') tables do not support TTL; pass None"
+                )
         elif self.witness_region:
             raise ValueError("GlobalTableArgs.witness_region: only valid with consistency='strong'")
         if self.witness_region in self.regions:
@@ -101,6 +108,7 @@ class GlobalTable(pulumi.ComponentResource):
     name: pulumi.Output[str]
     arns: dict[str, pulumi.Output[str]]
     stream_arns: dict[str, pulumi.Output[str]]
+    key_arns: dict[str, pulumi.Output[str]]
     home_region: str
 
     def __init__(self, name: str, args: GlobalTableArgs, opts: pulumi.ResourceOptions | None = None):
@@ -147,7 +155,7 @@ class GlobalTable(pulumi.ComponentResource):
             server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(
                 enabled=bool(keys), kms_key_arn=keys[home].arn if keys else None
             ),
-            ttl=aws.dynamodb.TableTtlArgs(attribute_name=args.ttl_attribute, enabled=True),
+            ttl=aws.dynamodb.TableTtlArgs(attribute_name=args.ttl_attribute, enabled=True) if args.ttl_attribute else None,
             deletion_protection_enabled=args.deletion_protection,
             replicas=[
                 aws.dynamodb.TableReplicaArgs(
@@ -177,4 +185,5 @@ class GlobalTable(pulumi.ComponentResource):
         self.name = table.name
         self.arns = {home: table.arn, **{r: replica_field(r, "arn") for r in others}}
         self.stream_arns = {home: table.stream_arn, **{r: replica_field(r, "stream_arn") for r in others}}
-        self.register_outputs({"name": self.name, "arns": self.arns, "stream_arns": self.stream_arns})
+        self.key_arns = {region: key.arn for region, key in keys.items()}
+        self.register_outputs({"name": self.name, "arns": self.arns, "stream_arns": self.stream_arns, "key_arns": self.key_arns})

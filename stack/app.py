@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pulumi
@@ -14,15 +13,12 @@ from components import (
     AlertTopicArgs,
     ApiDomain,
     EventPipeline,
-    EventPipelineArgs,
     FailoverDns,
     FailoverDnsArgs,
     GlobalTable,
     GlobalTableArgs,
     IdempotencyTable,
     IdempotencyTableArgs,
-    MailSender,
-    MailSenderArgs,
     RegionalEndpoint,
     ReplicatedBuckets,
     ReplicatedBucketsArgs,
@@ -31,32 +27,20 @@ from components import (
     SiteDomain,
     StaticSite,
     StaticSiteArgs,
+    allow,
 )
 from components.lambda_function import ARCHITECTURE, RUNTIME
-from components.policies import allow
-from stack import api_contract, data_model
+from stack import api_contract, consumers, data_model
 from stack.budget import compute_budget
 from stack.config import StackConfig
+from stack.consumers import Region
 from stack.dashboard import RegionMetrics, build_dashboard
 from stack.packaging import code_archive, handler_of, layer_archive
 from stack.providers import build_providers
 from stack.regions import GLOBAL_SERVICES_REGION
+from stack.table_access import TableAccess
 
 SITE_DIR = Path(__file__).resolve().parents[1] / "site"
-
-
-@dataclass(frozen=True)
-class Region:
-    """What one region's components share: its provider, alert topic, layer and idempotency table."""
-
-    name: str
-    provider: aws.Provider
-    alerts: AlertTopic
-    layer: aws.lambda_.LayerVersion
-    idempotency: IdempotencyTable
-
-    def opts(self, **kwargs) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(provider=self.provider, **kwargs)
 
 
 def regional_foundation(cfg: StackConfig, region: str, provider: aws.Provider) -> Region:
@@ -80,127 +64,17 @@ def regional_foundation(cfg: StackConfig, region: str, provider: aws.Provider) -
     )
 
 
-def consumer_args(cfg: StackConfig, region: Region, package: str, **kwargs) -> EventPipelineArgs:
-    """A pipeline consuming with functions/<package> (handler `<package>.app.handler`)."""
-    return EventPipelineArgs(
-        code=code_archive(package),
-        handler=handler_of(package),
-        service_name=package,
-        alert_topic_arn=region.alerts.arn,
-        layer_arn=region.layer.arn,
-        idempotency_table_name=region.idempotency.name,
-        idempotency_table_arn=region.idempotency.arn,
-        log_retention_days=cfg.log_retention_days,
-        **kwargs,
-    )
-
-
-def welcome_filter(region: str) -> dict:
-    """New subscribers accepted by this region only: every replica's stream carries every write."""
-    return {
-        "eventName": ["INSERT"],
-        "dynamodb": {"NewImage": {"pk": {"S": [{"prefix": "SUB#"}]}, "origin_region": {"S": [region]}}},
-    }
-
-
-def mail_paths(cfg: StackConfig, region: Region, table: GlobalTable, sender: str) -> list[EventPipeline]:
-    """Welcome email (table stream -> SES) and its feedback loop (SES -> SNS -> suppression items)."""
-    name, table_arn = region.name, table.arns[region.name]
-    feedback = EventPipeline(
-        f"bounces-{name}",
-        consumer_args(
-            cfg,
-            region,
-            source="sns",
-            package="bounces",
-            topic_publisher_services=["ses.amazonaws.com"],
-            environment={"TABLE_NAME": table.name},
-            statements=[allow(["dynamodb:UpdateItem"], [table_arn], "RecordSuppressions")],
-        ),
-        opts=region.opts(),
-    )
-    mail = MailSender(
-        f"mail-{name}",
-        MailSenderArgs(sender=sender, domain=cfg.domain, feedback_topic_arn=feedback.topic_arn),
-        opts=region.opts(),
-    )
-    account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=region.provider)).account_id
-    configuration_set_arn = pulumi.Output.concat(
-        "arn:aws:ses:", name, ":", account, ":configuration-set/", mail.configuration_set_name
-    )
-    welcome = EventPipeline(
-        f"welcome-{name}",
-        consumer_args(
-            cfg,
-            region,
-            source="dynamodb",
-            package="welcome",
-            stream_arn=table.stream_arns[name],
-            filter_patterns=[welcome_filter(name)],
-            batch_size=25,
-            environment={"TABLE_NAME": table.name, "SENDER": sender, "CONFIGURATION_SET": mail.configuration_set_name},
-            statements=[
-                allow(["dynamodb:GetItem"], [table_arn], "ReadSuppressions"),
-                allow(["ses:SendEmail"], [mail.identity_arn, configuration_set_arn], "SendWelcome"),
-            ],
-        ),
-        opts=region.opts(),
-    )
-    return [feedback, welcome]
-
-
-def thumbnail_path(cfg: StackConfig, region: Region, media: ReplicatedBuckets) -> EventPipeline:
-    bucket_arn = media.arns[region.name]
-    return EventPipeline(
-        f"thumbnails-{region.name}",
-        consumer_args(
-            cfg,
-            region,
-            source="s3",
-            package="thumbnails",
-            bucket_name=media.names[region.name],
-            bucket_arn=bucket_arn,
-            key_prefix="uploads/",
-            memory_size=1024,
-            timeout=60,
-            batch_size=5,
-            statements=[
-                allow(["s3:GetObject"], [pulumi.Output.concat(bucket_arn, "/uploads/*")], "ReadUploads"),
-                allow(["s3:GetObject", "s3:PutObject"], [pulumi.Output.concat(bucket_arn, "/thumbnails/*")], "WriteThumbnails"),
-                # Without ListBucket a missing thumbnail answers 403 instead of 404.
-                {
-                    "Sid": "SeeMissingThumbnails",
-                    "Effect": "Allow",
-                    "Action": ["s3:ListBucket"],
-                    "Resource": [bucket_arn],
-                    "Condition": {"StringLike": {"s3:prefix": ["thumbnails/*"]}},
-                },
-            ],
-        ),
-        opts=region.opts(),
-    )
-
-
-def api_statements(table_arn, topic_arn, stream_arn, bucket_arn) -> list[dict]:
+def api_statements(access: TableAccess, region: str, topic_arn, stream_arn, bucket_arn) -> list[dict]:
     """What the blog API function does in its region, and nothing more."""
     return [
-        allow(
-            ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
-            [table_arn, pulumi.Output.concat(table_arn, "/index/*")],
-            "LocalReplica",
-        ),
+        *access.reads(region, query=True),
+        *access.writes(region, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
         allow(["sns:Publish"], [topic_arn], "WriteRetryTopic"),
         allow(["kinesis:PutRecord"], [stream_arn], "EventsStream"),
         allow(["s3:PutObject"], [pulumi.Output.concat(bucket_arn, "/uploads/*")], "MediaUploads"),
         allow(["s3:GetObject"], [pulumi.Output.concat(bucket_arn, "/thumbnails/*")], "ReadThumbnails"),
-        {
-            # Without ListBucket a thumbnail not made yet answers 403 instead of 404.
-            "Sid": "SeeMissingThumbnails",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket"],
-            "Resource": [bucket_arn],
-            "Condition": {"StringLike": {"s3:prefix": ["thumbnails/*"]}},
-        },
+        # A HEAD of a missing thumbnail answers 404 (not 403) only with s3:ListBucket on the bucket.
+        allow(["s3:ListBucket"], [bucket_arn], "SeeMissingThumbnails"),
     ]
 
 
@@ -216,7 +90,8 @@ def build(cfg: StackConfig) -> None:
             range_key=data_model.RANGE_KEY,
             attributes=data_model.ATTRIBUTES,
             indexes=data_model.INDEXES,
-            ttl_attribute=data_model.TTL_ATTRIBUTE,
+            # MRSC tables do not support TTL: request records and tombstones are then kept.
+            ttl_attribute=None if cfg.consistency == "strong" else data_model.TTL_ATTRIBUTE,
             consistency=cfg.consistency,
             witness_region=cfg.witness_region,
             encryption=cfg.table_encryption,
@@ -248,6 +123,9 @@ def build(cfg: StackConfig) -> None:
     )
     # One admin key value for every region: a client must not care which region DNS picked.
     admin_key = random.RandomPassword("admin-api-key", length=40, special=False)
+    # Seals write ids and cursors; the same in every region, so a client failing over can present them.
+    signing_key = random.RandomPassword("api-signing-key", length=48, special=False)
+    access = TableAccess(table, cfg)
 
     # Welcome mail needs a sender SES can verify: the configured address, or noreply@ the domain.
     sender = cfg.sender_email or (f"noreply@{cfg.domain}" if cfg.domain else None)
@@ -255,35 +133,11 @@ def build(cfg: StackConfig) -> None:
     apis: dict[str, ServerlessApi] = {}
     pipelines: dict[str, list[EventPipeline]] = {}
     for name, region in regions.items():
-        table_arn = table.arns[name]
-        write_retry = EventPipeline(
-            f"write-retry-{name}",
-            consumer_args(
-                cfg,
-                region,
-                source="sns",
-                package="retry",
-                environment={"TABLE_NAME": table.name},
-                statements=[allow(["dynamodb:DeleteItem", "dynamodb:PutItem"], [table_arn], "ApplyIntents")],
-            ),
-            opts=region.opts(),
-        )
-        views = EventPipeline(
-            f"views-{name}",
-            consumer_args(
-                cfg,
-                region,
-                source="kinesis",
-                package="views",
-                batch_size=100,
-                environment={"TABLE_NAME": table.name},
-                statements=[allow(["dynamodb:UpdateItem"], [table_arn], "CountViews")],
-            ),
-            opts=region.opts(),
-        )
-        pipelines[name] = [write_retry, views, thumbnail_path(cfg, region, media)]
+        write_retry = consumers.write_retry(cfg, region, access)
+        views = consumers.page_views(cfg, region, access)
+        pipelines[name] = [write_retry, views, consumers.thumbnails(cfg, region, media)]
         if sender:
-            pipelines[name] += mail_paths(cfg, region, table, sender)
+            pipelines[name] += consumers.mail_paths(cfg, region, access, sender)
         home = cfg.home_region
         apis[name] = ServerlessApi(
             f"api-{name}",
@@ -293,15 +147,17 @@ def build(cfg: StackConfig) -> None:
                 routes=api_contract.routes(),
                 schemas=api_contract.schemas(),
                 environment={
-                    "TABLE_NAME": table.name,
+                    **access.environment(),
                     "WRITE_RETRY_TOPIC_ARN": write_retry.topic_arn,
                     "EVENTS_STREAM_NAME": views.stream_name,
                     "MEDIA_BUCKET": media.names[name],
                     "MAX_UPLOAD_BYTES": str(cfg.max_upload_bytes),
+                    "SIGNING_KEY": pulumi.Output.secret(signing_key.result),
                     "POWERTOOLS_SERVICE_NAME": "api",
+                    "POWERTOOLS_METRICS_NAMESPACE": consumers.metrics_namespace(cfg),
                     "POWERTOOLS_LOG_LEVEL": "INFO",
                 },
-                statements=api_statements(table_arn, write_retry.topic_arn, views.stream_arn, media.arns[name]),
+                statements=api_statements(access, name, write_retry.topic_arn, views.stream_arn, media.arns[name]),
                 layers=[region.layer.arn],
                 drain_parameter_name=f"/{cfg.project}/{cfg.stack}/drain",
                 api_key_value=admin_key.result,
@@ -384,6 +240,7 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("distributionDomain", site.distribution_domain)
     pulumi.export("regions", list(cfg.regions))
     pulumi.export("homeRegion", cfg.home_region)
+    pulumi.export("writeMode", cfg.write_mode)
     pulumi.export("tableName", table.name)
     pulumi.export("tableArns", table.arns)
     pulumi.export("tableStreamArns", table.stream_arns)

@@ -21,10 +21,12 @@ from stack.regions import KNOWN_REGIONS, strong_consistency_region_set
 Routing = Literal["latency", "failover"]
 Consistency = Literal["eventual", "strong"]
 TableEncryption = Literal["aws-owned", "customer-managed"]
+WriteMode = Literal["single-primary", "any-region"]
 
 ROUTING_MODES: tuple[str, ...] = ("latency", "failover")
 CONSISTENCY_MODES: tuple[str, ...] = ("eventual", "strong")
 TABLE_ENCRYPTION_MODES: tuple[str, ...] = ("aws-owned", "customer-managed")
+WRITE_MODES: tuple[str, ...] = ("single-primary", "any-region")
 HEALTH_CHECK_INTERVALS: tuple[int, ...] = (10, 30)
 FAILURE_THRESHOLD_RANGE = range(1, 11)
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -80,6 +82,7 @@ class StackConfig:
     rto_budget_seconds: int
     evacuated_regions: tuple[str, ...]
     consistency: Consistency
+    write_mode: WriteMode
     witness_region: str | None
     table_encryption: TableEncryption
     deletion_protection: bool
@@ -250,6 +253,23 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str) -> StackCon
                 f"EU: eu-west-1, eu-west-2, eu-west-3, eu-central-1; AP: ap-northeast-1..3); got {', '.join(sorted(members))}",
             )
 
+    write_mode = v["writeMode"] or ("any-region" if consistency == "strong" else "single-primary")
+    _one_of(key("writeMode"), write_mode, WRITE_MODES)
+    if write_mode == "any-region" and consistency != "strong":
+        raise ConfigError(
+            key("writeMode"),
+            write_mode,
+            f"any-region needs {key('consistency')}=strong: with eventual consistency two regions writing one item "
+            "concurrently silently lose one write (last writer wins); use single-primary",
+        )
+    if write_mode == "single-primary" and consistency == "strong":
+        raise ConfigError(
+            key("writeMode"),
+            write_mode,
+            f"single-primary fences writes with transactions, which {key('consistency')}=strong (MRSC) does not support; "
+            "use any-region (MRSC itself refuses conflicting writes)",
+        )
+
     domain = v["domain"].strip().lower().rstrip(".") or None
     if domain is not None and not _HOSTNAME.match(domain):
         raise ConfigError(key("domain"), v["domain"], "a DNS zone name such as example.com, or empty for none")
@@ -304,6 +324,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str) -> StackCon
         rto_budget_seconds=budget,
         evacuated_regions=tuple(evacuated),
         consistency=consistency,
+        write_mode=write_mode,
         witness_region=witness,
         table_encryption=_one_of(key("tableEncryption"), v["tableEncryption"], TABLE_ENCRYPTION_MODES),
         deletion_protection=v["deletionProtection"],

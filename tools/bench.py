@@ -27,10 +27,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from tools.readme import replace_section
+
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench"
-README = ROOT / "README.md"
-MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
 PLAN_FLOOR_RATIO = 1.5
 IMPORT_RATIO = 1.5
 ARCHIVE_LIMIT = 256 * 1024
@@ -139,7 +139,7 @@ def import_facts(package: str) -> dict[str, Any]:
         f"import {package}.app as m\n"
         "from shared import aws\n"
         "kinds = sorted({type(v).__name__ for v in vars(m).values() if type(v).__module__.startswith('aws_lambda_powertools')})\n"
-        "print(json.dumps({'clients_at_import': aws.client.cache_info().currsize + aws.table.cache_info().currsize, 'powertools_objects': kinds}))"
+        "print(json.dumps({'clients_at_import': aws._client.cache_info().currsize + aws._table.cache_info().currsize, 'powertools_objects': kinds}))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env={**os.environ, **HANDLER_ENV}, capture_output=True, text=True, check=True
@@ -251,15 +251,6 @@ def render_markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def update_readme(table: str) -> None:
-    text = README.read_text()
-    if MARK_START not in text or MARK_END not in text:
-        raise SystemExit(f"README.md has no {MARK_START} ... {MARK_END} section")
-    before, rest = text.split(MARK_START, 1)
-    _, after = rest.split(MARK_END, 1)
-    README.write_text(f"{before}{MARK_START}\n{table}{MARK_END}{after}")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -282,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     table = render_markdown(results)
     (OUT / "results.md").write_text(table)
     if not args.no_readme:
-        update_readme(table)
+        replace_section("bench", table)
     sys.stdout.write(table)
     return 0
 

@@ -1,19 +1,26 @@
-"""Failover drill: drain a region without a deploy, watch it leave DNS, put it back.
+"""Failover drill: drain a region without a deploy, watch it leave DNS, put it back; move the primary.
 
-    python -m tools.drill <stack> --region R {drain,restore,status} [--measure] [--outputs FILE]
+    python -m tools.drill <stack> --region R {drain,restore,status,promote} [--measure] [--dry-run]
 
 drain    sets the region's drain parameter to "true": its /health answers 503 within the handler's
          cache period, Route 53's checkers see failures, and after interval x threshold the
-         region's records stop being answered.
+         region's records stop being answered. Refused when it would leave no region serving
+         (Route 53 answers with every record when all are unhealthy).
 restore  sets it back to "false".
-status   prints the parameter, the health check as Route 53's checkers see it, and which regions
-         the zone's own name servers answer with for the API name.
+status   prints the parameter, the health check as Route 53's checkers see it, which regions the
+         zone's own name servers answer with for the API name, and which region each replica
+         names as primary for table writes (with its epoch).
+promote  makes R the primary for table writes (single-primary write mode): fences the other
+         replicas, waits --settle-seconds for in-flight replication, activates R
+         (tools/primary.py). Refused for an evacuated or drained region.
 --measure (with drain or restore) polls the health check and the DNS answers until the region is
          out (or back) and prints the measured times against the stack's DR budget.
+--dry-run prints what drain, restore or promote would change, and changes nothing.
 
 Runs against real AWS with the caller's credentials. Stack outputs come from
-`pulumi stack output --json --show-secrets=false --stack <stack>`, or from `--outputs FILE` (the
-same JSON) where the CLI is not at hand.
+`pulumi stack output --json --stack <stack>`, or from `--outputs FILE` (the same JSON) where the
+CLI is not at hand. Every refusal and every missing prerequisite is one line on stderr and a
+non-zero exit.
 """
 
 from __future__ import annotations
@@ -24,11 +31,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from tools import primary
+
 DRAINED, SERVING = "true", "false"
+REQUIRED_OUTPUTS = ("regions", "drainParameters")
 # Route 53 considers an endpoint healthy when more than 18 % of its checkers report it healthy.
 HEALTHY_FRACTION = 0.18
 
@@ -44,9 +54,19 @@ class DrillTarget:
     regional_targets: dict[str, str]
     detection_budget: int | None
     rto_budget: int | None
+    drain_parameters: dict[str, str] = field(default_factory=dict)
+    evacuated: tuple[str, ...] = ()
+    table_name: str | None = None
+    write_mode: str = "single-primary"
+    home_region: str | None = None
 
     @classmethod
     def from_outputs(cls, stack: str, region: str, outputs: dict[str, Any]) -> DrillTarget:
+        missing = [k for k in REQUIRED_OUTPUTS if k not in outputs]
+        if missing:
+            raise SystemExit(
+                f"drill: stack {stack}'s outputs lack {', '.join(missing)}: deploy it first (pulumi up), or pass --outputs FILE"
+            )
         regions = outputs.get("regions") or []
         if region not in regions:
             raise SystemExit(f"drill: region {region} is not a region of stack {stack} ({', '.join(regions)})")
@@ -54,6 +74,11 @@ class DrillTarget:
         return cls(
             stack=stack,
             region=region,
+            drain_parameters=dict(outputs["drainParameters"]),
+            evacuated=tuple(budget.get("evacuated_regions") or ()),
+            table_name=outputs.get("tableName"),
+            write_mode=outputs.get("writeMode", "single-primary"),
+            home_region=outputs.get("homeRegion") or regions[0],
             drain_parameter=outputs["drainParameters"][region],
             health_check_id=(outputs.get("healthCheckIds") or {}).get(region),
             record_name=outputs.get("apiRecordName"),
@@ -126,9 +151,12 @@ class Drill:
     def in_dns(self, name_servers: list[str]) -> bool:
         return self.target.region in self.answered_regions(name_servers)
 
-    def status(self) -> dict[str, Any]:
+    def status(self, dynamodb: Any = None) -> dict[str, Any]:
         value = self.ssm.get_parameter(Name=self.target.drain_parameter)["Parameter"]["Value"]
         report: dict[str, Any] = {"region": self.target.region, "drain_parameter": value}
+        if dynamodb is not None and self.target.table_name and self.target.write_mode == "single-primary":
+            [seen] = primary.status({self.target.region: dynamodb}, self.target.table_name, self.target.home_region)
+            report["primary"] = {"region": seen.primary, "epoch": seen.epoch} if seen.error is None else {"error": seen.error}
         if self.target.health_check_id:
             healthy, ok, total = self.health(self.route53, self.target.health_check_id)
             report["health_check"] = {"healthy": healthy, "checkers_ok": ok, "checkers": total}
@@ -191,33 +219,94 @@ def load_outputs(stack: str, path: Path | None) -> dict[str, Any]:
     return json.loads(result.stdout)
 
 
+def serving_regions(target: DrillTarget, read_flag: Callable[[str, str], str]) -> list[str]:
+    """Regions DNS may still answer with: not evacuated by config, drain flag not set."""
+    return [
+        region
+        for region, name in target.drain_parameters.items()
+        if region not in target.evacuated and not primary.is_drained(read_flag(region, name))
+    ]
+
+
 def main(
-    argv: list[str] | None = None, *, session_factory: Callable[[], Any] | None = None, resolver: Resolver | None = None
+    argv: list[str] | None = None,
+    *,
+    session_factory: Callable[[], Any] | None = None,
+    resolver: Resolver | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.drill", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack")
     parser.add_argument("--region", required=True)
-    parser.add_argument("action", choices=("drain", "restore", "status"))
+    parser.add_argument("action", choices=("drain", "restore", "status", "promote"))
     parser.add_argument("--measure", action="store_true", help="poll until the region is out (drain) or back (restore)")
+    parser.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
     parser.add_argument("--outputs", type=Path, help="stack outputs JSON instead of asking the Pulumi CLI")
     parser.add_argument("--poll-seconds", type=float, default=5.0)
     parser.add_argument("--timeout-seconds", type=float, default=None, help="default: 3 x the stack's API RTO budget")
+    parser.add_argument("--settle-seconds", type=float, default=5.0, help="promote: wait between fencing and activating")
     args = parser.parse_args(argv)
 
     target = DrillTarget.from_outputs(args.stack, args.region, load_outputs(args.stack, args.outputs))
     import boto3
+    from botocore.exceptions import NoCredentialsError
 
     session = session_factory() if session_factory else boto3.session.Session()
+    try:
+        return _run(args, target, session, resolver or DnsPythonResolver(), sleep)
+    except NoCredentialsError:
+        raise SystemExit(
+            "drill: no AWS credentials: the drill acts on the deployed stack (set AWS_PROFILE or AWS_ACCESS_KEY_ID)"
+        ) from None
+    except primary.PromotionRefused as refused:
+        raise SystemExit(f"drill: promotion refused: {refused}") from None
+
+
+def _run(args, target: DrillTarget, session, resolver: Resolver, sleep: Callable[[float], None]) -> int:
+    def ssm(region: str):
+        return session.client("ssm", region_name=region)
+
+    def read_flag(region: str, name: str) -> str:
+        return ssm(region).get_parameter(Name=name)["Parameter"]["Value"]
+
     drill = Drill(
-        target=target,
-        ssm=session.client("ssm", region_name=args.region),
-        route53=session.client("route53", region_name="us-east-1"),
-        resolver=resolver or DnsPythonResolver(),
+        target=target, ssm=ssm(args.region), route53=session.client("route53", region_name="us-east-1"), resolver=resolver
     )
     if args.action == "status":
-        print(json.dumps(drill.status(), indent=2, sort_keys=True))
+        dynamodb = session.client("dynamodb", region_name=args.region) if target.table_name else None
+        print(json.dumps(drill.status(dynamodb), indent=2, sort_keys=True))
         return 0
-    drill.set_drain(DRAINED if args.action == "drain" else SERVING)
+    if args.action == "promote":
+        if not target.table_name:
+            raise SystemExit("drill: promote needs the stack output tableName: deploy the stack first (pulumi up)")
+        report = primary.promote(
+            args.region,
+            table=target.table_name,
+            home_region=target.home_region,
+            dynamodb={r: session.client("dynamodb", region_name=r) for r in target.drain_parameters},
+            drained=lambda region: primary.is_drained(read_flag(region, target.drain_parameters[region])),
+            evacuated=target.evacuated,
+            write_mode=target.write_mode,
+            settle_seconds=args.settle_seconds,
+            sleep=sleep,
+            now_iso=lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            dry_run=args.dry_run,
+        )
+        for line in report.lines():
+            print(line)
+        return 0
+    if args.action == "drain":
+        remaining = [r for r in serving_regions(target, read_flag) if r != args.region]
+        if not remaining:
+            raise SystemExit(
+                f"drill: refusing to drain {args.region}: no other region would serve "
+                "(Route 53 answers with every record when all are unhealthy)"
+            )
+    value = DRAINED if args.action == "drain" else SERVING
+    if args.dry_run:
+        print(f"{args.region}: would set {target.drain_parameter} = {value} (dry run: nothing changed)")
+        return 0
+    drill.set_drain(value)
     if not args.measure:
         return 0
     timeout = args.timeout_seconds or 3 * (target.rto_budget or 300)

@@ -7,11 +7,11 @@ flag set by an operator takes effect within that period plus the health check's 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
+from shared import aws, deadline
 
 CACHE_SECONDS = 5
 DRAINED_VALUES = frozenset({"true", "drain", "drained", "1"})
@@ -23,29 +23,43 @@ class _Cached:
     at: float = 0.0
 
 
-_table_probe = _Cached()
+_table_probes: dict[str, _Cached] = {}  # by region: one in Lambda, several in the simulation
 
 
-def table_reachable(table, clock: Callable[[], float] = time.monotonic) -> tuple[bool, str]:
-    if _table_probe.value is not None and clock() - _table_probe.at < CACHE_SECONDS:
-        return _table_probe.value
+def table_reachable(table, clock: Callable[[], float] = deadline.now) -> tuple[bool, str]:
+    probe = _table_probes.setdefault(aws.local_region(), _Cached())
+    if probe.value is not None and clock() - probe.at < CACHE_SECONDS:
+        return probe.value
     try:
         table.get_item(Key={"pk": "HEALTH#probe", "sk": "HEALTH"}, ConsistentRead=True)
         result = (True, "table reachable")
     except (ClientError, BotoCoreError) as error:
         code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
         result = (False, f"table unreachable: {code}")
-    _table_probe.value, _table_probe.at = result, clock()
+    probe.value, probe.at = result, clock()
     return result
+
+
+_providers: dict[str, object] = {}
+
+
+def _ssm_provider():
+    """Powertools' SSM provider (it caches values for max_age) on this region's SSM client."""
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+    region = aws.local_region()
+    if region not in _providers:
+        _providers[region] = SSMProvider(boto3_client=aws.client("ssm"))
+    return _providers[region]
 
 
 def drained(parameter_name: str) -> tuple[bool, str]:
     """True when the region's drain parameter says so; an unreadable parameter is not a drain."""
-    from aws_lambda_powertools.utilities import parameters
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
     try:
-        value = parameters.get_parameter(parameter_name, max_age=CACHE_SECONDS)
-    except parameters.exceptions.GetParameterError as error:
+        value = _ssm_provider().get(parameter_name, max_age=CACHE_SECONDS)
+    except GetParameterError as error:
         return False, f"drain flag unreadable ({error.__class__.__name__}); serving"
     return (str(value).strip().lower() in DRAINED_VALUES), f"drain flag is {value!r}"
 
@@ -61,4 +75,5 @@ def check(table, parameter_name: str, region: str) -> tuple[int, dict]:
 
 
 def reset_cache() -> None:
-    _table_probe.value, _table_probe.at = None, 0.0
+    _table_probes.clear()
+    _providers.clear()

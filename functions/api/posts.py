@@ -1,51 +1,44 @@
-"""Blog posts: newest-first listing, reads with the summed view count, versioned writes."""
+"""Blog posts: newest-first listing, reads with the summed view count, and the intents of writes.
+
+Reads stay local (this region's replica). Writes are described as intents (shared/writes.py)
+and applied by the caller; a post created under an Idempotency-Key gets an id derived from the
+key's write id, so no retry can create a second post.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
-import uuid
 from typing import Any
 
-from api.errors import bad_request, conflict, not_found, unprocessable
+from api.errors import bad_request, not_found
+from api.validation import bounded_int
 from boto3.dynamodb.conditions import Key
-from shared.items import POSTS_INDEX, POSTS_PARTITION, now_iso, post_key, stamp
-from shared.write_intents import WriteIntent
+from shared import signing
+from shared.items import POSTS_INDEX, POSTS_PARTITION, is_live, now_iso, post_key, public_post, views_partition
+from shared.writes import MAX_VERSION, WriteIntent
 
-PUBLIC_FIELDS = ("id", "title", "body", "tags", "created_at", "updated_at", "version", "origin_region")
 MAX_PAGE = 50
-
-
-def public(item: dict[str, Any]) -> dict[str, Any]:
-    out = {k: item[k] for k in PUBLIC_FIELDS if k in item}
-    if "version" in out:
-        out["version"] = int(out["version"])
-    return out
+CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
-    if not last_key:
-        return None
-    return base64.urlsafe_b64encode(json.dumps(last_key, sort_keys=True).encode()).decode()
+    return signing.seal(last_key) if last_key else None
 
 
 def decode_cursor(cursor: str) -> dict[str, str]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=" * (-len(cursor) % 4)))
-    except (ValueError, UnicodeError):
-        raise bad_request("cursor is not one this API issued") from None
-    expected = {"pk", "sk", "gsi1pk", "gsi1sk"}
-    if not isinstance(data, dict) or set(data) != expected or not all(isinstance(v, str) for v in data.values()):
+    data = signing.unseal(cursor)
+    if data is None or set(data) != CURSOR_KEYS or not all(isinstance(v, str) for v in data.values()):
+        raise bad_request("cursor is not one this API issued")
+    if data["gsi1pk"] != POSTS_PARTITION or not data["pk"].startswith("POST#"):
         raise bad_request("cursor is not one this API issued")
     return data
 
 
 def parse_limit(raw: str | None) -> int:
-    if raw is None:
-        return 20
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise bad_request(f"limit must be an integer from 1 to {MAX_PAGE}")
-    return int(raw)
+    return bounded_int(raw, "limit", low=1, high=MAX_PAGE, default=20)
+
+
+def parse_version(raw: str | None) -> int:
+    return bounded_int(raw, "version", low=1, high=MAX_VERSION, status=422)
 
 
 def list_posts(table, limit: int, cursor: str | None) -> dict[str, Any]:
@@ -58,14 +51,17 @@ def list_posts(table, limit: int, cursor: str | None) -> dict[str, Any]:
     if cursor:
         query["ExclusiveStartKey"] = decode_cursor(cursor)
     page = table.query(**query)
-    return {"items": [public(i) for i in page.get("Items", [])], "next_cursor": encode_cursor(page.get("LastEvaluatedKey"))}
+    return {
+        "items": [public_post(i) for i in page.get("Items", []) if is_live(i)],
+        "next_cursor": encode_cursor(page.get("LastEvaluatedKey")),
+    }
 
 
 def view_count(table, post_id: str) -> int:
     """Views are counted per region (no increment is lost to last-writer-wins); read as the sum."""
     total, start = 0, None
     while True:
-        query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(f"VIEWS#{post_id}")}
+        query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(views_partition(post_id))}
         if start:
             query["ExclusiveStartKey"] = start
         page = table.query(**query)
@@ -77,47 +73,31 @@ def view_count(table, post_id: str) -> int:
 
 def get_post(table, post_id: str) -> dict[str, Any]:
     item = table.get_item(Key=post_key(post_id)).get("Item")
-    if not item:
+    if not is_live(item):
         raise not_found(f"post {post_id}")
-    return {**public(item), "views": view_count(table, post_id)}
+    return {**public_post(item), "views": view_count(table, post_id)}
 
 
-def create_intent(request_id: str, body: dict[str, Any]) -> WriteIntent:
-    post_id = uuid.uuid4().hex
+def create_intent(base: dict[str, Any], body: dict[str, Any]) -> WriteIntent:
+    post_id = signing.derived_hex(base["write_id"], "post")
     created = now_iso()
-    item = stamp(
-        {
-            **post_key(post_id),
-            "id": post_id,
-            "title": body["title"],
-            "body": body["body"],
-            "tags": body.get("tags", []),
-            "created_at": created,
-            "gsi1pk": POSTS_PARTITION,
-            "gsi1sk": f"{created}#{post_id}",
-        },
-        version=1,
-    )
-    return WriteIntent(request_id=request_id, op="create", key=post_key(post_id), item=item)
+    item = {
+        **post_key(post_id),
+        "id": post_id,
+        "title": body["title"],
+        "body": body["body"],
+        "tags": body.get("tags", []),
+        "created_at": created,
+        "gsi1pk": POSTS_PARTITION,
+        "gsi1sk": f"{created}#{post_id}",
+    }
+    return WriteIntent(kind="create", key=post_key(post_id), item=item, **base)
 
 
-def update_intent(table, request_id: str, post_id: str, body: dict[str, Any]) -> WriteIntent:
+def update_intent(base: dict[str, Any], post_id: str, body: dict[str, Any]) -> WriteIntent:
     changes = {k: body[k] for k in ("title", "body", "tags") if k in body}
-    if not changes:
-        raise unprocessable("at least one of title, body, tags must be given", ["title", "body", "tags"])
-    current = table.get_item(Key=post_key(post_id)).get("Item")
-    if not current:
-        raise not_found(f"post {post_id}")
-    expected = body["version"]
-    if int(current["version"]) != expected:
-        raise conflict(f"post {post_id} is at version {int(current['version'])}, not {expected}")
-    item = stamp({**current, **changes}, version=expected + 1)
-    return WriteIntent(request_id=request_id, op="update", key=post_key(post_id), item=item, expected_version=expected)
+    return WriteIntent(kind="update", key=post_key(post_id), item=changes, expected_version=int(body["version"]), **base)
 
 
-def delete_intent(table, request_id: str, post_id: str, version_raw: str | None) -> WriteIntent:
-    if version_raw is None or not version_raw.isdigit() or int(version_raw) < 1:
-        raise unprocessable("query parameter version must be a positive integer", ["version"])
-    if not table.get_item(Key=post_key(post_id)).get("Item"):
-        raise not_found(f"post {post_id}")
-    return WriteIntent(request_id=request_id, op="delete", key=post_key(post_id), expected_version=int(version_raw))
+def delete_intent(base: dict[str, Any], post_id: str, version: int) -> WriteIntent:
+    return WriteIntent(kind="delete", key=post_key(post_id), expected_version=version, **base)

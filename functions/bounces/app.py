@@ -1,28 +1,34 @@
 """Record permanent bounces and complaints as suppression items in the global table.
 
 The suppression item replicates, so an address that bounced in one region is never mailed from
-another. The SES payload is untrusted input: anything that is not a well-formed bounce or
-complaint event raises, is reported as failed and ends in the DLQ after the queue's retries.
-Transient bounces do not suppress (the next send may succeed).
+another. It is written where the write mode sends table writes (the primary's replica), and
+merged, never overwritten: the count and the sets of event ids and kinds are added to, so two
+regions handling feedback for one address both count. Each event is counted once: the update is
+conditional on its event id not being in the item's set yet, which holds even when the
+idempotency store fails after the update (a redelivery then finds its own id and stops).
+
+The SES payload is untrusted input: anything that is not a well-formed bounce or complaint
+event raises, is reported as failed and ends in the DLQ after the queue's retries. Transient
+bounces do not suppress (the next send may succeed).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from shared import aws
-from shared.consumer import idempotency_config, idempotent_on_first_use
+from shared import deadline, writes
+from shared.consumer import batch_processor, idempotency_config, idempotent_on_first_use
 from shared.items import local_region, now_iso, suppression_key
 
 logger = Logger(service="bounces")
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = batch_processor(EventType.SQS)
 CONFIG = idempotency_config("event_id")
+REPORT_RESERVE_SECONDS = 2.0
 EMAIL = re.compile(r"^[^@\s<>]{1,64}@[^@\s<>]{1,255}$")
 
 
@@ -73,21 +79,27 @@ def parse_feedback(body: str) -> tuple[str, str, list[str]]:
 
 
 def suppress(feedback: dict[str, Any]) -> int:
-    table = aws.table(os.environ["TABLE_NAME"])
+    """Merge the event into each address's suppression item; returns how many were new to it."""
+    merged = 0
     for address in feedback["addresses"]:
-        table.update_item(
-            Key=suppression_key(address),
-            UpdateExpression="ADD #count :one, #version :one SET email = :email, last_type = :kind, origin_region = :region, updated_at = :now",
-            ExpressionAttributeNames={"#count": "count", "#version": "version"},
-            ExpressionAttributeValues={
+        merged += writes.guarded_update(
+            suppression_key(address),
+            update="ADD #count :one, #version :one, events :event, kinds :kind "
+            "SET email = :email, last_type = :kind_name, origin_region = :region, updated_at = :now",
+            condition="NOT contains(events, :event_id)",
+            names={"#count": "count", "#version": "version"},
+            values={
                 ":one": 1,
+                ":event": {feedback["event_id"]},
+                ":event_id": feedback["event_id"],
+                ":kind": {feedback["kind"]},
+                ":kind_name": feedback["kind"],
                 ":email": address,
-                ":kind": feedback["kind"],
                 ":region": local_region(),
                 ":now": now_iso(),
             },
         )
-    return len(feedback["addresses"])
+    return merged
 
 
 _suppress_once = idempotent_on_first_use(suppress, data_keyword_argument="feedback", config=CONFIG)
@@ -104,4 +116,5 @@ def record_handler(record: SQSRecord) -> int:
 @logger.inject_lambda_context
 def handler(event: dict, context: Any) -> dict:
     CONFIG.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    with deadline.within(context, REPORT_RESERVE_SECONDS):
+        return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -15,19 +15,21 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from shared import aws
+from shared import aws, deadline
+from shared.consumer import batch_processor
 from shared.s3 import head_or_none
 
 logger = Logger(service="thumbnails")
-processor = BatchProcessor(event_type=EventType.SQS)
+processor = batch_processor(EventType.SQS)
 
 UPLOAD_PREFIX = "uploads/"
 THUMBNAIL_PREFIX = "thumbnails/"
 THUMBNAIL_SIZE = (320, 320)
 MAX_SOURCE_BYTES = 50 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
+MAX_PIXELS = 40_000_000
+REPORT_RESERVE_SECONDS = 2.0  # refuse decompression bombs before decoding
 
 
 class BadUpload(ValueError):
@@ -103,4 +105,5 @@ def record_handler(record: SQSRecord) -> list[str]:
 
 @logger.inject_lambda_context
 def handler(event: dict, context: Any) -> dict:
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    with deadline.within(context, REPORT_RESERVE_SECONDS):
+        return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -1,9 +1,23 @@
-"""Count page views into counters sharded by region.
+"""Count page views into counters sharded by region, each view exactly once.
 
-Each region increments only its own item (`VIEWS#<post>` / `REGION#<region>`), so two regions
-counting at once never write the same item and global-table last-writer-wins loses nothing; the
-API reads the sum. Each record is counted once (idempotency by its sequence number), although
-Kinesis redelivers whole batches after a failure.
+Each region increments only its own item (`VIEWS#<post>` / `REGION#<region>`) in its own
+replica: an item only one region writes cannot lose an increment to last-writer-wins (the
+"write to your Region" mode of the global-tables guidance, for these items only), and counting
+does not wait for the primary. The API reads the sum.
+
+Exactly once: the stream's partition key is the post id, so one post's views arrive in
+sequence-number order on one shard, and each counter remembers the last sequence number it
+counted (`last_sequence`, zero-padded so strings compare as numbers). The increment is
+conditional on a newer sequence number, so a redelivered record or batch (Kinesis retries whole
+batches, bisecting on error) is recognised by the counter itself: no idempotency store is
+involved, and none can fail under it. For that order to hold, the first record that fails
+stops the batch: it and every record after it are reported failed, and Lambda redelivers from
+it (the shard's checkpoint is the lowest failed sequence number anyway).
+
+A record that is not a page view can never be counted: it is logged and skipped (metric
+`BadViewRecords`) instead of failed, because a failing record holds back the shard behind it
+and, once the mapping's retries run out, takes the good records of its batch along to the
+on-failure destination.
 """
 
 from __future__ import annotations
@@ -14,21 +28,31 @@ import os
 import re
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
-from shared import aws
-from shared.consumer import idempotency_config, idempotent_on_first_use
+from shared import aws, deadline
+from shared.consumer import batch_processor
 from shared.items import local_region, now_iso, views_key
 
 logger = Logger(service="views")
-processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
-CONFIG = idempotency_config("sequence")
+metrics = Metrics(service="views")
+processor = batch_processor(EventType.KinesisDataStreams)
 POST_ID = re.compile(r"^[0-9a-f]{32}$")
+SEQUENCE_DIGITS = 64
+REPORT_RESERVE_SECONDS = 2.0
 
 
 class BadView(ValueError):
     """A record that is not a page view of a post."""
+
+
+class AfterAFailure(RuntimeError):
+    """Not tried: an earlier record of this shard's batch failed, and order matters here."""
+
+
+_batch = {"failed": False}
 
 
 def parse_view(data: bytes) -> str:
@@ -41,25 +65,45 @@ def parse_view(data: bytes) -> str:
     return view["post_id"]
 
 
-def count_view(view: dict[str, str]) -> None:
+def count_view(post_id: str, sequence: str) -> bool:
+    """True when counted, False when this sequence number (or a later one) was counted before."""
+    from botocore.exceptions import ClientError
+
     region = local_region()
-    aws.table(os.environ["TABLE_NAME"]).update_item(
-        Key=views_key(view["post_id"], region),
-        UpdateExpression="ADD #count :one, #version :one SET origin_region = :region, updated_at = :now",
-        ExpressionAttributeNames={"#count": "count", "#version": "version"},
-        ExpressionAttributeValues={":one": 1, ":region": region, ":now": now_iso()},
-    )
+    try:
+        aws.table(os.environ["TABLE_NAME"]).update_item(
+            Key=views_key(post_id, region),
+            UpdateExpression="ADD #count :one, #version :one SET origin_region = :region, updated_at = :now, last_sequence = :seq",
+            ConditionExpression="attribute_not_exists(last_sequence) OR last_sequence < :seq",
+            ExpressionAttributeNames={"#count": "count", "#version": "version"},
+            ExpressionAttributeValues={":one": 1, ":region": region, ":now": now_iso(), ":seq": sequence.zfill(SEQUENCE_DIGITS)},
+        )
+    except ClientError as error:
+        if aws.error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
-_count_once = idempotent_on_first_use(count_view, data_keyword_argument="view", config=CONFIG)
+def record_handler(record: KinesisStreamRecord) -> str:
+    if _batch["failed"]:
+        raise AfterAFailure(record.kinesis.sequence_number)
+    try:
+        post_id = parse_view(base64.b64decode(record.kinesis.data))
+    except (BadView, ValueError) as bad:
+        metrics.add_metric(name="BadViewRecords", unit=MetricUnit.Count, value=1)
+        logger.warning("not a page view: skipped", extra={"sequence": record.kinesis.sequence_number, "reason": str(bad)})
+        return "skipped"
+    try:
+        return "counted" if count_view(post_id, record.kinesis.sequence_number) else "already counted"
+    except Exception:
+        _batch["failed"] = True
+        raise
 
 
-def record_handler(record: KinesisStreamRecord) -> None:
-    post_id = parse_view(base64.b64decode(record.kinesis.data))
-    _count_once(view={"sequence": f"{record.event_source_arn}/{record.kinesis.sequence_number}", "post_id": post_id})
-
-
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict, context: Any) -> dict:
-    CONFIG.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    _batch["failed"] = False
+    with deadline.within(context, REPORT_RESERVE_SECONDS):
+        return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

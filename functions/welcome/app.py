@@ -2,8 +2,16 @@
 
 Every replica's stream carries every write, so the event-source filter keeps only INSERTs of
 `SUB#` items whose `origin_region` is this region; the handler checks the same again (a filter
-can be edited by hand). Idempotency by subscriber address makes a redelivered record a no-op,
-and suppressed addresses (bounced or complained) are never mailed.
+can be edited by hand). Suppressed addresses (bounced or complained) are never mailed.
+
+Once across regions and redeliveries: before sending, the consumer claims the subscriber item
+where the write mode sends table writes (`welcome = sending`, only if no claim exists). A second
+delivery of the record, a second region or an idempotency store that failed after the send all
+find the claim and send nothing. After SES accepted the message the claim becomes `sent`; if the
+send fails, the claim is released and the record retried. The send is therefore at most once:
+a consumer that dies between SES accepting and the mark leaves `sending`, and the address gets
+no second email (the log and `WelcomeClaimsOpen` say which). The Powertools idempotency record
+stays the cheap first check for plain redeliveries.
 """
 
 from __future__ import annotations
@@ -11,16 +19,19 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord, DynamoDBRecordEventName
-from shared import aws
-from shared.consumer import idempotency_config, idempotent_on_first_use
-from shared.items import local_region, suppression_key
+from shared import aws, deadline, writes
+from shared.consumer import batch_processor, idempotency_config, idempotent_on_first_use
+from shared.items import local_region, now_iso, subscriber_key, suppression_key
 
 logger = Logger(service="welcome")
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+metrics = Metrics(service="welcome")
+processor = batch_processor(EventType.DynamoDBStreams)
 CONFIG = idempotency_config("email")
+REPORT_RESERVE_SECONDS = 2.0
 
 SUBJECT = "Welcome to the blog"
 BODY = "Thanks for subscribing. New posts will reach you here.\n\nTo stop, reply with 'unsubscribe'."
@@ -45,18 +56,42 @@ def new_subscriber(record: DynamoDBRecord, region: str) -> str | None:
     return email
 
 
+def _claim(email: str, state: str, *, expected: str | None) -> bool:
+    condition = "attribute_exists(pk) AND " + ("attribute_not_exists(welcome)" if expected is None else "welcome = :expected")
+    values = {":state": state, ":now": now_iso()}
+    if expected is not None:
+        values[":expected"] = expected
+    return writes.guarded_update(
+        subscriber_key(email), update="SET welcome = :state, welcome_at = :now", condition=condition, values=values
+    )
+
+
+def _release(email: str) -> None:
+    writes.guarded_update(
+        subscriber_key(email), update="REMOVE welcome, welcome_at", condition="welcome = :sending", values={":sending": "sending"}
+    )
+
+
 def send_welcome(subscriber: dict[str, str]) -> str:
     email = subscriber["email"]
-    table = aws.table(os.environ["TABLE_NAME"])
-    if "Item" in table.get_item(Key=suppression_key(email)):
+    if "Item" in aws.table(os.environ["TABLE_NAME"]).get_item(Key=suppression_key(email)):
         logger.info("suppressed address not mailed", extra={"email_domain": email.split("@")[1]})
         return "suppressed"
-    aws.client("sesv2").send_email(
-        FromEmailAddress=os.environ["SENDER"],
-        Destination={"ToAddresses": [email]},
-        Content={"Simple": {"Subject": {"Data": SUBJECT}, "Body": {"Text": {"Data": BODY}}}},
-        ConfigurationSetName=os.environ["CONFIGURATION_SET"],
-    )
+    if not _claim(email, "sending", expected=None):
+        return "already welcomed"
+    try:
+        aws.client("sesv2").send_email(
+            FromEmailAddress=os.environ["SENDER"],
+            Destination={"ToAddresses": [email]},
+            Content={"Simple": {"Subject": {"Data": SUBJECT}, "Body": {"Text": {"Data": BODY}}}},
+            ConfigurationSetName=os.environ["CONFIGURATION_SET"],
+        )
+    except Exception:
+        _release(email)  # not sent: let a retry claim it again
+        raise
+    if not _claim(email, "sent", expected="sending"):
+        metrics.add_metric(name="WelcomeClaimsOpen", unit=MetricUnit.Count, value=1)
+        logger.warning("welcome sent but its claim could not be closed", extra={"email_domain": email.split("@")[1]})
     return "sent"
 
 
@@ -70,7 +105,9 @@ def record_handler(record: DynamoDBRecord) -> str:
     return _send_once(subscriber={"email": email.lower()})
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict, context: Any) -> dict:
     CONFIG.register_lambda_context(context)
-    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    with deadline.within(context, REPORT_RESERVE_SECONDS):
+        return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from tests.functions.conftest import FakeContext, api_event, make_regional_resources, reset_handler_state
+from tools.harness import FakeContext, api_event, make_regional_resources, reset_handler_state
 
 EXAMPLES = 600
 ROUTES = ["/health", "/posts", "/posts/" + "a" * 32, "/subscribers", "/uploads", "/events", "/"]
@@ -99,3 +99,79 @@ def test_no_request_gets_a_server_error():
     assert len(seen) >= 500
     # The generator reaches past the error paths into accepted requests too.
     assert any(s < 300 for s in seen) and any(s == 422 for s in seen) and any(s == 404 for s in seen)
+
+
+# --- the parameters a caller controls, at their nastiest ------------------------------------------
+
+digits_of_any_script = st.text(alphabet=st.characters(categories=["Nd", "No"]), min_size=1, max_size=6)
+huge_numbers = st.integers(min_value=1, max_value=6000).map(lambda n: "9" * n)
+numbers = st.one_of(
+    digits_of_any_script, huge_numbers, st.integers().map(str), st.sampled_from(["1e3", "0x10", " 5", "5 ", "+5", "-1", "", "²"])
+)
+cursors = st.one_of(
+    st.text(max_size=80),
+    st.builds(lambda a, b: f"{a}.{b}", st.text(alphabet=string.ascii_letters + "-_", max_size=60), st.text(max_size=30)),
+    st.binary(max_size=60).map(lambda b: __import__("base64").urlsafe_b64encode(b).decode()),
+)
+lone_surrogates = st.sampled_from(["\\ud800", "\\udfff", "\\ud83d", "a\\udc00b"])
+surrogate_bodies = st.one_of(
+    lone_surrogates.map(lambda s: '{"email": "x' + s + '@example.com"}'),
+    lone_surrogates.map(lambda s: '{"title": "' + s + '", "body": "b"}'),
+    lone_surrogates.map(lambda s: '{"version": 1, "title": "' + s + '"}'),
+    lone_surrogates.map(lambda s: '{"' + s + '": 1}'),
+    st.just('{"title": "t", "body": "b", "tags": ["\ud800"]}'),
+)
+version_bodies = numbers.map(
+    lambda n: '{"version": ' + (n if n.isascii() and n.strip("+-").isdigit() else json.dumps(n)) + ', "title": "t"}'
+)
+parameter_requests = st.one_of(
+    st.fixed_dictionaries(
+        {"method": st.just("GET"), "path": st.just("/posts"), "query": st.fixed_dictionaries({"limit": numbers})}
+    ),
+    st.fixed_dictionaries(
+        {"method": st.just("GET"), "path": st.just("/posts"), "query": st.fixed_dictionaries({"cursor": cursors})}
+    ),
+    st.fixed_dictionaries(
+        {"method": st.just("DELETE"), "path": st.just("/posts/" + "a" * 32), "query": st.fixed_dictionaries({"version": numbers})}
+    ),
+    st.fixed_dictionaries({"method": st.just("PUT"), "path": st.just("/posts/" + "a" * 32), "body": version_bodies}),
+    st.fixed_dictionaries(
+        {
+            "method": st.sampled_from(["POST", "PUT"]),
+            "path": st.sampled_from(["/posts", "/subscribers", "/posts/" + "a" * 32]),
+            "body": surrogate_bodies,
+        }
+    ),
+    st.fixed_dictionaries({"method": st.just("GET"), "path": st.text(max_size=40).map(lambda t: "/posts/" + t)}),
+    st.fixed_dictionaries({"method": st.just("GET"), "path": st.text(max_size=90).map(lambda t: "/writes/" + t)}),
+)
+
+
+def test_no_parameter_of_any_script_or_size_gets_a_server_error():
+    """Unicode digits, numbers past Python's 4,300-digit limit or DynamoDB's 38, forged cursors and
+    write ids, lone surrogates: each is the caller's mistake, answered 4xx with a JSON error."""
+    from api.app import handler
+
+    statuses = []
+    with mock_aws():
+        reset_handler_state()
+        make_regional_resources()
+        for title in ("a", "b", "c"):
+            handler(api_event("POST", "/posts", body={"title": title, "body": "x"}), FakeContext())
+
+        @settings(max_examples=400, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+        @given(request=parameter_requests)
+        def check(request):
+            event = api_event(request["method"], request["path"], query=request.get("query"))
+            if "body" in request:
+                event["body"] = request["body"]
+                event["headers"]["Content-Type"] = "application/json"
+            response = handler(event, FakeContext())
+            statuses.append(response["statusCode"])
+            assert response["statusCode"] < 500, (request, response)
+            if response["statusCode"] >= 400:
+                assert "error" in json.loads(response["body"])
+
+        check()
+        reset_handler_state()
+    assert {400, 404, 422} <= set(statuses)

@@ -3,8 +3,7 @@
 import json
 
 import pytest
-
-from tests.functions.conftest import FakeContext, sqs_event
+from tools.harness import FakeContext, sqs_event
 
 
 def bounce(message_id: str, address: str, bounce_type: str = "Permanent") -> str:

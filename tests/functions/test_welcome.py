@@ -4,18 +4,25 @@ from unittest import mock
 
 from shared.items import subscriber_key
 
-from tests.functions.conftest import FakeContext, dynamodb_insert, sent_emails
+from tools.harness import FakeContext, dynamodb_insert, sent_emails
 
 
 def subscriber(email: str, origin: str = "us-east-1") -> dict:
     return {**subscriber_key(email), "email": email, "origin_region": origin, "version": 1, "updated_at": "2026-11-24T00:00:00Z"}
 
 
+def subscribed(regional, email: str, sequence: str, origin: str = "us-east-1") -> dict:
+    """The subscriber item written to the table, and the stream record of its INSERT."""
+    item = subscriber(email, origin)
+    regional.table.put_item(Item=item)
+    return dynamodb_insert(item, sequence)
+
+
 def test_poisoned_record_is_the_only_failure(regional):
     from welcome.app import handler
 
     broken = {**subscriber_key("x@example.com"), "origin_region": "us-east-1", "version": 1}  # no email attribute
-    event = {"Records": [dynamodb_insert(subscriber("a@example.com"), "1"), dynamodb_insert(broken, "2")]}
+    event = {"Records": [subscribed(regional, "a@example.com", "1"), dynamodb_insert(broken, "2")]}
     assert handler(event, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": "2"}]}
     [message] = sent_emails()
     assert message.destinations == {"ToAddresses": ["a@example.com"]}
@@ -27,7 +34,7 @@ def test_every_replica_stream_carries_the_insert_but_one_email_is_sent(regional)
     stream records (each replica's stream carries every write), THEN only us-east-1 mails."""
     import welcome.app as welcome_app
 
-    records = {"Records": [dynamodb_insert(subscriber("reader@example.com", origin="us-east-1"), "10")]}
+    records = {"Records": [subscribed(regional, "reader@example.com", "10")]}
     for region in ("us-east-1", "us-west-2"):
         with mock.patch.object(welcome_app, "local_region", return_value=region):
             assert welcome_app.handler(records, FakeContext()) == {"batchItemFailures": []}
@@ -37,7 +44,7 @@ def test_every_replica_stream_carries_the_insert_but_one_email_is_sent(regional)
 def test_redelivered_record_sends_once(regional):
     from welcome.app import handler
 
-    event = {"Records": [dynamodb_insert(subscriber("twice@example.com"), "20")]}
+    event = {"Records": [subscribed(regional, "twice@example.com", "20")]}
     handler(event, FakeContext())
     handler(event, FakeContext())
     assert len(sent_emails()) == 1
@@ -47,9 +54,7 @@ def test_suppressed_address_gets_no_email(regional):
     from welcome.app import handler
 
     regional.table.put_item(Item={"pk": "SUPPRESS#bounced@example.com", "sk": "SUPPRESS", "count": 1, "last_type": "bounce"})
-    assert handler({"Records": [dynamodb_insert(subscriber("bounced@example.com"), "30")]}, FakeContext()) == {
-        "batchItemFailures": []
-    }
+    assert handler({"Records": [subscribed(regional, "bounced@example.com", "30")]}, FakeContext()) == {"batchItemFailures": []}
     assert sent_emails() == []
 
 

@@ -48,15 +48,16 @@ def test_markdown_marks_met_and_missed_targets():
     assert table.startswith("Measured 2026-11-24 12:00 UTC on 2 CPU(s) (Test CPU)")
 
 
-def test_readme_table_is_replaced_between_the_markers(tmp_path, monkeypatch):
+def test_readme_section_is_replaced_between_its_markers(tmp_path):
+    from tools.readme import replace_section
+
     readme = tmp_path / "README.md"
-    readme.write_text(f"# x\n{bench.MARK_START}\nold\n{bench.MARK_END}\ntail\n")
-    monkeypatch.setattr(bench, "README", readme)
-    bench.update_readme("| new |\n")
-    assert readme.read_text() == f"# x\n{bench.MARK_START}\n| new |\n{bench.MARK_END}\ntail\n"
+    readme.write_text("# x\n<!-- bench:start -->\nold\n<!-- bench:end -->\ntail\n")
+    replace_section("bench", "| new |\n", readme)
+    assert readme.read_text() == "# x\n<!-- bench:start -->\n| new |\n<!-- bench:end -->\ntail\n"
     readme.write_text("no markers")
     with pytest.raises(SystemExit, match="no <!-- bench:start -->"):
-        bench.update_readme("x")
+        replace_section("bench", "x", readme)
 
 
 def test_code_archives_are_measured_for_every_handler():

@@ -156,5 +156,8 @@ def test_dr_runs_the_write_retry_and_page_view_paths_in_both_regions():
         if r.type == "aws:iam/rolePolicy:RolePolicy" and r.name == "write-retry-us-west-2-fn-policy"
         for s in json.loads(r.inputs["policy"])["Statement"]
     }
-    assert retry_grants["ApplyIntents"]["Resource"] == [dr.outputs["tableArns"]["us-west-2"]]
+    # Single-primary: the write target is whichever region is primary, fenced by the control item.
+    assert retry_grants["ApplyIntents"]["Resource"] == [dr.outputs["tableArns"][r] for r in dr.outputs["regions"]]
+    assert "dynamodb:ConditionCheckItem" in retry_grants["ApplyIntents"]["Action"]
+    assert retry_grants["LocalReplicaReads"]["Resource"] == [dr.outputs["tableArns"]["us-west-2"]]
     assert retry_grants["IdempotencyRecords"]["Resource"][0].endswith(dr.outputs["idempotencyTableNames"]["us-west-2"])

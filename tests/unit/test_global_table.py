@@ -36,7 +36,7 @@ def test_two_regions_make_one_table_in_the_home_region_with_one_replica():
     assert inputs["streamViewType"] == "NEW_AND_OLD_IMAGES"
     assert inputs["pointInTimeRecovery"] == {"enabled": True}
     assert inputs["deletionProtectionEnabled"] is True
-    assert inputs["ttl"] == {"attributeName": "expires_at", "enabled": True}
+    assert "ttl" not in inputs  # TTL only when asked for
     assert [r["regionName"] for r in inputs["replicas"]] == ["us-west-2"]
     replica = inputs["replicas"][0]
     assert replica["pointInTimeRecovery"] is True
@@ -77,6 +77,11 @@ def test_customer_managed_encryption_uses_a_rotating_key_per_region():
         assert replica["kmsKeyArn"] == by_region[replica["regionName"]]
 
 
+def test_ttl_when_an_attribute_is_named():
+    [table] = build_table(ttl_attribute="expires_at").of_type(TABLE)
+    assert table.inputs["ttl"] == {"attributeName": "expires_at", "enabled": True}
+
+
 def test_aws_owned_encryption_is_the_default():
     [table] = build_table().of_type(TABLE)
     assert table.inputs["serverSideEncryption"] == {"enabled": False}
@@ -93,6 +98,7 @@ def test_strong_consistency_with_three_regions():
     [table] = build_table(regions=("us-east-1", "us-east-2", "us-west-2"), consistency="strong").of_type(TABLE)
     assert [r["consistencyMode"] for r in table.inputs["replicas"]] == ["STRONG", "STRONG"]
     assert "globalTableWitness" not in table.inputs
+    assert "ttl" not in table.inputs  # MRSC tables do not support TTL
 
 
 def test_secondary_indexes_use_key_schemas():
@@ -115,6 +121,7 @@ def test_secondary_indexes_use_key_schemas():
         ({"regions": ()}, "regions"),
         ({"regions": ("us-east-1", "us-east-1")}, "regions"),
         ({"consistency": "strong"}, "consistency"),
+        ({"consistency": "strong", "witness_region": "us-east-2", "ttl_attribute": "expires_at"}, "ttl_attribute"),
         ({"witness_region": "us-east-2"}, "witness_region"),
         ({"encryption": "none"}, "encryption"),
         ({"attributes": {"pk": "S"}}, "attributes"),

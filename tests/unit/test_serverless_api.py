@@ -38,12 +38,26 @@ def test_function_is_arm64_python313_traced_with_json_logs(dr, region):
     assert fn.inputs["tracingConfig"] == {"mode": "Active"}
     assert fn.inputs["loggingConfig"]["logFormat"] == "JSON"
     assert len(fn.inputs["layers"]) == 1 and f":{region}:" in fn.inputs["layers"][0]
-    env = fn.inputs["environment"]["variables"]
+    # The environment holds the signing key: the whole block is a secret in the state.
+    assert fn.inputs["environment"] == "[secret]"
+    env = fn.state["environment"]["variables"]
     assert env["DRAIN_PARAMETER"] == "/serverless-dr/dr/drain"
     assert env["ALLOWED_ORIGIN"] == "https://www.example.com"
-    assert set(env) >= {"TABLE_NAME", "WRITE_RETRY_TOPIC_ARN", "EVENTS_STREAM_NAME", "MEDIA_BUCKET", "MAX_UPLOAD_BYTES"}
+    assert set(env) >= {
+        "TABLE_NAME",
+        "WRITE_RETRY_TOPIC_ARN",
+        "EVENTS_STREAM_NAME",
+        "MEDIA_BUCKET",
+        "MAX_UPLOAD_BYTES",
+        "SIGNING_KEY",
+        "WRITE_MODE",
+        "HOME_REGION",
+        "RECORD_TTL_DAYS",
+    }
+    assert (env["WRITE_MODE"], env["HOME_REGION"]) == (dr.outputs["writeMode"], dr.outputs["homeRegion"])
+    assert len(env["SIGNING_KEY"]) == 48
     archive = fn.inputs["code"]["archive"]
-    assert "api/app.py" in archive and "shared/write_intents.py" in archive
+    assert "api/app.py" in archive and "shared/writes.py" in archive
     assert all(p.endswith((".py", ".json")) for p in archive), "only sources go into the archive"
     log_group = one(children, "aws:cloudwatch/logGroup:LogGroup", f"api-{region}-fn-logs")
     assert log_group.inputs["retentionInDays"] == 90
@@ -57,7 +71,8 @@ def test_role_grants_only_what_the_handler_uses_on_local_resources(dr, region):
     assert set(grants) == {
         "OwnLogGroup",
         "Tracing",
-        "LocalReplica",
+        "LocalReplicaReads",
+        "TableWrites",
         "WriteRetryTopic",
         "EventsStream",
         "MediaUploads",
@@ -65,10 +80,20 @@ def test_role_grants_only_what_the_handler_uses_on_local_resources(dr, region):
         "SeeMissingThumbnails",
         "DrainFlag",
     }
-    assert grants["SeeMissingThumbnails"]["Condition"] == {"StringLike": {"s3:prefix": ["thumbnails/*"]}}
-    assert grants["LocalReplica"]["Action"] == ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+    # HeadObject carries no s3:prefix: only an unconditional ListBucket turns 403 into 404.
+    assert "Condition" not in grants["SeeMissingThumbnails"]
+    assert grants["SeeMissingThumbnails"]["Resource"] == [f"arn:aws:s3:::{dr.outputs['mediaBuckets'][region]}"]
+    assert grants["LocalReplicaReads"]["Action"] == ["dynamodb:GetItem", "dynamodb:Query"]
     table_arn = dr.outputs["tableArns"][region]
-    assert grants["LocalReplica"]["Resource"] == [table_arn, f"{table_arn}/index/*"]
+    assert grants["LocalReplicaReads"]["Resource"] == [table_arn, f"{table_arn}/index/*"]
+    # Writes go to whichever region is primary (single-primary), fenced by ConditionCheckItem.
+    assert grants["TableWrites"]["Action"] == [
+        "dynamodb:ConditionCheckItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ]
+    assert grants["TableWrites"]["Resource"] == [dr.outputs["tableArns"][r] for r in dr.outputs["regions"]]
     assert grants["MediaUploads"]["Action"] == ["s3:PutObject"]
     assert grants["MediaUploads"]["Resource"] == [f"arn:aws:s3:::{dr.outputs['mediaBuckets'][region]}/uploads/*"]
     assert grants["WriteRetryTopic"]["Resource"][0].startswith(f"arn:aws:sns:{region}:")
@@ -182,7 +207,7 @@ def test_dev_has_no_domain_no_cache_and_admits_its_distribution_as_origin():
     origin = f"https://{dev.outputs['distributionDomain']}"
     preflight = document["paths"]["/posts"]["options"]["x-amazon-apigateway-integration"]["responses"]["default"]
     assert preflight["responseParameters"]["method.response.header.Access-Control-Allow-Origin"] == f"'{origin}'"
-    env = one(children, "aws:lambda/function:Function").inputs["environment"]["variables"]
+    env = one(children, "aws:lambda/function:Function").state["environment"]["variables"]
     assert env["ALLOWED_ORIGIN"] == origin
     assert dev.outputs["apiPublicUrl"] == dev.outputs["apiUrls"]["us-east-1"]
 

@@ -1,0 +1,80 @@
+"""Opaque values the API hands out and later takes back: write ids and listing cursors.
+
+Both are derived or sealed with an HMAC under SIGNING_KEY, which is the same in every region, so
+a client that fails over to another region can present them there. A value this API did not
+issue fails verification and is refused as the caller's mistake (400/404), never reaching
+DynamoDB.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+from typing import Any
+
+WRITE_ID_CHARS = 26  # 130 bits of the HMAC, base32
+
+
+def _key() -> bytes:
+    return os.environ["SIGNING_KEY"].encode()
+
+
+def _mac(message: str) -> bytes:
+    return hmac.new(_key(), message.encode(), hashlib.sha256).digest()
+
+
+def write_id(route: str, idempotency_key: str) -> str:
+    """Stable per route and key: a retried request gets the same id, hence the same effects."""
+    return base64.b32encode(_mac(f"write\n{route}\n{idempotency_key}")).decode().lower()[:WRITE_ID_CHARS]
+
+
+def derived_hex(write: str, purpose: str, length: int = 32) -> str:
+    """An identifier derived from a write id (a post created under a key gets its id from it)."""
+    return _mac(f"{purpose}\n{write}").hex()[:length]
+
+
+def seal(data: dict[str, Any]) -> str:
+    payload = base64.urlsafe_b64encode(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).decode().rstrip("=")
+    mac = base64.urlsafe_b64encode(_mac(f"seal\n{payload}")[:16]).decode().rstrip("=")
+    return f"{payload}.{mac}"
+
+
+def unseal(token: str) -> dict[str, Any] | None:
+    """The sealed data, or None when `token` is not a value this API sealed."""
+    if not isinstance(token, str) or len(token) > 2048 or token.count(".") != 1 or not token.isascii():
+        return None
+    payload, mac = token.split(".")
+    expected = base64.urlsafe_b64encode(_mac(f"seal\n{payload}")[:16]).decode().rstrip("=")
+    if not hmac.compare_digest(mac, expected):
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+STATUS_HASH_CHARS = 12  # how much of the request hash a status token carries
+
+
+def status_token(write: str, body_hash: str) -> str:
+    """What a client polls (GET /writes/{token}): the write id, which request under it, and a MAC
+    so that only tokens this API issued are looked up."""
+    prefix = body_hash[:STATUS_HASH_CHARS]
+    return f"{write}.{prefix}.{_status_mac(write, prefix)}"
+
+
+def _status_mac(write: str, prefix: str) -> str:
+    return _mac(f"status\n{write}\n{prefix}").hex()[:16]
+
+
+def parse_status_token(token: str) -> tuple[str, str] | None:
+    """(write id, request hash prefix) of a token this API issued, else None."""
+    parts = token.split(".") if isinstance(token, str) and len(token) < 128 and token.isascii() else []
+    if len(parts) != 3:
+        return None
+    write, prefix, mac = parts
+    return (write, prefix) if hmac.compare_digest(mac, _status_mac(write, prefix)) else None

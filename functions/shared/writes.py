@@ -1,0 +1,529 @@
+"""Accepted writes: one intent, applied once, where the write mode says, with its fate recorded.
+
+A write is described by a `WriteIntent`: what to write (create, subscribe, update, delete), the
+version it expects, and the identity of the request (`write_id`, derived from the route and the
+caller's Idempotency-Key; `body_hash`, the canonical request). The API applies it at once; when
+that fails transiently it publishes the same intent and the write-retry consumer applies it
+later. Both call `apply`, so the deferred write is exactly the write the API would have made.
+
+Where: in single-primary mode the target is the primary's replica and the write is one
+TransactWriteItems of three parts: a fence (the control item still names this primary and
+epoch, shared/control.py), the conditional data write, and the request record `REQ#<write_id>`
+(created only if absent). In any-region mode (MRSC, which has no transactions) the data write
+goes to the local replica and the record follows it.
+
+Once: every item written carries the write_id and body_hash of the request that last wrote it.
+A retry of an applied write (the SDK retrying after a lost response, a client retrying with the
+same key, the consumer redelivered) meets either the request record or its own stamp on the item
+and is answered with the first outcome instead of being applied again or refused as a conflict.
+The same key with a different request is a `KeyReuse`.
+
+The fate of every write the consumer handles is recorded: applied (the record written with the
+write), rejected with a reason (the post changed since version N, the post is gone, the key was
+reused), or dead-lettered (recorded on the last delivery before the DLQ).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any, Literal
+
+from shared import aws, control
+from shared.items import expiry, is_live, json_default, now_iso, public_post, request_key
+
+Kind = Literal["create", "subscribe", "update", "delete"]
+KINDS: tuple[str, ...] = ("create", "subscribe", "update", "delete")
+State = Literal["applied", "rejected", "dead_lettered"]
+REQUEST_RECORD_DAYS = 7  # how long a key is remembered: the Idempotency-Key retention window
+TOMBSTONE_DAYS = 7
+MAX_VERSION = 10**18 - 1
+# Parts of a write that DynamoDB refuses because of our own request, not because of load.
+BUG_CODES = frozenset({"ValidationException", "SerializationException", "UnknownOperationException"})
+
+
+class InvalidIntent(ValueError):
+    """A message that is not a write intent; never retried into success."""
+
+
+class KeyReuse(Exception):
+    """The Idempotency-Key was used before for a different request on this route."""
+
+    def __init__(self, route: str):
+        super().__init__(f"this Idempotency-Key was already used for a different {route} request")
+
+
+class StaleEpoch(Exception):
+    """The replica refused the write: the primary moved since this region last looked."""
+
+
+@dataclass(frozen=True)
+class WriteIntent:
+    write_id: str
+    route: str
+    body_hash: str
+    kind: Kind
+    key: dict[str, str]
+    item: dict[str, Any] | None = None  # create/subscribe: the whole item; update: the changes
+    expected_version: int | None = None
+    accepted_region: str = ""
+    accepted_at: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), default=json_default, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> WriteIntent:
+        """Parse an intent from a queue message, refusing anything malformed (it is untrusted input)."""
+        try:
+            data = json.loads(text, parse_float=Decimal)
+        except (TypeError, ValueError) as error:
+            raise InvalidIntent(f"not JSON: {error}") from None
+        if not isinstance(data, dict):
+            raise InvalidIntent("not a JSON object")
+        for name in ("write_id", "route", "body_hash", "accepted_region", "accepted_at"):
+            if not isinstance(data.get(name), str) or not data[name]:
+                raise InvalidIntent(f"{name}: a non-empty string is required")
+        kind, key, item, expected = data.get("kind"), data.get("key"), data.get("item"), data.get("expected_version")
+        if kind not in KINDS:
+            raise InvalidIntent(f"kind: one of {', '.join(KINDS)} is required")
+        if not isinstance(key, dict) or set(key) != {"pk", "sk"} or not all(isinstance(v, str) for v in key.values()):
+            raise InvalidIntent("key: {pk, sk} strings are required")
+        if kind in ("create", "subscribe") and (not isinstance(item, dict) or {k: item.get(k) for k in ("pk", "sk")} != key):
+            raise InvalidIntent("item: an object with the same pk/sk as key is required")
+        if kind == "update" and (not isinstance(item, dict) or not item or {"pk", "sk"} & set(item)):
+            raise InvalidIntent("item: the changed attributes (not the key) are required")
+        if kind in ("update", "delete") and (
+            not isinstance(expected, int) or isinstance(expected, bool) or not 1 <= expected <= MAX_VERSION
+        ):
+            raise InvalidIntent("expected_version: a positive integer is required")
+        fields = {k: data[k] for k in ("write_id", "route", "body_hash", "accepted_region", "accepted_at")}
+        return cls(kind=kind, key=key, item=item, expected_version=expected, **fields)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State
+    http_status: int
+    body: dict[str, Any] | None
+    reason: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        record = {"state": self.state, "http_status": self.http_status, "body": json.dumps(self.body, default=json_default)}
+        if self.reason:
+            record["reason"] = self.reason
+        return record
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Outcome:
+        body = record.get("body")
+        return cls(
+            state=record["state"],
+            http_status=int(record["http_status"]),
+            body=json.loads(body) if isinstance(body, str) else None,
+            reason=record.get("reason"),
+        )
+
+
+def body_hash(request: dict[str, Any]) -> str:
+    """The canonical request: what makes two requests under one key 'the same'."""
+    return hashlib.sha256(json.dumps(request, sort_keys=True, separators=(",", ":"), default=json_default).encode()).hexdigest()
+
+
+def should_defer(error: BaseException) -> bool:
+    """Defer (202 + intent) rather than fail: load, outages, timeouts, a moved primary, and any
+    refusal that is not our own malformed request. A deferred write that can never apply ends
+    rejected or dead-lettered with a record and an alarm; a 500 would lose it."""
+    from botocore.exceptions import ClientError
+
+    if isinstance(error, StaleEpoch) or aws.is_transient(error):
+        return True
+    return isinstance(error, ClientError) and aws.error_code(error) not in BUG_CODES
+
+
+# --- the outcome of each kind ---------------------------------------------------------------
+
+
+def _success(intent: WriteIntent, item: dict[str, Any] | None) -> Outcome:
+    if intent.kind == "create":
+        return Outcome("applied", 201, public_post(item or intent.item))
+    if intent.kind == "subscribe":
+        return Outcome("applied", 201, {"email": intent.item["email"], "status": "subscribed"})
+    if intent.kind == "update":
+        return Outcome("applied", 200, public_post(item))
+    return Outcome("applied", 204, None)
+
+
+def _on_existing(intent: WriteIntent, old: dict[str, Any] | None) -> Outcome | None:
+    """The outcome when the data condition failed against `old`, or None to try again."""
+    if old and old.get("write_id") == intent.write_id:
+        if old.get("write_hash") != intent.body_hash:
+            raise KeyReuse(intent.route)
+        return _success(intent, old)  # our own earlier attempt was applied
+    what = intent.key["pk"].split("#", 1)[0].lower()
+    if intent.kind == "subscribe" and is_live(old):
+        return Outcome("applied", 200, {"email": intent.item["email"], "status": "already_subscribed"})
+    if intent.kind in ("create", "subscribe"):
+        return Outcome("rejected", 409, {"error": "conflict", "message": f"{what} already exists"}, f"{what} already exists")
+    if not is_live(old):
+        return Outcome("rejected", 404, {"error": "not_found", "message": f"{what} not found"}, f"the {what} does not exist")
+    current = int(old["version"])
+    if current != intent.expected_version:
+        message = f"the {what} changed since version {intent.expected_version} (now {current}); read it again"
+        return Outcome("rejected", 409, {"error": "conflict", "message": message, "version": current}, message)
+    return None
+
+
+# --- DynamoDB requests ------------------------------------------------------------------------
+
+
+def _serialize(item: dict[str, Any]) -> dict[str, Any]:
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {k: serializer.serialize(_dynamo_value(v)) for k, v in item.items()}
+
+
+def _deserialize(item: dict[str, Any] | None) -> dict[str, Any] | None:
+    from boto3.dynamodb.types import TypeDeserializer
+
+    if not item:
+        return None
+    deserializer = TypeDeserializer()
+    return {k: deserializer.deserialize(v) for k, v in item.items()}
+
+
+def _dynamo_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {k: _dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dynamo_value(v) for v in value]
+    return value
+
+
+def _stamp(intent: WriteIntent, epoch: int, version: int) -> dict[str, Any]:
+    return {
+        "write_id": intent.write_id,
+        "write_hash": intent.body_hash,
+        "epoch": epoch,
+        "version": version,
+        "origin_region": intent.accepted_region,
+        "updated_at": now_iso(),
+    }
+
+
+def _data_request(
+    intent: WriteIntent, table_name: str, current: dict[str, Any] | None, epoch: int
+) -> tuple[str, dict, dict | None]:
+    """(Put | Update, parameters, the item as written) of the conditional data write."""
+    base = {"TableName": table_name, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    if intent.kind in ("create", "subscribe"):
+        item = {**intent.item, **_stamp(intent, epoch, 1)}
+        return "Put", {**base, "Item": _serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}, item
+    expected = {":expected": intent.expected_version}
+    if intent.kind == "update":
+        merged = {**current, **intent.item, **_stamp(intent, epoch, intent.expected_version + 1)}
+        request = {
+            **base,
+            "Item": _serialize(merged),
+            "ConditionExpression": "version = :expected AND attribute_not_exists(deleted)",
+            "ExpressionAttributeValues": _serialize(expected),
+        }
+        return "Put", request, merged
+    # delete: a tombstone, so a retried delete recognises its own stamp and a lagging replica
+    # cannot resurrect the post; it leaves the listing index at once and expires later.
+    sets = {**_stamp(intent, epoch, intent.expected_version + 1), "deleted": True}
+    ttl = expiry(TOMBSTONE_DAYS)
+    if ttl is not None:
+        sets["expires_at"] = ttl
+    request = {
+        **base,
+        "Key": _serialize(intent.key),
+        "UpdateExpression": "SET " + ", ".join(f"#{k} = :{k}" for k in sets) + " REMOVE gsi1pk, gsi1sk, title, body, tags",
+        "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(deleted) AND version = :expected",
+        "ExpressionAttributeNames": {f"#{k}": k for k in sets},
+        "ExpressionAttributeValues": _serialize({**{f":{k}": v for k, v in sets.items()}, **expected}),
+    }
+    return "Update", request, None
+
+
+def _record_item(intent: WriteIntent, outcome: Outcome, region: str, epoch: int, variant: str | None = None) -> dict:
+    record = {
+        **request_key(intent.write_id, variant),
+        "route": intent.route,
+        "body_hash": intent.body_hash,
+        "accepted_region": intent.accepted_region,
+        "accepted_at": intent.accepted_at,
+        "applied_region": region,
+        "epoch": epoch,
+        "decided_at": now_iso(),
+        **outcome.to_record(),
+    }
+    ttl = expiry(REQUEST_RECORD_DAYS)
+    if ttl is not None:
+        record["expires_at"] = ttl
+    return record
+
+
+# A request record is written once; only a dead-letter mark gives way to the real outcome.
+_RECORD_IF_UNDECIDED = {
+    "ConditionExpression": "attribute_not_exists(pk) OR #state = :dead",
+    "ExpressionAttributeNames": {"#state": "state"},
+    "ExpressionAttributeValues": {":dead": {"S": "dead_lettered"}},
+}
+
+
+def _low_level(region: str):
+    """The plain DynamoDB client: transactions and ALL_OLD-on-failure items in DynamoDB JSON (the
+    resource's own client would serialise the already-serialised values a second time)."""
+    return aws.client("dynamodb", region=region)
+
+
+def _read(table, key: dict[str, str]) -> dict[str, Any] | None:
+    return table.get_item(Key=key, ConsistentRead=True).get("Item")
+
+
+def _replayed(intent: WriteIntent, record: dict[str, Any] | None) -> Outcome | None:
+    if not record:
+        return None
+    if record.get("body_hash") != intent.body_hash:
+        raise KeyReuse(intent.route)
+    if record.get("state") == "dead_lettered":
+        return None  # an operator redrove it: apply now
+    return Outcome.from_record(record)
+
+
+# --- applying -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    region: str
+    primary: control.Primary | None  # None in any-region mode: no fence
+
+    @property
+    def epoch(self) -> int:
+        return self.primary.epoch if self.primary else 0
+
+
+def target(refresh: bool = False) -> Target:
+    if control.write_mode() == control.ANY_REGION:
+        return Target(aws.local_region(), None)
+    primary = control.current(refresh=refresh)
+    return Target(primary.region, primary)
+
+
+def apply(intent: WriteIntent) -> Outcome:
+    """Apply `intent` once. Raises what `should_defer` accepts when it cannot be decided now, and
+    KeyReuse when the key was used for another request on the same route."""
+    where = target()
+    for _attempt in range(3):
+        try:
+            return _apply_at(intent, where)
+        except StaleEpoch:
+            where = target(refresh=True)
+    raise StaleEpoch(f"the primary kept moving while {intent.write_id} was applied")
+
+
+class _DataConflict(Exception):
+    def __init__(self, old: dict[str, Any] | None):
+        self.old = old
+
+
+class _Replayed(Exception):
+    def __init__(self, outcome: Outcome):
+        self.outcome = outcome
+
+
+def _apply_at(intent: WriteIntent, where: Target) -> Outcome:
+    table = aws.table(os.environ["TABLE_NAME"], region=where.region)
+    if where.primary is None:
+        # No transaction to carry the record (MRSC): look for it first; reads there are strong.
+        replay = _replayed(intent, _read(table, request_key(intent.write_id)))
+        if replay is not None:
+            return replay
+    for _attempt in range(3):
+        current = None
+        if intent.kind == "update":
+            current = _read(table, intent.key)
+            decided = _on_existing(intent, current)
+            if decided is not None:
+                return _recorded_if_applied(intent, decided, where)
+        kind, request, written = _data_request(intent, table.name, current, where.epoch)
+        outcome = _success(intent, written)
+        try:
+            if where.primary is None:
+                _write_then_record(table, kind, request, intent, outcome, where)
+            else:
+                _write_with_record(table, kind, request, intent, outcome, where)
+            return outcome
+        except _Replayed as replayed:
+            return replayed.outcome
+        except _DataConflict as conflict:
+            decided = _on_existing(intent, conflict.old)
+            if decided is not None:
+                return _recorded_if_applied(intent, decided, where)
+    raise _retry_later(intent)
+
+
+def _retry_later(intent: WriteIntent) -> Exception:
+    from botocore.exceptions import ClientError
+
+    message = f"{intent.key['pk']} kept changing while {intent.write_id} was applied"
+    return ClientError({"Error": {"Code": "TransactionConflictException", "Message": message}}, "TransactWriteItems")
+
+
+def _write_with_record(table, kind: str, request: dict, intent: WriteIntent, outcome: Outcome, where: Target) -> None:
+    from botocore.exceptions import ClientError
+
+    fence, values = control.fence_condition(where.primary)
+    items = [
+        {
+            "ConditionCheck": {
+                "TableName": table.name,
+                "Key": _serialize(control.CONTROL_KEY),
+                "ConditionExpression": fence,
+                "ExpressionAttributeValues": _serialize(values),
+            }
+        },
+        {kind: request},
+        {
+            "Put": {
+                "TableName": table.name,
+                "Item": _serialize(_record_item(intent, outcome, where.region, where.epoch)),
+                **_RECORD_IF_UNDECIDED,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        },
+    ]
+    # The SDK retrying this exact call after a lost response is then answered as a success by
+    # DynamoDB (tokens hold ten minutes); anything else is recognised by the record below.
+    token = hashlib.sha256(json.dumps(items, sort_keys=True, default=str).encode()).hexdigest()[:36]
+    try:
+        _low_level(where.region).transact_write_items(TransactItems=items, ClientRequestToken=token)
+    except ClientError as error:
+        if aws.error_code(error) != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons") or []
+        codes = [r.get("Code") for r in reasons]
+        if len(codes) != 3 or any(c not in ("None", "ConditionalCheckFailed") for c in codes):
+            raise  # throttling, a conflicting transaction: transient, the caller defers
+        if codes[0] == "ConditionalCheckFailed":
+            raise StaleEpoch(where.region) from None
+        if codes[2] == "ConditionalCheckFailed":
+            replay = _replayed(intent, _deserialize(reasons[2].get("Item")) or _read(table, request_key(intent.write_id)))
+            if replay is not None:
+                raise _Replayed(replay) from None
+        raise _DataConflict(_deserialize(reasons[1].get("Item"))) from None
+
+
+def _write_then_record(table, kind: str, request: dict, intent: WriteIntent, outcome: Outcome, where: Target) -> None:
+    from botocore.exceptions import ClientError
+
+    client = _low_level(where.region)
+    call = client.put_item if kind == "Put" else client.update_item
+    try:
+        call(**request)
+    except ClientError as error:
+        if aws.error_code(error) != "ConditionalCheckFailedException":
+            raise
+        raise _DataConflict(_deserialize(error.response.get("Item"))) from None
+    record(intent, outcome, where)
+
+
+def _recorded_if_applied(intent: WriteIntent, outcome: Outcome, where: Target) -> Outcome:
+    """An outcome decided without a data write (already subscribed, our own earlier write found):
+    recording it keeps later retries answering the same. Rejections are recorded by whoever owns
+    the caller's answer (the consumer, for deferred writes)."""
+    if outcome.state == "applied":
+        record(intent, outcome, where)
+    return outcome
+
+
+def record(intent: WriteIntent, outcome: Outcome, where: Target | None = None, *, variant: str | None = None) -> None:
+    """Record the fate of `intent` unless one is already recorded (a dead-letter mark may be
+    replaced by the real outcome after a redrive)."""
+    from botocore.exceptions import ClientError
+
+    where = where or target()
+    item = _serialize(_record_item(intent, outcome, where.region, where.epoch, variant))
+    try:
+        _low_level(where.region).put_item(TableName=os.environ["TABLE_NAME"], Item=item, **_RECORD_IF_UNDECIDED)
+    except ClientError as error:
+        if aws.error_code(error) != "ConditionalCheckFailedException":
+            raise
+
+
+def status(write_id: str, hash_prefix: str) -> dict[str, Any]:
+    """What became of a write, from this region's replica (the record replicates within about a
+    second of being written at the primary)."""
+    table = aws.table(os.environ["TABLE_NAME"])
+    found = table.get_item(Key=request_key(write_id)).get("Item")
+    if found and not str(found.get("body_hash", "")).startswith(hash_prefix):
+        found = table.get_item(Key=request_key(write_id, hash_prefix)).get("Item")
+    if not found:
+        return {"state": "pending"}
+    outcome = Outcome.from_record(found)
+    report = {"state": outcome.state, "status": outcome.http_status, "decided_at": found.get("decided_at")}
+    if outcome.body is not None:
+        report["result"] = outcome.body
+    if outcome.reason:
+        report["reason"] = outcome.reason
+    return report
+
+
+def guarded_update(
+    key: dict[str, str],
+    *,
+    update: str,
+    condition: str,
+    names: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
+) -> bool:
+    """One conditional UpdateItem where the write mode sends table writes (the primary's replica,
+    behind the epoch fence; or the local replica with MRSC). True when applied, False when
+    `condition` refused it: the consumers' guard that makes a repeated side effect a no-op even
+    when their idempotency store failed."""
+    from botocore.exceptions import ClientError
+
+    where = target()
+    for _attempt in range(3):
+        request = {"TableName": os.environ["TABLE_NAME"], "Key": _serialize(key), "UpdateExpression": update}
+        request["ConditionExpression"] = condition
+        if names:
+            request["ExpressionAttributeNames"] = names
+        if values:
+            request["ExpressionAttributeValues"] = _serialize(values)
+        client = _low_level(where.region)
+        try:
+            if where.primary is None:
+                client.update_item(**request)
+            else:
+                fence, fence_values = control.fence_condition(where.primary)
+                check = {
+                    "TableName": request["TableName"],
+                    "Key": _serialize(control.CONTROL_KEY),
+                    "ConditionExpression": fence,
+                    "ExpressionAttributeValues": _serialize(fence_values),
+                }
+                client.transact_write_items(TransactItems=[{"ConditionCheck": check}, {"Update": request}])
+            return True
+        except ClientError as error:
+            code = aws.error_code(error)
+            if code == "ConditionalCheckFailedException":
+                return False
+            if code != "TransactionCanceledException":
+                raise
+            codes = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                where = target(refresh=True)
+                continue
+            if codes[1:2] == ["ConditionalCheckFailed"] and set(codes) <= {"None", "ConditionalCheckFailed"}:
+                return False
+            raise
+    raise StaleEpoch(f"the primary kept moving while {key['pk']} was updated")

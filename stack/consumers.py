@@ -1,0 +1,185 @@
+"""The blog's event pipelines in one region: write retry, page views, thumbnails, mail paths.
+
+Each is an EventPipeline fed by one source, consuming with a package of functions/ and granted
+exactly what its handler does (stack/table_access.py for the table under the write mode).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components import (
+    AlertTopic,
+    ConsumerMetricAlarm,
+    EventPipeline,
+    EventPipelineArgs,
+    IdempotencyTable,
+    MailSender,
+    MailSenderArgs,
+    ReplicatedBuckets,
+    allow,
+)
+from stack.config import StackConfig
+from stack.event_filters import welcome_filter
+from stack.packaging import code_archive, handler_of
+from stack.table_access import TableAccess
+
+
+@dataclass(frozen=True)
+class Region:
+    """What one region's components share: its provider, alert topic, layer and idempotency table."""
+
+    name: str
+    provider: aws.Provider
+    alerts: AlertTopic
+    layer: aws.lambda_.LayerVersion
+    idempotency: IdempotencyTable
+
+    def opts(self, **kwargs) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(provider=self.provider, **kwargs)
+
+
+def metrics_namespace(cfg: StackConfig) -> str:
+    return f"{cfg.project}/{cfg.stack}"
+
+
+def consumer_args(cfg: StackConfig, region: Region, package: str, **kwargs) -> EventPipelineArgs:
+    """A pipeline consuming with functions/<package> (handler `<package>.app.handler`)."""
+    return EventPipelineArgs(
+        code=code_archive(package),
+        handler=handler_of(package),
+        service_name=package,
+        alert_topic_arn=region.alerts.arn,
+        layer_arn=region.layer.arn,
+        idempotency_table_name=region.idempotency.name,
+        idempotency_table_arn=region.idempotency.arn,
+        log_retention_days=cfg.log_retention_days,
+        metrics_namespace=metrics_namespace(cfg),
+        **kwargs,
+    )
+
+
+def write_retry(cfg: StackConfig, region: Region, access: TableAccess) -> EventPipeline:
+    """Deferred writes: SNS -> SQS -> the retry consumer, which applies them and records their fate."""
+    name = region.name
+    return EventPipeline(
+        f"write-retry-{name}",
+        consumer_args(
+            cfg,
+            region,
+            "retry",
+            source="sns",
+            environment=access.environment(),
+            statements=[
+                *access.reads(name),
+                *access.writes(name, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], sid="ApplyIntents"),
+            ],
+            metric_alarms=[
+                ConsumerMetricAlarm(metric="WritesRejected", description="a deferred write was rejected (see GET /writes/{id})"),
+                ConsumerMetricAlarm(metric="WritesDeadLettered", description="a deferred write reached the DLQ: redrive it"),
+            ],
+        ),
+        opts=region.opts(),
+    )
+
+
+def page_views(cfg: StackConfig, region: Region, access: TableAccess) -> EventPipeline:
+    """Page views: Kinesis -> the views consumer, counting into this region's own counters."""
+    return EventPipeline(
+        f"views-{region.name}",
+        consumer_args(
+            cfg,
+            region,
+            "views",
+            source="kinesis",
+            batch_size=100,
+            environment={"TABLE_NAME": access.table.name},
+            statements=access.local_writes(region.name, ["dynamodb:UpdateItem"], sid="CountViews"),
+            metric_alarms=[
+                ConsumerMetricAlarm(metric="BadViewRecords", description="records that are not page views were skipped")
+            ],
+        ),
+        opts=region.opts(),
+    )
+
+
+def thumbnails(cfg: StackConfig, region: Region, media: ReplicatedBuckets) -> EventPipeline:
+    bucket_arn = media.arns[region.name]
+    return EventPipeline(
+        f"thumbnails-{region.name}",
+        consumer_args(
+            cfg,
+            region,
+            "thumbnails",
+            source="s3",
+            bucket_name=media.names[region.name],
+            bucket_arn=bucket_arn,
+            key_prefix="uploads/",
+            memory_size=1024,
+            timeout=60,
+            batch_size=5,
+            statements=[
+                allow(["s3:GetObject"], [pulumi.Output.concat(bucket_arn, "/uploads/*")], "ReadUploads"),
+                allow(["s3:GetObject", "s3:PutObject"], [pulumi.Output.concat(bucket_arn, "/thumbnails/*")], "WriteThumbnails"),
+                # A HEAD of a missing key answers 404 only to a caller with s3:ListBucket on the
+                # bucket (403 otherwise). A condition on s3:prefix does not help: HeadObject
+                # requests carry no s3:prefix, so such a grant never applies to them.
+                allow(["s3:ListBucket"], [bucket_arn], "SeeMissingObjects"),
+            ],
+        ),
+        opts=region.opts(),
+    )
+
+
+def mail_paths(cfg: StackConfig, region: Region, access: TableAccess, sender: str) -> list[EventPipeline]:
+    """Welcome email (table stream -> SES) and its feedback loop (SES -> SNS -> suppression items)."""
+    name, table = region.name, access.table
+    feedback = EventPipeline(
+        f"bounces-{name}",
+        consumer_args(
+            cfg,
+            region,
+            "bounces",
+            source="sns",
+            topic_publisher_services=["ses.amazonaws.com"],
+            environment=access.environment(),
+            statements=[*access.reads(name), *access.writes(name, ["dynamodb:UpdateItem"], sid="RecordSuppressions")],
+        ),
+        opts=region.opts(),
+    )
+    mail = MailSender(
+        f"mail-{name}",
+        MailSenderArgs(sender=sender, domain=cfg.domain, feedback_topic_arn=feedback.topic_arn),
+        opts=region.opts(),
+    )
+    account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(provider=region.provider)).account_id
+    configuration_set_arn = pulumi.Output.concat(
+        "arn:aws:ses:", name, ":", account, ":configuration-set/", mail.configuration_set_name
+    )
+    welcome = EventPipeline(
+        f"welcome-{name}",
+        consumer_args(
+            cfg,
+            region,
+            "welcome",
+            source="dynamodb",
+            stream_arn=table.stream_arns[name],
+            source_key_arn=table.key_arns.get(name),
+            filter_patterns=[welcome_filter(name)],
+            batch_size=25,
+            environment={**access.environment(), "SENDER": sender, "CONFIGURATION_SET": mail.configuration_set_name},
+            statements=[
+                *access.reads(name),
+                *access.writes(name, ["dynamodb:UpdateItem"], sid="ClaimWelcomes"),
+                allow(["ses:SendEmail"], [mail.identity_arn, configuration_set_arn], "SendWelcome"),
+            ],
+            metric_alarms=[
+                ConsumerMetricAlarm(metric="WelcomeClaimsOpen", description="a welcome was sent but its claim stayed open")
+            ],
+        ),
+        opts=region.opts(),
+    )
+    return [feedback, welcome]

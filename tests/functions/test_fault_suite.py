@@ -1,0 +1,80 @@
+"""The fault suite (tools/fault_suite.py): nothing accepted is lost or duplicated, no 5xx, every
+answer within the function's timeout, under throttling, 5xx and timeouts injected below botocore.
+
+The suite is shown to be able to fail: with the write conditions removed it counts duplicates,
+with deferral that drops intents it counts lost writes, without the deadline hooks it counts
+answers past the timeout. `make soak` runs it larger (README "Reliability").
+"""
+
+from unittest import mock
+
+import pytest
+
+from tools import fault_suite
+from tools.faults import FAULT_KINDS
+
+SUITE_WRITES = 1000
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return fault_suite.run(seed=20261126, writes=SUITE_WRITES)
+
+
+def test_a_thousand_writes_under_every_fault_kind_lose_and_duplicate_nothing(suite):
+    total = suite.total()
+    assert total["tried"] == SUITE_WRITES
+    assert (total["lost"], total["duplicated"], total["5xx"], total["over_deadline"]) == (0, 0, 0, 0), total
+    assert total["held"] == total["accepted"]
+    # The weather really was bad, and the 202 path really was taken.
+    faults_seen = {fault for (_op, fault), counts in suite.rows.items() if counts["tried"]}
+    assert faults_seen >= {"none", *FAULT_KINDS}, faults_seen
+    assert total["deferred"] >= 100 and suite.injected >= 500
+    for operation in fault_suite.OPERATIONS:
+        assert suite.by(0)[operation]["accepted"] > 0, operation
+
+
+def test_the_report_names_every_column_per_fault_and_operation(suite):
+    table = fault_suite.render_markdown([suite])
+    header = "| fault | tried | accepted | deferred | held | lost | duplicated | 5xx | over deadline |"
+    assert header in table
+    assert f"| **all** | **{SUITE_WRITES}** |" in table
+    for name in ("throttle", "http502_html", "read_timeout_after", "*create*", "*subscribe*"):
+        assert f"| {name} |" in table
+
+
+def test_the_suite_counts_duplicates_when_writes_stop_being_conditional():
+    from shared import writes
+
+    real = writes._data_request
+
+    def unconditional(*args, **kwargs):
+        kind, request, written = real(*args, **kwargs)
+        request = {k: v for k, v in request.items() if k != "ConditionExpression"}
+        values = {k: v for k, v in request.pop("ExpressionAttributeValues", {}).items() if k != ":expected"}
+        if values:
+            request["ExpressionAttributeValues"] = values
+        return kind, request, written
+
+    with mock.patch.object(writes, "_data_request", unconditional), mock.patch.object(writes, "_RECORD_IF_UNDECIDED", {}):
+        broken = fault_suite.run(seed=5, writes=150)
+    assert broken.total()["duplicated"] > 0
+
+
+def test_the_suite_counts_lost_writes_when_a_deferral_drops_the_intent():
+    from api import writing
+
+    with mock.patch.object(writing.aws, "client", return_value=mock.Mock()):
+        broken = fault_suite.run(seed=5, writes=150)
+    assert broken.total()["lost"] > 0
+
+
+def test_the_suite_counts_answers_past_the_timeout_without_the_deadline_hooks():
+    from shared import aws
+
+    def no_check(**_):
+        return None
+
+    with mock.patch.object(aws, "_before_attempt", no_check), mock.patch.object(aws, "_before_retry", no_check):
+        broken = fault_suite.run(seed=9, writes=150)  # a seed whose weather includes sustained timeouts
+    assert broken.total()["over_deadline"] > 0

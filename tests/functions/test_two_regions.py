@@ -1,0 +1,178 @@
+"""Two regions, their real handlers, a last-writer-wins replica model (tools/two_region_sim.py).
+
+Single-primary writes lose no update across regions and side effects happen once; the same
+scenarios with every region writing its own eventually consistent replica (what the program did
+before, and what `any-region` would be without strong consistency) lose updates: the
+simulation is shown able to see the hazard it guards against.
+"""
+
+from unittest import mock
+
+import boto3
+import pytest
+
+from tools import primary
+from tools import two_region_sim as sim_module
+from tools.two_region_sim import REGIONS, world
+
+OLD, NEW = REGIONS
+
+
+def test_concurrent_edits_in_two_regions_lose_nothing_with_a_single_primary():
+    with world(lag=1.0, seed=1) as sim:
+        result = sim_module.scenario_concurrent_edits(sim, trials=25)
+    assert result == {"trials": 25, "lost": 0, "answered_200": 25, "answered_409": 25}
+
+
+def test_the_same_edits_written_locally_in_each_region_lose_one_every_time():
+    with world(lag=1.0, seed=1, write_mode="any-region") as sim:
+        result = sim_module.scenario_concurrent_edits(sim, trials=25)
+    assert result["lost"] == 25 and result["answered_200"] == 50
+
+
+def test_edit_against_delete_keeps_whichever_was_acknowledged():
+    with world(lag=1.0, seed=2) as sim:
+        assert sim_module.scenario_edit_vs_delete(sim, trials=12)["lost"] == 0
+    with world(lag=1.0, seed=2, write_mode="any-region") as sim:
+        assert sim_module.scenario_edit_vs_delete(sim, trials=12)["lost"] == 12
+
+
+def test_one_address_subscribing_in_both_regions_gets_one_welcome():
+    with world(lag=1.0, seed=3) as sim:
+        assert sim_module.scenario_double_subscription(sim, subscribers=15) == {"subscribers": 15, "welcome_emails": 15}
+
+
+def test_complaints_handled_in_both_regions_are_all_counted():
+    with world(lag=1.0, seed=4) as sim:
+        assert sim_module.scenario_complaints_in_both_regions(sim, addresses=10) == {"complaints": 20, "counted": 20}
+
+
+def test_side_effects_are_exact_when_the_idempotency_store_fails_after_them():
+    with world(lag=1.0, seed=5) as sim:
+        result = sim_module.scenario_store_failures(sim, subscribers=25, complaints=30, views=120, rate=0.2)
+    assert result["store_failures_injected"] >= 10
+    assert result["welcome_emails"] == result["subscribers"] == 25
+    assert result["complaints_counted"] == result["complaints"] == 30
+    assert result["views_counted"] == result["views"] == 120
+
+
+def test_without_the_guards_in_the_data_a_failing_store_duplicates_side_effects():
+    from shared import writes
+
+    def unguarded(key, *, update, condition, names=None, values=None):
+        table = boto3.resource("dynamodb", region_name=OLD).Table("app-table")
+        kwargs = {"Key": key, "UpdateExpression": update}
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        if values:
+            kwargs["ExpressionAttributeValues"] = {k: v for k, v in values.items() if k in update}
+        table.update_item(**kwargs)
+        return True
+
+    with world(lag=1.0, seed=5) as sim, mock.patch.object(writes, "guarded_update", unguarded):
+        result = sim_module.scenario_store_failures(sim, subscribers=25, complaints=30, views=0, rate=0.3)
+    assert result["welcome_emails"] > result["subscribers"] or result["complaints_counted"] > result["complaints"]
+
+
+@pytest.mark.parametrize("lag", [0.5, 2.0])
+def test_a_fenced_promotion_loses_nothing_and_pauses_writes_instead(lag):
+    with world(lag=lag, seed=6) as sim:
+        result = sim_module.scenario_promotion(sim, writes=50, reachable=True, settle=2 * lag)
+    assert result["lost"] == 0 and result["conflict_window_seconds"] == 0.0
+    assert result["deferred"] > 0  # the handover paused writes; the retry consumers applied them
+
+
+@pytest.mark.parametrize("lag", [1.0, 3.0])
+def test_an_unfenced_promotion_leaves_a_conflict_window_of_the_replication_lag(lag):
+    """The old primary cannot be reached by the operator: its region keeps writing until the new
+    epoch replicates to it. The window measured is the replication lag (plus one write's spacing)."""
+    with world(lag=lag, seed=7) as sim:
+        result = sim_module.scenario_promotion(sim, writes=50, reachable=False, settle=0.0)
+    assert lag * 0.8 <= result["conflict_window_seconds"] <= lag + 0.3, result
+
+
+def test_while_the_primary_is_down_writes_are_deferred_never_written_locally():
+    with world(lag=1.0, seed=8) as sim:
+        result = sim_module.scenario_primary_down(sim, writes=8)
+    assert result == {"writes": 8, "deferred": 8, "written_locally_before_promotion": 0, "applied_after_promotion": 8}
+
+
+def test_random_writes_from_both_regions_lose_nothing():
+    with world(lag=1.5, seed=9) as sim:
+        assert sim_module.random_writes(sim, writes=150)["lost"] == 0
+
+
+# --- the operator's side: promote and status -----------------------------------------------------
+
+
+def _promote(sim, target, **kwargs):
+    defaults = {
+        "table": "app-table",
+        "home_region": OLD,
+        "dynamodb": {r: boto3.client("dynamodb", region_name=r) for r in REGIONS},
+        "drained": lambda _region: False,
+        "settle_seconds": 0.0,
+        "sleep": sim.advance,
+        "now_iso": lambda: "2026-11-26T00:00:00Z",
+    }
+    return primary.promote(target, **{**defaults, **kwargs})
+
+
+def test_status_and_promotion_move_the_primary_and_raise_the_epoch():
+    with world(lag=0.5, seed=10) as sim:
+        clients = {r: boto3.client("dynamodb", region_name=r) for r in REGIONS}
+        assert [(s.region, s.primary, s.epoch) for s in primary.status(clients, "app-table", OLD)] == [
+            (OLD, OLD, 0),
+            (NEW, OLD, 0),
+        ]
+        report = _promote(sim, NEW)
+        assert (report.previous.primary, report.new_primary, report.new_epoch, report.fenced) == (OLD, NEW, 1, [OLD])
+        sim.converge()
+        assert {(s.primary, s.epoch) for s in primary.status(clients, "app-table", OLD)} == {(NEW, 1)}
+        assert _promote(sim, OLD).new_epoch == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"evacuated": (NEW,)}, "evacuated by config"),
+        ({"drained": lambda region: region == NEW}, "drained"),
+        ({"write_mode": "any-region"}, "has no primary"),
+    ],
+)
+def test_promotion_is_refused_to_an_unusable_region(kwargs, reason):
+    with world(lag=0.5, seed=11) as sim, pytest.raises(primary.PromotionRefused, match=reason):
+        _promote(sim, NEW, **kwargs)
+
+
+def test_promotion_to_the_current_primary_or_an_unknown_region_is_refused():
+    with world(lag=0.5, seed=12) as sim:
+        with pytest.raises(primary.PromotionRefused, match="already primary"):
+            _promote(sim, OLD)
+        with pytest.raises(primary.PromotionRefused, match="not a region of this stack"):
+            _promote(sim, "eu-west-1")
+
+
+def test_a_write_under_a_stale_epoch_is_refused_and_redone_at_the_new_primary():
+    from shared import control, writes
+
+    with world(lag=0.5, seed=13) as sim:
+        post = sim_module._new_post(sim)  # the old region has cached "us-east-1, epoch 0"
+        _promote(sim, NEW)
+        sim.converge()
+        intent = writes.WriteIntent(
+            write_id="w-stale-epoch",
+            route="PUT /posts/{id}",
+            body_hash="h" * 64,
+            kind="update",
+            key={"pk": f"POST#{post}", "sk": "POST"},
+            item={"title": "late"},
+            expected_version=1,
+            accepted_region=OLD,
+            accepted_at="2026-11-26T00:00:00.000Z",
+        )
+        with sim.region(OLD), pytest.raises(writes.StaleEpoch):
+            writes._apply_at(intent, writes.Target(OLD, control.Primary(OLD, 0)))
+        status, body, headers = sim.api(OLD, "PUT", f"/posts/{post}", body={"version": 1, "title": "fresh"})
+        assert (status, body["version"]) == (200, 2)
+        assert sim_module._epoch_of(NEW, headers["X-Write-Id"]) == 1

@@ -1,0 +1,22 @@
+"""Generated sections of README.md: the text between `<!-- <name>:start -->` and `<!-- <name>:end -->`
+is replaced by a tool's latest figures (benchmarks, the fault suite, the simulation, costs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+
+
+def replace_section(name: str, text: str, readme: Path = README) -> None:
+    start, end = markers(name)
+    content = readme.read_text()
+    if start not in content or end not in content:
+        raise SystemExit(f"{readme.name} has no {start} ... {end} section")
+    before, rest = content.split(start, 1)
+    _, after = rest.split(end, 1)
+    readme.write_text(f"{before}{start}\n{text}{end}{after}")
