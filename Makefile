@@ -17,8 +17,8 @@ plan: $(STAMP)
 	$(PY) -m tools.plan $(STACK) --format $(FORMAT)
 
 lint: $(STAMP)
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+	$(PY) -m ruff check --no-cache .
+	$(PY) -m ruff format --no-cache --check .
 
 test: lint
 	$(PY) -m pytest -n auto --dist loadfile

@@ -5,6 +5,9 @@ Route 53 marks an endpoint unhealthy after `failure_threshold` consecutive faile
 to API Gateway.
 """
 
+# Route 53 gives an alias record the TTL of its target and does not let it be set. 60 s is what
+# ELB documents and what API Gateway regional names answer with when queried; it is not in the API
+# Gateway documentation, so `tools.drill --measure` measures the real end-to-end time on a deployed stack.
 ALIAS_TTL_SECONDS = 60
 
 
@@ -21,3 +24,6 @@ def api_failover_seconds(interval: int, failure_threshold: int) -> int:
 # origin of the group is tried (defaults 3 x 10 s; allowed 1-3 attempts, 1-10 s).
 ORIGIN_CONNECTION_ATTEMPTS = 1
 ORIGIN_CONNECTION_TIMEOUT_SECONDS = 2
+# An origin that accepts the connection and then stalls is bound by the response (read) timeout
+# instead: 30 s by default, and pulumi-aws exposes no read timeout for an S3 (OAC) origin.
+ORIGIN_RESPONSE_TIMEOUT_SECONDS = 30

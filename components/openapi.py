@@ -153,14 +153,17 @@ def openapi_document(
     invoke_arn: str,
     allowed_origin: str | None,
     timeout_ms: int = 10_000,
+    route_invoke_arns: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """`allowed_origin` None: no preflight methods and no CORS headers (no browser may call)."""
+    """`allowed_origin` None: no preflight methods and no CORS headers (no browser may call).
+    `route_invoke_arns`: another function for some routes, by method path (`health/GET`)."""
     missing = sorted({r.body for r in routes if r.body} - set(schemas))
     if missing:
         raise ValueError(f"openapi_document: no schema for request model(s) {', '.join(missing)}")
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        paths.setdefault(route.path, {})[route.method] = _operation(route, invoke_arn, timeout_ms)
+        target = (route_invoke_arns or {}).get(route.method_path, invoke_arn)
+        paths.setdefault(route.path, {})[route.method] = _operation(route, target, timeout_ms)
     for path in paths if allowed_origin else ():
         paths[path]["options"] = _cors_preflight(allowed_origin)
     models = sorted({r.body for r in routes if r.body})

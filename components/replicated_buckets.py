@@ -3,8 +3,12 @@
 Creates per region `{name}-<region>` (a private bucket: see private_bucket.py), and in
 multi-region stacks a replication role and configuration per bucket: one rule per destination,
 with Replication Time Control (99.99 % of objects within 15 minutes) and its metrics (RTC
-requires them), delete markers replicated. Versioning of every bucket is applied before any
-replication configuration (S3 refuses replication to an unversioned bucket).
+requires them), delete markers replicated. Versioning of every bucket is applied, then
+`{name}-versioning-settle` waits `versioning_settle_seconds` before any replication configuration
+is created: S3 refuses replication to a bucket whose versioning has not propagated yet
+("Destination bucket must have versioning enabled"; S3 documents up to 15 minutes), and the
+provider does not retry that error, so a two-way setup otherwise fails its first apply. The wait
+runs again only when a bucket's versioning resource is replaced.
 
 Objects S3 writes as replicas carry ReplicationStatus=REPLICA: consumers use it to skip work that
 the origin region already did. Replicas are not replicated again.
@@ -20,6 +24,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+import pulumiverse_time as time
 
 from ._blocks.private_bucket import PrivateBucket, private_bucket
 from .policies import allow, assume_role_policy, policy_document
@@ -32,6 +37,7 @@ class ReplicatedBucketsArgs:
     regions: Sequence[str]
     providers: Mapping[str, aws.Provider]
     cors_origins: Sequence[pulumi.Input[str]] = ()
+    versioning_settle_seconds: int = 120
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -40,6 +46,10 @@ class ReplicatedBucketsArgs:
         missing = [r for r in self.regions if r not in self.providers]
         if missing:
             raise ValueError(f"ReplicatedBucketsArgs.providers: no provider for region(s) {', '.join(missing)}")
+        if not 0 <= self.versioning_settle_seconds <= 1800:
+            raise ValueError(
+                f"ReplicatedBucketsArgs.versioning_settle_seconds: {self.versioning_settle_seconds} is outside 0-1800"
+            )
 
 
 class ReplicatedBuckets(pulumi.ComponentResource):
@@ -74,6 +84,16 @@ class ReplicatedBuckets(pulumi.ComponentResource):
                 )
 
         versionings = [b.versioning for b in buckets.values() if b.versioning is not None]
+        settled: list[pulumi.Resource] = []
+        if len(buckets) > 1:
+            settled = [
+                time.Sleep(
+                    f"{name}-versioning-settle",
+                    create_duration=f"{args.versioning_settle_seconds}s",
+                    triggers={f"versioning-{r}": b.versioning.id for r, b in buckets.items() if b.versioning is not None},
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=versionings),
+                )
+            ]
         for region, source in buckets.items():
             destinations = {r: b for r, b in buckets.items() if r != region}
             if not destinations:
@@ -131,7 +151,7 @@ class ReplicatedBuckets(pulumi.ComponentResource):
                     )
                     for priority, (target, destination) in enumerate(sorted(destinations.items()), start=1)
                 ],
-                opts=pulumi.ResourceOptions.merge(in_region(region), pulumi.ResourceOptions(depends_on=versionings)),
+                opts=pulumi.ResourceOptions.merge(in_region(region), pulumi.ResourceOptions(depends_on=[*versionings, *settled])),
             )
 
         self.names = {r: b.name for r, b in buckets.items()}

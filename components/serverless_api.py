@@ -85,6 +85,21 @@ class ServerlessApiArgs:
     statements: Sequence[Mapping[str, Any]] = ()  # what the function may do beyond logs, tracing, drain flag
     layers: Sequence[pulumi.Input[str]] = ()
     health_path: str = "/health"
+    # A separate function for the health route: spikes of API traffic that exhaust the API
+    # function's concurrency do not then mark the region unhealthy (optionally with reserved
+    # concurrency; a new account's low concurrency quota may not allow it: see the preflight).
+    health_handler: str | None = None  # module.function inside `code`; None: the API function answers
+    health_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    health_statements: Sequence[Mapping[str, Any]] = ()
+    health_reserved_concurrency: int | None = None
+    # Route 53 checks every region from several places; their requests must never meet the
+    # stage's throttle, which a traffic spike can exhaust.
+    health_throttle_rate_limit: int = 50
+    # The API Gateway account setting (CloudWatch role for execution logging) is one per account
+    # and region, shared by every API there. Managed: this component sets it, and keeps the role
+    # and the setting when destroyed (another stack's logging may rely on them). Existing: set
+    # already (python -m tools.drill <stack> preflight says whether it is).
+    manage_account_logging_role: bool = True
     timeout: int = 10
     memory_size: int = 512
     throttle_rate_limit: int = 100
@@ -108,6 +123,8 @@ class ServerlessApiArgs:
             )
         if self.domain and not self.domain.host.endswith("." + self.domain.zone_name):
             raise ValueError(f"ServerlessApiArgs.domain: host {self.domain.host} is not inside zone {self.domain.zone_name}")
+        if self.health_reserved_concurrency is not None and self.health_handler is None:
+            raise ValueError("ServerlessApiArgs.health_reserved_concurrency: only with a health_handler")
         if not any(r.path == self.health_path and r.method == "get" for r in self.routes):
             raise ValueError(f"ServerlessApiArgs.health_path: no GET route {self.health_path} among the routes")
         if self.domain and not self.domain.owns_validation_record and self.domain.validation_record is None:
@@ -165,8 +182,31 @@ class ServerlessApi(pulumi.ComponentResource):
             opts=child,
         )
 
+        health_route = f"{args.health_path.lstrip('/')}/GET"
+        health_function = None
+        if args.health_handler:
+            health_function = LambdaFunction(
+                f"{name}-health",
+                LambdaFunctionArgs(
+                    handler=args.health_handler,
+                    code=args.code,
+                    layers=list(args.layers),
+                    alert_topic_arn=args.alert_topic_arn,
+                    log_retention_days=args.log_retention_days,
+                    timeout=5,
+                    memory_size=256,
+                    reserved_concurrency=args.health_reserved_concurrency,
+                    environment={**args.health_environment, "DRAIN_PARAMETER": drain.name},
+                    statements=[*args.health_statements, allow(["ssm:GetParameter"], [drain.arn], "DrainFlag")],
+                    tags=tags,
+                ),
+                opts=child,
+            )
+
         document = pulumi.Output.all(
-            invoke_arn=_invoke_arn(region, function.arn), origin=pulumi.Output.from_input(args.allowed_origin or "")
+            invoke_arn=_invoke_arn(region, function.arn),
+            health_arn=_invoke_arn(region, health_function.arn) if health_function else "",
+            origin=pulumi.Output.from_input(args.allowed_origin or ""),
         ).apply(
             lambda v: json.dumps(
                 openapi_document(
@@ -174,6 +214,7 @@ class ServerlessApi(pulumi.ComponentResource):
                     routes=args.routes,
                     schemas=args.schemas,
                     invoke_arn=v["invoke_arn"],
+                    route_invoke_arns={health_route: v["health_arn"]} if v["health_arn"] else {},
                     allowed_origin=v["origin"] or None,
                     timeout_ms=args.timeout * 1000,
                 ),
@@ -199,26 +240,53 @@ class ServerlessApi(pulumi.ComponentResource):
             source_arn=pulumi.Output.concat(rest_api.execution_arn, "/*/*/*"),
             opts=child,
         )
+        if health_function is not None:
+            aws.lambda_.Permission(
+                f"{name}-health-invoke",
+                function=health_function.function_name,
+                action="lambda:InvokeFunction",
+                principal="apigateway.amazonaws.com",
+                source_arn=pulumi.Output.concat(rest_api.execution_arn, "/*/GET", args.health_path),
+                opts=child,
+            )
         deployment = aws.apigateway.Deployment(
             f"{name}-deployment",
             rest_api=rest_api.id,
             triggers={"document": document.apply(lambda d: hashlib.sha256(d.encode()).hexdigest())},
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(replace_on_changes=["triggers"])),
         )
-        # Execution logging needs the region's API Gateway account setting to name a CloudWatch role.
-        logging_role = aws.iam.Role(
-            f"{name}-logging-role",
-            assume_role_policy=assume_role_policy("apigateway.amazonaws.com"),
-            tags=tags,
-            opts=child,
+        stage_waits_for: list[pulumi.Resource] = []
+        if args.manage_account_logging_role:
+            # Execution logging needs the region's API Gateway account setting to name a CloudWatch
+            # role. Kept on destroy: other stacks in the account and region log through it too.
+            kept = pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(retain_on_delete=True))
+            logging_role = aws.iam.Role(
+                f"{name}-logging-role", assume_role_policy=assume_role_policy("apigateway.amazonaws.com"), tags=tags, opts=kept
+            )
+            attachment = aws.iam.RolePolicyAttachment(
+                f"{name}-logging-role-policy",
+                role=logging_role.name,
+                policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+                opts=kept,
+            )
+            stage_waits_for.append(
+                aws.apigateway.Account(
+                    f"{name}-account",
+                    cloudwatch_role_arn=logging_role.arn,
+                    opts=pulumi.ResourceOptions.merge(kept, pulumi.ResourceOptions(depends_on=[attachment])),
+                )
+            )
+        # API Gateway writes execution logs to this group, creating it itself (without retention,
+        # outliving a destroy) unless it exists first: created here, before logging is switched on.
+        stage_waits_for.append(
+            aws.cloudwatch.LogGroup(
+                f"{name}-execution-logs",
+                name=pulumi.Output.concat("API-Gateway-Execution-Logs_", rest_api.id, "/", STAGE_NAME),
+                retention_in_days=args.log_retention_days,
+                tags=tags,
+                opts=child,
+            )
         )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-logging-role-policy",
-            role=logging_role.name,
-            policy_arn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
-            opts=child,
-        )
-        account = aws.apigateway.Account(f"{name}-account", cloudwatch_role_arn=logging_role.arn, opts=child)
         access_logs = aws.cloudwatch.LogGroup(
             f"{name}-access-logs", retention_in_days=args.log_retention_days, tags=tags, opts=child
         )
@@ -234,10 +302,10 @@ class ServerlessApi(pulumi.ComponentResource):
             cache_cluster_enabled=args.cache_enabled,
             cache_cluster_size="0.5" if args.cache_enabled else None,
             tags=tags,
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[account])),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=stage_waits_for)),
         )
 
-        def method_settings(path: str, caching: bool) -> aws.apigateway.MethodSettings:
+        def method_settings(path: str, caching: bool, rate_limit: int | None = None) -> aws.apigateway.MethodSettings:
             # An override replaces the stage-wide settings for its method, so it repeats them.
             return aws.apigateway.MethodSettings(
                 f"{name}-settings-{path.replace('/', '-').replace('{', '').replace('}', '').replace('*', 'all').lower()}",
@@ -248,8 +316,8 @@ class ServerlessApi(pulumi.ComponentResource):
                     metrics_enabled=True,
                     logging_level="ERROR",
                     data_trace_enabled=False,
-                    throttling_rate_limit=args.throttle_rate_limit,
-                    throttling_burst_limit=args.throttle_burst_limit,
+                    throttling_rate_limit=rate_limit or args.throttle_rate_limit,
+                    throttling_burst_limit=2 * rate_limit if rate_limit else args.throttle_burst_limit,
                     caching_enabled=caching,
                     cache_data_encrypted=True if caching else None,
                     cache_ttl_in_seconds=args.cache_ttl_seconds if caching else None,
@@ -260,6 +328,7 @@ class ServerlessApi(pulumi.ComponentResource):
             )
 
         method_settings("*/*", caching=False)
+        method_settings(health_route, caching=False, rate_limit=args.health_throttle_rate_limit)
         if args.cache_enabled:
             for path in cached_method_paths(args.routes):
                 method_settings(path, caching=True)
@@ -284,7 +353,12 @@ class ServerlessApi(pulumi.ComponentResource):
             opts=child,
         )
         aws.apigateway.UsagePlanKey(
-            f"{name}-admin-plan-key", key_id=key.id, key_type="API_KEY", usage_plan_id=plan.id, opts=child
+            f"{name}-admin-plan-key",
+            key_id=key.id,
+            key_type="API_KEY",
+            usage_plan_id=plan.id,
+            # The provider returns the key's value as a plain output: keep it encrypted in the state.
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(additional_secret_outputs=["value"])),
         )
 
         self.regional_domain_name = None
@@ -303,13 +377,18 @@ class ServerlessApi(pulumi.ComponentResource):
                 parent=self,
                 create_record=args.domain.owns_validation_record,
                 record_dependency=args.domain.validation_record,
+                # RSA: what every API Gateway domain and every client accepts.
+                key_algorithm="RSA_2048",
                 tags=tags,
             )
             domain = aws.apigateway.DomainName(
                 f"{name}-domain",
                 domain_name=args.domain.host,
                 regional_certificate_arn=certificate.arn,
-                endpoint_configuration=aws.apigateway.DomainNameEndpointConfigurationArgs(types="REGIONAL"),
+                # Dual-stack: FailoverDns publishes AAAA aliases to this domain too.
+                endpoint_configuration=aws.apigateway.DomainNameEndpointConfigurationArgs(
+                    types="REGIONAL", ip_address_type="dualstack"
+                ),
                 security_policy="TLS_1_2",
                 tags=tags,
                 opts=child,

@@ -14,7 +14,14 @@ SECRET_OUTPUT_WORDS = ("key", "secret", "password", "token", "credential")
 
 def resources_of(run) -> list[Resource]:
     return [
-        Resource(type=r.type, urn=r.urn, name=r.name, props=r.inputs, property_dependencies=r.property_dependencies)
+        Resource(
+            type=r.type,
+            urn=r.urn,
+            name=r.name,
+            props=r.inputs,
+            property_dependencies=r.property_dependencies,
+            additional_secret_outputs=tuple(r.additional_secret_outputs),
+        )
         for r in run.resources
         if r.custom
     ]

@@ -10,6 +10,11 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValid
 from policy.rules import RULES, Resource, Rule, suppression_reason
 
 
+def _secret_outputs(policy_resource) -> tuple[str, ...]:
+    opts = getattr(policy_resource, "opts", None)
+    return tuple(getattr(opts, "additional_secret_outputs", None) or ())
+
+
 def _resource(policy_resource) -> Resource:
     return Resource(
         type=policy_resource.resource_type,
@@ -17,6 +22,7 @@ def _resource(policy_resource) -> Resource:
         name=policy_resource.name,
         props=policy_resource.props,
         property_dependencies={k: [d.urn for d in v] for k, v in (policy_resource.property_dependencies or {}).items()},
+        additional_secret_outputs=_secret_outputs(policy_resource),
     )
 
 
@@ -28,7 +34,13 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
     def validate(args, report_violation):
         if args.resource_type not in rule.types:
             return
-        resource = Resource(type=args.resource_type, urn=args.urn, name=args.name, props=args.props)
+        resource = Resource(
+            type=args.resource_type,
+            urn=args.urn,
+            name=args.name,
+            props=args.props,
+            additional_secret_outputs=_secret_outputs(args),
+        )
         if suppression_reason(rule.name, args.name):
             return
         for message in rule.check(resource):

@@ -47,6 +47,7 @@ class Resource:
     name: str
     props: Mapping[str, Any]
     property_dependencies: Mapping[str, list[str]] = field(default_factory=dict)
+    additional_secret_outputs: tuple[str, ...] = ()
 
     def depends_on(self, prop: str) -> list[str]:
         return list(self.property_dependencies.get(prop, []))
@@ -512,6 +513,25 @@ def _kms_rotation(r: Resource) -> Iterable[str]:
             yield f"key policy statement {statement.get('Sid', '?')} admits '*'"
 
 
+# Outputs that hold a credential, by resource type. The engine stores an output in clear in the
+# state unless it is marked secret (the resource option additional_secret_outputs; some provider
+# classes set it themselves, e.g. ApiKey.value, RandomPassword.result; UsagePlanKey does not).
+CREDENTIAL_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "aws:apigateway/apiKey:ApiKey": ("value",),
+    "aws:apigateway/usagePlanKey:UsagePlanKey": ("value",),
+    "aws:iam/accessKey:AccessKey": ("secret", "sesSmtpPasswordV4"),
+    "aws:iam/userLoginProfile:UserLoginProfile": ("password",),
+    "aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary"),
+    "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
+}
+
+
+def _credential_outputs_secret(r: Resource) -> Iterable[str]:
+    missing = [o for o in CREDENTIAL_OUTPUTS.get(r.type, ()) if o not in r.additional_secret_outputs]
+    if missing:
+        yield f"output(s) {', '.join(missing)} hold a credential but are stored in clear (mark them additional_secret_outputs)"
+
+
 RULES: tuple[Rule, ...] = (
     # S3
     Rule(
@@ -783,6 +803,13 @@ RULES: tuple[Rule, ...] = (
         ("CKV_AWS_365",),
         types=("aws:sesv2/configurationSet:ConfigurationSet",),
         check=_ses_tls,
+    ),
+    Rule(
+        "no-plain-credential-outputs",
+        "resource outputs that hold a credential are stored as secrets",
+        ("custom: Pulumi secrets",),
+        types=tuple(CREDENTIAL_OUTPUTS),
+        check=_credential_outputs_secret,
     ),
     Rule(
         "kms-rotation-private",

@@ -4,8 +4,9 @@ Figures (Route 53, DynamoDB, S3 and CloudFront documentation):
 - Route 53 marks an endpoint unhealthy after `failure_threshold` consecutive failures, one check
   per `request_interval`; resolvers then hold the old alias answer for up to its TTL, which is
   60 s for an alias to API Gateway.
-- CloudFront fails over per request for GET/HEAD/OPTIONS; a dead origin costs
-  connection_attempts x connection_timeout seconds before the secondary is tried.
+- CloudFront fails over per request for GET/HEAD/OPTIONS; an origin that refuses connections costs
+  connection_attempts x connection_timeout seconds before the secondary is tried, one that
+  accepts and stalls costs the response timeout (30 s, not settable for S3 origins here).
 - Eventual global tables replicate typically within a second (no SLA); strong ones have RPO 0.
 - S3 Replication Time Control replicates 99.99 % of objects within 15 minutes.
 """
@@ -15,8 +16,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from components.failover_math import (
+    ALIAS_TTL_SECONDS,
     ORIGIN_CONNECTION_ATTEMPTS,
     ORIGIN_CONNECTION_TIMEOUT_SECONDS,
+    ORIGIN_RESPONSE_TIMEOUT_SECONDS,
     api_failover_seconds,
     detection_seconds,
 )
@@ -32,7 +35,9 @@ class DrBudget:
     detection_seconds: int | None
     api_rto_seconds: int | None
     rto_budget_seconds: int
+    alias_ttl_seconds: int | None
     static_failover_seconds: int | None
+    static_failover_stalled_origin_seconds: int | None
     static_failover: str
     rpo: dict[str, str]
 
@@ -51,10 +56,13 @@ def compute_budget(cfg) -> DrBudget:
         detection_seconds=detection_seconds(cfg.health_check_interval, cfg.health_check_failure_threshold) if multi else None,
         api_rto_seconds=api_failover_seconds(cfg.health_check_interval, cfg.health_check_failure_threshold) if multi else None,
         rto_budget_seconds=cfg.rto_budget_seconds,
+        alias_ttl_seconds=ALIAS_TTL_SECONDS if multi else None,
         static_failover_seconds=static_seconds if multi else None,
+        static_failover_stalled_origin_seconds=ORIGIN_CONNECTION_ATTEMPTS * ORIGIN_RESPONSE_TIMEOUT_SECONDS if multi else None,
         static_failover=(
             f"CloudFront origin group, per request (GET/HEAD/OPTIONS): {ORIGIN_CONNECTION_ATTEMPTS} attempt x "
-            f"{ORIGIN_CONNECTION_TIMEOUT_SECONDS} s to {cfg.regions[0]}, then {cfg.regions[1]}"
+            f"{ORIGIN_CONNECTION_TIMEOUT_SECONDS} s to {cfg.regions[0]} when it refuses connections (up to "
+            f"{ORIGIN_RESPONSE_TIMEOUT_SECONDS} s when it accepts and stalls), then {cfg.regions[1]}"
             if multi
             else "single origin, no failover"
         ),

@@ -8,7 +8,9 @@ the running stack's `pulumi.Config`, falling back to the defaults declared in Pu
 
 from __future__ import annotations
 
+import difflib
 import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -97,6 +99,8 @@ class StackConfig:
     api_cache_enabled: bool
     api_cache_ttl_seconds: int
     max_upload_bytes: int
+    health_reserved_concurrency: int
+    api_gateway_account_setting: Literal["managed", "existing"]
     site_price_class: str
     site_access_logs: bool
     site_web_acl_arn: str | None
@@ -177,13 +181,36 @@ def _optional_email(key: str, value: str) -> str | None:
     return value
 
 
-def parse_stack_config(raw: Mapping[str, str | None], *, stack: str) -> StackConfig:
-    """Validate raw config values (`{key-without-namespace: string}`); missing keys take defaults."""
+# RFC 2606 / RFC 6761 names that can never be a zone the user owns: a real preview would fail on
+# the Route 53 zone lookup with a message that does not say which config value is wrong.
+PLACEHOLDER_ZONES = ("example.com", "example.net", "example.org")
+PLACEHOLDER_TLDS = ("example", "test", "invalid", "localhost")
+# Set by the offline harness (tools/offline_run.py), which plans the shipped placeholder domain.
+OFFLINE_ENV = "SERVERLESS_DR_OFFLINE"
+
+
+def is_placeholder_domain(domain: str) -> bool:
+    return any(domain == zone or domain.endswith("." + zone) for zone in PLACEHOLDER_ZONES) or (
+        domain.rsplit(".", 1)[-1] in PLACEHOLDER_TLDS
+    )
+
+
+def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_placeholder_domain: bool = False) -> StackConfig:
+    """Validate raw config values (`{key-without-namespace: string}`); missing keys take defaults.
+
+    A reserved placeholder domain (example.com) is refused unless `allow_placeholder_domain`: the
+    offline plan and tests use it, a real preview or deployment cannot."""
     project = load_project()
     unknown = sorted(set(raw) - set(project.keys))
     if unknown:
+        name = unknown[0]
+        close = difflib.get_close_matches(name, project.keys, n=1, cutoff=0.6)
         raise ConfigError(
-            _key(project.name, unknown[0]), raw[unknown[0]], f"a key declared in Pulumi.yaml ({', '.join(sorted(project.keys))})"
+            _key(project.name, name),
+            raw[name],
+            f"unknown key; did you mean {_key(project.name, close[0])}?"
+            if close
+            else f"unknown key; the keys are declared in Pulumi.yaml ({', '.join(sorted(project.keys))})",
         )
     v = {name: _typed(project.name, spec, raw.get(name)) for name, spec in project.keys.items()}
 
@@ -272,7 +299,14 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str) -> StackCon
 
     domain = v["domain"].strip().lower().rstrip(".") or None
     if domain is not None and not _HOSTNAME.match(domain):
-        raise ConfigError(key("domain"), v["domain"], "a DNS zone name such as example.com, or empty for none")
+        raise ConfigError(key("domain"), v["domain"], "a DNS zone name such as shop.acme.io, or empty for none")
+    if domain is not None and is_placeholder_domain(domain) and not allow_placeholder_domain:
+        raise ConfigError(
+            key("domain"),
+            v["domain"],
+            "a Route 53 public hosted zone you own; this name is reserved as a placeholder (RFC 2606) "
+            f"(pulumi config set {key('domain')} <your zone> --stack {stack})",
+        )
     for label_key in ("apiSubdomain", "siteSubdomain"):
         if not _LABEL.match(v[label_key]):
             raise ConfigError(key(label_key), v[label_key], "one DNS label: lowercase letters, digits and hyphens")
@@ -301,6 +335,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str) -> StackCon
         ("adminThrottleRateLimit", 1, 10_000),
         ("apiCacheTtlSeconds", 0, 3600),
         ("maxUploadBytes", 1024, 50 * 1024 * 1024),
+        ("healthReservedConcurrency", 0, 100),
     ):
         if not low <= v[name] <= high:
             raise ConfigError(key(name), v[name], f"an integer from {low} to {high}")
@@ -339,17 +374,40 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str) -> StackCon
         api_cache_enabled=v["apiCacheEnabled"],
         api_cache_ttl_seconds=v["apiCacheTtlSeconds"],
         max_upload_bytes=v["maxUploadBytes"],
+        health_reserved_concurrency=v["healthReservedConcurrency"],
+        api_gateway_account_setting=_one_of(
+            key("apiGatewayAccountSetting"), v["apiGatewayAccountSetting"], ("managed", "existing")
+        ),
         site_price_class=price_class,
         site_access_logs=v["siteAccessLogs"],
         site_web_acl_arn=web_acl,
     )
 
 
+def project_values(values: Mapping[str, Any], project_name: str) -> dict[str, str]:
+    """`{key-without-namespace: string}` from namespaced config values as a stack file or the
+    engine holds them (lists as JSON text); keys of other namespaces (aws:, pulumi:) left out."""
+    prefix = f"{project_name}:"
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        if not key.startswith(prefix):
+            continue
+        if isinstance(value, Mapping) and "secure" in value:
+            raise ConfigError(key, "[secure]", "a plain value: no key of this program holds a secret")
+        out[key[len(prefix) :]] = value if isinstance(value, str) else json.dumps(value)
+    return out
+
+
 def load_stack_config() -> StackConfig:
-    """The running stack's config (pulumi.Config), validated."""
+    """The running stack's config (every key the engine passed, not only the declared ones, so a
+    misspelt key is refused instead of silently ignored), validated."""
     import pulumi
+    from pulumi.runtime import config as runtime_config
 
     project = load_project()
-    config = pulumi.Config(project.name)
-    raw = {name: config.get(name) for name in project.keys}
-    return parse_stack_config(raw, stack=pulumi.get_stack())
+    values = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return parse_stack_config(
+        project_values(values, project.name),
+        stack=pulumi.get_stack(),
+        allow_placeholder_domain=os.environ.get(OFFLINE_ENV) == "1",
+    )

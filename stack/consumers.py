@@ -159,6 +159,9 @@ def mail_paths(cfg: StackConfig, region: Region, access: TableAccess, sender: st
     configuration_set_arn = pulumi.Output.concat(
         "arn:aws:ses:", name, ":", account, ":configuration-set/", mail.configuration_set_name
     )
+    # SES authorises a send against the From address's identity and, when it is verified through
+    # its domain, the domain's: grant both, for this one sender.
+    sender_identity_arn = pulumi.Output.concat("arn:aws:ses:", name, ":", account, ":identity/", sender)
     welcome = EventPipeline(
         f"welcome-{name}",
         consumer_args(
@@ -174,7 +177,7 @@ def mail_paths(cfg: StackConfig, region: Region, access: TableAccess, sender: st
             statements=[
                 *access.reads(name),
                 *access.writes(name, ["dynamodb:UpdateItem"], sid="ClaimWelcomes"),
-                allow(["ses:SendEmail"], [mail.identity_arn, configuration_set_arn], "SendWelcome"),
+                allow(["ses:SendEmail"], [mail.identity_arn, sender_identity_arn, configuration_set_arn], "SendWelcome"),
             ],
             metric_alarms=[
                 ConsumerMetricAlarm(metric="WelcomeClaimsOpen", description="a welcome was sent but its claim stayed open")

@@ -46,9 +46,9 @@ def load_project(project_dir: Path = PROJECT_DIR) -> Project:
     return Project(name=document["name"], keys=keys, fixed_values=fixed)
 
 
-def load_stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """The `config:` section of Pulumi.<stack>.yaml, keys as written (namespaced)."""
-    path = project_dir / f"Pulumi.{stack}.yaml"
+def load_stack_file(stack: str, project_dir: Path = PROJECT_DIR, path: Path | None = None) -> dict[str, Any]:
+    """The `config:` section of Pulumi.<stack>.yaml (or of `path`), keys as written (namespaced)."""
+    path = path or project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
         raise FileNotFoundError(f"no stack file {path.name}: known stacks are {known_stacks(project_dir)}")
     return (yaml.safe_load(path.read_text()) or {}).get("config") or {}

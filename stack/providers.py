@@ -33,11 +33,9 @@ def base_tags(cfg: StackConfig) -> dict[str, str]:
 
 
 def _provider(region: str, tags: Mapping[str, str]) -> aws.Provider:
-    return aws.Provider(
-        f"aws-{region}",
-        region=region,
-        default_tags=aws.ProviderDefaultTagsArgs(tags={**tags, "region": region}),
-    )
+    # No `region` tag: a global table's replicas copy the home table's tags (propagate_tags), so
+    # every replica would claim the home region. Billing and the console know the region anyway.
+    return aws.Provider(f"aws-{region}", region=region, default_tags=aws.ProviderDefaultTagsArgs(tags=dict(tags)))
 
 
 def build_providers(cfg: StackConfig) -> Providers:

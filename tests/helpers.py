@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -30,7 +31,20 @@ def run_component(build: Callable[[], dict[str, Any] | None], stack: str = "unit
     return run_program(program, stack=stack, config={}, project=PROJECT)
 
 
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "stacks"
+
+
+def fixture_file(stack: str) -> Path:
+    return FIXTURES / f"Pulumi.{stack}.yaml"
+
+
+def fixture_stack(stack: str, **overrides) -> StackRun:
+    """The program with the reference copy of a shipped stack file (tests/fixtures/stacks), so
+    checks of shipped values hold whatever a user sets in their own Pulumi.<stack>.yaml."""
+    return run_stack(stack, overrides=overrides or None, stack_file=fixture_file(stack))
+
+
 @functools.cache
 def cached_stack(stack: str) -> StackRun:
-    """One run per stack per test session for read-only whole-program assertions."""
-    return run_stack(stack)
+    """One run per shipped stack (its reference copy) per test process, for read-only assertions."""
+    return fixture_stack(stack)

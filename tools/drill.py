@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from functions.shared.flags import is_drained
 from tools import primary
 
 DRAINED, SERVING = "true", "false"
@@ -224,7 +225,7 @@ def serving_regions(target: DrillTarget, read_flag: Callable[[str, str], str]) -
     return [
         region
         for region, name in target.drain_parameters.items()
-        if region not in target.evacuated and not primary.is_drained(read_flag(region, name))
+        if region not in target.evacuated and not is_drained(read_flag(region, name))
     ]
 
 
@@ -284,7 +285,7 @@ def _run(args, target: DrillTarget, session, resolver: Resolver, sleep: Callable
             table=target.table_name,
             home_region=target.home_region,
             dynamodb={r: session.client("dynamodb", region_name=r) for r in target.drain_parameters},
-            drained=lambda region: primary.is_drained(read_flag(region, target.drain_parameters[region])),
+            drained=lambda region: is_drained(read_flag(region, target.drain_parameters[region])),
             evacuated=target.evacuated,
             write_mode=target.write_mode,
             settle_seconds=args.settle_seconds,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import runpy
 import threading
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop
 
+from stack.config import OFFLINE_ENV
 from stack.project import PROJECT_DIR, load_project, load_stack_file
 
 ACCOUNT_ID = "123456789012"
@@ -51,6 +53,8 @@ class RecordedResource:
     state: dict[str, Any] = field(default_factory=dict, repr=False)
     # Which resources each input came from (as the engine and pulumi-policy see them).
     property_dependencies: dict[str, list[str]] = field(default_factory=dict, repr=False)
+    # Outputs the engine stores as secrets (the resource option, as pulumi-policy sees it).
+    additional_secret_outputs: list[str] = field(default_factory=list, repr=False)
 
     @property
     def is_aws(self) -> bool:
@@ -294,6 +298,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 provider=provider_ref.rsplit("::", 1)[0] if provider_ref else None,
                 state=_unwrap_secrets(self.resources[urn].state),
                 property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items() if v.urns},
+                additional_secret_outputs=list(request.additionalSecretOutputs),
             )
         )
         return response
@@ -342,12 +347,15 @@ def _config_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def stack_config(stack: str, overrides: dict[str, Any] | None = None, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
-    """`{namespaced-key: string}` as the CLI would hand it to the program."""
+def stack_config(
+    stack: str, overrides: dict[str, Any] | None = None, project_dir: Path = PROJECT_DIR, stack_file: Path | None = None
+) -> dict[str, str]:
+    """`{namespaced-key: string}` as the CLI would hand it to the program (`stack_file` instead of
+    the project's Pulumi.<stack>.yaml: the tests' reference copies)."""
     project = load_project(project_dir)
     values: dict[str, Any] = {f"{project.name}:{k}": spec.default for k, spec in project.keys.items()}
     values.update(project.fixed_values)
-    values.update(load_stack_file(stack, project_dir))
+    values.update(load_stack_file(stack, project_dir, path=stack_file))
     for key, value in (overrides or {}).items():
         values[key if ":" in key else f"{project.name}:{key}"] = value
     return {k: _config_string(v) for k, v in values.items()}
@@ -374,6 +382,8 @@ def run_program(
     """Run `program` (the whole `__main__.py`, or one component for unit tests) under the recording mocks."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    offline_before = os.environ.get(OFFLINE_ENV)
+    os.environ[OFFLINE_ENV] = "1"  # the program may plan the shipped placeholder domain here
     try:
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config(config, secret_keys or [])
@@ -387,6 +397,10 @@ def run_program(
         root = settings.get_root_resource()
         outputs, secrets = loop.run_until_complete(_resolve(dict(root.outputs)))
     finally:
+        if offline_before is None:
+            os.environ.pop(OFFLINE_ENV, None)
+        else:
+            os.environ[OFFLINE_ENV] = offline_before
         settings.ROOT.set(None)
         for task in asyncio.all_tasks(loop):
             task.cancel()
@@ -403,13 +417,14 @@ def run_stack(
     overrides: dict[str, Any] | None = None,
     project_dir: Path = PROJECT_DIR,
     secret_keys: list[str] | None = None,
+    stack_file: Path | None = None,
 ) -> StackRun:
     """The whole program for `stack` with its real config (Pulumi.yaml defaults + stack file + overrides)."""
     main = str(project_dir / "__main__.py")
     return run_program(
         lambda: runpy.run_path(main, run_name="__main__"),
         stack=stack,
-        config=stack_config(stack, overrides, project_dir),
+        config=stack_config(stack, overrides, project_dir, stack_file),
         project=load_project(project_dir).name,
         secret_keys=secret_keys,
     )

@@ -31,8 +31,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from functions.api.health import DRAINED_VALUES
-
 CONTROL_KEY = {"pk": {"S": "CONTROL#writer"}, "sk": {"S": "CONTROL"}}
 
 
@@ -156,7 +154,3 @@ def promote(
     sleep(settle_seconds)
     _write_control(dynamodb[target], table, target, report.new_epoch, stamp, handover=False)
     return report
-
-
-def is_drained(value: str | None) -> bool:
-    return str(value or "").strip().lower() in DRAINED_VALUES

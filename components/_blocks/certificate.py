@@ -36,6 +36,7 @@ def dns_validated_certificate(
     create_record: bool,
     provider: pulumi.ProviderResource | None = None,
     record_dependency: pulumi.Resource | None = None,
+    key_algorithm: str = "EC_prime256v1",
     tags: Mapping[str, str] | None = None,
 ) -> ValidatedCertificate:
     # `provider` for parents without one of their own (cross-region components).
@@ -44,7 +45,7 @@ def dns_validated_certificate(
         f"{name}-cert",
         domain_name=domain_name,
         validation_method="DNS",
-        key_algorithm="EC_prime256v1",
+        key_algorithm=key_algorithm,
         tags=dict(tags or {}),
         # A replacement must exist before the old one is detached from its domain.
         opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(delete_before_replace=False)),

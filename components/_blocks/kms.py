@@ -2,7 +2,8 @@
 
 Without `service_principals` no key policy is given and AWS applies its default one (the account
 root administers and uses the key, IAM policies grant the rest). With them, the policy keeps that
-root statement and lets those AWS services use the key for this account only: the case of
+root statement and lets those AWS services use the key (for this account only where the service
+supports aws:SourceAccount on its KMS calls): the case of
 CloudWatch alarms publishing to an encrypted SNS topic, which the AWS-managed SNS key cannot
 allow. No `*` principal either way. No alias: alias names are unique per account and region, and
 two stacks of this project may share an account.
@@ -16,30 +17,35 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
+# Services whose calls to KMS on a topic's behalf carry aws:SourceAccount (CloudWatch alarms, per
+# the SNS guide on encrypted topics and AWS event sources). Others (SES) are not documented to:
+# a condition on it would silently drop every event, so their statement is scoped by the key
+# itself, which encrypts one topic only.
+SOURCE_ACCOUNT_SERVICES = frozenset({"cloudwatch.amazonaws.com"})
+
 
 def _key_policy(account_id: str, service_principals: Sequence[str]) -> str:
-    return json.dumps(
+    statements = [
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "ServicesUseForThisAccount",
-                    "Effect": "Allow",
-                    "Principal": {"Service": sorted(service_principals)},
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-                },
-            ],
+            "Sid": "AccountAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
         }
-    )
+    ]
+    for service in sorted(service_principals):
+        statement = {
+            "Sid": "Publisher" + "".join(part.title() for part in service.split(".")[0].split("-")),
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+            "Resource": "*",
+        }
+        if service in SOURCE_ACCOUNT_SERVICES:
+            statement["Condition"] = {"StringEquals": {"aws:SourceAccount": account_id}}
+        statements.append(statement)
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 def rotating_key(

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 from shared import aws, deadline
+from shared.flags import is_drained
 
 CACHE_SECONDS = 5
-DRAINED_VALUES = frozenset({"true", "drain", "drained", "1"})
 
 
 @dataclass
@@ -61,7 +61,7 @@ def drained(parameter_name: str) -> tuple[bool, str]:
         value = _ssm_provider().get(parameter_name, max_age=CACHE_SECONDS)
     except GetParameterError as error:
         return False, f"drain flag unreadable ({error.__class__.__name__}); serving"
-    return (str(value).strip().lower() in DRAINED_VALUES), f"drain flag is {value!r}"
+    return is_drained(value), f"drain flag is {value!r}"
 
 
 def check(table, parameter_name: str, region: str) -> tuple[int, dict]:

@@ -48,12 +48,12 @@ def idempotent_on_first_use(
     region: the store is region-local (one region per Lambda process; several in the simulation)."""
 
     @functools.cache
-    def wrapped(_region: str) -> Callable[..., Any]:
+    def wrapped(_region: str, _table: str) -> Callable[..., Any]:
         return idempotent_function(data_keyword_argument=data_keyword_argument, config=config, persistence_store=persistence())(
             function
         )
 
-    return lambda **kwargs: wrapped(aws.local_region())(**kwargs)
+    return lambda **kwargs: wrapped(aws.local_region(), os.environ["IDEMPOTENCY_TABLE"])(**kwargs)
 
 
 def idempotency_config(key_path: str) -> IdempotencyConfig:

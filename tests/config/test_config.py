@@ -6,25 +6,28 @@ import pytest
 
 from stack.config import ConfigError, parse_stack_config
 from stack.project import load_project, load_stack_file
+from tests.helpers import fixture_file
 
 NS = "serverless-dr"
 
 
 def raw_for(stack: str, **overrides) -> dict[str, str]:
     """The stack file's values in the string form Pulumi hands the program, plus overrides."""
-    values = {k.split(":", 1)[1]: v for k, v in load_stack_file(stack).items() if k.startswith(f"{NS}:")}
+    values = {
+        k.split(":", 1)[1]: v for k, v in load_stack_file(stack, path=fixture_file(stack)).items() if k.startswith(f"{NS}:")
+    }
     values.update(overrides)
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
 
 
 def refused(stack: str = "dr", **overrides) -> ConfigError:
     with pytest.raises(ConfigError) as caught:
-        parse_stack_config(raw_for(stack, **overrides), stack=stack)
+        parse_stack_config(raw_for(stack, **overrides), stack=stack, allow_placeholder_domain=True)
     return caught.value
 
 
 def test_dr_stack_file_parses_to_the_documented_shape():
-    cfg = parse_stack_config(raw_for("dr"), stack="dr")
+    cfg = parse_stack_config(raw_for("dr"), stack="dr", allow_placeholder_domain=True)
     assert cfg.regions == ("us-east-1", "us-west-2")
     assert cfg.routing == "latency"
     assert (cfg.health_check_interval, cfg.health_check_failure_threshold, cfg.rto_budget_seconds) == (10, 3, 90)
@@ -34,7 +37,7 @@ def test_dr_stack_file_parses_to_the_documented_shape():
 
 
 def test_dev_stack_is_one_region_without_domain_and_takes_project_defaults():
-    cfg = parse_stack_config(raw_for("dev"), stack="dev")
+    cfg = parse_stack_config(raw_for("dev"), stack="dev", allow_placeholder_domain=True)
     assert cfg.regions == ("us-east-1",)
     assert cfg.domain is None and cfg.api_host is None
     defaults = load_project().keys
@@ -76,7 +79,8 @@ def test_dev_stack_is_one_region_without_domain_and_takes_project_defaults():
         ({"logRetentionDays": 10}, "logRetentionDays", "one of 1, 3, 5, 7, 14"),
         ({"deletionProtection": "yes"}, "deletionProtection", "true or false"),
         ({"tableEncryption": "rot13"}, "tableEncryption", "one of aws-owned, customer-managed"),
-        ({"regionz": ["us-east-1"]}, "regionz", "a key declared in Pulumi.yaml"),
+        ({"regionz": ["us-east-1"]}, "regionz", "unknown key; did you mean serverless-dr:regions?"),
+        ({"colour": "blue"}, "colour", "unknown key; the keys are declared in Pulumi.yaml"),
     ],
 )
 def test_bad_value_is_refused_with_its_key_value_and_rule(overrides, key, fragment):
@@ -95,19 +99,25 @@ def test_refusal_message_quotes_the_offending_value():
 def test_rto_budget_is_not_applied_to_a_single_region_stack():
     # dev checks every 30 s: 30 x 3 + 60 = 150 s exceeds a 90 s budget, but one region has no
     # failover target, so no RTO is claimed and none is checked.
-    cfg = parse_stack_config(raw_for("dev", rtoBudgetSeconds=90), stack="dev")
+    cfg = parse_stack_config(raw_for("dev", rtoBudgetSeconds=90), stack="dev", allow_placeholder_domain=True)
     assert cfg.rto_budget_seconds == 90
 
 
 def test_strong_consistency_shapes_that_aws_accepts():
-    three = parse_stack_config(raw_for("dr", consistency="strong", regions=["us-east-1", "us-east-2", "us-west-2"]), stack="dr")
+    three = parse_stack_config(
+        raw_for("dr", consistency="strong", regions=["us-east-1", "us-east-2", "us-west-2"]),
+        stack="dr",
+        allow_placeholder_domain=True,
+    )
     assert three.witness_region is None
-    witnessed = parse_stack_config(raw_for("dr", consistency="strong", witnessRegion="us-east-2"), stack="dr")
+    witnessed = parse_stack_config(
+        raw_for("dr", consistency="strong", witnessRegion="us-east-2"), stack="dr", allow_placeholder_domain=True
+    )
     assert witnessed.witness_region == "us-east-2"
 
 
 def test_evacuating_some_regions_is_allowed():
-    cfg = parse_stack_config(raw_for("dr", evacuatedRegions=["us-west-2"]), stack="dr")
+    cfg = parse_stack_config(raw_for("dr", evacuatedRegions=["us-west-2"]), stack="dr", allow_placeholder_domain=True)
     assert cfg.evacuated_regions == ("us-west-2",)
 
 
@@ -152,3 +162,17 @@ def test_several_regions_need_a_domain_and_site_settings_are_checked():
     assert refused(sitePriceClass="PriceClass_Cheap").key == f"{NS}:sitePriceClass"
     error = refused(siteWebAclArn="arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/x/y")
     assert error.key == f"{NS}:siteWebAclArn" and "scope CLOUDFRONT" in str(error)
+
+
+@pytest.mark.parametrize("domain", ["example.com", "shop.example.org", "blog.test", "EXAMPLE.NET."])
+def test_a_placeholder_domain_is_refused_for_a_real_preview_with_the_key_named(domain):
+    with pytest.raises(ConfigError) as caught:
+        parse_stack_config(raw_for("dr", domain=domain), stack="dr")
+    message = str(caught.value)
+    assert caught.value.key == f"{NS}:domain" and "\n" not in message
+    assert "placeholder" in message and f"pulumi config set {NS}:domain" in message
+
+
+def test_a_domain_the_user_owns_is_accepted_for_a_real_preview():
+    cfg = parse_stack_config(raw_for("dr", domain="blog.acme.io"), stack="dr")
+    assert cfg.api_host == f"{cfg.api_subdomain}.blog.acme.io"

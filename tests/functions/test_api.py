@@ -4,6 +4,7 @@ import base64
 import json
 
 import pytest
+
 from tools.harness import call_api, read_stream, reset_handler_state
 
 ORIGIN = "https://www.example.com"

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from tools.harness import FakeContext, sqs_event
 
 

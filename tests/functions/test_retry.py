@@ -2,6 +2,7 @@
 
 from shared import writes
 from shared.items import subscriber_key
+
 from tools.harness import FakeContext, sqs_event
 
 

@@ -5,6 +5,7 @@ import json
 from unittest import mock
 
 from PIL import Image
+
 from tools.harness import FakeContext, sqs_event
 
 BUCKET = "media-us-east-1"

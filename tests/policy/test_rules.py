@@ -18,8 +18,15 @@ TLS_DENY = {
 }
 
 
-def res(type_, name="r", deps=None, **props):
-    return Resource(type=type_, urn=f"urn:{type_}::{name}", name=name, props=props, property_dependencies=deps or {})
+def res(type_, name="r", deps=None, secret_outputs=(), **props):
+    return Resource(
+        type=type_,
+        urn=f"urn:{type_}::{name}",
+        name=name,
+        props=props,
+        property_dependencies=deps or {},
+        additional_secret_outputs=tuple(secret_outputs),
+    )
 
 
 def bucket(name="b"):
@@ -344,6 +351,10 @@ CASES = {
     "ses-tls-required": (
         [res("aws:sesv2/configurationSet:ConfigurationSet", deliveryOptions={"tlsPolicy": "REQUIRE"})],
         [res("aws:sesv2/configurationSet:ConfigurationSet", deliveryOptions={"tlsPolicy": "OPTIONAL"})],
+    ),
+    "no-plain-credential-outputs": (
+        [res("aws:apigateway/usagePlanKey:UsagePlanKey", secret_outputs=("value",), keyType="API_KEY")],
+        [res("aws:apigateway/usagePlanKey:UsagePlanKey", keyType="API_KEY")],
     ),
     "kms-rotation-private": ([res("aws:kms/key:Key", enableKeyRotation=True)], [res("aws:kms/key:Key", enableKeyRotation=False)]),
 }

@@ -3,8 +3,8 @@
 import pytest
 
 from stack.regions import GLOBAL_SERVICES_REGION
-from tests.helpers import cached_stack
-from tools.offline_run import DuplicateUrnError, run_stack
+from tests.helpers import cached_stack, fixture_stack
+from tools.offline_run import DuplicateUrnError
 
 STACKS = ("dev", "dr")
 STACK_REGIONS = {"dev": ["us-east-1"], "dr": ["us-east-1", "us-west-2"]}
@@ -31,7 +31,8 @@ def test_one_provider_per_region_with_stable_names_and_default_tags(stack):
     for provider in providers:
         assert provider.inputs["region"] == provider.name.removeprefix("aws-")
         tags = _default_tags(provider)
-        assert tags == {"project": "serverless-dr", "stack": stack, "managed-by": "pulumi", "region": provider.inputs["region"]}
+        # No region tag: replicas copy the home table's tags and would claim the home region.
+        assert tags == {"project": "serverless-dr", "stack": stack, "managed-by": "pulumi"}
 
 
 def _default_tags(provider) -> dict:
@@ -96,11 +97,17 @@ def test_idempotency_tables_are_region_local(stack):
     assert set(run.outputs["idempotencyTableNames"]) == set(STACK_REGIONS[stack])
 
 
-def test_dr_budget_is_within_target():
-    budget = cached_stack("dr").outputs["drBudget"]
-    assert budget["detection_seconds"] == 30
-    assert budget["api_rto_seconds"] == 90
-    assert budget["api_rto_seconds"] <= budget["rto_budget_seconds"] == 90
+def test_dr_budget_follows_the_config_and_names_both_static_failure_modes():
+    run = cached_stack("dr")
+    budget, config = run.outputs["drBudget"], run.config
+    interval = int(config["serverless-dr:healthCheckIntervalSeconds"])
+    threshold = int(config["serverless-dr:healthCheckFailureThreshold"])
+    assert budget["detection_seconds"] == interval * threshold
+    assert budget["api_rto_seconds"] == interval * threshold + budget["alias_ttl_seconds"]
+    assert budget["api_rto_seconds"] <= budget["rto_budget_seconds"] == int(config["serverless-dr:rtoBudgetSeconds"])
+    # A refused connection fails over fast; an origin that accepts and stalls waits for the response timeout.
+    assert budget["static_failover_seconds"] < budget["static_failover_stalled_origin_seconds"] == 30
+    assert "stalls" in budget["static_failover"]
 
 
 def test_dev_budget_claims_no_failover():
@@ -122,7 +129,7 @@ def test_component_type_tokens_end_with_the_class_name():
 
 
 def test_config_overrides_reach_the_program():
-    run = run_stack("dr", overrides={"regions": ["us-east-1", "us-west-2", "eu-west-1"]})
+    run = fixture_stack("dr", regions=["us-east-1", "us-west-2", "eu-west-1"])
     table = run.one("aws:dynamodb/table:Table", "app-table")
     assert [r["regionName"] for r in table.inputs["replicas"]] == ["us-west-2", "eu-west-1"]
 
@@ -131,4 +138,4 @@ def test_invalid_config_stops_the_program_before_any_resource():
     from stack.config import ConfigError
 
     with pytest.raises(ConfigError, match="healthCheckFailureThreshold"):
-        run_stack("dr", overrides={"healthCheckFailureThreshold": 0})
+        fixture_stack("dr", healthCheckFailureThreshold=0)

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github" / "workflows"
@@ -71,3 +72,54 @@ def test_the_shared_job_uses_oidc_the_policy_pack_and_the_layer():
     setup = next(s for s in steps if "tools.build_layer" in s.get("run", ""))
     assert "policy/requirements.txt" in setup["run"]
     assert shared["permissions"]["id-token"] == "write"
+
+
+def _config_step():
+    steps = load("pulumi-stack.yml")["jobs"]["pulumi"]["steps"]
+    return next(s for s in steps if s.get("id") == "config"), steps
+
+
+def test_operations_wait_for_a_stack_config_a_real_preview_accepts():
+    config, steps = _config_step()
+    gated = [s for s in steps if s.get("uses", "").startswith(("aws-actions/", "pulumi/actions"))]
+    assert gated and all(s["if"] == "steps.config.outputs.ready == 'true'" for s in gated)
+    assert steps.index(config) < min(steps.index(s) for s in gated)
+    pr = load("pull-request.yml")["jobs"]["preview"]["with"]
+    assert pr["domain-variable"] == "${{ matrix.stack == 'dr' && 'DR_DOMAIN' || '' }}"
+    assert load("deploy.yml")["jobs"]["up-dr"]["with"]["domain-variable"] == "DR_DOMAIN"
+
+
+@pytest.mark.parametrize("command", ["preview", "up"])
+def test_the_config_step_skips_a_preview_and_fails_a_deploy_the_stack_file_cannot_serve(tmp_path, command):
+    """Runs the step's own script on the project's stack files, as the runner would (no domain variable)."""
+    from tools.config_file import read_config
+
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    shim = tmp_path / ".venv" / "bin" / "python"
+    shim.write_text(f'#!/bin/sh\nexec {sys.executable} "$@"\n')
+    shim.chmod(0o755)
+    output = tmp_path / "github-output"
+    config, _ = _config_step()
+    for stack in ("dev", "dr"):
+        output.write_text("")
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(WORKFLOWS.parents[1]),
+            "STACK": stack,
+            "DOMAIN": "",
+            "COMMAND": command,
+            "GITHUB_OUTPUT": str(output),
+        }
+        result = subprocess.run(["bash", "-e", "-c", config["run"]], cwd=tmp_path, env=env, capture_output=True, text=True)
+        try:
+            read_config(stack)
+            acceptable = True
+        except ValueError:
+            acceptable = False
+        if acceptable:
+            assert result.returncode == 0 and output.read_text() == "ready=true\n", result.stderr
+        elif command == "preview":
+            assert result.returncode == 0 and output.read_text() == "ready=false\n"
+            assert result.stdout.startswith(f"::notice title={stack} preview skipped::{stack}: config ")
+        else:
+            assert result.returncode == 1 and result.stdout.startswith(f"::error title={stack} config::")

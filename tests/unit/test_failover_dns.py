@@ -3,8 +3,7 @@
 import pytest
 
 from components import FailoverDns, FailoverDnsArgs, RegionalEndpoint
-from tests.helpers import cached_stack, providers_for, run_component
-from tools.offline_run import run_stack
+from tests.helpers import cached_stack, fixture_stack, providers_for, run_component
 
 CHECK = "aws:route53/healthCheck:HealthCheck"
 RECORD = "aws:route53/record:Record"
@@ -142,7 +141,7 @@ def test_dr_plan_has_checks_and_records_for_both_regions_and_a_budget_within_tar
 
 
 def test_dr_evacuation_by_config_and_dev_without_dns():
-    run = run_stack("dr", overrides={"evacuatedRegions": ["us-east-1"]})
+    run = fixture_stack("dr", evacuatedRegions=["us-east-1"])
     inverted = {c.name: c.inputs["invertHealthcheck"] for c in run.of_type(CHECK)}
     assert inverted == {"api-dns-check-us-east-1": True, "api-dns-check-us-west-2": False}
     assert cached_stack("dev").of_type(CHECK) == []

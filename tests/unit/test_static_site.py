@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from components.static_site import FAILOVER_STATUS_CODES, content_type, site_files
-from tests.helpers import cached_stack
-from tools.offline_run import run_stack
+from tests.helpers import cached_stack, fixture_stack
 
 SITE = Path(__file__).resolve().parents[2] / "site"
 REGIONS = ("us-east-1", "us-west-2")
@@ -151,7 +150,7 @@ def test_dev_has_one_origin_no_group_and_the_default_certificate():
 
 def test_access_logs_and_waf_when_config_asks():
     acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/blog/0123abcd-0000-4000-8000-000000000000"
-    run = run_stack("dev", overrides={"siteAccessLogs": True, "siteWebAclArn": acl})
+    run = fixture_stack("dev", siteAccessLogs=True, siteWebAclArn=acl)
     [distribution] = run.of_type("aws:cloudfront/distribution:Distribution")
     assert distribution.inputs["webAclId"] == acl
     [logs] = [r for r in run.of_type("aws:s3/bucket:Bucket") if r.name == "site-logs"]
