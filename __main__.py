@@ -1,6 +1,13 @@
 """serverless-dr: load and validate the stack config, then build the stack (see stack/app.py)."""
 
-from stack.app import build
-from stack.config import load_stack_config
+import pulumi
 
-build(load_stack_config())
+from stack.app import build
+from stack.config import ConfigError, load_stack_config
+
+try:
+    config = load_stack_config()
+except ConfigError as error:
+    # One line naming key, value and rule; RunError ends the program without a traceback.
+    raise pulumi.RunError(str(error)) from None
+build(config)

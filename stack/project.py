@@ -46,12 +46,23 @@ def load_project(project_dir: Path = PROJECT_DIR) -> Project:
     return Project(name=document["name"], keys=keys, fixed_values=fixed)
 
 
-def load_stack_file(stack: str, project_dir: Path = PROJECT_DIR, path: Path | None = None) -> dict[str, Any]:
-    """The `config:` section of Pulumi.<stack>.yaml (or of `path`), keys as written (namespaced)."""
+def load_stack_document(stack: str, project_dir: Path = PROJECT_DIR, path: Path | None = None) -> dict[str, Any]:
+    """Pulumi.<stack>.yaml (or `path`) as data: `config:`, and `environment:` (ESC imports) if any."""
     path = path or project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
         raise FileNotFoundError(f"no stack file {path.name}: known stacks are {known_stacks(project_dir)}")
-    return (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def load_stack_file(stack: str, project_dir: Path = PROJECT_DIR, path: Path | None = None) -> dict[str, Any]:
+    """The `config:` section of Pulumi.<stack>.yaml (or of `path`), keys as written (namespaced)."""
+    return load_stack_document(stack, project_dir, path).get("config") or {}
+
+
+def stack_environments(document: dict[str, Any]) -> list[str]:
+    """The ESC environments a stack file imports (`environment: [a, b]` or `environment: a`)."""
+    imported = document.get("environment") or []
+    return [imported] if isinstance(imported, str) else [str(e) for e in imported]
 
 
 def known_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from stack.config import ConfigError, StackConfig, parse_stack_config, project_values
-from stack.project import PROJECT_DIR, load_project, load_stack_file
+from stack.project import PROJECT_DIR, load_project
 
 
 def stack_file_path(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
@@ -29,9 +29,10 @@ def stack_file_path(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
 
 def read_config(stack: str, path: Path | None = None, *, real: bool = True) -> StackConfig:
     """The stack file's config, validated as a real preview (`real`) or the offline plan would."""
-    project = load_project()
-    values = load_stack_file(stack, path=path)
-    return parse_stack_config(project_values(values, project.name), stack=stack, allow_placeholder_domain=not real)
+    from tools.offline_run import resolve_config
+
+    values = resolve_config(stack, stack_file=path).values
+    return parse_stack_config(project_values(values, load_project().name), stack=stack, allow_placeholder_domain=not real)
 
 
 def set_value(path: Path, key: str, value: str) -> None:

@@ -30,7 +30,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop
 
 from stack.config import OFFLINE_ENV
-from stack.project import PROJECT_DIR, load_project, load_stack_file
+from stack.project import PROJECT_DIR, load_project, load_stack_document, stack_environments
 
 ACCOUNT_ID = "123456789012"
 PROVIDER_TYPE = "pulumi:providers:aws"
@@ -69,6 +69,8 @@ class StackRun:
     resources: list[RecordedResource]
     outputs: dict[str, Any]
     secret_outputs: set[str]
+    # What the offline run stood in for (secrets it cannot decrypt, ESC-provided keys).
+    config_notes: list[str] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -341,10 +343,74 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _config_string(value: Any) -> str:
-    if isinstance(value, dict) and "secure" in value:
-        raise ValueError("the offline run cannot decrypt `secure:` stack values; override them in the test")
+@dataclass(frozen=True)
+class ResolvedConfig:
+    """Config as the offline run can know it, and what it could not know."""
+
+    values: dict[str, str]  # {namespaced key: string}, as the CLI hands them to a program
+    secret_keys: list[str]
+    environments: list[str]  # ESC environments the stack file imports
+    notes: list[str]  # one line per value the offline run had to stand in for
+
+
+def _as_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def resolve_config(
+    stack: str, overrides: dict[str, Any] | None = None, project_dir: Path = PROJECT_DIR, stack_file: Path | None = None
+) -> ResolvedConfig:
+    """Pulumi.yaml defaults, then the stack file, then `overrides`.
+
+    What only the deploy can know is stood in for and said: a `secure:` value (ciphertext the
+    offline run cannot decrypt) is planned with the key's default, or masked if the program does
+    not read it; keys an imported ESC environment may provide are planned with their defaults.
+    `overrides` (`--set key=value`) supply any of them."""
+    project = load_project(project_dir)
+    prefix = f"{project.name}:"
+    document = load_stack_document(stack, project_dir, path=stack_file)
+    written = document.get("config") or {}
+    values: dict[str, Any] = {f"{prefix}{k}": spec.default for k, spec in project.keys.items()}
+    values.update(project.fixed_values)
+    secret_keys: list[str] = []
+    notes: list[str] = []
+    supplied = {key if ":" in key else f"{prefix}{key}" for key in overrides or {}}
+    for key, value in written.items():
+        key = key if ":" in key else f"{prefix}{key}"
+        if not _is_secure(value):
+            values[key] = value
+            continue
+        secret_keys.append(key)
+        if key in supplied:
+            continue
+        if key.startswith(prefix) and key[len(prefix) :] in project.keys:
+            notes.append(
+                f"{key} is a secret (secure:) the offline plan cannot decrypt: planned with its default "
+                f"{json.dumps(values[key])}; pass --set {key[len(prefix) :]}=... to plan with a value"
+            )
+        else:
+            values[key] = SECRET_MASK
+            notes.append(f"{key} is a secret (secure:): masked offline")
+    environments = stack_environments(document)
+    if environments:
+        unset = sorted(k for k in project.keys if f"{prefix}{k}" not in written and f"{prefix}{k}" not in supplied)
+        notes.append(
+            f"imports ESC environment(s) {', '.join(environments)}: their values are resolved at deploy time, not "
+            f"offline; keys this file does not set were planned with their defaults ({', '.join(unset)}); "
+            "pass --set key=value for any the environment provides"
+        )
+    for key, value in (overrides or {}).items():
+        values[key if ":" in key else f"{prefix}{key}"] = value
+    return ResolvedConfig(
+        values={k: _as_string(v) for k, v in values.items()},
+        secret_keys=sorted(set(secret_keys)),
+        environments=environments,
+        notes=notes,
+    )
 
 
 def stack_config(
@@ -352,13 +418,7 @@ def stack_config(
 ) -> dict[str, str]:
     """`{namespaced-key: string}` as the CLI would hand it to the program (`stack_file` instead of
     the project's Pulumi.<stack>.yaml: the tests' reference copies)."""
-    project = load_project(project_dir)
-    values: dict[str, Any] = {f"{project.name}:{k}": spec.default for k, spec in project.keys.items()}
-    values.update(project.fixed_values)
-    values.update(load_stack_file(stack, project_dir, path=stack_file))
-    for key, value in (overrides or {}).items():
-        values[key if ":" in key else f"{project.name}:{key}"] = value
-    return {k: _config_string(v) for k, v in values.items()}
+    return resolve_config(stack, overrides, project_dir, stack_file).values
 
 
 async def _resolve(outputs: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
@@ -420,11 +480,14 @@ def run_stack(
     stack_file: Path | None = None,
 ) -> StackRun:
     """The whole program for `stack` with its real config (Pulumi.yaml defaults + stack file + overrides)."""
+    resolved = resolve_config(stack, overrides, project_dir, stack_file)
     main = str(project_dir / "__main__.py")
-    return run_program(
+    run = run_program(
         lambda: runpy.run_path(main, run_name="__main__"),
         stack=stack,
-        config=stack_config(stack, overrides, project_dir, stack_file),
+        config=resolved.values,
         project=load_project(project_dir).name,
-        secret_keys=secret_keys,
+        secret_keys=sorted({*(secret_keys or []), *resolved.secret_keys}),
     )
+    run.config_notes = resolved.notes
+    return run

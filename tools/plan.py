@@ -1,9 +1,20 @@
 """Offline plan: the program run for a stack under mocks, printed for people and machines.
 
     python -m tools.plan <stack> [--format text|json|mermaid]
+                         [--set key=value ...] [--config FILE] [--diff SAVED_JSON|GIT_REF]
 
 text: a tree region -> component -> resource with counts, the stack's exports (secrets masked)
 and the DR budget; json: the shape later tools and checks read; mermaid: the component graph.
+
+--set key=value   plans with a value the stack file does not have (a what-if; also how a value
+                  an ESC environment or a `secure:` entry provides is supplied offline). Values
+                  are YAML: `--set regions=[us-east-1,eu-west-1]`.
+--config FILE     plans with another stack file instead of Pulumi.<stack>.yaml.
+--diff BASE       compares with a saved `--format json` plan or with the program at a git ref:
+                  resources added, removed and changed property by property, replacements with
+                  the create-only property that forces them, and the change in the DR budget.
+
+A config error is one line on stderr (key, value, rule) and exit status 2.
 """
 
 from __future__ import annotations
@@ -13,8 +24,10 @@ import json
 import sys
 import warnings
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
+from stack.project import PROJECT_DIR
 from tools.offline_run import RecordedResource, StackRun, run_stack
 
 SECRET_MASK = "[secret]"
@@ -39,18 +52,11 @@ def plan_document(run: StackRun) -> dict[str, Any]:
     return {
         "stack": run.stack,
         "project": run.project,
-        "resources": run.resource_dicts(),
+        # Asset paths relative to the project, so plans made in two checkouts compare.
+        "resources": json.loads(json.dumps(run.resource_dicts()).replace(f"{PROJECT_DIR}/", "")),
         "outputs": _masked_outputs(run),
-        "dr": {
-            "regions": budget.get("regions"),
-            "routing": budget.get("routing"),
-            "detection_seconds": budget.get("detection_seconds"),
-            "api_rto_seconds": budget.get("api_rto_seconds"),
-            "rto_budget_seconds": budget.get("rto_budget_seconds"),
-            "evacuated_regions": budget.get("evacuated_regions"),
-            "static_failover": budget.get("static_failover"),
-            "rpo": budget.get("rpo"),
-        },
+        "dr": dict(budget),
+        "config_notes": list(run.config_notes),
         "policy": policy_report(run),
     }
 
@@ -89,6 +95,7 @@ def render_text(run: StackRun, document: dict[str, Any]) -> str:
         f"{run.project} / {run.stack}: {sum(r.is_aws for r in custom)} AWS resources, "
         f"{sum(not r.is_aws for r in custom)} providers, {len(run.resources) - len(custom)} components "
         f"in {len(regions)} serving region(s)",
+        *(f"note: {note}" for note in document["config_notes"]),
         "",
     ]
     for region in sorted(tree, key=lambda r: (r == NO_REGION, regions.index(r) if r in regions else 99, r)):
@@ -142,15 +149,58 @@ def render_mermaid(run: StackRun) -> str:
     return "\n".join(lines) + "\n"
 
 
+def parse_assignments(assignments: list[str]) -> dict[str, str]:
+    """`key=value` pairs (values read as YAML, lists passed on as JSON, as the CLI does)."""
+    import yaml
+
+    values = {}
+    for assignment in assignments:
+        key, sep, raw = assignment.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set {assignment}: expected KEY=VALUE")
+        value = yaml.safe_load(raw) if raw else ""
+        values[key] = raw if isinstance(value, (str, int, float, bool)) or value is None else json.dumps(value)
+    return values
+
+
+def _esc_hint(args) -> str:
+    """When the stack imports ESC environments, a refused value may be one they provide at deploy time."""
+    from stack.project import load_stack_document, stack_environments
+
+    try:
+        environments = stack_environments(load_stack_document(args.stack, path=args.config))
+    except (FileNotFoundError, ValueError):
+        return ""
+    if not environments:
+        return ""
+    return f" (this stack imports ESC environment(s) {', '.join(environments)}, resolved at deploy time: pass --set KEY=VALUE for what they provide)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
-    parser.add_argument("stack", help="stack name (a Pulumi.<stack>.yaml must exist)")
+    parser.add_argument("stack", help="stack name (a Pulumi.<stack>.yaml must exist, or pass --config)")
     parser.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="plan with this config value")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="another stack file for this stack")
+    parser.add_argument("--diff", metavar="BASE", help="a saved JSON plan or a git ref to compare with")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    run = run_stack(args.stack)
-    document = plan_document(run)
-    if args.format == "json":
+    from pulumi import RunError
+
+    from stack.config import ConfigError
+    from tools.plan_diff import diff_plans, load_base, render_diff
+
+    try:
+        run = run_stack(args.stack, overrides=parse_assignments(args.set) or None, stack_file=args.config)
+        document = plan_document(run)
+        base = load_base(args.diff, args.stack) if args.diff else None
+    except (ConfigError, RunError, FileNotFoundError, ValueError) as error:
+        sys.stderr.write(f"plan {args.stack}: {str(error).splitlines()[0]}{_esc_hint(args)}\n")
+        return 2
+    if base is not None:
+        diff = diff_plans(base, document)
+        sys.stdout.write(json.dumps(diff.to_dict(), indent=2) + "\n" if args.format == "json" else render_diff(diff))
+    elif args.format == "json":
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
     elif args.format == "mermaid":
         sys.stdout.write(render_mermaid(run))

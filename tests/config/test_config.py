@@ -89,6 +89,7 @@ def test_bad_value_is_refused_with_its_key_value_and_rule(overrides, key, fragme
     message = str(error)
     assert message.startswith(f"config {NS}:{key}=")
     assert fragment in message
+    assert "\n" not in message  # one line: key, value, rule
 
 
 def test_refusal_message_quotes_the_offending_value():
@@ -176,3 +177,16 @@ def test_a_placeholder_domain_is_refused_for_a_real_preview_with_the_key_named(d
 def test_a_domain_the_user_owns_is_accepted_for_a_real_preview():
     cfg = parse_stack_config(raw_for("dr", domain="blog.acme.io"), stack="dr")
     assert cfg.api_host == f"{cfg.api_subdomain}.blog.acme.io"
+
+
+def test_the_real_program_ends_a_config_error_in_one_line_without_a_traceback():
+    """`pulumi up` runs __main__.py: a refused value ends it through pulumi.RunError, which the CLI
+    prints as the message alone."""
+    import pulumi
+
+    from tests.helpers import fixture_stack
+
+    with pytest.raises(pulumi.RunError) as caught:
+        fixture_stack("dr", healthCheckFailureTreshold="1")
+    message = str(caught.value)
+    assert "\n" not in message and "did you mean serverless-dr:healthCheckFailureThreshold?" in message

@@ -135,7 +135,7 @@ def test_config_overrides_reach_the_program():
 
 
 def test_invalid_config_stops_the_program_before_any_resource():
-    from stack.config import ConfigError
+    from pulumi import RunError
 
-    with pytest.raises(ConfigError, match="healthCheckFailureThreshold"):
+    with pytest.raises(RunError, match="healthCheckFailureThreshold"):
         fixture_stack("dr", healthCheckFailureThreshold=0)

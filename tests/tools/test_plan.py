@@ -14,7 +14,7 @@ def dr_document():
 
 
 def test_json_has_the_documented_top_level_shape(dr_document):
-    assert set(dr_document) == {"stack", "project", "resources", "outputs", "dr", "policy"}
+    assert set(dr_document) == {"stack", "project", "resources", "outputs", "dr", "config_notes", "policy"}
     assert (dr_document["stack"], dr_document["project"]) == ("dr", "serverless-dr")
     assert set(dr_document["dr"]) >= {"regions", "routing", "detection_seconds", "api_rto_seconds", "rpo"}
     assert set(dr_document["policy"]) == {"rules", "violations"}
@@ -61,6 +61,7 @@ def test_mermaid_places_components_in_region_subgraphs(capsys):
     assert "IdempotencyTable idempotency-us-west-2" in graph
 
 
-def test_unknown_stack_is_a_clear_error():
-    with pytest.raises(FileNotFoundError, match=r"no stack file Pulumi\.prod\.yaml"):
-        plan.main(["prod"])
+def test_unknown_stack_is_a_clear_error(capsys):
+    assert plan.main(["prod"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no stack file Pulumi.prod.yaml" in err

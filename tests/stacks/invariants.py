@@ -1,0 +1,188 @@
+"""What must hold for any valid stack config, with the expectation derived from that config.
+
+Each invariant takes the offline run and the StackConfig parsed from the run's own config values,
+and returns the problems it found (empty when it holds). Nothing here names a shipped value: a
+user's regions, domain, routing, encryption, consistency or evacuation give their own
+expectations. `problems(run)` runs them all; the tests run it over the shipped stacks, the
+project's own stack files and a matrix of variants.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from policy.engine import evaluate as evaluate_policy
+from stack.budget import compute_budget
+from stack.config import StackConfig, parse_stack_config, project_values
+from stack.project import load_project
+from stack.providers import base_tags
+from stack.regions import GLOBAL_SERVICES_REGION
+from tools.offline_run import StackRun
+
+TABLE = "aws:dynamodb/table:Table"
+RECORD = "aws:route53/record:Record"
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+
+
+def config_of(run: StackRun) -> StackConfig:
+    """The StackConfig the program saw, parsed from the config values the run was given."""
+    values = project_values(run.config, load_project().name)
+    return parse_stack_config(values, stack=run.stack, allow_placeholder_domain=True)
+
+
+def _providers(run: StackRun, cfg: StackConfig) -> list[str]:
+    out = []
+    providers = run.of_type("pulumi:providers:aws")
+    expected = sorted({*cfg.regions, GLOBAL_SERVICES_REGION})
+    if sorted(p.name for p in providers) != [f"aws-{r}" for r in expected]:
+        out.append(f"providers {sorted(p.name for p in providers)}, expected one per region {expected}")
+    for provider in providers:
+        value = provider.inputs.get("defaultTags")
+        tags = (json.loads(value) if isinstance(value, str) else value or {}).get("tags")
+        if tags != base_tags(cfg):
+            out.append(f"{provider.name} default tags {tags} != {base_tags(cfg)}")
+    allowed = {*cfg.regions, GLOBAL_SERVICES_REGION}
+    for resource in run.resources:
+        if resource.is_aws and (resource.provider is None or resource.region not in allowed):
+            out.append(f"{resource.urn} lands in {resource.region} (provider {resource.provider})")
+    return out
+
+
+def _table(run: StackRun, cfg: StackConfig) -> list[str]:
+    out = []
+    [table] = [t for t in run.of_type(TABLE) if t.name == "app-table"]
+    inputs = table.inputs
+    if table.region != cfg.home_region:
+        out.append(f"table in {table.region}, home region is {cfg.home_region}")
+    replicas = inputs.get("replicas") or []
+    if [r["regionName"] for r in replicas] != list(cfg.regions[1:]):
+        out.append(f"replicas {[r['regionName'] for r in replicas]} != {list(cfg.regions[1:])}")
+    if not all(r.get("pointInTimeRecovery") for r in replicas) or not inputs.get("pointInTimeRecovery", {}).get("enabled"):
+        out.append("point-in-time recovery off on the table or a replica")
+    if inputs.get("deletionProtectionEnabled") is not cfg.deletion_protection:
+        out.append(f"deletion protection {inputs.get('deletionProtectionEnabled')} != config {cfg.deletion_protection}")
+    strong = cfg.consistency == "strong"
+    modes = {r.get("consistencyMode", "EVENTUAL") for r in replicas}
+    if replicas and modes != {"STRONG" if strong else "EVENTUAL"}:
+        out.append(f"replica consistency {modes} for consistency={cfg.consistency}")
+    witness = (inputs.get("globalTableWitness") or {}).get("regionName")
+    if witness != cfg.witness_region:
+        out.append(f"witness {witness} != config {cfg.witness_region}")
+    if strong and inputs.get("ttl"):
+        out.append("TTL set on a multi-Region strongly consistent table (not supported)")
+    sse = inputs.get("serverSideEncryption") or {}
+    if cfg.table_encryption == "customer-managed":
+        keys = {k.region: k for k in run.of_type("aws:kms/key:Key") if k.name.startswith("app-key-")}
+        if set(keys) != set(cfg.regions):
+            out.append(f"table keys in {sorted(keys)}, expected {sorted(cfg.regions)}")
+        if not sse.get("enabled") or f":{cfg.home_region}:" not in str(sse.get("kmsKeyArn")):
+            out.append(f"home table not under its region's key: {sse}")
+        for replica in replicas:
+            if f":{replica['regionName']}:" not in str(replica.get("kmsKeyArn")):
+                out.append(f"replica {replica['regionName']} not under its region's key")
+    elif sse.get("kmsKeyArn") or any(r.get("kmsKeyArn") for r in replicas):
+        out.append("a customer managed key on an aws-owned table")
+    outputs = run.outputs
+    if set(outputs.get("tableArns", {})) != set(cfg.regions):
+        out.append(f"tableArns regions {sorted(outputs.get('tableArns', {}))}")
+    idempotency = sorted(t.region for t in run.of_type(TABLE) if t.name.startswith("idempotency-"))
+    if idempotency != sorted(cfg.regions):
+        out.append(f"idempotency tables in {idempotency}")
+    return out
+
+
+def _regional_apis(run: StackRun, cfg: StackConfig) -> list[str]:
+    out = []
+    apis = sorted(r.region for r in run.of_type("aws:apigateway/restApi:RestApi"))
+    if apis != sorted(cfg.regions):
+        out.append(f"REST APIs in {apis}")
+    health = sorted(f.region for f in run.of_type("aws:lambda/function:Function") if f.name.endswith("-health"))
+    if health != sorted(cfg.regions):
+        out.append(f"health functions in {health}")
+    if list(run.outputs.get("regions", [])) != list(cfg.regions):
+        out.append(f"regions output {run.outputs.get('regions')}")
+    if run.outputs.get("writeMode") != cfg.write_mode:
+        out.append(f"writeMode output {run.outputs.get('writeMode')} != {cfg.write_mode}")
+    if "adminApiKey" not in run.secret_outputs:
+        out.append("adminApiKey is not a secret output")
+    for key in run.of_type("aws:apigateway/usagePlanKey:UsagePlanKey"):
+        if "value" not in key.additional_secret_outputs:
+            out.append(f"{key.name}: value not stored as a secret")
+    return out
+
+
+def _dns(run: StackRun, cfg: StackConfig) -> list[str]:
+    out = []
+    api_records = [r for r in run.of_type(RECORD) if r.inputs.get("name") == cfg.api_host]
+    checks = {c.name: c for c in run.of_type(HEALTH_CHECK)}
+    if cfg.domain is None:
+        if api_records or checks:
+            out.append("DNS records or health checks without a domain")
+        return out
+    if cfg.multi_region:
+        expected = {(region, kind) for region in cfg.regions for kind in ("A", "AAAA")}
+        found = {(r.inputs.get("setIdentifier"), r.inputs.get("type")) for r in api_records}
+        if found != expected:
+            out.append(f"API records {sorted(found)} != {sorted(expected)}")
+        for record in api_records:
+            region = record.inputs.get("setIdentifier")
+            if cfg.routing == "latency" and record.inputs.get("latencyRoutingPolicies") != [{"region": region}]:
+                out.append(f"{record.name}: not latency-routed to {region}")
+            if cfg.routing == "failover":
+                role = "PRIMARY" if region == cfg.regions[0] else "SECONDARY"
+                if record.inputs.get("failoverRoutingPolicies") != [{"type": role}]:
+                    out.append(f"{record.name}: not {role}")
+            if not record.inputs.get("healthCheckId"):
+                out.append(f"{record.name}: no health check")
+        inverted = {name.removeprefix("api-dns-check-") for name, c in checks.items() if c.inputs.get("invertHealthcheck")}
+        if inverted != set(cfg.evacuated_regions):
+            out.append(f"inverted health checks {sorted(inverted)} != evacuated {sorted(cfg.evacuated_regions)}")
+        if len(checks) != len(cfg.regions):
+            out.append(f"{len(checks)} health checks for {len(cfg.regions)} regions")
+    elif {r.inputs.get("type") for r in api_records} != {"A", "AAAA"}:
+        out.append("single-region API name is not aliased (A and AAAA)")
+    [distribution] = run.of_type("aws:cloudfront/distribution:Distribution")
+    if cfg.site_host not in (distribution.inputs.get("aliases") or []):
+        out.append(f"distribution does not serve {cfg.site_host}")
+    return out
+
+
+def _static_site(run: StackRun, cfg: StackConfig) -> list[str]:
+    [distribution] = run.of_type("aws:cloudfront/distribution:Distribution")
+    origins = distribution.inputs.get("origins") or []
+    groups = distribution.inputs.get("originGroups") or []
+    out = []
+    if cfg.multi_region:
+        members = [m["originId"] for m in groups[0]["members"]] if groups else []
+        if members != [f"s3-{cfg.regions[0]}", f"s3-{cfg.regions[1]}"]:
+            out.append(f"origin group {members}: expected the first two regions in order")
+    elif groups or len(origins) != 1:
+        out.append("a single-region site has one origin and no group")
+    return out
+
+
+def _budget(run: StackRun, cfg: StackConfig) -> list[str]:
+    expected = compute_budget(cfg).to_dict()
+    return [] if run.outputs.get("drBudget") == expected else [f"drBudget {run.outputs.get('drBudget')} != {expected}"]
+
+
+def _policy(run: StackRun, cfg: StackConfig) -> list[str]:
+    return [f"{v['rule']}: {v['message']}" for v in evaluate_policy(run)["violations"]]
+
+
+INVARIANTS: dict[str, Callable[[StackRun, StackConfig], list[str]]] = {
+    "providers": _providers,
+    "table": _table,
+    "regional-apis": _regional_apis,
+    "dns": _dns,
+    "static-site": _static_site,
+    "budget": _budget,
+    "policy": _policy,
+}
+
+
+def problems(run: StackRun) -> dict[str, list[str]]:
+    cfg = config_of(run)
+    found = {name: check(run, cfg) for name, check in INVARIANTS.items()}
+    return {name: items for name, items in found.items() if items}

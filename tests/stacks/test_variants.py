@@ -1,0 +1,51 @@
+"""The invariants hold for configs a team would really write, not only for the shipped two."""
+
+import copy
+
+import pytest
+
+from tests.helpers import cached_stack, fixture_stack
+from tests.stacks.invariants import problems
+
+# name -> (base stack, overrides): each changes what the expectations are derived from.
+VARIANTS = {
+    "three-regions": ("dr", {"regions": ["us-east-1", "us-west-2", "eu-west-1"]}),
+    "failover-routing": ("dr", {"routing": "failover"}),
+    "real-domain": ("dr", {"domain": "blog.acme.io", "apiSubdomain": "edge", "siteSubdomain": "blog"}),
+    "customer-managed-keys": ("dr", {"tableEncryption": "customer-managed"}),
+    "strong-with-witness": ("dr", {"consistency": "strong", "witnessRegion": "us-east-2", "regions": ["us-east-1", "us-west-2"]}),
+    "evacuated-region": ("dr", {"evacuatedRegions": ["us-west-2"]}),
+    "single-region-with-domain": ("dev", {"regions": ["eu-central-1"], "domain": "blog.acme.io"}),
+}
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=str)
+def test_every_invariant_holds_for_the_variant(variant):
+    base, overrides = VARIANTS[variant]
+    assert problems(fixture_stack(base, **overrides)) == {}
+
+
+@pytest.mark.parametrize("stack", ["dev", "dr"])
+def test_every_invariant_holds_for_the_shipped_stacks(stack):
+    assert problems(cached_stack(stack)) == {}
+
+
+def _broken(mutate):
+    run = copy.deepcopy(cached_stack("dr"))
+    mutate(run)
+    return problems(run)
+
+
+def test_the_invariants_catch_a_missing_replica_an_uninverted_evacuation_and_a_plain_key():
+    def drop_replica(run):
+        run.one("aws:dynamodb/table:Table", "app-table").inputs["replicas"] = []
+
+    def invert_a_check(run):
+        run.of_type("aws:route53/healthCheck:HealthCheck")[0].inputs["invertHealthcheck"] = True
+
+    def plain_key_value(run):
+        run.of_type("aws:apigateway/usagePlanKey:UsagePlanKey")[0].additional_secret_outputs.clear()
+
+    assert "replicas [] != " in " ".join(_broken(drop_replica)["table"])
+    assert "inverted health checks" in " ".join(_broken(invert_a_check)["dns"])
+    assert "value not stored as a secret" in " ".join(_broken(plain_key_value)["regional-apis"])
