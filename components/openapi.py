@@ -25,6 +25,9 @@ class Route:
     query: tuple[str, ...] = ()
     required_query: tuple[str, ...] = ()
     cached: bool = False  # GET answered from the stage cache (keyed on every parameter)
+    # Why a write route needs no API key (anyone may subscribe); written into the document as
+    # `x-public-write`, where the policy pack reads it. A write route is keyed or says why not.
+    public: str | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -35,6 +38,10 @@ class Route:
             raise ValueError(f"Route.cached: only GET routes are cached, not {self.method.upper()} {self.path}")
         if set(self.required_query) - set(self.query):
             raise ValueError(f"Route.required_query: {sorted(set(self.required_query) - set(self.query))} not in query")
+        if self.method != "get" and not self.keyed and not (self.public or "").strip():
+            raise ValueError(f"Route.public: {self.method.upper()} {self.path} is neither keyed nor says why it is public")
+        if self.keyed and self.public:
+            raise ValueError(f"Route.public: {self.method.upper()} {self.path} is keyed, so it is not public")
 
     @property
     def path_parameters(self) -> list[str]:
@@ -63,6 +70,7 @@ class Route:
             query=tuple(data.get("query", ())),
             required_query=tuple(data.get("required_query", ())),
             cached=bool(data.get("cached", False)),
+            public=data.get("public"),
         )
 
 
@@ -105,6 +113,8 @@ def _operation(route: Route, invoke_arn: str, timeout_ms: int) -> dict[str, Any]
         operation["x-amazon-apigateway-request-validator"] = "params"
     if route.keyed:
         operation["security"] = [{"admin_api_key": []}]
+    if route.public:
+        operation["x-public-write"] = route.public
     return operation
 
 

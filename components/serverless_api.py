@@ -100,6 +100,8 @@ class ServerlessApiArgs:
     # and the setting when destroyed (another stack's logging may rely on them). Existing: set
     # already (python -m tools.drill <stack> preflight says whether it is).
     manage_account_logging_role: bool = True
+    # A WAFv2 web ACL (scope REGIONAL, this region) attached to the stage; None for none.
+    web_acl_arn: pulumi.Input[str] | None = None
     timeout: int = 10
     memory_size: int = 512
     throttle_rate_limit: int = 100
@@ -304,6 +306,8 @@ class ServerlessApi(pulumi.ComponentResource):
             tags=tags,
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=stage_waits_for)),
         )
+        if args.web_acl_arn is not None:
+            aws.wafv2.WebAclAssociation(f"{name}-waf", resource_arn=stage.arn, web_acl_arn=args.web_acl_arn, opts=child)
 
         def method_settings(path: str, caching: bool, rate_limit: int | None = None) -> aws.apigateway.MethodSettings:
             # An override replaces the stage-wide settings for its method, so it repeats them.

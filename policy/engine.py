@@ -41,8 +41,14 @@ def secret_output_findings(run) -> list[dict[str, str]]:
 
 
 def evaluate(run) -> dict[str, Any]:
-    """{"rules": [names], "violations": [{rule, urn, message}]} for the plan document."""
+    """{"rules", "violations" (mandatory), "advisories"} for the plan document."""
+    findings = evaluate_rules(resources_of(run))
     return {
         "rules": [rule.name for rule in RULES] + ["no-plain-secret-outputs"],
-        "violations": evaluate_rules(resources_of(run)) + secret_output_findings(run),
+        "violations": [_finding(f) for f in findings if f["enforcement"] == "mandatory"] + secret_output_findings(run),
+        "advisories": [_finding(f) for f in findings if f["enforcement"] == "advisory"],
     }
+
+
+def _finding(found: dict[str, str]) -> dict[str, str]:
+    return {k: found[k] for k in ("rule", "urn", "message")}

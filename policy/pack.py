@@ -2,7 +2,8 @@
 
 Rules about one resource become ResourceValidationPolicy, cross-resource rules
 StackValidationPolicy (they follow `property_dependencies`, e.g. from a public-access block to its
-bucket). Every policy is mandatory; suppressions and their reasons live in rules.SUPPRESSIONS.
+bucket). Rules are mandatory unless marked advisory (optional hardening); suppressions and their
+reasons live in rules.SUPPRESSIONS.
 """
 
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
@@ -26,6 +27,10 @@ def _resource(policy_resource) -> Resource:
     )
 
 
+def _level(rule: Rule) -> EnforcementLevel:
+    return EnforcementLevel.ADVISORY if rule.enforcement == "advisory" else EnforcementLevel.MANDATORY
+
+
 def _description(rule: Rule) -> str:
     return f"{rule.description} [{', '.join(rule.ids)}]"
 
@@ -41,23 +46,23 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
             props=args.props,
             additional_secret_outputs=_secret_outputs(args),
         )
-        if suppression_reason(rule.name, args.name):
+        if suppression_reason(rule.name, resource):
             return
         for message in rule.check(resource):
             report_violation(message)
 
-    return ResourceValidationPolicy(rule.name, _description(rule), validate, EnforcementLevel.MANDATORY)
+    return ResourceValidationPolicy(rule.name, _description(rule), validate, _level(rule))
 
 
 def _stack_policy(rule: Rule) -> StackValidationPolicy:
     def validate(args, report_violation):
         resources = [_resource(r) for r in args.resources]
-        names = {r.urn: r.name for r in resources}
+        by_urn = {r.urn: r for r in resources}
         for urn, message in rule.check_stack(resources):
-            if not suppression_reason(rule.name, names.get(urn, "")):
+            if urn not in by_urn or not suppression_reason(rule.name, by_urn[urn]):
                 report_violation(message, urn)
 
-    return StackValidationPolicy(rule.name, _description(rule), validate, EnforcementLevel.MANDATORY)
+    return StackValidationPolicy(rule.name, _description(rule), validate, _level(rule))
 
 
 def policies() -> list:

@@ -16,6 +16,19 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from policy.access import (
+    ADMIN_MANAGED_POLICIES,
+    IDENTITY,
+    POLICY_INPUTS,
+    RESOURCE,
+    SOURCE_KEYS,
+    TRUST,
+    Statement,
+    attached_managed_policies,
+    own_accounts,
+    statements_of,
+)
+
 BUCKET = "aws:s3/bucket:Bucket"
 TABLE = "aws:dynamodb/table:Table"
 FUNCTION = "aws:lambda/function:Function"
@@ -64,6 +77,9 @@ class Rule:
     types: tuple[str, ...] = ()  # resource rules: the types they check
     check: Callable[[Resource], Iterable[str]] | None = None  # resource rule
     check_stack: Callable[[list[Resource]], Iterable[Finding]] | None = None  # cross-resource rule
+    # "mandatory" fails the preview; "advisory" reports optional hardening the stack may not want
+    # (its cost or its operational weight), the way pulumi-policy's enforcement levels do.
+    enforcement: str = "mandatory"
 
     def evaluate(self, resources: list[Resource]) -> list[Finding]:
         if self.check_stack is not None:
@@ -153,17 +169,6 @@ def _bucket_tls_only(resources: list[Resource]) -> Iterable[Finding]:
             yield bucket.urn, f"bucket {bucket.name} has no policy denying aws:SecureTransport=false"
 
 
-def _bucket_policy_public(r: Resource) -> Iterable[str]:
-    for statement in _statements(r.props.get("policy")):
-        if statement.get("Effect") == "Allow" and _public_principal(statement):
-            yield f"statement {statement.get('Sid', '?')} allows the public principal '*'"
-        cloudfront = statement.get("Effect") == "Allow" and (statement.get("Principal") or {}) == {
-            "Service": "cloudfront.amazonaws.com"
-        }
-        if cloudfront and "AWS:SourceArn" not in json.dumps(statement.get("Condition", {})):
-            yield f"statement {statement.get('Sid', '?')} lets CloudFront read without an AWS:SourceArn condition"
-
-
 def _replication_rtc(r: Resource) -> Iterable[str]:
     for rule in r.props.get("rules") or []:
         destination = rule.get("destination") or {}
@@ -195,16 +200,44 @@ def _cloudfront_https(r: Resource) -> Iterable[str]:
             yield f"behavior {behavior.get('pathPattern', 'default')} allows plain HTTP"
 
 
+MODERN_VIEWER_POLICIES = ("TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025")
+
+
 def _cloudfront_tls(r: Resource) -> Iterable[str]:
     viewer = r.props.get("viewerCertificate") or {}
-    if viewer.get("acmCertificateArn") and viewer.get("minimumProtocolVersion") not in (
-        "TLSv1.2_2021",
-        "TLSv1.2_2025",
-        "TLSv1.3_2025",
-    ):
+    custom = viewer.get("acmCertificateArn") or viewer.get("iamCertificateId")
+    if custom and viewer.get("minimumProtocolVersion") not in MODERN_VIEWER_POLICIES:
         yield f"custom certificate allows {viewer.get('minimumProtocolVersion')} (TLSv1.2_2021 or newer required)"
-    if viewer.get("acmCertificateArn") and viewer.get("sslSupportMethod") != "sni-only":
+    if custom and viewer.get("sslSupportMethod") != "sni-only":
         yield "custom certificate is served without SNI (dedicated IPs)"
+
+
+def _cloudfront_custom_certificate(r: Resource) -> Iterable[str]:
+    viewer = r.props.get("viewerCertificate") or {}
+    if viewer.get("cloudfrontDefaultCertificate") or not (viewer.get("acmCertificateArn") or viewer.get("iamCertificateId")):
+        yield "the default *.cloudfront.net certificate: CloudFront fixes its minimum protocol at TLSv1"
+
+
+def _cloudfront_origin_https(r: Resource) -> Iterable[str]:
+    for origin in r.props.get("origins") or []:
+        custom = origin.get("customOriginConfig")
+        if not custom:
+            continue
+        if custom.get("originProtocolPolicy") != "https-only":
+            yield f"custom origin {origin.get('originId')} is reached with {custom.get('originProtocolPolicy')} (https-only required)"
+        weak = sorted(set(custom.get("originSslProtocols") or []) - {"TLSv1.2"})
+        if weak:
+            yield f"custom origin {origin.get('originId')} accepts {', '.join(weak)}"
+
+
+def _cloudfront_waf(r: Resource) -> Iterable[str]:
+    if not r.props.get("webAclId"):
+        yield "no WAF web ACL in front of the distribution"
+
+
+def _cloudfront_logs(r: Resource) -> Iterable[str]:
+    if not (r.props.get("loggingConfig") or {}).get("bucket"):
+        yield "no standard access logs"
 
 
 def _cloudfront_headers(resources: list[Resource]) -> Iterable[Finding]:
@@ -277,18 +310,11 @@ def _stage_throttling(resources: list[Resource]) -> Iterable[Finding]:
             yield stage.urn, f"stage {stage.props.get('stageName')} has no stage-wide throttling"
 
 
-def _keyed_apis_have_usage_plans(resources: list[Resource]) -> Iterable[Finding]:
+def _stages_in_usage_plans(resources: list[Resource]) -> Iterable[Finding]:
     planned = _covered(resources, "aws:apigateway/usagePlan:UsagePlan", "apiStages")
-    for api in _of(resources, "aws:apigateway/restApi:RestApi"):
-        document = _json(api.props.get("body")) or {}
-        keyed = any(
-            "security" in op
-            for methods in (document.get("paths") or {}).values()
-            for op in methods.values()
-            if isinstance(op, dict)
-        )
-        if keyed and api.urn not in planned:
-            yield api.urn, "methods require an API key but no usage plan covers this API"
+    for stage in _of(resources, STAGE):
+        if stage.urn not in planned and not set(stage.depends_on("restApi")) & planned:
+            yield stage.urn, f"stage {stage.props.get('stageName')} is in no usage plan"
 
 
 def _request_validators(r: Resource) -> Iterable[str]:
@@ -329,13 +355,6 @@ def _lambda_runtime(r: Resource) -> Iterable[str]:
         yield f"runtime {r.props.get('runtime')} is not a current one ({', '.join(sorted(CURRENT_RUNTIMES))})"
 
 
-def _lambda_permission(r: Resource) -> Iterable[str]:
-    if r.props.get("principal") in ("*", None):
-        yield "the function may be invoked by anyone"
-    elif not r.props.get("sourceArn") and not r.props.get("sourceAccount"):
-        yield f"{r.props.get('principal')} may invoke the function on behalf of any source (no SourceArn/SourceAccount)"
-
-
 def _mapping_failure_handling(resources: list[Resource]) -> Iterable[Finding]:
     queues = {q.urn: q for q in _of(resources, QUEUE)}
     for mapping in _of(resources, MAPPING):
@@ -371,35 +390,121 @@ def _reserved_concurrency(r: Resource) -> Iterable[str]:
         yield f"reserved concurrency {reserved} would stop the function entirely"
 
 
-# --- IAM -----------------------------------------------------------------------------------------
+# --- access: every policy-bearing input, through policy/access.py ----------------------------------
 
 
-def _policy_statements(r: Resource) -> list[dict]:
-    return _statements(r.props.get(POLICY_DOCUMENT_TYPES[r.type]))
+def _statements_by_resource(resources: list[Resource]) -> list[tuple[Resource, list[Statement]]]:
+    return [(r, statements_of(r.type, r.name, r.props)) for r in resources]
+
+
+def _public_access(resources: list[Resource]) -> Iterable[Finding]:
+    for resource, statements in _statements_by_resource(resources):
+        for statement in statements:
+            if statement.public:
+                who = "NotPrincipal (everyone else)" if statement.not_principal else "any principal"
+                yield (
+                    resource.urn,
+                    f"{statement.label()} grants {', '.join(statement.actions) or '?'} to {who} without a restricting condition",
+                )
+
+
+def _cross_account(resources: list[Resource]) -> Iterable[Finding]:
+    own = own_accounts(r.props for r in resources)
+    if not own:
+        return  # a preview with unknown ARNs names no account: nothing to compare against
+    for resource, statements in _statements_by_resource(resources):
+        for statement in statements:
+            if statement.allows and statement.kind != IDENTITY and not statement.restricted:
+                foreign = sorted(statement.accounts() - own)
+                if foreign:
+                    yield resource.urn, f"{statement.label()} grants access to other account(s) {', '.join(foreign)}"
+
+
+def _service_grants_name_their_source(resources: list[Resource]) -> Iterable[Finding]:
+    for resource, statements in _statements_by_resource(resources):
+        for statement in statements:
+            if statement.kind != RESOURCE or not statement.allows or not statement.services():
+                continue
+            if not statement.condition_values(SOURCE_KEYS):
+                yield (
+                    resource.urn,
+                    (
+                        f"{statement.label()} lets {', '.join(statement.services())} act for any source "
+                        "(no aws:SourceArn / aws:SourceAccount condition: confused deputy)"
+                    ),
+                )
+
+
+def _trust_scoped(resources: list[Resource]) -> Iterable[Finding]:
+    own = own_accounts(r.props for r in resources)
+    for resource, statements in _statements_by_resource(resources):
+        for statement in statements:
+            if statement.kind != TRUST or not statement.allows:
+                continue
+            if statement.everyone and not statement.restricted:
+                yield resource.urn, f"{statement.label()} lets anyone assume the role"
+            if "Service:*" in statement.principals or "Service:*.amazonaws.com" in statement.principals:
+                yield resource.urn, f"{statement.label()} lets every AWS service assume the role"
+            foreign = sorted(statement.accounts() - own) if own else []
+            if foreign and not statement.restricted:
+                yield (
+                    resource.urn,
+                    f"{statement.label()} lets account(s) {', '.join(foreign)} assume the role without a condition",
+                )
+            if any(p.startswith("Federated:") for p in statement.principals) and not statement.conditions:
+                yield resource.urn, f"{statement.label()} trusts a federated identity provider without conditions on the token"
+
+
+def _identity_statements(r: Resource) -> list[Statement]:
+    return [s for s in statements_of(r.type, r.name, r.props) if s.kind == IDENTITY and s.allows]
+
+
+# Identity policies: the types whose input is one, and roles (inline policies).
+IDENTITY_TYPES = (
+    *(t for t, inputs in POLICY_INPUTS.items() if any(kind == IDENTITY for _prop, kind in inputs)),
+    "aws:iam/role:Role",
+)
 
 
 def _iam_wildcard_actions(r: Resource) -> Iterable[str]:
-    for statement in _policy_statements(r):
-        if statement.get("Effect") != "Allow":
-            continue
-        for action in _as_list(statement.get("Action")):
-            if action == "*" or str(action).endswith(":*"):
-                yield f"statement {statement.get('Sid', '?')} allows wildcard action {action}"
+    for statement in _identity_statements(r):
+        for action in statement.wildcard_actions():
+            yield f"{statement.label()} allows wildcard action {action}"
 
 
 def _iam_wildcard_resources(r: Resource) -> Iterable[str]:
-    for statement in _policy_statements(r):
-        if statement.get("Effect") == "Allow" and "*" in _as_list(statement.get("Resource")):
-            restrictable = sorted(set(_as_list(statement.get("Action"))) - UNRESTRICTABLE_ACTIONS)
-            if restrictable:
-                yield f"statement {statement.get('Sid', '?')} grants {', '.join(restrictable)} on every resource"
+    for statement in _identity_statements(r):
+        restrictable = [a for a in statement.actions if a not in UNRESTRICTABLE_ACTIONS]
+        if statement.not_action or restrictable:
+            for resource in statement.wildcard_resources():
+                yield f"{statement.label()} grants {', '.join(restrictable) or 'actions'} on {resource}"
 
 
-def _iam_passrole(r: Resource) -> Iterable[str]:
-    for statement in _policy_statements(r):
-        actions = _as_list(statement.get("Action"))
-        if statement.get("Effect") == "Allow" and "iam:PassRole" in actions and "*" in _as_list(statement.get("Resource")):
-            yield "iam:PassRole on every role"
+def _no_admin_policies(r: Resource) -> Iterable[str]:
+    for arn in attached_managed_policies(r.type, r.props):
+        if ADMIN_MANAGED_POLICIES.match(arn):
+            yield f"attaches the administrative managed policy {arn.rsplit('/', 1)[-1]}"
+
+
+def _admin_routes_keyed(r: Resource) -> Iterable[str]:
+    document = _json(r.props.get("body")) or {}
+    schemes = (document.get("components") or {}).get("securitySchemes") or {}
+    key_schemes = {n for n, s in schemes.items() if s.get("type") == "apiKey" and s.get("in") == "header"}
+    for path, methods in (document.get("paths") or {}).items():
+        for method, operation in methods.items():
+            if method not in ("post", "put", "patch", "delete") or not isinstance(operation, dict):
+                continue
+            keyed = any(set(requirement) & key_schemes for requirement in operation.get("security") or [])
+            if not keyed and not str(operation.get("x-public-write") or "").strip():
+                yield f"{method.upper()} {path} writes without the API key and without a stated reason to be public"
+
+
+def _function_url_auth(r: Resource) -> Iterable[str]:
+    if r.props.get("authorizationType") != "AWS_IAM":
+        yield f"function URL with authorization {r.props.get('authorizationType')}: anyone on the internet may invoke it"
+
+
+# --- IAM -----------------------------------------------------------------------------------------
 
 
 # --- DynamoDB ------------------------------------------------------------------------------------
@@ -447,13 +552,9 @@ def _sqs_encryption(r: Resource) -> Iterable[str]:
         yield "queue is not encrypted"
 
 
-def _messaging_policy(r: Resource) -> Iterable[str]:
-    statements = _statements(r.props.get("policy"))
-    if not _denies_insecure_transport(statements):
+def _messaging_policy_tls(r: Resource) -> Iterable[str]:
+    if not _denies_insecure_transport(_statements(r.props.get("policy"))):
         yield "policy does not deny requests without TLS"
-    for statement in statements:
-        if statement.get("Effect") == "Allow" and _public_principal(statement):
-            yield f"statement {statement.get('Sid', '?')} admits the public principal '*'"
 
 
 def _queues_consumed_safely(resources: list[Resource]) -> Iterable[Finding]:
@@ -508,9 +609,49 @@ def _ses_tls(r: Resource) -> Iterable[str]:
 def _kms_rotation(r: Resource) -> Iterable[str]:
     if r.props.get("enableKeyRotation") is not True:
         yield "key rotation is off"
-    for statement in _statements(r.props.get("policy")):
-        if statement.get("Effect") == "Allow" and _public_principal(statement):
-            yield f"key policy statement {statement.get('Sid', '?')} admits '*'"
+
+
+def _acm_no_wildcard(r: Resource) -> Iterable[str]:
+    names = [r.props.get("domainName"), *(r.props.get("subjectAlternativeNames") or [])]
+    wild = [n for n in names if isinstance(n, str) and n.startswith("*")]
+    if wild:
+        yield f"wildcard certificate for {', '.join(wild)}"
+
+
+def _log_group_retention(r: Resource) -> Iterable[str]:
+    if not r.props.get("retentionInDays"):
+        yield "log group keeps logs forever (no retention)"
+
+
+def _log_group_cmk(r: Resource) -> Iterable[str]:
+    if not r.props.get("kmsKeyId"):
+        yield "log group encrypted with the CloudWatch Logs service key, not a customer managed key"
+
+
+def _lambda_environment_cmk(r: Resource) -> Iterable[str]:
+    if r.props.get("environment") and not r.props.get("kmsKeyArn"):
+        yield "environment variables encrypted with the Lambda service key, not a customer managed key"
+
+
+def _lambda_concurrency_limit(r: Resource) -> Iterable[str]:
+    if r.props.get("reservedConcurrentExecutions") in (None, -1):
+        yield "no function-level concurrency limit"
+
+
+def _stage_waf(resources: list[Resource]) -> Iterable[Finding]:
+    protected = _covered(resources, "aws:wafv2/webAclAssociation:WebAclAssociation", "resourceArn")
+    for stage in _of(resources, STAGE):
+        if stage.urn not in protected:
+            yield stage.urn, f"stage {stage.props.get('stageName')} has no WAF web ACL"
+
+
+def _bucket_access_logging(resources: list[Resource]) -> Iterable[Finding]:
+    logging = _of(resources, "aws:s3/bucketLogging:BucketLogging")
+    logged = {urn for side in logging for urn in side.depends_on("bucket")}
+    targets = {urn for side in logging for urn in side.depends_on("targetBucket")}
+    for bucket in _of(resources, BUCKET):
+        if bucket.urn not in logged and bucket.urn not in targets:
+            yield bucket.urn, f"bucket {bucket.name} has no server access logging"
 
 
 # Outputs that hold a credential, by resource type. The engine stores an output in clear in the
@@ -533,6 +674,83 @@ def _credential_outputs_secret(r: Resource) -> Iterable[str]:
 
 
 RULES: tuple[Rule, ...] = (
+    # Access, over every policy-bearing input (policy/access.py)
+    Rule(
+        "no-public-access",
+        "no resource policy, permission, layer grant or function URL admits any principal without a restricting condition",
+        (
+            "CKV_AWS_70",
+            "CKV_AWS_33",
+            "CKV_AWS_301",
+            "CKV_AWS_168",
+            "CKV_AWS_169",
+            "CKV_AWS_387",
+            "FSBP Lambda.1",
+            "FSBP SNS.4",
+            "FSBP SQS.3",
+            "FSBP KMS.5",
+        ),
+        check_stack=_public_access,
+    ),
+    Rule(
+        "no-cross-account-access",
+        "resource policies grant nothing to another account unless a condition restricts it",
+        ("CKV_AWS_385", "FSBP S3.6"),
+        check_stack=_cross_account,
+    ),
+    Rule(
+        "service-grants-name-their-source",
+        "a grant to an AWS service names the source (aws:SourceArn / aws:SourceAccount): no confused deputy",
+        ("CKV_AWS_364",),
+        check_stack=_service_grants_name_their_source,
+    ),
+    Rule(
+        "iam-trust-scoped",
+        "role trust policies admit named services or this account's principals, never anyone",
+        ("CKV_AWS_60", "CKV_AWS_61"),
+        check_stack=_trust_scoped,
+    ),
+    Rule(
+        "iam-no-admin-policies",
+        "no AdministratorAccess, PowerUserAccess, IAMFullAccess or other *FullAccess managed policy is attached",
+        ("CKV_AWS_274", "CKV2_AWS_56"),
+        types=(
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            "aws:iam/role:Role",
+            "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+            "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+            "aws:iam/policyAttachment:PolicyAttachment",
+        ),
+        check=_no_admin_policies,
+    ),
+    Rule(
+        "iam-no-wildcard-actions",
+        "identity policies name their actions: no '*', no 'service:*', no 'service:Get*', no NotAction",
+        ("CKV_AWS_62", "CKV_AWS_63", "CKV2_AWS_40", "FSBP IAM.1", "FSBP IAM.21"),
+        types=IDENTITY_TYPES,
+        check=_iam_wildcard_actions,
+    ),
+    Rule(
+        "iam-no-wildcard-resource",
+        "identity policies name their resources: no '*' for restrictable actions, no 'role/*' or 'bucket*', no NotResource",
+        ("CKV_AWS_355",),
+        types=IDENTITY_TYPES,
+        check=_iam_wildcard_resources,
+    ),
+    Rule(
+        "lambda-url-iam-auth",
+        "function URLs require IAM authorization",
+        ("CKV_AWS_258",),
+        types=("aws:lambda/functionUrl:FunctionUrl",),
+        check=_function_url_auth,
+    ),
+    Rule(
+        "apigw-admin-routes-keyed",
+        "every write route of the OpenAPI document requires the API key or states why it is public (x-public-write)",
+        ("custom: OpenAPI security requirement",),
+        types=("aws:apigateway/restApi:RestApi",),
+        check=_admin_routes_keyed,
+    ),
     # S3
     Rule(
         "s3-public-access-block",
@@ -555,7 +773,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "s3-default-encryption",
         "default encryption on every bucket",
-        ("CKV_AWS_19", "CKV_AWS_145"),
+        ("CKV_AWS_19",),
         check_stack=_each_bucket_has(
             "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "default encryption"
         ),
@@ -573,20 +791,19 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "s3-tls-only",
         "bucket policies deny aws:SecureTransport=false",
-        ("CKV_AWS_379", "FSBP S3.5"),
+        ("FSBP S3.5",),
         check_stack=_bucket_tls_only,
     ),
     Rule(
-        "s3-no-public-principal",
-        "no '*' principal; CloudFront only with an AWS:SourceArn condition",
-        ("CKV_AWS_70", "FSBP S3.6"),
-        types=("aws:s3/bucketPolicy:BucketPolicy",),
-        check=_bucket_policy_public,
+        "s3-access-logging",
+        "buckets holding user data have server access logging",
+        ("CKV_AWS_18", "FSBP S3.9"),
+        check_stack=_bucket_access_logging,
     ),
     Rule(
         "s3-replication-rtc",
         "replication of data that must survive a region uses RTC",
-        ("CKV_AWS_144",),
+        ("custom: S3 Replication Time Control",),
         types=("aws:s3/bucketReplicationConfig:BucketReplicationConfig",),
         check=_replication_rtc,
     ),
@@ -607,10 +824,24 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "cloudfront-tls",
-        "custom certificates: TLSv1.2_2021 or newer, SNI",
-        ("CKV_AWS_174", "FSBP CloudFront.15"),
+        "custom certificates (ACM or IAM): TLSv1.2_2021 or newer, SNI",
+        ("CKV_AWS_174", "FSBP CloudFront.15", "FSBP CloudFront.8"),
         types=(DISTRIBUTION,),
         check=_cloudfront_tls,
+    ),
+    Rule(
+        "cloudfront-custom-certificate",
+        "a custom certificate, not the default one whose minimum protocol is TLSv1",
+        ("CKV2_AWS_42", "FSBP CloudFront.7"),
+        types=(DISTRIBUTION,),
+        check=_cloudfront_custom_certificate,
+    ),
+    Rule(
+        "cloudfront-origin-https",
+        "custom origins are reached over HTTPS with TLSv1.2 only",
+        ("CKV2_AWS_72", "FSBP CloudFront.9", "FSBP CloudFront.10"),
+        types=(DISTRIBUTION,),
+        check=_cloudfront_origin_https,
     ),
     Rule(
         "cloudfront-security-headers",
@@ -632,27 +863,43 @@ RULES: tuple[Rule, ...] = (
         types=(DISTRIBUTION,),
         check=_cloudfront_root,
     ),
+    Rule(
+        "cloudfront-waf",
+        "a WAF web ACL in front of the distribution (siteWebAclArn)",
+        ("CKV_AWS_68", "FSBP CloudFront.6"),
+        types=(DISTRIBUTION,),
+        check=_cloudfront_waf,
+        enforcement="advisory",
+    ),
+    Rule(
+        "cloudfront-access-logs",
+        "standard access logs (siteAccessLogs)",
+        ("CKV_AWS_86", "FSBP CloudFront.5"),
+        types=(DISTRIBUTION,),
+        check=_cloudfront_logs,
+        enforcement="advisory",
+    ),
     # API Gateway
     Rule(
         "apigw-access-logging",
         "access logging on every stage",
-        ("CKV_AWS_76", "FSBP APIGateway.9"),
+        ("CKV_AWS_76",),
         types=(STAGE,),
         check=_stage_access_logs,
     ),
     Rule(
         "apigw-execution-logging",
         "execution logging ERROR/INFO without data trace",
-        ("CKV2_AWS_4", "FSBP APIGateway.1"),
+        ("CKV2_AWS_4", "CKV_AWS_276", "FSBP APIGateway.1"),
         check_stack=_stage_execution_logging,
     ),
     Rule("apigw-xray", "X-Ray on every stage", ("CKV_AWS_73", "FSBP APIGateway.3"), types=(STAGE,), check=_stage_xray),
-    Rule("apigw-stage-throttling", "stage-wide throttling", ("cfn-nag W64",), check_stack=_stage_throttling),
+    Rule("apigw-stage-throttling", "stage-wide throttling", ("custom: API Gateway throttling",), check_stack=_stage_throttling),
     Rule(
         "apigw-usage-plan",
-        "APIs with keyed methods have a usage plan",
-        ("cfn-nag W68",),
-        check_stack=_keyed_apis_have_usage_plans,
+        "every stage is in a usage plan",
+        ("cfn-nag W64",),
+        check_stack=_stages_in_usage_plans,
     ),
     Rule(
         "apigw-request-validators",
@@ -675,58 +922,67 @@ RULES: tuple[Rule, ...] = (
         types=("aws:apigateway/domainName:DomainName",),
         check=_domain_tls,
     ),
+    Rule(
+        "apigw-waf",
+        "a WAF web ACL on every stage (apiWebAclArns)",
+        ("CKV2_AWS_29", "FSBP APIGateway.4"),
+        check_stack=_stage_waf,
+        enforcement="advisory",
+    ),
     # Lambda
     Rule("lambda-tracing", "active tracing", ("CKV_AWS_50",), types=(FUNCTION,), check=_lambda_tracing),
     Rule(
         "lambda-current-runtime", "a current runtime", ("CKV_AWS_363", "FSBP Lambda.2"), types=(FUNCTION,), check=_lambda_runtime
     ),
     Rule(
-        "lambda-permission-scoped",
-        "invoke permissions scoped by SourceArn/SourceAccount, never public",
-        ("CKV_AWS_301", "CKV_AWS_364", "FSBP Lambda.1"),
-        types=("aws:lambda/permission:Permission",),
-        check=_lambda_permission,
-    ),
-    Rule(
         "lambda-event-failure-handling",
         "mappings: partial failures; SQS redrive or stream on-failure, bisect, bounded retries and age",
-        ("CKV_AWS_116",),
+        ("custom: Lambda developer guide",),
         check_stack=_mapping_failure_handling,
     ),
     Rule(
         "lambda-log-retention",
         "functions log to a log group with retention",
-        ("CKV_AWS_158", "CKV_AWS_66"),
+        ("custom: Lambda advanced logging controls",),
         check_stack=_lambda_log_retention,
+    ),
+    Rule(
+        "log-group-retention",
+        "every log group has a retention period",
+        ("CKV_AWS_66",),
+        types=("aws:cloudwatch/logGroup:LogGroup",),
+        check=_log_group_retention,
     ),
     Rule(
         "lambda-reserved-concurrency",
         "reserved concurrency, where set, leaves the function able to run",
-        ("CKV_AWS_115",),
+        ("custom: Lambda reserved concurrency",),
         types=(FUNCTION,),
         check=_reserved_concurrency,
     ),
-    # IAM
     Rule(
-        "iam-no-wildcard-actions",
-        "no '*' or 'service:*' actions",
-        ("CKV_AWS_1", "CKV_AWS_49", "CKV_AWS_62", "CKV_AWS_63", "FSBP IAM.1", "FSBP IAM.21"),
-        types=tuple(POLICY_DOCUMENT_TYPES),
-        check=_iam_wildcard_actions,
+        "log-group-cmk",
+        "log groups under a customer managed key",
+        ("CKV_AWS_158",),
+        types=("aws:cloudwatch/logGroup:LogGroup",),
+        check=_log_group_cmk,
+        enforcement="advisory",
     ),
     Rule(
-        "iam-no-wildcard-resource",
-        "no '*' resource for actions that support resource-level permissions",
-        ("CKV_AWS_355",),
-        types=tuple(POLICY_DOCUMENT_TYPES),
-        check=_iam_wildcard_resources,
+        "lambda-environment-cmk",
+        "function environments under a customer managed key",
+        ("CKV_AWS_173",),
+        types=(FUNCTION,),
+        check=_lambda_environment_cmk,
+        enforcement="advisory",
     ),
     Rule(
-        "iam-no-passrole-wildcard",
-        "no iam:PassRole on '*'",
-        ("CKV_AWS_356",),
-        types=tuple(POLICY_DOCUMENT_TYPES),
-        check=_iam_passrole,
+        "lambda-concurrency-limit",
+        "a function-level concurrency limit",
+        ("CKV_AWS_115",),
+        types=(FUNCTION,),
+        check=_lambda_concurrency_limit,
+        enforcement="advisory",
     ),
     # DynamoDB
     Rule(
@@ -739,7 +995,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "dynamodb-encryption",
         "encryption declared; a CMK on the table means one on every replica",
-        ("CKV_AWS_119", "CKV_AWS_271"),
+        ("custom: DynamoDB encryption at rest",),
         types=(TABLE,),
         check=_table_encryption,
     ),
@@ -750,17 +1006,17 @@ RULES: tuple[Rule, ...] = (
         types=(TABLE,),
         check=_table_deletion_protection,
     ),
-    # SNS, SQS, Kinesis
+    # Messaging
     Rule(
         "sns-encryption", "topics encrypted", ("CKV_AWS_26", "FSBP SNS.1"), types=("aws:sns/topic:Topic",), check=_sns_encryption
     ),
     Rule("sqs-encryption", "queues encrypted", ("CKV_AWS_27", "FSBP SQS.1"), types=(QUEUE,), check=_sqs_encryption),
     Rule(
-        "messaging-policy-tls-private",
-        "topic/queue policies deny non-TLS and admit no public principal",
-        ("custom", "FSBP SNS.4", "FSBP SQS.3"),
+        "messaging-policy-tls",
+        "topic and queue policies deny requests without TLS",
+        ("custom: SNS/SQS security best practices",),
         types=("aws:sns/topicPolicy:TopicPolicy", "aws:sqs/queuePolicy:QueuePolicy"),
-        check=_messaging_policy,
+        check=_messaging_policy_tls,
     ),
     Rule(
         "sqs-consumer-settings",
@@ -771,15 +1027,15 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "kinesis-encryption-retention",
         "streams encrypted, retention >= 24 h",
-        ("CKV_AWS_43", "CKV_AWS_185", "FSBP Kinesis.1"),
+        ("CKV_AWS_43", "FSBP Kinesis.1"),
         types=("aws:kinesis/stream:Stream",),
         check=_kinesis,
     ),
-    # Route 53, ACM, SES, KMS
+    # Route 53, ACM, SES, KMS, secrets
     Rule(
         "route53-routed-records-checked",
         "latency/failover records have a health check",
-        ("custom",),
+        ("custom: Route 53 DNS failover",),
         types=("aws:route53/record:Record",),
         check=_routed_records_checked,
     ),
@@ -793,13 +1049,20 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "acm-dns-validation",
         "ACM certificates validated by DNS",
-        ("CKV2_AWS_71",),
+        ("custom: ACM DNS validation renews automatically",),
         types=("aws:acm/certificate:Certificate",),
         check=_acm_dns,
     ),
     Rule(
+        "acm-no-wildcard",
+        "certificates name their hosts, no wildcards",
+        ("CKV2_AWS_71",),
+        types=("aws:acm/certificate:Certificate",),
+        check=_acm_no_wildcard,
+    ),
+    Rule(
         "ses-tls-required",
-        "SES configuration sets require TLS",
+        "configuration sets require TLS",
         ("CKV_AWS_365",),
         types=("aws:sesv2/configurationSet:ConfigurationSet",),
         check=_ses_tls,
@@ -812,34 +1075,80 @@ RULES: tuple[Rule, ...] = (
         check=_credential_outputs_secret,
     ),
     Rule(
-        "kms-rotation-private",
-        "KMS keys rotate and admit no '*' principal",
-        ("CKV_AWS_7", "CKV_AWS_33", "FSBP KMS.4"),
+        "kms-rotation",
+        "customer managed keys rotate",
+        ("CKV_AWS_7", "FSBP KMS.4"),
         types=("aws:kms/key:Key",),
         check=_kms_rotation,
     ),
 )
 
-# (rule, resource name pattern) -> the written reason. Nothing is suppressed without one.
-SUPPRESSIONS: dict[tuple[str, str], str] = {
-    ("s3-acls-disabled", r"^site-logs$"): "CloudFront standard logging writes with the awslogsdelivery ACL, which requires "
-    "BucketOwnerPreferred ownership on the log bucket; the bucket is private (all four public-access flags) and expires logs after 90 days.",
-    (
-        "s3-versioning",
+
+@dataclass(frozen=True)
+class Suppression:
+    rule: str
+    pattern: str  # resource name, a regular expression
+    reason: str
+    applies: Callable[[Resource], bool] = lambda _r: True  # narrower than the name, when needed
+
+
+# Nothing is suppressed without a written reason, and only where its condition holds.
+SUPPRESSIONS: tuple[Suppression, ...] = (
+    Suppression(
+        "s3-acls-disabled",
         r"^site-logs$",
-    ): "Access logs are written once and expire after 90 days; versions would only keep deleted logs longer.",
-}
+        "CloudFront standard logging writes with the awslogsdelivery ACL, which requires BucketOwnerPreferred ownership "
+        "on the log bucket; the bucket is private (all four public-access flags) and expires logs after 90 days.",
+    ),
+    Suppression(
+        "s3-versioning",
+        r"^(site-logs|.*-access-logs)$",
+        "Access logs are written once and expire after 90 days; versions would only keep deleted logs longer.",
+    ),
+    Suppression(
+        "s3-access-logging",
+        r"^site-.*$",
+        "Static site content is written only by the deployment and read only through CloudFront (OAC); reads are "
+        "recorded by CloudFront's own access logs (siteAccessLogs), the log bucket does not log itself.",
+    ),
+    Suppression(
+        "cloudfront-custom-certificate",
+        r"^site-cdn$",
+        "A stack without `domain` has no name to put on a certificate: CloudFront's default *.cloudfront.net "
+        "certificate is the only one possible. Set `domain` to get an ACM certificate with TLSv1.2_2021.",
+        applies=lambda r: not r.props.get("aliases"),
+    ),
+    Suppression(
+        "service-grants-name-their-source",
+        r"^bounces-.*-topic-key$",
+        "SES publishes bounce and complaint notifications to this key's one topic; the AWS guide for encrypted "
+        "topics documents the service's KMS grant without source conditions, and SES is not documented to send "
+        "aws:SourceAccount on the KMS call, so a condition would drop every notification. The topic policy itself "
+        "restricts SES by aws:SourceAccount.",
+        applies=lambda r: r.type == "aws:kms/key:Key",
+    ),
+)
 
 
-def suppression_reason(rule: str, resource_name: str) -> str | None:
-    return next((reason for (r, pattern), reason in SUPPRESSIONS.items() if r == rule and re.match(pattern, resource_name)), None)
+def suppression_reason(rule: str, resource: Resource | str) -> str | None:
+    name = resource if isinstance(resource, str) else resource.name
+    return next(
+        (
+            s.reason
+            for s in SUPPRESSIONS
+            if s.rule == rule and re.match(s.pattern, name) and (isinstance(resource, str) or s.applies(resource))
+        ),
+        None,
+    )
 
 
 def evaluate(resources: list[Resource], rules: Iterable[Rule] = RULES) -> list[dict[str, str]]:
-    names = {r.urn: r.name for r in resources}
+    """Findings of `rules`, suppressions applied; each says whether it is mandatory or advisory."""
+    by_urn = {r.urn: r for r in resources}
     findings = []
     for rule in rules:
         for urn, message in rule.evaluate(resources):
-            if suppression_reason(rule.name, names.get(urn, "")) is None:
-                findings.append({"rule": rule.name, "urn": urn, "message": message})
+            resource = by_urn.get(urn)
+            if resource is None or suppression_reason(rule.name, resource) is None:
+                findings.append({"rule": rule.name, "urn": urn, "message": message, "enforcement": rule.enforcement})
     return findings

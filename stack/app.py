@@ -164,6 +164,7 @@ def build(cfg: StackConfig) -> None:
                 health_statements=access.reads(name, sid="HealthProbe"),
                 health_reserved_concurrency=cfg.health_reserved_concurrency or None,
                 manage_account_logging_role=cfg.api_gateway_account_setting == "managed",
+                web_acl_arn=cfg.api_web_acl_arns.get(name),
                 drain_parameter_name=f"/{cfg.project}/{cfg.stack}/drain",
                 api_key_value=admin_key.result,
                 allowed_origin=site_origin,

@@ -104,6 +104,7 @@ class StackConfig:
     site_price_class: str
     site_access_logs: bool
     site_web_acl_arn: str | None
+    api_web_acl_arns: dict[str, str]  # region -> REGIONAL web ACL ARN
 
     @property
     def home_region(self) -> str:
@@ -328,6 +329,17 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
             web_acl,
             "the ARN of a WAFv2 web ACL with scope CLOUDFRONT (arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)",
         )
+    api_web_acls: dict[str, str] = {}
+    for arn in v["apiWebAclArns"]:
+        match = re.match(r"^arn:aws:wafv2:([a-z0-9-]+):\d{12}:regional/webacl/[\w-]+/[\w-]+$", str(arn))
+        if not match or match.group(1) not in regions or match.group(1) in api_web_acls:
+            raise ConfigError(
+                key("apiWebAclArns"),
+                v["apiWebAclArns"],
+                "ARNs of WAFv2 web ACLs with scope REGIONAL (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>), "
+                f"at most one per serving region ({', '.join(regions)})",
+            )
+        api_web_acls[match.group(1)] = str(arn)
     for name, low, high in (
         ("apiThrottleRateLimit", 1, 10_000),
         ("apiThrottleBurstLimit", 1, 5_000),
@@ -381,6 +393,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         site_price_class=price_class,
         site_access_logs=v["siteAccessLogs"],
         site_web_acl_arn=web_acl,
+        api_web_acl_arns=api_web_acls,
     )
 
 

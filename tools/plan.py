@@ -43,7 +43,7 @@ def policy_report(run: StackRun) -> dict[str, list]:
     try:
         from policy.engine import evaluate
     except ImportError:
-        return {"rules": [], "violations": []}
+        return {"rules": [], "violations": [], "advisories": []}
     return evaluate(run)
 
 
@@ -122,7 +122,9 @@ def render_text(run: StackRun, document: dict[str, Any]) -> str:
         f"  static reads: {dr['static_failover']}",
         *(f"  RPO {k}: {v}" for k, v in (dr["rpo"] or {}).items()),
         "",
-        f"Policy: {len(document['policy']['rules'])} rules, {len(document['policy']['violations'])} violations",
+        f"Policy: {len(document['policy']['rules'])} rules, {len(document['policy']['violations'])} violations, "
+        f"{len(document['policy'].get('advisories', []))} advisories (optional hardening: "
+        f"{', '.join(sorted({a['rule'] for a in document['policy'].get('advisories', [])})) or 'none'})",
         *(f"  {v['rule']}: {v['urn']}: {v['message']}" for v in document["policy"]["violations"]),
     ]
     return "\n".join(lines) + "\n"

@@ -81,6 +81,8 @@ def test_dev_stack_is_one_region_without_domain_and_takes_project_defaults():
         ({"tableEncryption": "rot13"}, "tableEncryption", "one of aws-owned, customer-managed"),
         ({"regionz": ["us-east-1"]}, "regionz", "unknown key; did you mean serverless-dr:regions?"),
         ({"colour": "blue"}, "colour", "unknown key; the keys are declared in Pulumi.yaml"),
+        ({"apiWebAclArns": ["arn:aws:wafv2:us-east-1:123456789012:global/webacl/a/b"]}, "apiWebAclArns", "scope REGIONAL"),
+        ({"apiWebAclArns": ["arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/a/b"]}, "apiWebAclArns", "serving region"),
     ],
 )
 def test_bad_value_is_refused_with_its_key_value_and_rule(overrides, key, fragment):

@@ -127,7 +127,10 @@ KEYED_API = res(
     "aws:apigateway/restApi:RestApi",
     "api",
     body=json.dumps(
-        {"paths": {"/p": {"post": {"security": [{"k": []}], "requestBody": {}, "x-amazon-apigateway-request-validator": "v"}}}}
+        {
+            "components": {"securitySchemes": {"k": {"type": "apiKey", "name": "x-api-key", "in": "header"}}},
+            "paths": {"/p": {"post": {"security": [{"k": []}], "requestBody": {}, "x-amazon-apigateway-request-validator": "v"}}},
+        }
     ),
 )
 TABLE_OK = dict(
@@ -163,7 +166,7 @@ CASES = {
         [B, on_bucket("aws:s3/bucketPolicy:BucketPolicy", B, policy=doc(TLS_DENY))],
         [B, on_bucket("aws:s3/bucketPolicy:BucketPolicy", B, policy=doc(allow("s3:GetObject", "*")))],
     ),
-    "s3-no-public-principal": (
+    "no-public-access": (
         [
             res(
                 "aws:s3/bucketPolicy:BucketPolicy",
@@ -175,9 +178,76 @@ CASES = {
                     },
                     TLS_DENY,
                 ),
+            ),
+            res("aws:lambda/permission:Permission", principal="apigateway.amazonaws.com", sourceArn="arn:x/*"),
+        ],
+        [res("aws:sqs/queue:Queue", policy=doc({**allow("sqs:SendMessage", "arn:q"), "Principal": "*"}))],
+    ),
+    "no-cross-account-access": (
+        [
+            res("aws:sns/topic:Topic", arn="arn:aws:sns:us-east-1:111111111111:t"),
+            res(
+                "aws:sns/topicPolicy:TopicPolicy",
+                policy=doc(
+                    {**allow("sns:Publish", "arn:aws:sns:us-east-1:111111111111:t"), "Principal": {"AWS": "111111111111"}}
+                ),
+            ),
+        ],
+        [
+            res("aws:sns/topic:Topic", arn="arn:aws:sns:us-east-1:111111111111:t"),
+            res(
+                "aws:sns/topicPolicy:TopicPolicy",
+                policy=doc(
+                    {**allow("sns:Publish", "arn:aws:sns:us-east-1:111111111111:t"), "Principal": {"AWS": "222222222222"}}
+                ),
+            ),
+        ],
+    ),
+    "service-grants-name-their-source": (
+        [res("aws:lambda/permission:Permission", principal="s3.amazonaws.com", sourceAccount="111111111111")],
+        [res("aws:lambda/permission:Permission", principal="s3.amazonaws.com")],
+    ),
+    "iam-trust-scoped": (
+        [
+            res(
+                "aws:iam/role:Role",
+                assumeRolePolicy=doc({**allow("sts:AssumeRole", "*"), "Principal": {"Service": "lambda.amazonaws.com"}}),
             )
         ],
-        [res("aws:s3/bucketPolicy:BucketPolicy", policy=doc({**allow("s3:GetObject", "arn:o"), "Principal": "*"}))],
+        [res("aws:iam/role:Role", assumeRolePolicy=doc({**allow("sts:AssumeRole", "*"), "Principal": {"AWS": "*"}}))],
+    ),
+    "iam-no-admin-policies": (
+        [
+            res(
+                "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+                policyArn="arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
+            )
+        ],
+        [res("aws:iam/role:Role", managedPolicyArns=["arn:aws:iam::aws:policy/AdministratorAccess"])],
+    ),
+    "lambda-url-iam-auth": (
+        [res("aws:lambda/functionUrl:FunctionUrl", authorizationType="AWS_IAM")],
+        [res("aws:lambda/functionUrl:FunctionUrl", authorizationType="NONE")],
+    ),
+    "apigw-admin-routes-keyed": (
+        [
+            KEYED_API,
+            res(
+                "aws:apigateway/restApi:RestApi",
+                body=json.dumps({"paths": {"/s": {"post": {"x-public-write": "anyone may subscribe"}}}}),
+            ),
+        ],
+        [res("aws:apigateway/restApi:RestApi", body=json.dumps({"paths": {"/p": {"delete": {}}}}))],
+    ),
+    "s3-access-logging": (
+        [
+            B,
+            bucket("logs"),
+            res(
+                "aws:s3/bucketLogging:BucketLogging", deps={"bucket": [B.urn], "targetBucket": ["urn:aws:s3/bucket:Bucket::logs"]}
+            ),
+        ],
+        [B],
     ),
     "s3-replication-rtc": (
         [
@@ -249,8 +319,8 @@ CASES = {
         [STAGE, stage_settings(loggingLevel="ERROR")],
     ),
     "apigw-usage-plan": (
-        [KEYED_API, res("aws:apigateway/usagePlan:UsagePlan", deps={"apiStages": [KEYED_API.urn]})],
-        [KEYED_API],
+        [STAGE, res("aws:apigateway/usagePlan:UsagePlan", deps={"apiStages": [STAGE.urn]})],
+        [STAGE],
     ),
     "apigw-request-validators": (
         [KEYED_API],
@@ -272,10 +342,6 @@ CASES = {
     ),
     "lambda-tracing": ([FN], [res("aws:lambda/function:Function", tracingConfig={"mode": "PassThrough"})]),
     "lambda-current-runtime": ([FN], [res("aws:lambda/function:Function", runtime="python3.8")]),
-    "lambda-permission-scoped": (
-        [res("aws:lambda/permission:Permission", principal="apigateway.amazonaws.com", sourceArn="arn:x/*")],
-        [res("aws:lambda/permission:Permission", principal="apigateway.amazonaws.com")],
-    ),
     "lambda-event-failure-handling": (
         [STREAM, FN, mapping(STREAM, **STREAM_MAPPING_OK)],
         [STREAM, FN, mapping(STREAM, **{**STREAM_MAPPING_OK, "bisectBatchOnFunctionError": False})],
@@ -283,16 +349,15 @@ CASES = {
     "lambda-log-retention": ([FN, LOGS], [FN, Resource(LOGS.type, LOGS.urn, "logs", {})]),
     "lambda-reserved-concurrency": ([FN], [res("aws:lambda/function:Function", reservedConcurrentExecutions=0)]),
     "iam-no-wildcard-actions": (
-        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["s3:GetObject"], ["arn:b/*"])))],
-        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["s3:*"], ["arn:b/*"])))],
+        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["s3:GetObject", "kms:GenerateDataKey*"], ["arn:b/*"])))],
+        [res("aws:iam/role:Role", inlinePolicies=[{"name": "i", "policy": doc(allow(["s3:Get*"], ["arn:b/*"]))}])],
     ),
     "iam-no-wildcard-resource": (
-        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["xray:PutTraceSegments"], ["*"])))],
-        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["dynamodb:GetItem"], ["*"])))],
-    ),
-    "iam-no-passrole-wildcard": (
-        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["iam:PassRole"], ["arn:aws:iam::1:role/x"])))],
-        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow("iam:PassRole", "*")))],
+        [
+            res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["xray:PutTraceSegments"], ["*"]))),
+            res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["s3:GetObject"], ["arn:aws:s3:::b/*"]))),
+        ],
+        [res("aws:iam/rolePolicy:RolePolicy", policy=doc(allow(["iam:PassRole"], ["arn:aws:iam::111111111111:role/*"])))],
     ),
     "dynamodb-pitr": (
         [res("aws:dynamodb/table:Table", **TABLE_OK)],
@@ -319,9 +384,9 @@ CASES = {
     ),
     "sns-encryption": ([res("aws:sns/topic:Topic", kmsMasterKeyId="alias/aws/sns")], [res("aws:sns/topic:Topic")]),
     "sqs-encryption": ([QUEUE_OK], [res("aws:sqs/queue:Queue")]),
-    "messaging-policy-tls-private": (
+    "messaging-policy-tls": (
         [res("aws:sqs/queuePolicy:QueuePolicy", policy=doc(TLS_DENY))],
-        [res("aws:sns/topicPolicy:TopicPolicy", policy=doc({**allow("sns:Publish", "arn:t"), "Principal": {"AWS": "*"}}))],
+        [res("aws:sns/topicPolicy:TopicPolicy", policy=doc(allow("sns:Publish", "arn:t")))],
     ),
     "sqs-consumer-settings": (
         [QUEUE_OK, FN, mapping(QUEUE_OK, functionResponseTypes=["ReportBatchItemFailures"])],
@@ -356,7 +421,52 @@ CASES = {
         [res("aws:apigateway/usagePlanKey:UsagePlanKey", secret_outputs=("value",), keyType="API_KEY")],
         [res("aws:apigateway/usagePlanKey:UsagePlanKey", keyType="API_KEY")],
     ),
-    "kms-rotation-private": ([res("aws:kms/key:Key", enableKeyRotation=True)], [res("aws:kms/key:Key", enableKeyRotation=False)]),
+    "kms-rotation": ([res("aws:kms/key:Key", enableKeyRotation=True)], [res("aws:kms/key:Key", enableKeyRotation=False)]),
+    "cloudfront-custom-certificate": (
+        [res(DISTRIBUTION, viewerCertificate={"acmCertificateArn": "arn:c", "minimumProtocolVersion": "TLSv1.2_2021"})],
+        [res(DISTRIBUTION, viewerCertificate={"cloudfrontDefaultCertificate": True})],
+    ),
+    "cloudfront-origin-https": (
+        [
+            res(
+                DISTRIBUTION,
+                origins=[
+                    {
+                        "originId": "c",
+                        "customOriginConfig": {"originProtocolPolicy": "https-only", "originSslProtocols": ["TLSv1.2"]},
+                    }
+                ],
+            )
+        ],
+        [
+            res(
+                DISTRIBUTION,
+                origins=[
+                    {
+                        "originId": "c",
+                        "customOriginConfig": {"originProtocolPolicy": "http-only", "originSslProtocols": ["TLSv1"]},
+                    }
+                ],
+            )
+        ],
+    ),
+    "cloudfront-waf": ([res(DISTRIBUTION, webAclId="arn:waf")], [res(DISTRIBUTION)]),
+    "cloudfront-access-logs": ([res(DISTRIBUTION, loggingConfig={"bucket": "logs.s3.amazonaws.com"})], [res(DISTRIBUTION)]),
+    "apigw-waf": (
+        [STAGE, res("aws:wafv2/webAclAssociation:WebAclAssociation", deps={"resourceArn": [STAGE.urn]})],
+        [STAGE],
+    ),
+    "log-group-retention": ([LOGS], [Resource(LOGS.type, LOGS.urn, "logs", {})]),
+    "log-group-cmk": ([res("aws:cloudwatch/logGroup:LogGroup", kmsKeyId="arn:k")], [LOGS]),
+    "lambda-environment-cmk": (
+        [res("aws:lambda/function:Function", environment={"variables": {"A": "1"}}, kmsKeyArn="arn:k")],
+        [res("aws:lambda/function:Function", environment={"variables": {"A": "1"}})],
+    ),
+    "lambda-concurrency-limit": ([res("aws:lambda/function:Function", reservedConcurrentExecutions=5)], [FN]),
+    "acm-no-wildcard": (
+        [res("aws:acm/certificate:Certificate", domainName="api.example.com")],
+        [res("aws:acm/certificate:Certificate", domainName="*.example.com")],
+    ),
 }
 
 
@@ -379,10 +489,13 @@ def test_compliant_case_passes_and_violating_case_is_caught(rule):
 
 
 def test_suppressions_carry_a_written_reason_and_apply_only_to_their_resource():
-    for (rule, pattern), reason in SUPPRESSIONS.items():
-        assert rule in CASES and pattern and len(reason) > 40
-    assert suppression_reason("s3-acls-disabled", "site-logs") is not None
-    assert suppression_reason("s3-acls-disabled", "site-us-east-1") is None
+    for suppression in SUPPRESSIONS:
+        assert suppression.rule in CASES and suppression.pattern and len(suppression.reason) > 40
+    assert suppression_reason("s3-acls-disabled", bucket("site-logs")) is not None
+    assert suppression_reason("s3-acls-disabled", bucket("site-us-east-1")) is None
+    # A narrower condition: the default certificate is accepted only for a distribution without aliases.
+    assert suppression_reason("cloudfront-custom-certificate", res(DISTRIBUTION, "site-cdn")) is not None
+    assert suppression_reason("cloudfront-custom-certificate", res(DISTRIBUTION, "site-cdn", aliases=["www.acme.io"])) is None
     logs = bucket("site-logs")
     assert evaluate([logs], [r for r in RULES if r.name == "s3-acls-disabled"]) == []
     assert evaluate([bucket("media")], [r for r in RULES if r.name == "s3-acls-disabled"]) != []
@@ -427,7 +540,7 @@ def test_pack_wrappers_report_like_pulumi_policy():
     assert set(by_name) == set(CASES)
     reported = []
     args = SimpleNamespace(resource_type="aws:kms/key:Key", urn="urn:k", name="k", props={"enableKeyRotation": False})
-    by_name["kms-rotation-private"].validate(args, lambda message, urn=None: reported.append(message))
+    by_name["kms-rotation"].validate(args, lambda message, urn=None: reported.append(message))
     assert reported == ["key rotation is off"]
     bucket_ = SimpleNamespace(resource_type="aws:s3/bucket:Bucket", urn="urn:b", name="b", props={}, property_dependencies={})
     reported.clear()

@@ -106,6 +106,9 @@ def _regional_apis(run: StackRun, cfg: StackConfig) -> list[str]:
         out.append(f"writeMode output {run.outputs.get('writeMode')} != {cfg.write_mode}")
     if "adminApiKey" not in run.secret_outputs:
         out.append("adminApiKey is not a secret output")
+    waf = sorted(a.region for a in run.of_type("aws:wafv2/webAclAssociation:WebAclAssociation"))
+    if waf != sorted(cfg.api_web_acl_arns):
+        out.append(f"WAF associations in {waf}, config names {sorted(cfg.api_web_acl_arns)}")
     for key in run.of_type("aws:apigateway/usagePlanKey:UsagePlanKey"):
         if "value" not in key.additional_secret_outputs:
             out.append(f"{key.name}: value not stored as a secret")

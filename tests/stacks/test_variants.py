@@ -11,7 +11,15 @@ from tests.stacks.invariants import problems
 VARIANTS = {
     "three-regions": ("dr", {"regions": ["us-east-1", "us-west-2", "eu-west-1"]}),
     "failover-routing": ("dr", {"routing": "failover"}),
-    "real-domain": ("dr", {"domain": "blog.acme.io", "apiSubdomain": "edge", "siteSubdomain": "blog"}),
+    "real-domain": (
+        "dr",
+        {
+            "domain": "blog.acme.io",
+            "apiSubdomain": "edge",
+            "siteSubdomain": "blog",
+            "apiWebAclArns": ["arn:aws:wafv2:us-west-2:123456789012:regional/webacl/blog/0f1e2d"],
+        },
+    ),
     "customer-managed-keys": ("dr", {"tableEncryption": "customer-managed"}),
     "strong-with-witness": ("dr", {"consistency": "strong", "witnessRegion": "us-east-2", "regions": ["us-east-1", "us-west-2"]}),
     "evacuated-region": ("dr", {"evacuatedRegions": ["us-west-2"]}),

@@ -17,7 +17,7 @@ def test_json_has_the_documented_top_level_shape(dr_document):
     assert set(dr_document) == {"stack", "project", "resources", "outputs", "dr", "config_notes", "policy"}
     assert (dr_document["stack"], dr_document["project"]) == ("dr", "serverless-dr")
     assert set(dr_document["dr"]) >= {"regions", "routing", "detection_seconds", "api_rto_seconds", "rpo"}
-    assert set(dr_document["policy"]) == {"rules", "violations"}
+    assert set(dr_document["policy"]) == {"rules", "violations", "advisories"}
     for resource in dr_document["resources"]:
         assert set(resource) == {"urn", "type", "name", "region", "parent", "inputs"}
     json.dumps(dr_document)  # serialisable as is

@@ -1,0 +1,55 @@
+"""The mutation suite: insecure variants of the real dev and dr resources, each caught by its rule."""
+
+import dataclasses
+
+import pytest
+
+from policy import mutants as mutation
+from policy.engine import resources_of
+from policy.mutants import mutants_of, run_suite
+from tests.helpers import cached_stack
+
+
+@pytest.fixture(scope="module")
+def resources():
+    return {stack: resources_of(cached_stack(stack)) for stack in ("dev", "dr")}
+
+
+def test_every_mutant_of_both_stacks_is_caught_by_its_rule(resources):
+    report = run_suite(resources)
+    assert report.total >= 100
+    assert report.survivors == [], report.survivors
+    assert report.kill_ratio == 1.0
+    # The access channels the issue found open are each exercised.
+    names = " ".join(m.name for m in mutants_of(resources["dr"]))
+    for channel in (
+        "queue's own policy",
+        "inline bucket policy",
+        "key policy",
+        "REST API policy",
+        "table resource policy",
+        "email identity policy",
+        "layer shared",
+        "function URL",
+        "trust anyone",
+        "AdministratorAccess",
+        "NotAction",
+        "PassRole on role/*",
+        "wildcard condition",
+        "IfExists",
+        "without its source",
+        "without its key",
+        "IAM certificate with TLSv1",
+        "custom origin over HTTP",
+    ):
+        assert channel in names, channel
+
+
+def test_a_rule_that_stops_looking_lets_its_mutants_survive(resources, monkeypatch):
+    blind = [
+        dataclasses.replace(r, check_stack=lambda _resources: []) if r.name == "no-public-access" else r for r in mutation.RULES
+    ]
+    monkeypatch.setattr(mutation, "RULES", tuple(blind))
+    report = run_suite({"dr": resources["dr"]})
+    assert report.survivors and all("no-public-access" in s for s in report.survivors)
+    assert report.kill_ratio < 1.0
