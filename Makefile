@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(PY) -m ruff format --no-cache --check .
 
 test: lint
-	$(PY) -m pytest -n auto --dist loadfile
+	$(PY) -m pytest -n auto --dist worksteal
 
 # The Lambda dependency layer (build/layer.zip): needed before `pulumi preview/up`, not by the tests.
 layer: $(STAMP)

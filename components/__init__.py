@@ -7,6 +7,7 @@ FailoverDns; the others are the pieces they and a typical composition need. Each
 frozen `...Args` dataclass with secure defaults and validates it before creating anything.
 """
 
+from ._blocks.kms import rotating_key
 from .alert_topic import AlertTopic, AlertTopicArgs
 from .event_pipeline import ConsumerMetricAlarm, EventPipeline, EventPipelineArgs
 from .failover_dns import FailoverDns, FailoverDnsArgs, RegionalEndpoint
@@ -51,4 +52,5 @@ __all__ = [
     "StaticSiteArgs",
     "allow",
     "openapi_document",
+    "rotating_key",
 ]

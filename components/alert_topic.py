@@ -4,7 +4,9 @@ Creates `{name}-key` (a rotating KMS key that CloudWatch may use: alarms cannot 
 under the AWS-managed SNS key), `{name}-topic` (SNS encrypted with it), `{name}-policy` (publish
 only by CloudWatch alarms of this account, TLS only) and, when `email` is set, an email
 subscription (it stays pending until the recipient confirms).
-Inputs (`AlertTopicArgs`): `email` (None for no subscription), `tags`.
+Inputs (`AlertTopicArgs`): `email` (None for no subscription), `kms_key_arn` (a key the caller
+shares with other topics of the region, whose policy admits CloudWatch; None creates
+`{name}-key`), `tags`.
 Outputs: `arn`.
 """
 
@@ -24,6 +26,7 @@ from .policies import deny_insecure_transport
 @dataclass(frozen=True, kw_only=True)
 class AlertTopicArgs:
     email: str | None = None
+    kms_key_arn: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -33,10 +36,12 @@ class AlertTopic(pulumi.ComponentResource):
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("serverless-dr:index:AlertTopic", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        key = rotating_key(
-            f"{name}-key", f"{name} alert topic", args.tags, child, service_principals=["cloudwatch.amazonaws.com"]
-        )
-        topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=key.arn, tags=dict(args.tags), opts=child)
+        key_arn = args.kms_key_arn
+        if key_arn is None:
+            key_arn = rotating_key(
+                f"{name}-key", f"{name} alert topic", args.tags, child, service_principals=["cloudwatch.amazonaws.com"]
+            ).arn
+        topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=key_arn, tags=dict(args.tags), opts=child)
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
         aws.sns.TopicPolicy(
             f"{name}-policy",

@@ -3,10 +3,13 @@
 Sources (`source`)
 - `sns`: creates `{name}-topic`; fanned out to an SQS buffer `{name}-queue`;
 - `s3`: notifications of an existing bucket (`bucket_name`/`bucket_arn`, `key_prefix`) to the buffer;
-- `kinesis`: creates `{name}-stream` (on-demand, KMS-encrypted, 24 h retention);
+- `sqs-fifo`: creates a FIFO queue `{name}-queue` for producers in the account (message group =
+  ordering key, e.g. the post id), high-throughput mode, consumed in group order; no standing charge;
+- `kinesis`: creates `{name}-stream` (KMS-encrypted, 24 h retention): on-demand, or provisioned
+  with `shard_count` shards (`stream_mode`): both bill per hour even when idle;
 - `dynamodb`: an existing table stream (`stream_arn`), with optional `filter_patterns`.
 
-SQS-buffered sources: SSE-SQS encryption, a DLQ `{name}-dlq` with maxReceiveCount >= 5, a
+SQS-buffered sources (the FIFO queue too, with a FIFO DLQ): SSE-SQS encryption, a DLQ `{name}-dlq` with maxReceiveCount >= 5, a
 visibility timeout of 6 x the consumer's timeout (Lambda developer guide), a queue policy that
 admits only the source (by SourceArn) over TLS, `ReportBatchItemFailures` on the mapping.
 Stream sources: bisect on error, bounded retries, a maximum record age, an SQS on-failure
@@ -17,7 +20,7 @@ and one per `metric_alarms` entry on the consumer's own metrics (embedded metric
 POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE and, for buffered sources, MAX_RECEIVES
 (the delivery after which SQS moves a message to the DLQ).
 
-Outputs: `function_name`, `dlq_arn`, `queue_arn` (buffered sources), `topic_arn` (sns),
+Outputs: `function_name`, `dlq_arn`, `queue_arn`/`queue_url` (buffered sources), `topic_arn` (sns),
 `stream_arn` / `stream_name` (kinesis).
 """
 
@@ -36,8 +39,9 @@ from ._blocks.kms import rotating_key
 from .lambda_function import LambdaFunction, LambdaFunctionArgs
 from .policies import allow, deny_insecure_transport, policy_document
 
-SourceKind = Literal["sns", "s3", "kinesis", "dynamodb"]
-SOURCES: tuple[str, ...] = ("sns", "s3", "kinesis", "dynamodb")
+SourceKind = Literal["sns", "s3", "sqs-fifo", "kinesis", "dynamodb"]
+SOURCES: tuple[str, ...] = ("sns", "s3", "sqs-fifo", "kinesis", "dynamodb")
+STREAM_MODES: tuple[str, ...] = ("ON_DEMAND", "PROVISIONED")
 VISIBILITY_TIMEOUT_FACTOR = 6
 MIN_RECEIVE_COUNT = 5
 
@@ -57,7 +61,7 @@ class EventPipelineArgs:
     code: pulumi.Archive  # the consumer's code (the caller packages it)
     handler: str  # module.function inside `code`
     service_name: str  # POWERTOOLS_SERVICE_NAME and log/metric naming of the consumer
-    alert_topic_arn: pulumi.Input[str]
+    alert_topic_arn: pulumi.Input[str] | None  # None: no alarms
     layer_arn: pulumi.Input[str]
     idempotency_table_name: pulumi.Input[str]
     idempotency_table_arn: pulumi.Input[str]
@@ -72,6 +76,12 @@ class EventPipelineArgs:
     # sns: AWS services that publish to the topic (e.g. ses.amazonaws.com); the topic then gets a
     # CMK those services may use, as the AWS-managed SNS key cannot admit them.
     topic_publisher_services: Sequence[str] = ()
+    # A key the caller shares between topics (its policy must admit those services); None: the
+    # pipeline creates its own.
+    topic_key_arn: pulumi.Input[str] | None = None
+    # kinesis
+    stream_mode: str = "ON_DEMAND"
+    shard_count: int = 1  # PROVISIONED only
     # streams
     maximum_retry_attempts: int = 3
     maximum_record_age_seconds: int = 3600
@@ -92,7 +102,11 @@ class EventPipelineArgs:
 
     @property
     def buffered(self) -> bool:
-        return self.source in ("sns", "s3")
+        return self.source in ("sns", "s3", "sqs-fifo")
+
+    @property
+    def fifo(self) -> bool:
+        return self.source == "sqs-fifo"
 
     def validate(self) -> None:
         if self.source not in SOURCES:
@@ -115,6 +129,12 @@ class EventPipelineArgs:
             raise ValueError(f"EventPipelineArgs.maximum_retry_attempts: 1-10 (bounded), got {self.maximum_retry_attempts}")
         if not 60 <= self.maximum_record_age_seconds <= 604_800:
             raise ValueError(f"EventPipelineArgs.maximum_record_age_seconds: 60-604800, got {self.maximum_record_age_seconds}")
+        if self.stream_mode not in STREAM_MODES:
+            raise ValueError(f"EventPipelineArgs.stream_mode: {self.stream_mode!r} is not one of {', '.join(STREAM_MODES)}")
+        if self.stream_mode == "PROVISIONED" and not 1 <= self.shard_count <= 500:
+            raise ValueError(f"EventPipelineArgs.shard_count: 1-500 shards, got {self.shard_count}")
+        if self.fifo and self.batch_size > 10:
+            raise ValueError(f"EventPipelineArgs.batch_size: at most 10 for a FIFO queue, got {self.batch_size}")
         if self.buffered and self.timeout * VISIBILITY_TIMEOUT_FACTOR > 43_200:
             raise ValueError(f"EventPipelineArgs.timeout: {self.timeout} s makes the visibility timeout exceed SQS's 12 h")
 
@@ -125,6 +145,7 @@ class EventPipeline(pulumi.ComponentResource):
     dlq_url: pulumi.Output[str]
     dlq_name: pulumi.Output[str]
     queue_arn: pulumi.Output[str] | None
+    queue_url: pulumi.Output[str] | None
     topic_arn: pulumi.Output[str] | None
     stream_arn: pulumi.Output[str] | None
     stream_name: pulumi.Output[str] | None
@@ -135,10 +156,11 @@ class EventPipeline(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self)).account_id
-        self.queue_arn = self.topic_arn = self.stream_arn = self.stream_name = None
+        self.queue_arn = self.queue_url = self.topic_arn = self.stream_arn = self.stream_name = None
 
         dlq = aws.sqs.Queue(
             f"{name}-dlq",
+            fifo_queue=args.fifo or None,  # a FIFO queue's DLQ must be FIFO too
             sqs_managed_sse_enabled=True,
             message_retention_seconds=14 * 24 * 3600,  # the maximum: time to inspect and redrive
             tags=tags,
@@ -156,8 +178,19 @@ class EventPipeline(pulumi.ComponentResource):
         ]
         queue = None
         if args.buffered:
+            fifo = (
+                {
+                    "fifo_queue": True,
+                    # Producers name each message (MessageDeduplicationId); throughput per message group.
+                    "deduplication_scope": "messageGroup",
+                    "fifo_throughput_limit": "perMessageGroupId",
+                }
+                if args.fifo
+                else {}
+            )
             queue = aws.sqs.Queue(
                 f"{name}-queue",
+                **fifo,
                 sqs_managed_sse_enabled=True,
                 # A message stays hidden while up to six attempts of the consumer could hold it.
                 visibility_timeout_seconds=args.timeout * VISIBILITY_TIMEOUT_FACTOR,
@@ -169,7 +202,7 @@ class EventPipeline(pulumi.ComponentResource):
                 tags=tags,
                 opts=child,
             )
-            self.queue_arn = queue.arn
+            self.queue_arn, self.queue_url = queue.arn, queue.url
             grants.append(
                 allow(
                     ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
@@ -179,11 +212,12 @@ class EventPipeline(pulumi.ComponentResource):
             )
             if args.source == "sns":
                 services = sorted(args.topic_publisher_services)
-                topic_key = (
-                    rotating_key(f"{name}-topic-key", f"{name} topic", tags, child, service_principals=services).arn
-                    if services
-                    else "alias/aws/sns"
-                )
+                if args.topic_key_arn is not None:
+                    topic_key = args.topic_key_arn
+                elif services:
+                    topic_key = rotating_key(f"{name}-topic-key", f"{name} topic", tags, child, service_principals=services).arn
+                else:
+                    topic_key = "alias/aws/sns"
                 topic = aws.sns.Topic(f"{name}-topic", kms_master_key_id=topic_key, tags=tags, opts=child)
                 service_publishes = (
                     [
@@ -232,6 +266,9 @@ class EventPipeline(pulumi.ComponentResource):
                     opts=child,
                 )
                 self.topic_arn = topic.arn
+            elif args.fifo:
+                # Producers are the account's own functions, granted sqs:SendMessage by IAM.
+                self._tls_only(f"{name}-queue-policy", queue, extra=[], child=child)
             else:
                 queue_policy = self._tls_only(
                     f"{name}-queue-policy",
@@ -255,7 +292,8 @@ class EventPipeline(pulumi.ComponentResource):
             if args.source == "kinesis":
                 stream = aws.kinesis.Stream(
                     f"{name}-stream",
-                    stream_mode_details=aws.kinesis.StreamStreamModeDetailsArgs(stream_mode="ON_DEMAND"),
+                    stream_mode_details=aws.kinesis.StreamStreamModeDetailsArgs(stream_mode=args.stream_mode),
+                    shard_count=args.shard_count if args.stream_mode == "PROVISIONED" else None,
                     encryption_type="KMS",
                     kms_key_id="alias/aws/kinesis",
                     retention_period=24,
@@ -297,6 +335,7 @@ class EventPipeline(pulumi.ComponentResource):
                 code=args.code,
                 layers=[args.layer_arn],
                 alert_topic_arn=args.alert_topic_arn,
+                throttle_alarm=False,
                 log_retention_days=args.log_retention_days,
                 timeout=args.timeout,
                 memory_size=args.memory_size,
@@ -320,7 +359,8 @@ class EventPipeline(pulumi.ComponentResource):
             "function_response_types": ["ReportBatchItemFailures"],
         }
         if args.buffered:
-            mapping["maximum_batching_window_in_seconds"] = args.max_batching_window_seconds
+            if not args.fifo:  # Lambda supports no batching window on FIFO queues
+                mapping["maximum_batching_window_in_seconds"] = args.max_batching_window_seconds
         else:
             mapping.update(
                 starting_position="LATEST",

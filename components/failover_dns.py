@@ -47,12 +47,14 @@ class FailoverDnsArgs:
     record_name: str
     zone_name: str
     endpoints: Mapping[str, RegionalEndpoint]  # ordered: the first is primary for failover routing
-    alert_topic_arn: pulumi.Input[str]
+    alert_topic_arn: pulumi.Input[str] | None  # None: no alarms
     routing: Literal["latency", "failover"] = "latency"
     interval: int = 30
     failure_threshold: int = 3
     evacuated_regions: Sequence[str] = ()
     checker_regions: Sequence[str] = DEFAULT_CHECKER_REGIONS
+    # Route 53 latency graphs: an optional health-check feature billed per check ($1/month each).
+    measure_latency: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -104,7 +106,7 @@ class FailoverDns(pulumi.ComponentResource):
                 enable_sni=True,
                 request_interval=args.interval,
                 failure_threshold=args.failure_threshold,
-                measure_latency=True,
+                measure_latency=args.measure_latency,
                 regions=list(args.checker_regions),
                 invert_healthcheck=region in args.evacuated_regions,
                 tags={**args.tags, "Name": f"{name}-{region}", "region": region},

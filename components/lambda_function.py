@@ -33,7 +33,7 @@ ARCHITECTURE = "arm64"
 class LambdaFunctionArgs:
     handler: str
     code: pulumi.Archive
-    alert_topic_arn: pulumi.Input[str]
+    alert_topic_arn: pulumi.Input[str] | None  # None: no alarms
     log_retention_days: int
     layers: Sequence[pulumi.Input[str]] = ()
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -41,6 +41,9 @@ class LambdaFunctionArgs:
     timeout: int = 10
     memory_size: int = 512
     reserved_concurrency: int | None = None
+    # Throttles alarm: for functions invoked synchronously (API). Queue and stream consumers retry
+    # throttled batches; their backlog alarms (oldest message, iterator age) show one that falls behind.
+    throttle_alarm: bool = True
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -105,10 +108,10 @@ class LambdaFunction(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[policy, log_group])),
         )
 
-        for metric, description in (
-            ("Errors", "invocations that raised (handler bug or dependency failure)"),
-            ("Throttles", "invocations refused for lack of concurrency"),
-        ):
+        alarmed = [("Errors", "invocations that raised (handler bug or dependency failure)")]
+        if args.throttle_alarm:
+            alarmed.append(("Throttles", "invocations refused for lack of concurrency"))
+        for metric, description in alarmed:
             metric_alarm(
                 f"{name}-{metric.lower()}",
                 description=f"{name}: {description}",

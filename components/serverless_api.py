@@ -79,7 +79,7 @@ class ServerlessApiArgs:
     drain_parameter_name: str
     api_key_value: pulumi.Input[str]
     allowed_origin: pulumi.Input[str] | None  # the site's origin; None: no CORS, no browser access
-    alert_topic_arn: pulumi.Input[str]
+    alert_topic_arn: pulumi.Input[str] | None  # None: no alarms
     log_retention_days: int
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     statements: Sequence[Mapping[str, Any]] = ()  # what the function may do beyond logs, tracing, drain flag

@@ -58,6 +58,7 @@ COVERAGE_STACKS = (
         "dr",
         {"tableEncryption": "customer-managed", "siteAccessLogs": "true", "consistency": "strong", "witnessRegion": "us-east-2"},
     ),
+    ("dev", {"pageViewTransport": "kinesis-provisioned"}),
 )
 
 

@@ -1120,11 +1120,11 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
     ),
     Suppression(
         "service-grants-name-their-source",
-        r"^bounces-.*-topic-key$",
-        "SES publishes bounce and complaint notifications to this key's one topic; the AWS guide for encrypted "
-        "topics documents the service's KMS grant without source conditions, and SES is not documented to send "
-        "aws:SourceAccount on the KMS call, so a condition would drop every notification. The topic policy itself "
-        "restricts SES by aws:SourceAccount.",
+        r"^(messaging-.*|bounces-.*-topic-key)$",
+        "SES publishes bounce and complaint notifications to the mail-feedback topic under this key; the AWS guides "
+        "for encrypted topics document the publishing service's KMS grant without source conditions, and SES is not "
+        "documented to send aws:SourceAccount on the KMS call, so a condition would drop every notification. The "
+        "topic policy itself restricts SES by aws:SourceAccount; the key encrypts only this region's service topics.",
         applies=lambda r: r.type == "aws:kms/key:Key",
     ),
 )

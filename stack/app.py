@@ -28,6 +28,7 @@ from components import (
     StaticSite,
     StaticSiteArgs,
     allow,
+    rotating_key,
 )
 from components.lambda_function import ARCHITECTURE, RUNTIME
 from stack import api_contract, consumers, data_model
@@ -43,12 +44,25 @@ from stack.table_access import TableAccess
 SITE_DIR = Path(__file__).resolve().parents[1] / "site"
 
 
-def regional_foundation(cfg: StackConfig, region: str, provider: aws.Provider) -> Region:
+def messaging_key(cfg: StackConfig, region: str, opts: pulumi.ResourceOptions, mail: bool) -> aws.kms.Key | None:
+    """One rotating key per region for every encrypted topic the services publish to: CloudWatch
+    alarms (alerts) and SES (mail feedback). The AWS-managed SNS key admits neither."""
+    services = [*(["cloudwatch.amazonaws.com"] if cfg.alarms else []), *(["ses.amazonaws.com"] if mail else [])]
+    if not services:
+        return None
+    return rotating_key(f"messaging-{region}", f"{region} alert and mail-feedback topics", {}, opts, service_principals=services)
+
+
+def regional_foundation(cfg: StackConfig, region: str, provider: aws.Provider, mail: bool) -> Region:
     opts = pulumi.ResourceOptions(provider=provider)
+    key = messaging_key(cfg, region, opts, mail)
     return Region(
         name=region,
         provider=provider,
-        alerts=AlertTopic(f"alerts-{region}", AlertTopicArgs(email=cfg.alert_email), opts=opts),
+        alerts=AlertTopic(f"alerts-{region}", AlertTopicArgs(email=cfg.alert_email, kms_key_arn=key.arn), opts=opts)
+        if cfg.alarms and key is not None
+        else None,
+        messaging_key=key,
         layer=aws.lambda_.LayerVersion(
             f"deps-{region}",
             layer_name=f"{cfg.project}-{cfg.stack}-deps",
@@ -64,13 +78,13 @@ def regional_foundation(cfg: StackConfig, region: str, provider: aws.Provider) -
     )
 
 
-def api_statements(access: TableAccess, region: str, topic_arn, stream_arn, bucket_arn) -> list[dict]:
+def api_statements(access: TableAccess, region: str, topic_arn, page_views_grant: dict, bucket_arn) -> list[dict]:
     """What the blog API function does in its region, and nothing more."""
     return [
         *access.reads(region, query=True),
         *access.writes(region, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
         allow(["sns:Publish"], [topic_arn], "WriteRetryTopic"),
-        allow(["kinesis:PutRecord"], [stream_arn], "EventsStream"),
+        page_views_grant,
         allow(["s3:PutObject"], [pulumi.Output.concat(bucket_arn, "/uploads/*")], "MediaUploads"),
         allow(["s3:GetObject"], [pulumi.Output.concat(bucket_arn, "/thumbnails/*")], "ReadThumbnails"),
         # A HEAD of a missing thumbnail answers 404 (not 403) only with s3:ListBucket on the bucket.
@@ -129,12 +143,13 @@ def build(cfg: StackConfig) -> None:
 
     # Welcome mail needs a sender SES can verify: the configured address, or noreply@ the domain.
     sender = cfg.sender_email or (f"noreply@{cfg.domain}" if cfg.domain else None)
-    regions = {r: regional_foundation(cfg, r, providers.regional[r]) for r in cfg.regions}
+    regions = {r: regional_foundation(cfg, r, providers.regional[r], mail=sender is not None) for r in cfg.regions}
     apis: dict[str, ServerlessApi] = {}
     pipelines: dict[str, list[EventPipeline]] = {}
     for name, region in regions.items():
         write_retry = consumers.write_retry(cfg, region, access)
         views = consumers.page_views(cfg, region, access)
+        views_environment, views_grant = consumers.page_view_producer(views)
         pipelines[name] = [write_retry, views, consumers.thumbnails(cfg, region, media)]
         if sender:
             pipelines[name] += consumers.mail_paths(cfg, region, access, sender)
@@ -149,7 +164,7 @@ def build(cfg: StackConfig) -> None:
                 environment={
                     **access.environment(),
                     "WRITE_RETRY_TOPIC_ARN": write_retry.topic_arn,
-                    "EVENTS_STREAM_NAME": views.stream_name,
+                    **views_environment,
                     "MEDIA_BUCKET": media.names[name],
                     "MAX_UPLOAD_BYTES": str(cfg.max_upload_bytes),
                     "SIGNING_KEY": pulumi.Output.secret(signing_key.result),
@@ -157,7 +172,7 @@ def build(cfg: StackConfig) -> None:
                     "POWERTOOLS_METRICS_NAMESPACE": consumers.metrics_namespace(cfg),
                     "POWERTOOLS_LOG_LEVEL": "INFO",
                 },
-                statements=api_statements(access, name, write_retry.topic_arn, views.stream_arn, media.arns[name]),
+                statements=api_statements(access, name, write_retry.topic_arn, views_grant, media.arns[name]),
                 layers=[region.layer.arn],
                 health_handler="api.health_app.handler",
                 health_environment={"TABLE_NAME": table.name, "POWERTOOLS_SERVICE_NAME": "health"},
@@ -168,7 +183,7 @@ def build(cfg: StackConfig) -> None:
                 drain_parameter_name=f"/{cfg.project}/{cfg.stack}/drain",
                 api_key_value=admin_key.result,
                 allowed_origin=site_origin,
-                alert_topic_arn=region.alerts.arn,
+                alert_topic_arn=region.alert_topic_arn,
                 log_retention_days=cfg.log_retention_days,
                 throttle_rate_limit=cfg.api_throttle_rate_limit,
                 throttle_burst_limit=cfg.api_throttle_burst_limit,
@@ -191,7 +206,7 @@ def build(cfg: StackConfig) -> None:
     dns = None
     if cfg.domain:
         global_alerts = regions[GLOBAL_SERVICES_REGION].alerts if GLOBAL_SERVICES_REGION in regions else None
-        if global_alerts is None:
+        if global_alerts is None and cfg.alarms:
             # Health-check metrics exist only in us-east-1: their alarms need a topic there.
             global_alerts = AlertTopic(
                 f"alerts-{GLOBAL_SERVICES_REGION}",
@@ -216,30 +231,32 @@ def build(cfg: StackConfig) -> None:
                 interval=cfg.health_check_interval,
                 failure_threshold=cfg.health_check_failure_threshold,
                 evacuated_regions=cfg.evacuated_regions,
-                alert_topic_arn=global_alerts.arn,
+                alert_topic_arn=global_alerts.arn if global_alerts is not None else None,
+                measure_latency=cfg.health_check_latency_graphs,
             ),
             opts=pulumi.ResourceOptions(provider=providers.global_services),
         )
 
     site.publish_config({"apiBaseUrl": apis[cfg.home_region].public_url})
 
-    build_dashboard(
-        "operations",
-        {
-            r: RegionMetrics(
-                api_name=apis[r].rest_api_name,
-                stage=apis[r].stage_name,
-                functions=[apis[r].function_name, *(p.function_name for p in pipelines[r])],
-                dlqs=[p.dlq_name for p in pipelines[r]],
-                stream_functions=[p.function_name for p in pipelines[r] if p.queue_arn is None],
-            )
-            for r in cfg.regions
-        },
-        table.name,
-        dns.health_check_ids if dns else {},
-        GLOBAL_SERVICES_REGION,
-        providers.global_services,
-    )
+    if cfg.dashboard:
+        build_dashboard(
+            "operations",
+            {
+                r: RegionMetrics(
+                    api_name=apis[r].rest_api_name,
+                    stage=apis[r].stage_name,
+                    functions=[apis[r].function_name, *(p.function_name for p in pipelines[r])],
+                    dlqs=[p.dlq_name for p in pipelines[r]],
+                    stream_functions=[p.function_name for p in pipelines[r] if p.queue_arn is None],
+                )
+                for r in cfg.regions
+            },
+            table.name,
+            dns.health_check_ids if dns else {},
+            GLOBAL_SERVICES_REGION,
+            providers.global_services,
+        )
 
     pulumi.export("siteUrl", site.url)
     pulumi.export("siteBuckets", site.bucket_names)

@@ -29,6 +29,7 @@ ROUTING_MODES: tuple[str, ...] = ("latency", "failover")
 CONSISTENCY_MODES: tuple[str, ...] = ("eventual", "strong")
 TABLE_ENCRYPTION_MODES: tuple[str, ...] = ("aws-owned", "customer-managed")
 WRITE_MODES: tuple[str, ...] = ("single-primary", "any-region")
+PAGE_VIEW_TRANSPORTS: tuple[str, ...] = ("sqs-fifo", "kinesis-provisioned", "kinesis-on-demand")
 HEALTH_CHECK_INTERVALS: tuple[int, ...] = (10, 30)
 FAILURE_THRESHOLD_RANGE = range(1, 11)
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -105,6 +106,10 @@ class StackConfig:
     site_access_logs: bool
     site_web_acl_arn: str | None
     api_web_acl_arns: dict[str, str]  # region -> REGIONAL web ACL ARN
+    page_view_transport: str
+    alarms: bool
+    dashboard: bool
+    health_check_latency_graphs: bool
 
     @property
     def home_region(self) -> str:
@@ -394,6 +399,10 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         site_access_logs=v["siteAccessLogs"],
         site_web_acl_arn=web_acl,
         api_web_acl_arns=api_web_acls,
+        alarms=v["alarms"],
+        dashboard=v["dashboard"],
+        health_check_latency_graphs=v["healthCheckLatencyGraphs"],
+        page_view_transport=_one_of(key("pageViewTransport"), v["pageViewTransport"], PAGE_VIEW_TRANSPORTS),
     )
 
 

@@ -34,9 +34,15 @@ class Region:
 
     name: str
     provider: aws.Provider
-    alerts: AlertTopic
+    alerts: AlertTopic | None  # None when the stack's `alarms` choice is off
+    # The region's one key for its encrypted topics (alerts, mail feedback): KMS bills per key.
+    messaging_key: aws.kms.Key | None
     layer: aws.lambda_.LayerVersion
     idempotency: IdempotencyTable
+
+    @property
+    def alert_topic_arn(self) -> pulumi.Output[str] | None:
+        return self.alerts.arn if self.alerts is not None else None
 
     def opts(self, **kwargs) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(provider=self.provider, **kwargs)
@@ -52,7 +58,7 @@ def consumer_args(cfg: StackConfig, region: Region, package: str, **kwargs) -> E
         code=code_archive(package),
         handler=handler_of(package),
         service_name=package,
-        alert_topic_arn=region.alerts.arn,
+        alert_topic_arn=region.alert_topic_arn,
         layer_arn=region.layer.arn,
         idempotency_table_name=region.idempotency.name,
         idempotency_table_arn=region.idempotency.arn,
@@ -87,15 +93,26 @@ def write_retry(cfg: StackConfig, region: Region, access: TableAccess) -> EventP
 
 
 def page_views(cfg: StackConfig, region: Region, access: TableAccess) -> EventPipeline:
-    """Page views: Kinesis -> the views consumer, counting into this region's own counters."""
+    """Page views: the transport of `pageViewTransport` -> the views consumer, counting into this
+    region's own counters (in order per post: the FIFO message group or the stream's partition key)."""
+    transport = cfg.page_view_transport
+    source: dict = (
+        {"source": "sqs-fifo", "batch_size": 10}
+        if transport == "sqs-fifo"
+        else {
+            "source": "kinesis",
+            "batch_size": 100,
+            "stream_mode": "PROVISIONED" if transport == "kinesis-provisioned" else "ON_DEMAND",
+            "shard_count": 1,
+        }
+    )
     return EventPipeline(
         f"views-{region.name}",
         consumer_args(
             cfg,
             region,
             "views",
-            source="kinesis",
-            batch_size=100,
+            **source,
             environment={"TABLE_NAME": access.table.name},
             statements=access.local_writes(region.name, ["dynamodb:UpdateItem"], sid="CountViews"),
             metric_alarms=[
@@ -104,6 +121,13 @@ def page_views(cfg: StackConfig, region: Region, access: TableAccess) -> EventPi
         ),
         opts=region.opts(),
     )
+
+
+def page_view_producer(views: EventPipeline) -> tuple[dict, dict]:
+    """What the API needs to send page views to `views`: its environment and its grant."""
+    if views.queue_url is not None:
+        return {"EVENTS_QUEUE_URL": views.queue_url}, allow(["sqs:SendMessage"], [views.queue_arn], "PageViews")
+    return {"EVENTS_STREAM_NAME": views.stream_name}, allow(["kinesis:PutRecord"], [views.stream_arn], "PageViews")
 
 
 def thumbnails(cfg: StackConfig, region: Region, media: ReplicatedBuckets) -> EventPipeline:
@@ -145,6 +169,7 @@ def mail_paths(cfg: StackConfig, region: Region, access: TableAccess, sender: st
             "bounces",
             source="sns",
             topic_publisher_services=["ses.amazonaws.com"],
+            topic_key_arn=region.messaging_key.arn if region.messaging_key is not None else None,
             environment=access.environment(),
             statements=[*access.reads(name), *access.writes(name, ["dynamodb:UpdateItem"], sid="RecordSuppressions")],
         ),

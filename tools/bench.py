@@ -161,7 +161,7 @@ def bench_cold_start(runs: int) -> dict[str, Any]:
 
 
 def bench_artefacts() -> dict[str, Any]:
-    from stack.packaging import FUNCTIONS_DIR, LAYER_ARCHIVE, code_archive
+    from stack.packaging import LAYER_ARCHIVE, code_archive
 
     archives = {}
     for package in HANDLERS:
@@ -175,7 +175,7 @@ def bench_artefacts() -> dict[str, Any]:
         try:
             from tools.build_layer import build
 
-            build(LAYER_ARCHIVE, FUNCTIONS_DIR / "requirements.txt")
+            build(LAYER_ARCHIVE)
         except (subprocess.CalledProcessError, OSError) as error:
             layer["error"] = f"layer not built: {error}"
     if LAYER_ARCHIVE.exists():
@@ -184,6 +184,24 @@ def bench_artefacts() -> dict[str, Any]:
             layer["unzipped_bytes"] = sum(i.file_size for i in archive.infolist())
             layer["within_lambda_limit"] = layer["unzipped_bytes"] <= 250 * 1024 * 1024
     return {"code_archives": archives, "layer": layer, "archive_limit_bytes": ARCHIVE_LIMIT}
+
+
+# The idle-cost goals of the shipped stacks (zero traffic, list prices, no free tier).
+COST_GOALS = {"dev": 1.00, "dr": 15.00}
+TRAFFIC = {"page_views_per_day": 1_000_000, "post_reads_per_day": 10_000}
+
+
+def bench_cost() -> dict[str, Any]:
+    """The cost model over the shipped stacks: idle cost against the goals, and a month of traffic."""
+    from tools.cost import idle_monthly, price_table, traffic_monthly
+    from tools.offline_run import run_stack
+
+    stacks = {}
+    for stack, goal in COST_GOALS.items():
+        run = run_stack(stack)
+        idle = idle_monthly(run)
+        stacks[stack] = {"idle_usd": idle, "goal_usd": goal, "target_met": idle <= goal, **traffic_monthly(run, **TRAFFIC)}
+    return {"stacks": stacks, "traffic": TRAFFIC, "price_table_version": price_table()["version"]}
 
 
 def machine() -> dict[str, Any]:
@@ -212,6 +230,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         results["cold_start"],
         results["artefacts"],
     )
+    cost = results.get("cost")
     lines = [
         f"Measured {results['measured_at']} on {m['cpus']} CPU(s) ({m['cpu_model'] or 'unknown CPU'}), Python {m['python']}, "
         f"{results['runs']} runs each (median, min-max).",
@@ -248,6 +267,18 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"| dependency layer | {_kb(layer.get('bytes'))} zipped, {_kb(layer.get('unzipped_bytes'))} unzipped | | | "
         f"{'<= 250 MB unzipped: ' + _ok(layer['within_lambda_limit']) if 'within_lambda_limit' in layer else layer.get('error', '')} |"
     )
+    if cost:
+        traffic = cost["traffic"]
+        for stack, row in cost["stacks"].items():
+            lines.append(
+                f"| `{stack}` at zero traffic (list prices {cost['price_table_version']}) | ${row['idle_usd']:.2f}/month | | | "
+                f"<= ${row['goal_usd']:.2f}: {_ok(row['target_met'])} |"
+            )
+            lines.append(
+                f"| `{stack}` with {traffic['page_views_per_day']:,} page views + {traffic['post_reads_per_day']:,} post reads a day "
+                f"| ${row['total_usd']:.2f}/month | | views ${row['page_views_usd']:.2f}, reads ${row['post_reads_usd']:.2f}, "
+                f"standing ${row['idle_usd']:.2f} | |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -267,6 +298,7 @@ def main(argv: list[str] | None = None) -> int:
         "scaling": bench_scaling(max(2, args.runs // 2)),
         "cold_start": bench_cold_start(args.runs),
         "artefacts": bench_artefacts(),
+        "cost": bench_cost(),
     }
     OUT.mkdir(exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

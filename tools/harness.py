@@ -218,6 +218,17 @@ def sqs_event(*bodies: str, ids: list[str] | None = None) -> dict:
     return {"Records": records}
 
 
+def sqs_fifo_event(*bodies: str, group: str, first_sequence: int = 18_000_000_000_000_000_000) -> dict:
+    """Messages of one FIFO message group, in order, as Lambda delivers them (SequenceNumber grows)."""
+    event = sqs_event(*bodies, ids=[f"{group[:8]}-{first_sequence + i}" for i in range(len(bodies))])
+    for index, record in enumerate(event["Records"]):
+        record["attributes"].update(
+            {"MessageGroupId": group, "SequenceNumber": str(first_sequence + index), "MessageDeduplicationId": f"dedup-{index}"}
+        )
+        record["eventSourceARN"] = "arn:aws:sqs:us-east-1:123456789012:views.fifo"
+    return event
+
+
 def kinesis_event(*payloads: bytes, first_sequence: int = 1000, stream_arn: str | None = None) -> dict:
     import base64
 

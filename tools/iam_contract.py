@@ -137,6 +137,9 @@ def requirements(call: Call, table_keys: dict[str, str]) -> list[Requirement]:
         ]
     if call.service == "sns" and call.operation == "Publish":
         return [Requirement("sns:Publish", p["TopicArn"], because=because)]
+    if call.service == "sqs" and call.operation in ("SendMessage", "SendMessageBatch"):
+        name = p["QueueUrl"].rstrip("/").rsplit("/", 1)[1]
+        return [Requirement(f"sqs:{call.operation}", f"arn:aws:sqs:{region}:{ACCOUNT}:{name}", because=because)]
     if call.service == "kinesis" and call.operation in ("PutRecord", "PutRecords"):
         return [
             Requirement(
@@ -343,7 +346,10 @@ def _build_world(run, region: str) -> dict[str, Any]:
     queue = sqs.create_queue(QueueName="write-retry")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    boto3.client("kinesis", region_name=region).create_stream(StreamName=api["EVENTS_STREAM_NAME"], ShardCount=1)
+    if api.get("EVENTS_QUEUE_URL"):
+        sqs.create_queue(QueueName=api["EVENTS_QUEUE_URL"].rsplit("/", 1)[1], Attributes={"FifoQueue": "true"})
+    else:
+        boto3.client("kinesis", region_name=region).create_stream(StreamName=api["EVENTS_STREAM_NAME"], ShardCount=1)
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     boto3.client("s3", region_name=region).create_bucket(Bucket=api["MEDIA_BUCKET"], **location)
     boto3.client("ssm", region_name=region).put_parameter(
@@ -358,7 +364,7 @@ def _build_world(run, region: str) -> dict[str, Any]:
     # A subscriber accepted here, written (as every write) at the primary: the welcome's input.
     subscriber = {"pk": "SUB#new@example.com", "sk": "SUB", "email": "new@example.com", "origin_region": region, "version": 1}
     boto3.resource("dynamodb", region_name=run.outputs["homeRegion"]).Table(api["TABLE_NAME"]).put_item(Item=subscriber)
-    return {"queue": queue, "subscriber": subscriber}
+    return {"queue": queue, "subscriber": subscriber, "views_from_queue": bool(api.get("EVENTS_QUEUE_URL"))}
 
 
 def _api(env: dict[str, str], world: dict[str, Any]) -> None:
@@ -414,10 +420,11 @@ def _retry(env: dict[str, str], world: dict[str, Any]) -> None:
 def _views(env: dict[str, str], world: dict[str, Any]) -> None:
     from views.app import handler
 
-    from tools.harness import FakeContext, kinesis_event
+    from tools.harness import FakeContext, kinesis_event, sqs_fifo_event
 
-    view = json.dumps({"post_id": "a" * 32, "type": "view"}).encode()
-    assert handler(kinesis_event(view), FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+    view = json.dumps({"post_id": "a" * 32, "type": "view"})
+    event = sqs_fifo_event(view, group="a" * 32) if world["views_from_queue"] else kinesis_event(view.encode())
+    assert handler(event, FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
 
 
 def _welcome(env: dict[str, str], world: dict[str, Any]) -> None:

@@ -142,6 +142,9 @@ def _kms_key(state, region, _physical, logical):
 
 
 def _queue(state, region, physical, _logical):
+    # pulumi-aws autonames a FIFO queue with the .fifo suffix SQS requires (pulumi-aws#1398).
+    if state.get("fifoQueue") and not physical.endswith(".fifo"):
+        physical = state["name"] = f"{physical}.fifo"
     state["arn"] = _arn("sqs", region, physical)
     state["url"] = f"https://sqs.{region}.amazonaws.com/{ACCOUNT_ID}/{physical}"
 

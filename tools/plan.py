@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from stack.project import PROJECT_DIR
+from tools.cost import cost_document
+from tools.cost import render as cost_render
 from tools.offline_run import RecordedResource, StackRun, run_stack
 
 SECRET_MASK = "[secret]"
@@ -57,6 +59,7 @@ def plan_document(run: StackRun) -> dict[str, Any]:
         "outputs": _masked_outputs(run),
         "dr": dict(budget),
         "config_notes": list(run.config_notes),
+        "cost": cost_document(run),
         "policy": policy_report(run),
     }
 
@@ -121,6 +124,8 @@ def render_text(run: StackRun, document: dict[str, Any]) -> str:
         f"budget: {dr['rto_budget_seconds']} s",
         f"  static reads: {dr['static_failover']}",
         *(f"  RPO {k}: {v}" for k, v in (dr["rpo"] or {}).items()),
+        "",
+        *cost_render(document["cost"]),
         "",
         f"Policy: {len(document['policy']['rules'])} rules, {len(document['policy']['violations'])} violations, "
         f"{len(document['policy'].get('advisories', []))} advisories (optional hardening: "

@@ -84,6 +84,9 @@ class PlanDiff:
     removed: list[dict[str, Any]]
     changed: list[ResourceChange]
     dr_budget: dict[str, tuple[Any, Any]]
+    # Standing monthly cost before and after, and the lines that moved: {label: (before, after)}.
+    idle_cost: tuple[float | None, float | None] = (None, None)
+    cost_lines: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def replacements(self) -> list[ResourceChange]:
@@ -97,6 +100,10 @@ class PlanDiff:
             "changed": [asdict(c) for c in self.changed],
             "replaced": [c.urn for c in self.replacements],
             "dr_budget": {k: {"before": b, "after": a} for k, (b, a) in self.dr_budget.items()},
+            "cost": {
+                "idle_monthly_usd": {"before": self.idle_cost[0], "after": self.idle_cost[1]},
+                "lines": {k: {"before": b, "after": a} for k, (b, a) in self.cost_lines.items()},
+            },
         }
 
 
@@ -179,13 +186,27 @@ def diff_plans(before: dict[str, Any], after: dict[str, Any]) -> PlanDiff:
         for key in sorted(set(budget_before) | set(budget_after))
         if budget_before.get(key) != budget_after.get(key)
     }
+    before_cost, after_cost = before.get("cost") or {}, after.get("cost") or {}
     return PlanDiff(
         stack=after.get("stack", ""),
         added=[new[u] for u in sorted(set(new) - set(old))],
         removed=[old[u] for u in sorted(set(old) - set(new))],
         changed=changed,
         dr_budget=budget,
+        idle_cost=(before_cost.get("idle_monthly_usd"), after_cost.get("idle_monthly_usd")),
+        cost_lines=_cost_lines(before_cost, after_cost),
     )
+
+
+def _cost_lines(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    def by_label(cost: dict[str, Any]) -> dict[str, float]:
+        return {
+            f"{line['region']} {line['type'].rsplit(':', 1)[-1]}: {line['detail']}": line["monthly_usd"]
+            for line in cost.get("lines") or []
+        }
+
+    old, new = by_label(before), by_label(after)
+    return {k: (old.get(k, 0.0), new.get(k, 0.0)) for k in sorted(set(old) | set(new)) if old.get(k, 0.0) != new.get(k, 0.0)}
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -210,6 +231,10 @@ def render_diff(diff: PlanDiff) -> str:
             lines.append(f"    REPLACED because of {reason}")
         for prop in change.changes:
             lines.append(f"    {prop.path}: {_short(prop.before)} -> {_short(prop.after)}")
+    before_cost, after_cost = diff.idle_cost
+    if before_cost is not None or after_cost is not None:
+        lines += ["", f"Cost at zero traffic: ${before_cost or 0:.2f} -> ${after_cost or 0:.2f} per month"]
+        lines += [f"  {label}: ${b:.2f} -> ${a:.2f}" for label, (b, a) in diff.cost_lines.items()]
     if diff.dr_budget:
         lines += ["", "DR budget"]
         lines += [f"  {key}: {_short(b)} -> {_short(a)}" for key, (b, a) in diff.dr_budget.items()]

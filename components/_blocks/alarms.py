@@ -2,6 +2,8 @@
 
 Every component's alarms go to its region's alert topic (us-east-1 for Route 53 health checks).
 Missing data is not breaching unless the caller says so: a quiet queue is a healthy queue.
+Without a topic (`topic_arn=None`: the stack's `alarms` choice is off) no alarm is created: an
+alarm nobody is told about only costs money ($0.10 per alarm metric and month).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ def metric_alarm(
     metric: str,
     dimensions: Mapping[str, pulumi.Input[str]],
     threshold: float,
-    topic_arn: pulumi.Input[str],
+    topic_arn: pulumi.Input[str] | None,
     opts: pulumi.ResourceOptions,
     statistic: str | None = "Maximum",
     extended_statistic: str | None = None,
@@ -29,7 +31,9 @@ def metric_alarm(
     datapoints_to_alarm: int = 2,
     missing_data: str = "notBreaching",
     tags: Mapping[str, str] | None = None,
-) -> aws.cloudwatch.MetricAlarm:
+) -> aws.cloudwatch.MetricAlarm | None:
+    if topic_arn is None:
+        return None
     return aws.cloudwatch.MetricAlarm(
         name,
         alarm_description=description,

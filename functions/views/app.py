@@ -1,18 +1,22 @@
-"""Count page views into counters sharded by region, each view exactly once.
+"""Count page views into counters sharded by region, each view exactly once, from either transport.
 
 Each region increments only its own item (`VIEWS#<post>` / `REGION#<region>`) in its own
 replica: an item only one region writes cannot lose an increment to last-writer-wins (the
 "write to your Region" mode of the global-tables guidance, for these items only), and counting
 does not wait for the primary. The API reads the sum.
 
-Exactly once: the stream's partition key is the post id, so one post's views arrive in
-sequence-number order on one shard, and each counter remembers the last sequence number it
-counted (`last_sequence`, zero-padded so strings compare as numbers). The increment is
-conditional on a newer sequence number, so a redelivered record or batch (Kinesis retries whole
-batches, bisecting on error) is recognised by the counter itself: no idempotency store is
-involved, and none can fail under it. For that order to hold, the first record that fails
-stops the batch: it and every record after it are reported failed, and Lambda redelivers from
-it (the shard's checkpoint is the lowest failed sequence number anyway).
+Exactly once: one post's views arrive in sequence-number order, and each counter remembers the
+last sequence number it counted (zero-padded so strings compare as numbers). The increment is
+conditional on a newer sequence number, so a redelivered record or batch is recognised by the
+counter itself: no idempotency store is involved, and none can fail under it. The two transports
+(`pageViewTransport`) give that order the same way:
+- an SQS FIFO queue (no standing charge): the post id is the message group, SQS delivers a group
+  in order and its SequenceNumber grows within the group; after a failure the rest of that group
+  in the batch is reported failed without being tried (Powertools' SqsFifoPartialProcessor);
+- a Kinesis stream: the post id is the partition key, one shard holds a post's views in order;
+  the first record that fails stops the batch, Lambda redelivers from it.
+Each transport has its own counter attribute (`last_sqs_sequence`, `last_sequence`): their numbers
+are not comparable, and a stack that switches transport keeps counting.
 
 A record that is not a page view can never be counted: it is logged and skipped (metric
 `BadViewRecords`) instead of failed, because a failing record holds back the shard behind it
@@ -30,8 +34,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from shared import aws, deadline
 from shared.consumer import batch_processor
 from shared.items import local_region, now_iso, views_key
@@ -39,6 +44,9 @@ from shared.items import local_region, now_iso, views_key
 logger = Logger(service="views")
 metrics = Metrics(service="views")
 processor = batch_processor(EventType.KinesisDataStreams)
+fifo_processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# Which counter attribute remembers the last sequence number, per transport.
+SEQUENCE_ATTRIBUTE = {"kinesis": "last_sequence", "sqs": "last_sqs_sequence"}
 POST_ID = re.compile(r"^[0-9a-f]{32}$")
 SEQUENCE_DIGITS = 64
 REPORT_RESERVE_SECONDS = 2.0
@@ -65,7 +73,7 @@ def parse_view(data: bytes) -> str:
     return view["post_id"]
 
 
-def count_view(post_id: str, sequence: str) -> bool:
+def count_view(post_id: str, sequence: str, transport: str = "kinesis") -> bool:
     """True when counted, False when this sequence number (or a later one) was counted before."""
     from botocore.exceptions import ClientError
 
@@ -73,9 +81,9 @@ def count_view(post_id: str, sequence: str) -> bool:
     try:
         aws.table(os.environ["TABLE_NAME"]).update_item(
             Key=views_key(post_id, region),
-            UpdateExpression="ADD #count :one, #version :one SET origin_region = :region, updated_at = :now, last_sequence = :seq",
-            ConditionExpression="attribute_not_exists(last_sequence) OR last_sequence < :seq",
-            ExpressionAttributeNames={"#count": "count", "#version": "version"},
+            UpdateExpression="ADD #count :one, #version :one SET origin_region = :region, updated_at = :now, #last = :seq",
+            ConditionExpression="attribute_not_exists(#last) OR #last < :seq",
+            ExpressionAttributeNames={"#count": "count", "#version": "version", "#last": SEQUENCE_ATTRIBUTE[transport]},
             ExpressionAttributeValues={":one": 1, ":region": region, ":now": now_iso(), ":seq": sequence.zfill(SEQUENCE_DIGITS)},
         )
     except ClientError as error:
@@ -85,25 +93,39 @@ def count_view(post_id: str, sequence: str) -> bool:
     return True
 
 
+def _count(data: bytes, sequence: str, transport: str) -> str:
+    try:
+        post_id = parse_view(data)
+    except (BadView, ValueError) as bad:
+        metrics.add_metric(name="BadViewRecords", unit=MetricUnit.Count, value=1)
+        logger.warning("not a page view: skipped", extra={"sequence": sequence, "reason": str(bad)})
+        return "skipped"
+    return "counted" if count_view(post_id, sequence, transport) else "already counted"
+
+
 def record_handler(record: KinesisStreamRecord) -> str:
     if _batch["failed"]:
         raise AfterAFailure(record.kinesis.sequence_number)
     try:
-        post_id = parse_view(base64.b64decode(record.kinesis.data))
-    except (BadView, ValueError) as bad:
-        metrics.add_metric(name="BadViewRecords", unit=MetricUnit.Count, value=1)
-        logger.warning("not a page view: skipped", extra={"sequence": record.kinesis.sequence_number, "reason": str(bad)})
-        return "skipped"
-    try:
-        return "counted" if count_view(post_id, record.kinesis.sequence_number) else "already counted"
+        return _count(base64.b64decode(record.kinesis.data), record.kinesis.sequence_number, "kinesis")
     except Exception:
         _batch["failed"] = True
         raise
+
+
+def message_handler(record: SQSRecord) -> str:
+    # The FIFO processor stops this message's group after a failure; other groups go on.
+    return _count(record.body.encode(), record.attributes.sequence_number or "", "sqs")
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context
 def handler(event: dict, context: Any) -> dict:
     _batch["failed"] = False
+    from_queue = bool(event.get("Records")) and event["Records"][0].get("eventSource") == "aws:sqs"
     with deadline.within(context, REPORT_RESERVE_SECONDS):
+        if from_queue:
+            return process_partial_response(
+                event=event, record_handler=message_handler, processor=fifo_processor, context=context
+            )
         return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -81,3 +81,46 @@ def test_counters_are_exact_under_random_failures_and_redeliveries(regional):
             if rng.random() < 0.2:
                 handler({"Records": records}, FakeContext())
     assert counter(regional.table, POST_A, "us-east-1") == sent == view_count(regional.table, POST_A)
+
+
+def fifo(*posts: str, first_sequence: int, group: str) -> dict:
+    from tools.harness import sqs_fifo_event
+
+    return sqs_fifo_event(*[view(p).decode() for p in posts], group=group, first_sequence=first_sequence)
+
+
+def test_from_the_fifo_queue_a_redelivered_message_is_counted_once(regional):
+    from views.app import handler
+
+    event = fifo(POST_A, POST_A, first_sequence=5000, group=POST_A)
+    assert handler(event, FakeContext()) == {"batchItemFailures": []}
+    assert handler(event, FakeContext()) == {"batchItemFailures": []}  # SQS redelivers after a lost delete
+    assert counter(regional.table, POST_A, "us-east-1") == 2
+
+
+def test_a_failing_message_stops_only_its_own_group(regional):
+    """GIVEN DynamoDB refusing the first increment of post A, WHEN a batch holds A's views and
+    B's, THEN A's are all reported failed (its order holds) while B's are counted; the redelivery
+    of A counts each of its views once."""
+    from views.app import handler
+
+    a = fifo(POST_A, POST_A, first_sequence=7000, group=POST_A)["Records"]
+    b = fifo(POST_B, POST_B, first_sequence=9000, group=POST_B)["Records"]
+    event = {"Records": [a[0], b[0], a[1], b[1]]}
+    with injected(
+        FaultInjector(VirtualClock(), rules=[Rule(fault="http500", operations=frozenset({"UpdateItem"}), body_contains="7000")])
+    ):
+        first = handler(event, FakeContext())
+    assert {f["itemIdentifier"] for f in first["batchItemFailures"]} == {a[0]["messageId"], a[1]["messageId"]}
+    assert (counter(regional.table, POST_A, "us-east-1"), counter(regional.table, POST_B, "us-east-1")) == (0, 2)
+    assert handler({"Records": a}, FakeContext()) == {"batchItemFailures": []}
+    assert counter(regional.table, POST_A, "us-east-1") == 2
+
+
+def test_switching_transport_keeps_counting(regional):
+    """Kinesis and SQS sequence numbers are not comparable: each has its own counter attribute."""
+    from views.app import handler
+
+    handler(kinesis_event(view(POST_A), first_sequence=49_600_000_000_000_000_000_000_000), FakeContext())
+    handler(fifo(POST_A, first_sequence=100, group=POST_A), FakeContext())
+    assert counter(regional.table, POST_A, "us-east-1") == 2

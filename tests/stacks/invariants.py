@@ -165,6 +165,27 @@ def _static_site(run: StackRun, cfg: StackConfig) -> list[str]:
     return out
 
 
+def _cost_choices(run: StackRun, cfg: StackConfig) -> list[str]:
+    """Each standing charge is there exactly when its config choice asks for it."""
+    out = []
+    alarms = run.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    if bool(alarms) != cfg.alarms:
+        out.append(f"{len(alarms)} alarms with alarms={cfg.alarms}")
+    if bool(run.of_type("aws:cloudwatch/dashboard:Dashboard")) != cfg.dashboard:
+        out.append(f"dashboard present != dashboard={cfg.dashboard}")
+    streams = sorted(s.region for s in run.of_type("aws:kinesis/stream:Stream"))
+    fifo = sorted(
+        q.region for q in run.of_type("aws:sqs/queue:Queue") if q.name.startswith("views-") and q.name.endswith("-queue")
+    )
+    expected_streams = [] if cfg.page_view_transport == "sqs-fifo" else sorted(cfg.regions)
+    if streams != expected_streams or fifo != sorted(set(cfg.regions) - set(expected_streams)):
+        out.append(f"page views: streams in {streams}, FIFO queues in {fifo} for {cfg.page_view_transport}")
+    for check in run.of_type("aws:route53/healthCheck:HealthCheck"):
+        if bool(check.inputs.get("measureLatency")) != cfg.health_check_latency_graphs:
+            out.append(f"{check.name}: latency graphs != healthCheckLatencyGraphs={cfg.health_check_latency_graphs}")
+    return out
+
+
 def _budget(run: StackRun, cfg: StackConfig) -> list[str]:
     expected = compute_budget(cfg).to_dict()
     return [] if run.outputs.get("drBudget") == expected else [f"drBudget {run.outputs.get('drBudget')} != {expected}"]
@@ -180,6 +201,7 @@ INVARIANTS: dict[str, Callable[[StackRun, StackConfig], list[str]]] = {
     "regional-apis": _regional_apis,
     "dns": _dns,
     "static-site": _static_site,
+    "cost-choices": _cost_choices,
     "budget": _budget,
     "policy": _policy,
 }

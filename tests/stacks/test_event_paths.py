@@ -60,17 +60,20 @@ def test_mail_sender_requires_tls_and_publishes_dkim_records(region):
     assert topic_arn.startswith(f"arn:aws:sns:{region}:") and "bounces-" in topic_arn
 
 
-def test_bounce_topic_admits_ses_with_a_key_ses_may_use():
+def test_bounce_topic_admits_ses_with_the_regions_one_messaging_key():
     dr = cached_stack("dr")
     [topic] = [r for r in dr.resources if r.type == "aws:sns/topic:Topic" and r.name == "bounces-us-west-2-topic"]
-    [key] = [r for r in dr.resources if r.type == "aws:kms/key:Key" and r.name == "bounces-us-west-2-topic-key"]
-    assert topic.inputs["kmsMasterKeyId"] == key.state["arn"]
-    key_policy = json.loads(key.inputs["policy"])
-    ses = key_policy["Statement"][1]
+    [alerts] = [r for r in dr.resources if r.type == "aws:sns/topic:Topic" and r.name == "alerts-us-west-2-topic"]
+    [key] = [r for r in dr.resources if r.type == "aws:kms/key:Key" and r.region == "us-west-2"]
+    # One key per region for both service-fed topics: KMS bills per key.
+    assert topic.inputs["kmsMasterKeyId"] == alerts.inputs["kmsMasterKeyId"] == key.state["arn"]
+    by_sid = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
+    ses = by_sid["PublisherSes"]
     assert (ses["Principal"], ses["Action"]) == ({"Service": "ses.amazonaws.com"}, ["kms:Decrypt", "kms:GenerateDataKey*"])
     # SES's KMS calls are not documented to carry aws:SourceAccount: a condition on it would drop
-    # every bounce; the key encrypts this one topic only.
+    # every bounce. CloudWatch's are, so its statement keeps the condition.
     assert "Condition" not in ses
+    assert by_sid["PublisherCloudwatch"]["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
     [policy] = [
         r for r in dr.resources if r.type == "aws:sns/topicPolicy:TopicPolicy" and r.name == "bounces-us-west-2-topic-policy"
     ]

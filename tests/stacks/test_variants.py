@@ -23,6 +23,10 @@ VARIANTS = {
     "customer-managed-keys": ("dr", {"tableEncryption": "customer-managed"}),
     "strong-with-witness": ("dr", {"consistency": "strong", "witnessRegion": "us-east-2", "regions": ["us-east-1", "us-west-2"]}),
     "evacuated-region": ("dr", {"evacuatedRegions": ["us-west-2"]}),
+    "standing-charges-chosen": (
+        "dr",
+        {"alarms": False, "dashboard": True, "pageViewTransport": "kinesis-on-demand", "healthCheckLatencyGraphs": True},
+    ),
     "single-region-with-domain": ("dev", {"regions": ["eu-central-1"], "domain": "blog.acme.io"}),
 }
 

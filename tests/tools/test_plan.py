@@ -14,7 +14,7 @@ def dr_document():
 
 
 def test_json_has_the_documented_top_level_shape(dr_document):
-    assert set(dr_document) == {"stack", "project", "resources", "outputs", "dr", "config_notes", "policy"}
+    assert set(dr_document) == {"stack", "project", "resources", "outputs", "dr", "config_notes", "cost", "policy"}
     assert (dr_document["stack"], dr_document["project"]) == ("dr", "serverless-dr")
     assert set(dr_document["dr"]) >= {"regions", "routing", "detection_seconds", "api_rto_seconds", "rpo"}
     assert set(dr_document["policy"]) == {"rules", "violations", "advisories"}

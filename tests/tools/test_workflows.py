@@ -123,3 +123,12 @@ def test_the_config_step_skips_a_preview_and_fails_a_deploy_the_stack_file_canno
             assert result.stdout.startswith(f"::notice title={stack} preview skipped::{stack}: config ")
         else:
             assert result.returncode == 1 and result.stdout.startswith(f"::error title={stack} config::")
+
+
+def test_pull_requests_get_the_offline_plan_diff_with_cost_as_a_comment():
+    job = load("pull-request.yml")["jobs"]["plan-diff"]
+    assert job["needs"] == "test" and job["permissions"]["pull-requests"] == "write"
+    checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
+    assert checkout["with"]["fetch-depth"] == 0  # the base branch must be there to plan it
+    script = " ".join(s.get("run", "") for s in job["steps"])
+    assert 'tools.plan "$stack" --diff "$BASE"' in script and "gh pr comment" in script

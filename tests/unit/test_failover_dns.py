@@ -74,7 +74,8 @@ def test_health_checks_hit_each_regions_own_deep_health_path_with_explicit_setti
         assert (inputs["type"], inputs["port"], inputs["resourcePath"]) == ("HTTPS", 443, "/v1/health")
         assert inputs["fqdn"].endswith(f".execute-api.{region}.amazonaws.com")
         assert (inputs["requestInterval"], inputs["failureThreshold"]) == (10, 3)
-        assert inputs["measureLatency"] is True and inputs["enableSni"] is True
+        # Latency graphs are an optional, billed feature ($1/check/month), off unless asked for.
+        assert inputs["measureLatency"] is False and inputs["enableSni"] is True
         assert len(inputs["regions"]) >= 3
         assert inputs["invertHealthcheck"] is False
 
@@ -150,7 +151,9 @@ def test_dr_evacuation_by_config_and_dev_without_dns():
 def test_dashboard_spans_every_region():
     import json
 
-    [dashboard] = cached_stack("dr").of_type("aws:cloudwatch/dashboard:Dashboard")
+    from tests.helpers import fixture_stack
+
+    [dashboard] = fixture_stack("dr", dashboard="true").of_type("aws:cloudwatch/dashboard:Dashboard")
     widgets = json.loads(dashboard.inputs["dashboardBody"])["widgets"]
     assert {w["properties"]["region"] for w in widgets} == {"us-east-1", "us-west-2"}
     titles = " ".join(w["properties"]["title"] for w in widgets)
