@@ -31,10 +31,11 @@ bench: $(STAMP)
 	$(PY) -m tools.bench
 
 # The long guarantee runs (minutes): the fault suite over 3 seeds and the two-region simulation;
-# both rewrite their tables in README.md.
+# and the browser outage (20 trials per kind); each rewrites its table in README.md.
 soak: $(STAMP)
 	$(PY) -m tools.fault_suite --writes 4000 --seeds 1,2,3 --readme
 	$(PY) -m tools.two_region_sim --readme
+	$(PY) -m tools.browser_outage --trials 20 --readme
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build

@@ -1,141 +1,200 @@
-// The blog front end: reads the API base URL from config.json (written by the deploy), never
-// from the code, so the same files work for every stack and region.
+// The blog: posts, a post, subscribe, share a photo, and an admin view to write, edit and delete.
+// Every API call goes through the RegionalClient (client.js), which fails over between regions;
+// the API base URLs come from config.json (written by the deploy), never from the code.
 "use strict";
 
-const state = { api: null, cursor: null };
-const $ = (id) => document.getElementById(id);
+import { ApiError, RegionalClient, newIdempotencyKey } from "./client.js";
+import { excerpt, renderBody } from "./markup.js";
 
-class ApiError extends Error {
-  constructor(status, body) {
-    super((body && body.message) || `request failed with HTTP ${status}`);
-    this.status = status;
-    this.fields = (body && body.fields) || [];
+const $ = (id) => document.getElementById(id);
+const VIEWS = ["posts", "post", "subscribe", "photos", "admin"];
+const KEY_STORAGE = "serverless-dr-admin-key";
+const state = { client: null, cursor: null, retry: null, editing: null };
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// --- messages --------------------------------------------------------------------------------
+
+function describe(error) {
+  if (error instanceof ApiError) {
+    const fields = error.fields.length ? ` (${error.fields.join(", ")})` : "";
+    return `${error.message}${fields}`;
   }
+  return error.message || String(error);
 }
 
-function showError(error) {
-  const box = $("error");
-  const fields = error.fields && error.fields.length ? ` (${error.fields.join(", ")})` : "";
-  box.textContent = `${error.message}${fields}`;
-  box.hidden = false;
+function showError(error, retry) {
+  $("error-text").textContent = describe(error);
+  state.retry = retry || null;
+  $("retry").hidden = !retry;
+  $("error").hidden = false;
 }
 
 function clearError() {
   $("error").hidden = true;
-  $("error").textContent = "";
+  $("error-text").textContent = "";
+  state.retry = null;
 }
 
-async function loadConfig() {
-  const response = await fetch("config.json", { cache: "no-store" });
-  if (!response.ok) throw new Error(`config.json could not be loaded (HTTP ${response.status})`);
-  const config = await response.json();
-  if (!config.apiBaseUrl) throw new Error("config.json has no apiBaseUrl");
-  state.api = config.apiBaseUrl.replace(/\/+$/, "");
+function announceFailover({ from, to, reason }) {
+  const why = reason ? `${from} was ${reason === "unreachable" ? "unreachable" : `failing (${reason})`}` : `${from} did not answer`;
+  $("notice").textContent = `Switched to ${to} because ${why}. Nothing you did was lost.`;
+  $("notice").hidden = false;
+  $("failover-note").textContent = ` · switched from ${from} at ${new Date().toLocaleTimeString()}`;
 }
 
-async function api(path, options = {}) {
-  const init = { ...options, headers: { ...(options.body ? { "Content-Type": "application/json" } : {}), ...(options.headers || {}) } };
-  const response = await fetch(state.api + path, init);
-  let body = null;
-  try {
-    body = await response.json();
-  } catch (_) {
-    body = null;
-  }
-  if (!response.ok) throw new ApiError(response.status, body);
-  return body;
+function showRegion(region) {
+  $("region").textContent = region;
 }
 
-async function showRegion() {
-  try {
-    const health = await api("/health");
-    $("region").textContent = health.region;
-  } catch (error) {
-    $("region").textContent = "unavailable";
+async function call(path, options) {
+  const answer = await state.client.request(path, options);
+  showRegion(answer.region);
+  return answer;
+}
+
+// --- views -----------------------------------------------------------------------------------
+
+function show(view) {
+  for (const name of VIEWS) $(`view-${name}`).hidden = name !== view;
+  const nav = view === "post" ? "posts" : view;
+  for (const link of document.querySelectorAll(".nav a")) {
+    if (link.dataset.view === nav) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
   }
 }
 
-function renderPosts(items, append) {
-  const list = $("posts");
-  if (!append) list.replaceChildren();
-  if (!items.length && !append) {
-    const empty = document.createElement("li");
-    empty.textContent = "No posts yet.";
-    list.append(empty);
-  }
-  for (const post of items) {
-    const item = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = `#/posts/${post.id}`;
-    link.textContent = post.title;
-    item.append(link);
-    list.append(item);
-  }
+function formatDate(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleDateString(undefined, { year: "numeric", month: "long", day: "numeric" });
+}
+
+function views(count) {
+  const n = Number(count) || 0;
+  return `${n.toLocaleString()} ${n === 1 ? "view" : "views"}`;
+}
+
+function postItem(post) {
+  const item = document.createElement("li");
+  const heading = document.createElement("h2");
+  const link = document.createElement("a");
+  link.href = `#/posts/${post.id}`;
+  link.textContent = post.title;
+  heading.append(link);
+  const meta = document.createElement("p");
+  meta.className = "meta";
+  const time = document.createElement("time");
+  time.dateTime = post.created_at;
+  time.textContent = formatDate(post.created_at);
+  meta.append(time, ` · ${views(post.views)}`);
+  const summary = document.createElement("p");
+  summary.textContent = excerpt(post.body || "");
+  item.append(heading, meta, summary);
+  return item;
 }
 
 async function loadPosts(append = false) {
   const query = append && state.cursor ? `?cursor=${encodeURIComponent(state.cursor)}` : "";
-  const page = await api(`/posts${query}`);
-  state.cursor = page.next_cursor;
-  renderPosts(page.items, append);
+  const { body } = await call(`/posts${query}`);
+  state.cursor = body.next_cursor;
+  const list = $("posts");
+  if (!append) list.replaceChildren();
+  if (!body.items.length && !append) {
+    const empty = document.createElement("li");
+    empty.textContent = "No posts yet.";
+    list.append(empty);
+  }
+  list.append(...body.items.map(postItem));
+  $("posts-loading").hidden = true;
   $("more").hidden = !state.cursor;
 }
 
 async function showPost(id) {
-  const post = await api(`/posts/${encodeURIComponent(id)}`);
+  const { body: post } = await call(`/posts/${encodeURIComponent(id)}`);
   $("post-title").textContent = post.title;
-  $("post-date").textContent = new Date(post.created_at).toLocaleDateString();
-  $("post-views").textContent = String(post.views);
-  $("post-body").textContent = post.body;
-  $("posts-view").hidden = true;
-  $("post-view").hidden = false;
-  // A page view is best effort: never let it break reading.
-  api("/events", { method: "POST", body: JSON.stringify({ post_id: post.id, type: "view" }) }).catch(() => {});
+  $("post-date").textContent = formatDate(post.created_at);
+  $("post-date").dateTime = post.created_at;
+  $("post-views").textContent = views(post.views);
+  $("post-body").replaceChildren(renderBody(post.body));
+  document.title = `${post.title} — Field Notes`;
+  // A page view is counted at most once: best effort, never retried in another region.
+  state.client.request("/events", { method: "POST", body: { post_id: post.id, type: "view" }, failover: false }).catch(() => {});
 }
 
 async function route() {
   clearError();
-  const match = location.hash.match(/^#\/posts\/([0-9a-f]{32})$/);
+  const hash = location.hash || "#/";
+  const post = hash.match(/^#\/posts\/([0-9a-f]{32})$/);
+  const view = post ? "post" : { "#/subscribe": "subscribe", "#/photos": "photos", "#/admin": "admin" }[hash] || "posts";
+  show(view);
+  document.title = "Field Notes — a blog that survives a region";
   try {
-    if (match) {
-      await showPost(match[1]);
-    } else {
-      $("post-view").hidden = true;
-      $("posts-view").hidden = false;
-      await loadPosts();
-    }
+    if (view === "post") await showPost(post[1]);
+    else if (view === "posts") await loadPosts();
+    else if (view === "admin") await showAdmin();
   } catch (error) {
-    showError(error);
+    showError(error, route);
   }
 }
+
+// --- subscribe -------------------------------------------------------------------------------
 
 async function subscribe(event) {
   event.preventDefault();
   clearError();
+  const input = $("email");
   const status = $("subscribe-status");
+  status.className = "status";
+  if (!input.checkValidity()) {
+    status.textContent = "Please enter an email address like name@example.com.";
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+    return;
+  }
+  input.removeAttribute("aria-invalid");
   status.textContent = "Subscribing…";
+  const key = newIdempotencyKey(); // one key per press: a failover repeats it, never a new one
   try {
-    const result = await api("/subscribers", { method: "POST", body: JSON.stringify({ email: $("email").value.trim() }) });
-    status.textContent = result.status === "already_subscribed" ? "You were already subscribed." : "Subscribed! Check your inbox.";
+    const { body, status: code } = await call("/subscribers", { method: "POST", body: { email: input.value.trim() }, idempotencyKey: key });
+    status.className = "status ok";
+    status.textContent =
+      code === 202
+        ? "Thanks! We are a little busy; your subscription is being recorded and the welcome email follows."
+        : body.status === "already_subscribed"
+          ? "You were already subscribed — nothing to do."
+          : `Subscribed! A welcome email is on its way to ${body.email}.`;
     $("subscribe-form").reset();
   } catch (error) {
     status.textContent = "";
-    showError(error);
+    showError(error, () => $("subscribe-form").requestSubmit());
   }
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// --- photos ----------------------------------------------------------------------------------
+
+function putToStorage(grant, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const form = new FormData();
+    for (const [key, value] of Object.entries(grant.fields)) form.append(key, value);
+    form.append("file", file);
+    const request = new XMLHttpRequest();
+    request.open("POST", grant.url);
+    request.upload.onprogress = (event) => event.lengthComputable && onProgress((100 * event.loaded) / event.total);
+    request.onload = () => (request.status < 300 ? resolve() : reject(new Error(`the photo was refused by storage (HTTP ${request.status})`)));
+    request.onerror = () => reject(new Error("the photo could not be sent; check your connection and retry"));
+    request.send(form);
+  });
+}
 
 async function waitForThumbnail(name) {
   for (let attempt = 0; attempt < 30; attempt += 1) {
     try {
-      return await api(`/thumbnails/${encodeURIComponent(name)}`);
+      return (await call(`/thumbnails/${encodeURIComponent(name)}`)).body;
     } catch (error) {
-      if (error.status !== 404) throw error;
-      await sleep(2000);
+      if (!(error instanceof ApiError) || error.status !== 404) throw error;
+      await sleep(1000);
     }
   }
-  throw new Error("the thumbnail is taking longer than expected; try again later");
+  throw new Error("the thumbnail is taking longer than expected; look again in a minute");
 }
 
 async function upload(event) {
@@ -143,38 +202,225 @@ async function upload(event) {
   clearError();
   const file = $("photo").files[0];
   const status = $("upload-status");
+  const progress = $("upload-progress");
   if (!file) return;
+  $("thumbnail-figure").hidden = true;
   try {
     status.textContent = "Uploading…";
-    const grant = await api("/uploads", { method: "POST", body: JSON.stringify({ content_type: file.type, size: file.size }) });
-    const form = new FormData();
-    for (const [key, value] of Object.entries(grant.fields)) form.append(key, value);
-    form.append("file", file);
-    const stored = await fetch(grant.url, { method: "POST", body: form });
-    if (!stored.ok) throw new Error(`the photo was refused by storage (HTTP ${stored.status})`);
-    status.textContent = "Making a thumbnail…";
+    progress.value = 0;
+    progress.hidden = false;
+    const { body: grant } = await call("/uploads", { method: "POST", body: { content_type: file.type, size: file.size } });
+    await putToStorage(grant, file, (percent) => {
+      progress.value = percent;
+    });
+    progress.value = 100;
+    status.textContent = "Uploaded. Making the thumbnail…";
     const thumbnail = await waitForThumbnail(grant.thumbnail);
     $("thumbnail").src = thumbnail.url;
-    $("thumbnail").hidden = false;
+    $("thumbnail-figure").hidden = false;
     status.textContent = "Done.";
   } catch (error) {
     status.textContent = "";
-    showError(error);
+    showError(error, () => $("upload-form").requestSubmit());
+  } finally {
+    progress.hidden = true;
   }
 }
 
-async function start() {
+// --- admin -----------------------------------------------------------------------------------
+
+function adminKey() {
+  return sessionStorage.getItem(KEY_STORAGE);
+}
+
+async function showAdmin() {
+  const unlocked = Boolean(adminKey());
+  $("key-form").hidden = unlocked;
+  $("admin-panel").hidden = !unlocked;
+  if (unlocked) await loadAdminPosts();
+}
+
+async function loadAdminPosts() {
+  const { body } = await call("/posts?limit=50");
+  const list = $("admin-posts");
+  list.replaceChildren();
+  for (const post of body.items) {
+    const item = document.createElement("li");
+    const title = document.createElement("span");
+    title.className = "title";
+    title.textContent = `${post.title} (v${post.version})`;
+    const actions = document.createElement("span");
+    actions.className = "row";
+    const edit = document.createElement("button");
+    edit.type = "button";
+    edit.className = "button secondary";
+    edit.textContent = "Edit";
+    edit.setAttribute("aria-label", `Edit ${post.title}`);
+    edit.addEventListener("click", () => startEdit(post));
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "button danger";
+    remove.textContent = "Delete";
+    remove.setAttribute("aria-label", `Delete ${post.title}`);
+    remove.addEventListener("click", () => deletePost(post));
+    actions.append(edit, remove);
+    item.append(title, actions);
+    list.append(item);
+  }
+}
+
+function startEdit(post) {
+  state.editing = { id: post.id, version: post.version, key: newIdempotencyKey() };
+  $("editor-heading").textContent = `Edit “${post.title}”`;
+  $("post-title-input").value = post.title;
+  $("post-body-input").value = post.body;
+  $("save").textContent = "Save changes";
+  $("cancel-edit").hidden = false;
+  $("editor-status").textContent = "";
+  $("post-title-input").focus();
+}
+
+function stopEdit() {
+  state.editing = null;
+  $("editor").reset();
+  $("editor-heading").textContent = "New post";
+  $("save").textContent = "Publish";
+  $("cancel-edit").hidden = true;
+}
+
+function adminHeaders() {
+  return { "X-Api-Key": adminKey() };
+}
+
+// A deferred write (202) is followed through GET /writes/{id} until it is applied or rejected.
+async function followWrite(writeId, status) {
+  for (let attempt = 0; attempt < 60; attempt += 1) {
+    const { body } = await call(`/writes/${encodeURIComponent(writeId)}`);
+    if (body.state === "applied") return body;
+    if (body.state === "rejected" || body.state === "dead_lettered") throw new Error(`the change was not applied: ${body.reason || body.state}`);
+    status.textContent = "Saved; applying…";
+    await sleep(1000);
+  }
+  throw new Error("the change is still being applied; check the list again in a minute");
+}
+
+function conflictMessage(error) {
+  const now = error.body && error.body.version ? ` (it is at version ${error.body.version} now)` : "";
+  return `Someone changed this post since you opened it${now}. Reload it to see their changes, then edit again.`;
+}
+
+async function save(event) {
+  event.preventDefault();
+  clearError();
+  const status = $("editor-status");
+  const title = $("post-title-input").value.trim();
+  const text = $("post-body-input").value;
+  const editing = state.editing;
+  // One idempotency key per edit of one version: pressing Save again (or a failover) repeats it.
+  const key = editing ? editing.key : (state.newKey ||= newIdempotencyKey());
+  status.className = "status";
+  status.textContent = editing ? "Saving…" : "Publishing…";
+  $("save").disabled = true;
   try {
-    await loadConfig();
+    const answer = editing
+      ? await call(`/posts/${editing.id}`, { method: "PUT", body: { version: editing.version, title, body: text }, headers: adminHeaders(), idempotencyKey: key })
+      : await call("/posts", { method: "POST", body: { title, body: text }, headers: adminHeaders(), idempotencyKey: key });
+    if (answer.status === 202) await followWrite(answer.body.write_id, status);
+    status.className = "status ok";
+    status.textContent = editing ? "Saved." : "Published.";
+    state.newKey = null;
+    stopEdit();
+    await loadAdminPosts();
   } catch (error) {
-    showError(error);
+    status.textContent = "";
+    if (error instanceof ApiError && error.status === 409 && editing) {
+      showError(new Error(conflictMessage(error)), async () => {
+        const { body: latest } = await call(`/posts/${editing.id}`);
+        startEdit(latest);
+        clearError();
+      });
+    } else if (error instanceof ApiError && error.status === 401) {
+      sessionStorage.removeItem(KEY_STORAGE);
+      showError(new Error("the admin key was refused; unlock again"), showAdmin);
+    } else {
+      showError(error, () => $("editor").requestSubmit());
+    }
+  } finally {
+    $("save").disabled = false;
+  }
+}
+
+async function deletePost(post) {
+  clearError();
+  if (!window.confirm(`Delete “${post.title}”? This cannot be undone.`)) return;
+  const status = $("editor-status");
+  try {
+    const answer = await call(`/posts/${post.id}?version=${post.version}`, { method: "DELETE", headers: adminHeaders(), idempotencyKey: newIdempotencyKey() });
+    if (answer.status === 202) await followWrite(answer.body.write_id, status);
+    status.className = "status ok";
+    status.textContent = `Deleted “${post.title}”.`;
+    await loadAdminPosts();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 409) {
+      showError(new Error(conflictMessage(error)), loadAdminPosts);
+    } else {
+      showError(error, () => deletePost(post));
+    }
+  }
+}
+
+async function unlock(event) {
+  event.preventDefault();
+  sessionStorage.setItem(KEY_STORAGE, $("api-key").value.trim());
+  $("key-form").reset();
+  await showAdmin().catch((error) => showError(error, showAdmin));
+}
+
+function lock() {
+  sessionStorage.removeItem(KEY_STORAGE);
+  stopEdit();
+  showAdmin();
+}
+
+// --- start -----------------------------------------------------------------------------------
+
+async function loadConfig() {
+  const response = await fetch("config.json", { cache: "no-store" });
+  if (!response.ok) throw new Error(`config.json could not be loaded (HTTP ${response.status})`);
+  const config = await response.json();
+  if (!config.apiBaseUrl && !config.regions) throw new Error("config.json names no API");
+  return config;
+}
+
+async function start() {
+  let config;
+  try {
+    config = await loadConfig();
+  } catch (error) {
+    showError(error, () => location.reload());
     return;
   }
+  state.client = new RegionalClient(config, { timeoutMs: Number(config.failoverTimeoutMs) || 1500 });
+  state.client.onFailover(announceFailover);
+  const names = state.client.regionNames();
+  $("region-count").textContent = names.length > 1 ? `${names.length} regions (${names.join(", ")})` : names[0];
+  $("retry").addEventListener("click", () => {
+    const retry = state.retry;
+    clearError();
+    if (retry) Promise.resolve(retry()).catch((error) => showError(error, retry));
+  });
   $("subscribe-form").addEventListener("submit", subscribe);
   $("upload-form").addEventListener("submit", upload);
-  $("more").addEventListener("click", () => loadPosts(true).catch(showError));
+  $("key-form").addEventListener("submit", unlock);
+  $("editor").addEventListener("submit", save);
+  $("cancel-edit").addEventListener("click", stopEdit);
+  $("sign-out").addEventListener("click", lock);
+  $("more").addEventListener("click", () => loadPosts(true).catch((error) => showError(error, () => loadPosts(true))));
   window.addEventListener("hashchange", route);
-  await Promise.all([showRegion(), route()]);
+  const healthy = await state.client.probe();
+  showRegion(healthy[0] || "no region answered yet");
+  await route();
+  document.body.dataset.ready = "true";
 }
 
 document.addEventListener("DOMContentLoaded", start);

@@ -237,7 +237,15 @@ def build(cfg: StackConfig) -> None:
             opts=pulumi.ResourceOptions(provider=providers.global_services),
         )
 
-    site.publish_config({"apiBaseUrl": apis[cfg.home_region].public_url})
+    # Every region's own URL: the browser fails over between them itself (site/client.js), in
+    # seconds, instead of waiting for DNS; apiBaseUrl is the name Route 53 routes.
+    site.publish_config(
+        {
+            "apiBaseUrl": apis[cfg.home_region].public_url,
+            "regions": {r: api.invoke_url for r, api in apis.items()},
+            "failoverTimeoutMs": 1500,
+        }
+    )
 
     if cfg.dashboard:
         build_dashboard(

@@ -52,7 +52,8 @@ def list_posts(table, limit: int, cursor: str | None) -> dict[str, Any]:
         query["ExclusiveStartKey"] = decode_cursor(cursor)
     page = table.query(**query)
     return {
-        "items": [public_post(i) for i in page.get("Items", []) if is_live(i)],
+        # With their view counts: the list shows them, at one counter query per post (<= MAX_PAGE).
+        "items": [{**public_post(i), "views": view_count(table, i["id"])} for i in page.get("Items", []) if is_live(i)],
         "next_cursor": encode_cursor(page.get("LastEvaluatedKey")),
     }
 

@@ -61,7 +61,8 @@ def test_every_site_file_is_an_object_with_its_content_type_in_every_region(dr, 
         r.inputs["key"]: r.inputs for r in of(site_children(dr), "aws:s3/bucketObjectv2:BucketObjectv2") if r.region == region
     }
     expected = {key: content_type(path) for key, path in site_files(SITE)}
-    assert {"index.html", "app.js", "styles.css", "404.html"} <= set(expected)
+    assert {"index.html", "app.js", "client.js", "markup.js", "styles.css", "404.html"} <= set(expected)
+    assert expected["client.js"].startswith("text/javascript")  # ES modules load only with a JavaScript type
     for key, kind in expected.items():
         assert objects[key]["contentType"] == kind, key
         assert len(objects[key]["sourceHash"]) == 64
@@ -69,7 +70,7 @@ def test_every_site_file_is_an_object_with_its_content_type_in_every_region(dr, 
     assert objects["styles.css"]["cacheControl"] == "public, max-age=3600"
     assert objects["health.html"]["contentType"].startswith("text/html")
     config = json.loads(objects["config.json"]["content"])
-    assert config == {"apiBaseUrl": "https://api.example.com"}
+    assert config["apiBaseUrl"] == dr.outputs["apiPublicUrl"]
     assert set(objects) == {*expected, "health.html", "config.json"}
 
 
@@ -145,7 +146,25 @@ def test_dev_has_one_origin_no_group_and_the_default_certificate():
     assert distribution.inputs["viewerCertificate"] == {"cloudfrontDefaultCertificate": True}
     assert "aliases" not in distribution.inputs
     config = [r for r in dev.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if r.inputs["key"] == "config.json"]
-    assert json.loads(config[0].inputs["content"]) == {"apiBaseUrl": dev.outputs["apiUrls"]["us-east-1"]}
+    assert json.loads(config[0].inputs["content"]) == {
+        "apiBaseUrl": dev.outputs["apiUrls"]["us-east-1"],
+        "regions": {"us-east-1": dev.outputs["apiUrls"]["us-east-1"]},
+        "failoverTimeoutMs": 1500,
+    }
+
+
+def test_every_site_bucket_tells_the_browser_every_regions_api():
+    """The browser fails over between the regional APIs itself: config.json names all of them."""
+    dr = cached_stack("dr")
+    configs = [
+        json.loads(r.inputs["content"])
+        for r in dr.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+        if r.inputs["key"] == "config.json"
+    ]
+    assert len(configs) == len(dr.outputs["regions"])
+    for config in configs:
+        assert config["regions"] == {r: dr.outputs["apiUrls"][r] for r in dr.outputs["regions"]}
+        assert config["apiBaseUrl"] == dr.outputs["apiPublicUrl"]
 
 
 def test_access_logs_and_waf_when_config_asks():
