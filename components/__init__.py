@@ -9,6 +9,7 @@ frozen `...Args` dataclass with secure defaults and validates it before creating
 
 from ._blocks.kms import rotating_key
 from .alert_topic import AlertTopic, AlertTopicArgs
+from .backups import Backups, BackupsArgs
 from .event_pipeline import ConsumerMetricAlarm, EventPipeline, EventPipelineArgs
 from .failover_dns import FailoverDns, FailoverDnsArgs, RegionalEndpoint
 from .global_table import GlobalTable, GlobalTableArgs, SecondaryIndex
@@ -27,6 +28,8 @@ __all__ = [
     "AlertTopic",
     "AlertTopicArgs",
     "ApiDomain",
+    "Backups",
+    "BackupsArgs",
     "ConsumerMetricAlarm",
     "EventPipeline",
     "EventPipelineArgs",

@@ -56,7 +56,13 @@ COVERAGE_STACKS = (
     ("dr", None),
     (
         "dr",
-        {"tableEncryption": "customer-managed", "siteAccessLogs": "true", "consistency": "strong", "witnessRegion": "us-east-2"},
+        {
+            "tableEncryption": "customer-managed",
+            "siteAccessLogs": "true",
+            "consistency": "strong",
+            "witnessRegion": "us-east-2",
+            "backupVaultLock": "true",
+        },
     ),
     ("dev", {"pageViewTransport": "kinesis-provisioned"}),
 )
@@ -119,6 +125,8 @@ NOT_COVERED: dict[str, str] = {
     "CKV_AWS_338": "log retention of a year or more: retention is the logRetentionDays config (dev 7, dr 90), a cost choice",
     "CKV_AWS_374": "geo restriction: a public blog serves every country",
     "CKV_AWS_393": "GitHub OIDC claims on a role: the program creates no OIDC role (the deploy role is set up outside it)",
+    "CKV2_AWS_9": "EBS volumes in a backup plan: the program has no EBS volumes",
+    "CKV2_AWS_18": "EFS file systems in a backup plan: the program has no EFS file systems",
     "CKV2_AWS_16": "DynamoDB auto scaling: the tables are on-demand (PAY_PER_REQUEST)",
     "CKV2_AWS_23": "Route 53 A record attached to a resource: the records are aliases to API Gateway and CloudFront",
     "CKV2_AWS_34": "SSM parameter encryption: see CKV_AWS_337",
@@ -142,7 +150,8 @@ NOT_COVERED: dict[str, str] = {
     "CloudFront.12": "non-existent S3 origins: origins are the program's own buckets, created in the same stack",
     "CloudFront.16": "OAC for Lambda function URL origins: no function URL origins",
     "DynamoDB.1": "see CKV2_AWS_16",
-    "DynamoDB.4": "a backup plan for the table: see the backups issue (AWS Backup plan per region)",
+    "DynamoDB.4": "global tables must be in a backup plan (dynamodb-global-table-backed-up); the idempotency tables are not "
+    "backed up (their records expire within hours) and a single-region stack may turn backups off",
     "KMS.3": "keys scheduled for deletion: an operator's action; keys are deleted only with the stack",
     "Lambda.3": "see CKV_AWS_117",
     "Lambda.5": "multi-AZ VPC functions: no VPC functions",

@@ -509,6 +509,30 @@ def _protection_mutants(resources: list[Resource]) -> Iterator[Mutant]:
             certificate.urn,
             _swap(certificate, _with_props(certificate, domainName="*." + str(certificate.props.get("domainName")))),
         )
+    for selection in _of(resources, "aws:backup/selection:Selection"):
+        if any(t.props.get("replicas") for t in _of(resources, "aws:dynamodb/table:Table")):
+            yield Mutant(
+                f"backup selection removed: {selection.name}",
+                "dynamodb-global-table-backed-up",
+                "",
+                lambda rs, urn=selection.urn: [r for r in rs if r.urn != urn],
+            )
+    for vault in _of(resources, "aws:backup/vault:Vault"):
+        yield Mutant(
+            f"vault under the AWS managed key: {vault.name}",
+            "backup-vault-cmk",
+            vault.urn,
+            _swap(vault, _with_props(vault, kmsKeyArn=None)),
+        )
+    if len(_of(resources, "aws:backup/vault:Vault")) > 1:
+        for plan in _of(resources, "aws:backup/plan:Plan"):
+            rules = [{k: v for k, v in rule.items() if k != "copyActions"} for rule in plan.props.get("rules") or []]
+            yield Mutant(
+                f"backups kept in one region: {plan.name}",
+                "backup-copy-cross-region",
+                plan.urn,
+                _swap(plan, _with_props(plan, rules=rules)),
+            )
     for config_set in _of(resources, "aws:sesv2/configurationSet:ConfigurationSet"):
         yield Mutant(
             f"mail without TLS: {config_set.name}",

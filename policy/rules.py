@@ -611,6 +611,38 @@ def _kms_rotation(r: Resource) -> Iterable[str]:
         yield "key rotation is off"
 
 
+def _backup_vault_cmk(r: Resource) -> Iterable[str]:
+    if not r.props.get("kmsKeyArn"):
+        yield "backup vault encrypted with the AWS managed key, not a customer managed key"
+
+
+def _arn_region(arn: Any) -> str | None:
+    parts = str(arn or "").split(":")
+    return parts[3] if len(parts) > 3 and parts[0] == "arn" else None
+
+
+def _backups_copied_out_of_region(resources: list[Resource]) -> Iterable[Finding]:
+    vaults = {v.urn: v for v in _of(resources, "aws:backup/vault:Vault")}
+    if len(vaults) < 2:
+        return  # a single-region stack has no other region to copy to
+    for plan in _of(resources, "aws:backup/plan:Plan"):
+        targets = [vaults[u] for u in plan.depends_on("rules") if u in vaults]
+        for rule in plan.props.get("rules") or []:
+            home = next(
+                (_arn_region(v.props.get("arn")) for v in targets if v.props.get("name") == rule.get("targetVaultName")), None
+            )
+            regions = {_arn_region(c.get("destinationVaultArn")) for c in rule.get("copyActions") or []}
+            if not regions - {home, None}:
+                yield plan.urn, f"backup rule {rule.get('ruleName')} copies no recovery point to another region's vault"
+
+
+def _global_tables_backed_up(resources: list[Resource]) -> Iterable[Finding]:
+    selected = _covered(resources, "aws:backup/selection:Selection", "resources")
+    for table in _of(resources, TABLE):
+        if table.props.get("replicas") and table.urn not in selected:
+            yield table.urn, "global table in no backup selection: replication copies a mistake to every replica"
+
+
 def _acm_no_wildcard(r: Resource) -> Iterable[str]:
     names = [r.props.get("domainName"), *(r.props.get("subjectAlternativeNames") or [])]
     wild = [n for n in names if isinstance(n, str) and n.startswith("*")]
@@ -1073,6 +1105,27 @@ RULES: tuple[Rule, ...] = (
         ("custom: Pulumi secrets",),
         types=tuple(CREDENTIAL_OUTPUTS),
         check=_credential_outputs_secret,
+    ),
+    Rule(
+        "dynamodb-global-table-backed-up",
+        "every global table is in an AWS Backup selection (backups: true)",
+        ("custom: replication is not a backup",),
+        check_stack=_global_tables_backed_up,
+        # backups: false is a valid choice (a throwaway stack); the pack says what it gives up.
+        enforcement="advisory",
+    ),
+    Rule(
+        "backup-vault-cmk",
+        "backup vaults are encrypted with a customer managed key",
+        ("CKV_AWS_166",),
+        types=("aws:backup/vault:Vault",),
+        check=_backup_vault_cmk,
+    ),
+    Rule(
+        "backup-copy-cross-region",
+        "in a multi-region stack every backup rule copies its recovery points to another region's vault",
+        ("custom: AWS Backup cross-Region copy",),
+        check_stack=_backups_copied_out_of_region,
     ),
     Rule(
         "kms-rotation",

@@ -12,6 +12,8 @@ from components import (
     AlertTopic,
     AlertTopicArgs,
     ApiDomain,
+    Backups,
+    BackupsArgs,
     EventPipeline,
     FailoverDns,
     FailoverDnsArgs,
@@ -237,6 +239,26 @@ def build(cfg: StackConfig) -> None:
             opts=pulumi.ResourceOptions(provider=providers.global_services),
         )
 
+    if cfg.backups:
+        home = cfg.home_region
+        backups = Backups(
+            "backups",
+            BackupsArgs(
+                regions=cfg.regions,
+                providers=providers.regional,
+                home=home,
+                # The table's home replica and the home media bucket: replicas hold the same data,
+                # and a mistake replicated everywhere is undone from these recovery points.
+                resources=[table.arns[home], media.arns[home]],
+                copy_region=cfg.backup_copy_region,
+                schedule=cfg.backup_schedule,
+                retention_days=cfg.backup_retention_days,
+                vault_lock=cfg.backup_vault_lock,
+                alert_topic_arn=regions[home].alert_topic_arn,
+            ),
+        )
+        pulumi.export("backupVaults", backups.vault_names)
+        pulumi.export("backupRoleArn", backups.role_arn)
     # Every region's own URL: the browser fails over between them itself (site/client.js), in
     # seconds, instead of waiting for DNS; apiBaseUrl is the name Route 53 routes.
     site.publish_config(

@@ -9,12 +9,19 @@ Figures (Route 53, DynamoDB, S3 and CloudFront documentation):
   accepts and stalls costs the response timeout (30 s, not settable for S3 origins here).
 - Eventual global tables replicate typically within a second (no SLA); strong ones have RPO 0.
 - S3 Replication Time Control replicates 99.99 % of objects within 15 minutes.
+- Replication copies a bad write everywhere; what undoes it is a restore. PITR restores the table
+  to any second of the last 35 days (up to about 5 minutes ago); AWS Backup recovery points (table and media) are as old as
+  the longest gap of the backup schedule plus the job's start window. Restore time has no AWS
+  figure: `python -m tools.drill <stack> restore-test` measures it.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from components import aws_cron
+from components._blocks.private_bucket import NONCURRENT_VERSION_DAYS
+from components.backups import START_WINDOW_MINUTES
 from components.failover_math import (
     ALIAS_TTL_SECONDS,
     ORIGIN_CONNECTION_ATTEMPTS,
@@ -25,6 +32,7 @@ from components.failover_math import (
 )
 
 S3_RTC_SECONDS = 15 * 60
+PITR_WINDOW_DAYS = 35
 
 
 @dataclass(frozen=True)
@@ -40,6 +48,7 @@ class DrBudget:
     static_failover_stalled_origin_seconds: int | None
     static_failover: str
     rpo: dict[str, str]
+    backup: dict | None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -72,4 +81,23 @@ def compute_budget(cfg) -> DrBudget:
             else ("typically < 1 s (eventual, last writer wins, no SLA)" if multi else "n/a (single region)"),
             "media": f"99.99 % of objects within {S3_RTC_SECONDS} s (S3 RTC)" if multi else "n/a (single region)",
         },
+        backup=backup_budget(cfg),
     )
+
+
+def backup_budget(cfg) -> dict | None:
+    """How much a restore loses after a bad write replicated everywhere (None: backups are off)."""
+    if not cfg.backups:
+        return None
+    gap = aws_cron.parse(cfg.backup_schedule).longest_gap_seconds()
+    return {
+        "schedule": cfg.backup_schedule,
+        "backup_rpo_seconds": gap + START_WINDOW_MINUTES * 60,
+        # DynamoDB documents LatestRestorableDateTime as typically 5 minutes before now.
+        "table_pitr": f"any second of the last {PITR_WINDOW_DAYS} days up to about 5 minutes ago",
+        "media_versions": f"any second of the last {NONCURRENT_VERSION_DAYS} days (object versions)",
+        "retention_days": cfg.backup_retention_days,
+        "vault_lock": cfg.backup_vault_lock,
+        "copies_to": cfg.backup_copy_region,
+        "restore_seconds": "measured: python -m tools.drill <stack> restore-test",
+    }

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from components import aws_cron
 from components.failover_math import api_failover_seconds
 from stack.project import ConfigKey, load_project
 from stack.regions import KNOWN_REGIONS, strong_consistency_region_set
@@ -108,6 +109,10 @@ class StackConfig:
     api_web_acl_arns: dict[str, str]  # region -> REGIONAL web ACL ARN
     page_view_transport: str
     alarms: bool
+    backups: bool
+    backup_schedule: str
+    backup_retention_days: int
+    backup_vault_lock: bool
     dashboard: bool
     health_check_latency_graphs: bool
 
@@ -118,6 +123,11 @@ class StackConfig:
     @property
     def multi_region(self) -> bool:
         return len(self.regions) > 1
+
+    @property
+    def backup_copy_region(self) -> str | None:
+        """Where every recovery point is copied: the second region (none for a single-region stack)."""
+        return self.regions[1] if self.backups and self.multi_region else None
 
     @property
     def api_host(self) -> str | None:
@@ -334,6 +344,15 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
             web_acl,
             "the ARN of a WAFv2 web ACL with scope CLOUDFRONT (arn:aws:wafv2:us-east-1:<account>:global/webacl/<name>/<id>)",
         )
+    schedule = v["backupSchedule"].strip()
+    try:
+        gap = aws_cron.parse(schedule).longest_gap_seconds()
+    except aws_cron.CronError as error:
+        raise ConfigError(key("backupSchedule"), v["backupSchedule"], f"an AWS Backup cron expression ({error})") from None
+    if gap < 3600:
+        raise ConfigError(
+            key("backupSchedule"), v["backupSchedule"], "a schedule at most hourly (AWS Backup's shortest interval)"
+        )
     api_web_acls: dict[str, str] = {}
     for arn in v["apiWebAclArns"]:
         match = re.match(r"^arn:aws:wafv2:([a-z0-9-]+):\d{12}:regional/webacl/[\w-]+/[\w-]+$", str(arn))
@@ -353,6 +372,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         ("apiCacheTtlSeconds", 0, 3600),
         ("maxUploadBytes", 1024, 50 * 1024 * 1024),
         ("healthReservedConcurrency", 0, 100),
+        ("backupRetentionDays", 1, 36500),
     ):
         if not low <= v[name] <= high:
             raise ConfigError(key(name), v[name], f"an integer from {low} to {high}")
@@ -400,6 +420,10 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         site_web_acl_arn=web_acl,
         api_web_acl_arns=api_web_acls,
         alarms=v["alarms"],
+        backups=v["backups"],
+        backup_schedule=schedule,
+        backup_retention_days=v["backupRetentionDays"],
+        backup_vault_lock=v["backupVaultLock"],
         dashboard=v["dashboard"],
         health_check_latency_graphs=v["healthCheckLatencyGraphs"],
         page_view_transport=_one_of(key("pageViewTransport"), v["pageViewTransport"], PAGE_VIEW_TRANSPORTS),

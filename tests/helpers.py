@@ -48,3 +48,16 @@ def fixture_stack(stack: str, **overrides) -> StackRun:
 def cached_stack(stack: str) -> StackRun:
     """One run per shipped stack (its reference copy) per test process, for read-only assertions."""
     return fixture_stack(stack)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when slept on: polling loops run instantly in tests."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += seconds

@@ -13,6 +13,7 @@ missing from TYPES is an error, so a new resource cannot slip into a stack unpri
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections import defaultdict
@@ -21,6 +22,8 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
+
+from components import aws_cron
 
 PRICE_TABLE = Path(__file__).with_name("prices.json")
 # Assumptions of the traffic model, stated where the figures are shown.
@@ -290,6 +293,35 @@ def unit_prices(run) -> dict[str, dict[str, Any]]:
             "note": f"one GB of table data in {regions} replica(s) with point-in-time recovery",
         },
         "emails_per_thousand": {"usd": price("ses_email_thousand"), "note": "welcome emails"},
+        **_backup_unit_prices(run),
+    }
+
+
+def _backup_unit_prices(run) -> dict[str, dict[str, Any]]:
+    """What AWS Backup stores per GB protected, read from the planned backup rule.
+
+    DynamoDB backups are full copies: every recovery point kept is the table's size again, in the
+    home vault and, with a copy action, in the copy's vault, plus each copy's transfer. S3 backups
+    are incremental: the bucket's size once per vault (and its changes, not priced here)."""
+    plans = run.of_type("aws:backup/plan:Plan")
+    if not plans:
+        return {}
+    [rule] = plans[0].inputs["rules"]
+    retention = int(rule["lifecycle"]["deleteAfter"])
+    schedule = aws_cron.parse(rule["schedule"])
+    kept = len(schedule.runs(dt.date(2028, 1, 1), retention))  # recovery points alive at once
+    per_month = len(schedule.runs(dt.date(2028, 1, 1), 30))
+    vaults = 1 + len(rule.get("copyActions") or [])
+    transfer = (vaults - 1) * price("inter_region_transfer_gb")
+    return {
+        "backup_table_gb_month": {
+            "usd": round(kept * vaults * price("backup_warm_gb_month") + per_month * transfer, 2),
+            "note": f"one GB of table: {kept} full recovery points in {vaults} vault(s), {per_month} copies a month",
+        },
+        "backup_media_gb_month": {
+            "usd": round(vaults * price("backup_s3_gb_month") + transfer, 4),
+            "note": f"one GB of media in {vaults} vault(s) (incremental; first copy's transfer)",
+        },
     }
 
 

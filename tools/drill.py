@@ -1,6 +1,7 @@
 """Failover drill: drain a region without a deploy, watch it leave DNS, put it back; move the primary.
 
     python -m tools.drill <stack> --region R {drain,restore,status,promote} [--measure] [--dry-run]
+    python -m tools.drill <stack> restore-test [--region R] [--point-in-time T] [--from-backup] ...
 
 drain    sets the region's drain parameter to "true": its /health answers 503 within the handler's
          cache period, Route 53's checkers see failures, and after interval x threshold the
@@ -16,6 +17,12 @@ promote  makes R the primary for table writes (single-primary write mode): fence
 --measure (with drain or restore) polls the health check and the DNS answers until the region is
          out (or back) and prints the measured times against the stack's DR budget.
 --dry-run prints what drain, restore or promote would change, and changes nothing.
+restore-test restores the table and a media prefix into scratch copies (PITR and object versions,
+         or with --from-backup the latest AWS Backup recovery point), compares them with the live
+         data, prints the restore times and deletes the copies (tools/restore_test.py). --region
+         defaults to the stack's home region.
+copy-back writes user data from a kept scratch table back to the live table (the items that
+         differ or are gone; --dry-run counts them), in the primary region in single-primary mode.
 
 Runs against real AWS with the caller's credentials. Stack outputs come from
 `pulumi stack output --json --stack <stack>`, or from `--outputs FILE` (the same JSON) where the
@@ -36,7 +43,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from functions.shared.flags import is_drained
-from tools import primary
+from tools import primary, restore_test
 
 DRAINED, SERVING = "true", "false"
 REQUIRED_OUTPUTS = ("regions", "drainParameters")
@@ -238,22 +245,41 @@ def main(
 ) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.drill", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack")
-    parser.add_argument("--region", required=True)
-    parser.add_argument("action", choices=("drain", "restore", "status", "promote"))
+    parser.add_argument("--region", help="required except for restore-test (default: the home region)")
+    parser.add_argument("action", choices=("drain", "restore", "status", "promote", "restore-test", "copy-back"))
     parser.add_argument("--measure", action="store_true", help="poll until the region is out (drain) or back (restore)")
     parser.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
     parser.add_argument("--outputs", type=Path, help="stack outputs JSON instead of asking the Pulumi CLI")
     parser.add_argument("--poll-seconds", type=float, default=5.0)
     parser.add_argument("--timeout-seconds", type=float, default=None, help="default: 3 x the stack's API RTO budget")
     parser.add_argument("--settle-seconds", type=float, default=5.0, help="promote: wait between fencing and activating")
+    restore = parser.add_argument_group("restore-test")
+    restore.add_argument("--point-in-time", help="ISO-8601 time with zone (default: latest restorable / latest backup)")
+    restore.add_argument("--from-backup", action="store_true", help="restore AWS Backup recovery points instead of PITR")
+    restore.add_argument("--prefix", default="uploads/", help="media prefix to restore (default: uploads/)")
+    restore.add_argument("--sample", type=int, default=50, help="items and objects compared by hash (default: 50)")
+    restore.add_argument("--keep", action="store_true", help="leave the scratch table and bucket for inspection")
+    restore.add_argument("--json", action="store_true", help="also print the results as JSON")
+    back = parser.add_argument_group("copy-back")
+    back.add_argument("--scratch-table", help="the table restore-test --keep left")
+    back.add_argument("--kinds", default="POST", help=f"item kinds to copy back (of {', '.join(restore_test.COPYABLE_KINDS)})")
     args = parser.parse_args(argv)
+    if args.action == "copy-back" and not args.scratch_table:
+        parser.error("copy-back needs --scratch-table (the table restore-test --keep left)")
+    if args.action not in ("restore-test", "copy-back") and not args.region:
+        parser.error(f"{args.action} needs --region")
 
-    target = DrillTarget.from_outputs(args.stack, args.region, load_outputs(args.stack, args.outputs))
     import boto3
     from botocore.exceptions import NoCredentialsError
 
+    outputs = load_outputs(args.stack, args.outputs)
     session = session_factory() if session_factory else boto3.session.Session()
     try:
+        if args.action == "restore-test":
+            return _restore_test(args, outputs, session, sleep)
+        if args.action == "copy-back":
+            return _copy_back(args, outputs, session)
+        target = DrillTarget.from_outputs(args.stack, args.region, outputs)
         return _run(args, target, session, resolver or DnsPythonResolver(), sleep)
     except NoCredentialsError:
         raise SystemExit(
@@ -261,6 +287,46 @@ def main(
         ) from None
     except primary.PromotionRefused as refused:
         raise SystemExit(f"drill: promotion refused: {refused}") from None
+    except restore_test.RestoreError as error:
+        raise SystemExit(f"drill: restore-test: {error}") from None
+
+
+def _copy_back(args, outputs: dict[str, Any], session) -> int:
+    target = restore_test.RestoreTarget.from_outputs(args.stack, args.region, outputs)
+    dynamodb = session.client("dynamodb", region_name=target.region)
+    if outputs.get("writeMode", "single-primary") == "single-primary":
+        seen = primary.read_control(dynamodb, target.table_name, target.region)
+        if seen.error:
+            raise restore_test.RestoreError(f"cannot read which region is primary in {target.region}: {seen.error}")
+        current = seen.primary or outputs.get("homeRegion") or outputs["regions"][0]  # no item yet: home
+        if current != target.region:
+            raise restore_test.RestoreError(
+                f"{target.region} is not the primary for writes ({current} is): run copy-back with --region {current}"
+            )
+    kinds = tuple(k.strip().upper() for k in args.kinds.split(",") if k.strip())
+    print(restore_test.copy_back(dynamodb, args.scratch_table, target.table_name, kinds, args.dry_run).line())
+    return 0
+
+
+def _restore_test(args, outputs: dict[str, Any], session, sleep: Callable[[float], None]) -> int:
+    at = restore_test.parse_time(args.point_in_time)
+    target = restore_test.RestoreTarget.from_outputs(args.stack, args.region, outputs)
+    drill = restore_test.RestoreTest(
+        target=target,
+        dynamodb=session.client("dynamodb", region_name=target.region),
+        s3=session.client("s3", region_name=target.region),
+        backup=session.client("backup", region_name=target.region),
+        run_id=time.strftime("%Y%m%d%H%M%S", time.gmtime()),
+        clock=restore_test.Clock(sleep=sleep, timeout_seconds=args.timeout_seconds or 4 * 3600.0),
+    )
+    results = [
+        drill.table(at, args.from_backup, args.sample, args.keep),
+        drill.media(args.prefix, at, args.from_backup, args.sample, args.keep),
+    ]
+    ok = drill.report(results)
+    if args.json:
+        print(restore_test.results_json(results))
+    return 0 if ok else 1
 
 
 def _run(args, target: DrillTarget, session, resolver: Resolver, sleep: Callable[[float], None]) -> int:

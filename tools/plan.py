@@ -1,10 +1,11 @@
 """Offline plan: the program run for a stack under mocks, printed for people and machines.
 
-    python -m tools.plan <stack> [--format text|json|mermaid]
+    python -m tools.plan <stack> [--format text|json|mermaid|components]
                          [--set key=value ...] [--config FILE] [--diff SAVED_JSON|GIT_REF]
 
 text: a tree region -> component -> resource with counts, the stack's exports (secrets masked)
-and the DR budget; json: the shape later tools and checks read; mermaid: the component graph.
+and the DR budget; json: the shape later tools and checks read; mermaid: the data paths between
+the stack's stores, consumers and regions (tools/dataflow.py); components: the component tree.
 
 --set key=value   plans with a value the stack file does not have (a what-if; also how a value
                   an ESC environment or a `secure:` entry provides is supplied offline). Values
@@ -186,7 +187,7 @@ def _esc_hint(args) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("stack", help="stack name (a Pulumi.<stack>.yaml must exist, or pass --config)")
-    parser.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
+    parser.add_argument("--format", choices=("text", "json", "mermaid", "components"), default="text")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="plan with this config value")
     parser.add_argument("--config", type=Path, metavar="FILE", help="another stack file for this stack")
     parser.add_argument("--diff", metavar="BASE", help="a saved JSON plan or a git ref to compare with")
@@ -210,6 +211,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.format == "json":
         sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
     elif args.format == "mermaid":
+        from tools.dataflow import render as render_dataflow
+
+        sys.stdout.write(render_dataflow(run))
+    elif args.format == "components":
         sys.stdout.write(render_mermaid(run))
     else:
         sys.stdout.write(render_text(run, document))

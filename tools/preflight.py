@@ -14,6 +14,9 @@ what it reserves, then asks AWS, per region of the stack, with the caller's cred
   region: with apiGatewayAccountSetting=existing it must already name a role (blocking); with
   managed it reports who owns it now (this stack, another stack of this project, or someone else).
 - The Route 53 public hosted zone named by `domain` exists in the account (blocking).
+- AWS Backup in the home region (with backups on and a copy region): a DynamoDB recovery point
+  is copied to another region only with AWS Backup's advanced DynamoDB backup features
+  (full management, one setting per account and region; blocking, the copy is the DR promise).
 
 Each finding is one line; the exit code is 1 when anything blocking failed.
 """
@@ -144,6 +147,20 @@ def hosted_zone(route53: Any, domain: str) -> Finding:
     return Finding("global", "route53-zone", True, False, f"public hosted zone {domain} ({zone['Id'].rsplit('/', 1)[-1]})")
 
 
+def backup_dynamodb_management(backup: Any, region: str) -> Finding:
+    managed = backup.describe_region_settings().get("ResourceTypeManagementPreference", {}).get("DynamoDB", False)
+    if managed:
+        return Finding(region, "backup-dynamodb-copy", True, False, "advanced DynamoDB backup on: table backups can be copied")
+    return Finding(
+        region,
+        "backup-dynamodb-copy",
+        False,
+        True,
+        "AWS Backup's advanced DynamoDB backup is off: table backups cannot be copied to another region "
+        "(aws backup update-region-settings --resource-type-management-preference DynamoDB=true)",
+    )
+
+
 def reserved_concurrency_by_region(run) -> Counter:
     """What the planned stack reserves per region (all functions that set reserved concurrency)."""
     reserved: Counter = Counter()
@@ -158,6 +175,8 @@ def preflight(cfg: StackConfig, session: Any, reserved: Counter) -> list[Finding
     findings = []
     if cfg.domain:
         findings.append(hosted_zone(session.client("route53", region_name="us-east-1"), cfg.domain))
+    if cfg.backup_copy_region:
+        findings.append(backup_dynamodb_management(session.client("backup", region_name=cfg.home_region), cfg.home_region))
     for region in cfg.regions:
         findings.append(ses_production_access(session.client("sesv2", region_name=region), region))
         findings.append(lambda_concurrency(session.client("lambda", region_name=region), region, reserved[region]))

@@ -17,6 +17,10 @@ import pulumi_aws as aws
 
 from ..policies import deny_insecure_transport, policy_document
 
+# How long an overwritten or deleted object's old version is kept: the window in which a bucket
+# prefix can be put back as it was (tools/restore_test.py restores from these versions).
+NONCURRENT_VERSION_DAYS = 30
+
 
 @dataclass(frozen=True)
 class PrivateBucket:
@@ -37,7 +41,7 @@ def private_bucket(
     name: str,
     opts: pulumi.ResourceOptions,
     tags: Mapping[str, str],
-    noncurrent_version_days: int = 30,
+    noncurrent_version_days: int = NONCURRENT_VERSION_DAYS,
     force_destroy: bool = False,
     with_policy: bool = True,
     object_ownership: str = "BucketOwnerEnforced",

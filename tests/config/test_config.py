@@ -192,3 +192,26 @@ def test_the_real_program_ends_a_config_error_in_one_line_without_a_traceback():
         fixture_stack("dr", healthCheckFailureTreshold="1")
     message = str(caught.value)
     assert "\n" not in message and "did you mean serverless-dr:healthCheckFailureThreshold?" in message
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "fragment"),
+    [
+        ({"backupSchedule": "rate(1 day)"}, "backupSchedule", "not of the form cron("),
+        ({"backupSchedule": "cron(0 5 * * *)"}, "backupSchedule", "has 5 fields, not 6"),
+        ({"backupSchedule": "cron(0 5 * * * *)"}, "backupSchedule", "exactly one of day-of-month and day-of-week"),
+        ({"backupSchedule": "cron(0 27 * * ? *)"}, "backupSchedule", "hours '27' is outside 0-23"),
+        ({"backupSchedule": "cron(0 5 L * ? *)"}, "backupSchedule", "L, W and # are not evaluated"),
+        ({"backupSchedule": "cron(0/30 * * * ? *)"}, "backupSchedule", "at most hourly"),
+        ({"backupRetentionDays": 0}, "backupRetentionDays", "from 1 to 36500"),
+        ({"backupVaultLock": "maybe"}, "backupVaultLock", "true or false"),
+    ],
+)
+def test_backup_settings_are_checked_with_the_reason(overrides, key, fragment):
+    error = refused(**overrides)
+    assert error.key == f"{NS}:{key}" and fragment in str(error)
+
+
+def test_a_weekday_backup_schedule_is_accepted():
+    cfg = parse_stack_config(raw_for("dr", backupSchedule="cron(30 2 ? * MON-FRI *)"), stack="dr", allow_placeholder_domain=True)
+    assert cfg.backup_schedule == "cron(30 2 ? * MON-FRI *)"

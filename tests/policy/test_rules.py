@@ -18,11 +18,11 @@ TLS_DENY = {
 }
 
 
-def res(type_, name="r", deps=None, secret_outputs=(), **props):
+def res(type_, rname="r", deps=None, secret_outputs=(), **props):
     return Resource(
         type=type_,
-        urn=f"urn:{type_}::{name}",
-        name=name,
+        urn=f"urn:{type_}::{rname}",
+        name=rname,
         props=props,
         property_dependencies=deps or {},
         additional_secret_outputs=tuple(secret_outputs),
@@ -420,6 +420,43 @@ CASES = {
     "no-plain-credential-outputs": (
         [res("aws:apigateway/usagePlanKey:UsagePlanKey", secret_outputs=("value",), keyType="API_KEY")],
         [res("aws:apigateway/usagePlanKey:UsagePlanKey", keyType="API_KEY")],
+    ),
+    "dynamodb-global-table-backed-up": (
+        [
+            res("aws:dynamodb/table:Table", "t", replicas=[{"regionName": "us-west-2"}]),
+            res("aws:backup/selection:Selection", deps={"resources": ["urn:aws:dynamodb/table:Table::t"]}),
+        ],
+        [res("aws:dynamodb/table:Table", "t", replicas=[{"regionName": "us-west-2"}])],
+    ),
+    "backup-vault-cmk": (
+        [res("aws:backup/vault:Vault", kmsKeyArn="arn:aws:kms:us-east-1:1:key/k")],
+        [res("aws:backup/vault:Vault")],
+    ),
+    "backup-copy-cross-region": (
+        [
+            res("aws:backup/vault:Vault", "home", name="v-home", arn="arn:aws:backup:us-east-1:1:backup-vault:v-home"),
+            res("aws:backup/vault:Vault", "away", name="v-away", arn="arn:aws:backup:us-west-2:1:backup-vault:v-away"),
+            res(
+                "aws:backup/plan:Plan",
+                deps={"rules": ["urn:aws:backup/vault:Vault::home", "urn:aws:backup/vault:Vault::away"]},
+                rules=[
+                    {
+                        "ruleName": "daily",
+                        "targetVaultName": "v-home",
+                        "copyActions": [{"destinationVaultArn": "arn:aws:backup:us-west-2:1:backup-vault:v-away"}],
+                    }
+                ],
+            ),
+        ],
+        [
+            res("aws:backup/vault:Vault", "home", name="v-home", arn="arn:aws:backup:us-east-1:1:backup-vault:v-home"),
+            res("aws:backup/vault:Vault", "away", name="v-away", arn="arn:aws:backup:us-west-2:1:backup-vault:v-away"),
+            res(
+                "aws:backup/plan:Plan",
+                deps={"rules": ["urn:aws:backup/vault:Vault::home"]},
+                rules=[{"ruleName": "daily", "targetVaultName": "v-home"}],
+            ),
+        ],
     ),
     "kms-rotation": ([res("aws:kms/key:Key", enableKeyRotation=True)], [res("aws:kms/key:Key", enableKeyRotation=False)]),
     "cloudfront-custom-certificate": (

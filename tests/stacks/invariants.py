@@ -186,6 +186,52 @@ def _cost_choices(run: StackRun, cfg: StackConfig) -> list[str]:
     return out
 
 
+def _backups(run: StackRun, cfg: StackConfig) -> list[str]:
+    """Vaults in every region with their own key, the plan as configured, the copy, the lock."""
+    vaults = {v.region: v for v in run.of_type("aws:backup/vault:Vault")}
+    plans = run.of_type("aws:backup/plan:Plan")
+    locks = run.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
+    if not cfg.backups:
+        return [f"backups=false yet {len(vaults)} vaults, {len(plans)} plans"] if vaults or plans else []
+    out = []
+    if sorted(vaults) != sorted(cfg.regions):
+        out.append(f"vaults in {sorted(vaults)}, expected one per region {sorted(cfg.regions)}")
+    out += [f"vault in {r} has no KMS key" for r, v in vaults.items() if not v.inputs.get("kmsKeyArn")]
+    [plan] = plans
+    [rule] = plan.inputs["rules"]
+    if plan.region != cfg.home_region or rule["targetVaultName"] != run.outputs["backupVaults"][cfg.home_region]:
+        out.append(f"plan in {plan.region} backs up to {rule['targetVaultName']}: expected the {cfg.home_region} vault")
+    if rule["schedule"] != cfg.backup_schedule or rule["lifecycle"]["deleteAfter"] != cfg.backup_retention_days:
+        out.append(f"rule {rule['schedule']} kept {rule['lifecycle']['deleteAfter']} days != config")
+    copies = [c["destinationVaultArn"] for c in rule.get("copyActions") or []]
+    if cfg.backup_copy_region is None:
+        out += [f"copies to {copies} in a single-region stack"] if copies else []
+    else:
+        copy_vault = run.outputs["backupVaults"][cfg.backup_copy_region]
+        if len(copies) != 1 or not copies[0].endswith(f":{cfg.backup_copy_region}:{_account(copies[0])}:vault/{copy_vault}"):
+            out.append(f"copies to {copies}: expected the vault {copy_vault} in {cfg.backup_copy_region}")
+    [selection] = run.of_type("aws:backup/selection:Selection")
+    protected = selection.inputs["resources"]
+    table_arn, media_arn = (
+        run.outputs["tableArns"][cfg.home_region],
+        f"arn:aws:s3:::{run.outputs['mediaBuckets'][cfg.home_region]}",
+    )
+    if sorted(protected) != sorted([table_arn, media_arn]):
+        out.append(f"selection protects {protected}: expected the home table {table_arn} and bucket {media_arn}")
+    expected_locks = len(cfg.regions) if cfg.backup_vault_lock else 0
+    if len(locks) != expected_locks:
+        out.append(f"{len(locks)} vault locks with backupVaultLock={cfg.backup_vault_lock}")
+    for lock in locks:
+        retention = (lock.inputs.get("minRetentionDays"), lock.inputs.get("maxRetentionDays"))
+        if retention != (cfg.backup_retention_days, cfg.backup_retention_days) or "changeableForDays" not in lock.inputs:
+            out.append(f"{lock.name}: retention {retention}, expected {cfg.backup_retention_days} in compliance mode")
+    return out
+
+
+def _account(arn: str) -> str:
+    return arn.split(":")[4]
+
+
 def _budget(run: StackRun, cfg: StackConfig) -> list[str]:
     expected = compute_budget(cfg).to_dict()
     return [] if run.outputs.get("drBudget") == expected else [f"drBudget {run.outputs.get('drBudget')} != {expected}"]
@@ -202,6 +248,7 @@ INVARIANTS: dict[str, Callable[[StackRun, StackConfig], list[str]]] = {
     "dns": _dns,
     "static-site": _static_site,
     "cost-choices": _cost_choices,
+    "backups": _backups,
     "budget": _budget,
     "policy": _policy,
 }

@@ -64,8 +64,8 @@ def test_bounce_topic_admits_ses_with_the_regions_one_messaging_key():
     dr = cached_stack("dr")
     [topic] = [r for r in dr.resources if r.type == "aws:sns/topic:Topic" and r.name == "bounces-us-west-2-topic"]
     [alerts] = [r for r in dr.resources if r.type == "aws:sns/topic:Topic" and r.name == "alerts-us-west-2-topic"]
-    [key] = [r for r in dr.resources if r.type == "aws:kms/key:Key" and r.region == "us-west-2"]
-    # One key per region for both service-fed topics: KMS bills per key.
+    # One key per region for both service-fed topics: KMS bills per key (the backup vault has its own).
+    [key] = [r for r in dr.resources if r.type == "aws:kms/key:Key" and r.region == "us-west-2" and "backups" not in r.name]
     assert topic.inputs["kmsMasterKeyId"] == alerts.inputs["kmsMasterKeyId"] == key.state["arn"]
     by_sid = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
     ses = by_sid["PublisherSes"]

@@ -28,6 +28,8 @@ VARIANTS = {
         {"alarms": False, "dashboard": True, "pageViewTransport": "kinesis-on-demand", "healthCheckLatencyGraphs": True},
     ),
     "single-region-with-domain": ("dev", {"regions": ["eu-central-1"], "domain": "blog.acme.io"}),
+    "locked-hourly-backups": ("dr", {"backupVaultLock": True, "backupSchedule": "cron(0 * * * ? *)", "backupRetentionDays": 90}),
+    "no-backups": ("dr", {"backups": False}),
 }
 
 
@@ -61,3 +63,14 @@ def test_the_invariants_catch_a_missing_replica_an_uninverted_evacuation_and_a_p
     assert "replicas [] != " in " ".join(_broken(drop_replica)["table"])
     assert "inverted health checks" in " ".join(_broken(invert_a_check)["dns"])
     assert "value not stored as a secret" in " ".join(_broken(plain_key_value)["regional-apis"])
+
+
+def test_the_invariants_catch_a_lost_copy_and_a_vault_without_a_key():
+    def drop_the_copy(run):
+        run.one("aws:backup/plan:Plan", "backups-plan").inputs["rules"][0]["copyActions"] = []
+
+    def plain_vault(run):
+        run.of_type("aws:backup/vault:Vault")[0].inputs.pop("kmsKeyArn")
+
+    assert "copies to []: expected the vault" in " ".join(_broken(drop_the_copy)["backups"])
+    assert "has no KMS key" in " ".join(_broken(plain_vault)["backups"])

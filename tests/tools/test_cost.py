@@ -110,3 +110,17 @@ def test_every_price_names_its_source():
     assert table["version"] and table["basis"]
     for name, entry in table["prices"].items():
         assert entry["usd"] >= 0 and entry["unit"] and entry["source"].startswith("https://aws.amazon.com/"), name
+
+
+def test_backup_storage_is_priced_from_the_planned_rule():
+    dr = cached_stack("dr")
+    [rule] = dr.of_type("aws:backup/plan:Plan")[0].inputs["rules"]
+    kept, copies = int(rule["lifecycle"]["deleteAfter"]), len(rule["copyActions"])  # daily schedule
+    table = unit_prices(dr)["backup_table_gb_month"]["usd"]
+    assert table == round(
+        kept * (1 + copies) * price("backup_warm_gb_month") + 30 * copies * price("inter_region_transfer_gb"), 2
+    )
+    weekly = fixture_stack("dev", backupSchedule="cron(0 5 ? * SUN *)", backupRetentionDays=28)
+    assert unit_prices(weekly)["backup_table_gb_month"]["usd"] == round(4 * price("backup_warm_gb_month"), 2)
+    assert unit_prices(weekly)["backup_media_gb_month"]["usd"] == price("backup_s3_gb_month")
+    assert "backup_table_gb_month" not in unit_prices(fixture_stack("dev", backups=False))

@@ -6,6 +6,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.helpers import FakeClock
 from tools import drill
 from tools.drill import Drill, DrillTarget
 
@@ -26,17 +27,6 @@ class FakeResolver:
             self.asked_nameservers.append(nameservers)
             return set().union(*(IPS[r] for r in self.serving))
         return next(IPS[r] for r, target in TARGETS.items() if target == name)
-
-
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 @pytest.fixture

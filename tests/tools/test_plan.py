@@ -53,8 +53,8 @@ def test_json_format_from_the_command_line(capsys):
     assert document["dr"]["regions"] == ["us-east-1"]
 
 
-def test_mermaid_places_components_in_region_subgraphs(capsys):
-    assert plan.main(["dr", "--format", "mermaid"]) == 0
+def test_the_component_tree_places_components_in_region_subgraphs(capsys):
+    assert plan.main(["dr", "--format", "components"]) == 0
     graph = capsys.readouterr().out
     assert graph.startswith("graph TD\n")
     assert 'subgraph us_west_2["us-west-2"]' in graph
@@ -65,3 +65,25 @@ def test_unknown_stack_is_a_clear_error(capsys):
     assert plan.main(["prod"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no stack file Pulumi.prod.yaml" in err
+
+
+def test_mermaid_draws_the_data_paths_from_the_planned_stack():
+    from tests.helpers import cached_stack, fixture_stack
+    from tools.dataflow import render
+
+    dr = cached_stack("dr")
+    graph = render(dr)
+    assert graph.startswith("flowchart LR\n")
+    home, other = dr.outputs["regions"][0], dr.outputs["regions"][1]
+    a, b = home.replace("-", "_"), other.replace("-", "_")
+    # single-primary: the other region's writes go to the home replica; replication both ways.
+    assert f"{b}_api -->|writes, epoch-fenced| {a}_table" in graph
+    assert f"{a}_table <-.->|global table replication| {b}_table" in graph
+    assert "r53 -->|healthy|" in graph and "FIFO queue" in graph
+    strong = render(fixture_stack("dr", consistency="strong", witnessRegion="us-east-2"))
+    assert f"{b}_api -->|writes, strongly consistent| {b}_table" in strong  # any-region: local writes
+    assert f"{a}_vault -.->|copy of every recovery point| {b}_vault" in graph
+    single = render(cached_stack("dev"))
+    assert "replication" not in single and "r53" not in single
+    assert "scheduled backup" in single and "copy of every recovery point" not in single
+    assert "backup vault" not in render(fixture_stack("dev", backups=False))

@@ -10,6 +10,7 @@ from tests.helpers import cached_stack, fixture_stack
 from tools.preflight import (
     UNRESERVED_FLOOR,
     api_gateway_logging_role,
+    backup_dynamodb_management,
     hosted_zone,
     lambda_concurrency,
     reserved_concurrency_by_region,
@@ -131,3 +132,12 @@ def json_list(text):
     import json
 
     return json.loads(text)
+
+
+def test_backup_copies_of_the_table_need_advanced_dynamodb_backup_in_the_home_region():
+    off = {"ResourceTypeOptInPreference": {"DynamoDB": True, "S3": True}, "ResourceTypeManagementPreference": {"DynamoDB": False}}
+    on = {"ResourceTypeOptInPreference": {}, "ResourceTypeManagementPreference": {"DynamoDB": True, "EFS": True}}
+    refused = backup_dynamodb_management(stubbed("backup", "describe_region_settings", off), "us-east-1")
+    assert (refused.ok, refused.blocking) == (False, True)
+    assert "--resource-type-management-preference DynamoDB=true" in refused.detail
+    assert backup_dynamodb_management(stubbed("backup", "describe_region_settings", on), "us-east-1").ok
