@@ -9,6 +9,7 @@ what one region's handlers talk to, in moto.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import sys
@@ -115,14 +116,28 @@ def media_bucket(region: str) -> str:
     return f"media-{region}"
 
 
-def make_regional_resources(region: str = REGION) -> Regional:
+@functools.cache
+def setup_client(service: str, region: str):
+    """The harness's own clients (not the handlers'), made once per process: creating a botocore
+    client costs ~40 ms, and moto intercepts a client whatever mock_aws context made it."""
     import boto3
 
-    dynamodb = boto3.resource("dynamodb", region_name=region)
+    return boto3.client(service, region_name=region)
+
+
+@functools.cache
+def setup_dynamodb(region: str):
+    import boto3
+
+    return boto3.resource("dynamodb", region_name=region)
+
+
+def make_regional_resources(region: str = REGION) -> Regional:
+    dynamodb = setup_dynamodb(region)
     table = create_app_table(dynamodb)
     create_idempotency_table(dynamodb)
-    sns = boto3.client("sns", region_name=region)
-    sqs = boto3.client("sqs", region_name=region)
+    sns = setup_client("sns", region)
+    sqs = setup_client("sqs", region)
     topic_arn = sns.create_topic(Name="write-retry")["TopicArn"]
     dlq_url = sqs.create_queue(QueueName="write-retry-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -130,12 +145,12 @@ def make_regional_resources(region: str = REGION) -> Regional:
     queue_url = sqs.create_queue(QueueName="write-retry", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
-    kinesis = boto3.client("kinesis", region_name=region)
+    kinesis = setup_client("kinesis", region)
     kinesis.create_stream(StreamName="events", StreamModeDetails={"StreamMode": "ON_DEMAND"})
-    s3 = boto3.client("s3", region_name=region)
+    s3 = setup_client("s3", region)
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=media_bucket(region), **location)
-    ssm = boto3.client("ssm", region_name=region)
+    ssm = setup_client("ssm", region)
     ssm.put_parameter(Name=os.environ["DRAIN_PARAMETER"], Value="false", Type="String")
     environment = {
         "AWS_REGION": region,
@@ -145,8 +160,8 @@ def make_regional_resources(region: str = REGION) -> Regional:
     }
     os.environ.update(environment)
     # SES refuses to send from an unverified identity.
-    boto3.client("ses", region_name=region).verify_domain_identity(Domain="example.com")
-    boto3.client("sesv2", region_name=region).create_configuration_set(ConfigurationSetName="mail-test")
+    setup_client("ses", region).verify_domain_identity(Domain="example.com")
+    setup_client("sesv2", region).create_configuration_set(ConfigurationSetName="mail-test")
     return Regional(
         table=table,
         topic_arn=topic_arn,
@@ -165,7 +180,7 @@ def reset_handler_state() -> None:
     from aws_lambda_powertools.utilities import parameters
     from shared import aws, control
 
-    aws.reset()
+    aws.reset(keep_session=True)
     control.reset_cache()
     health.reset_cache()
     parameters.clear_caches()

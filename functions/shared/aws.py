@@ -161,8 +161,11 @@ def is_transient(error: BaseException) -> bool:
     return False
 
 
-def reset() -> None:
-    """Forget sessions and clients (tests switch between mocked accounts, regions and faults)."""
-    _session.cache_clear()
+def reset(*, keep_session: bool = False) -> None:
+    """Forget clients, and the session unless `keep_session` (tests switch between mocked
+    worlds, regions and faults; the session only holds loaded API models and credentials, which
+    a test harness with fixed fake credentials may keep: loading them is most of a client's cost)."""
+    if not keep_session:
+        _session.cache_clear()
     _client.cache_clear()
     _table.cache_clear()
