@@ -9,6 +9,7 @@ frozen `...Args` dataclass with secure defaults and validates it before creating
 
 from ._blocks.kms import rotating_key
 from .alert_topic import AlertTopic, AlertTopicArgs
+from .analytics import Analytics, AnalyticsArgs, Column, NamedQuerySpec, glue_columns
 from .backups import Backups, BackupsArgs
 from .event_pipeline import ConsumerMetricAlarm, EventPipeline, EventPipelineArgs
 from .failover_dns import FailoverDns, FailoverDnsArgs, RegionalEndpoint
@@ -27,9 +28,12 @@ __version__ = "0.2.0"
 __all__ = [
     "AlertTopic",
     "AlertTopicArgs",
+    "Analytics",
+    "AnalyticsArgs",
     "ApiDomain",
     "Backups",
     "BackupsArgs",
+    "Column",
     "ConsumerMetricAlarm",
     "EventPipeline",
     "EventPipelineArgs",
@@ -43,6 +47,7 @@ __all__ = [
     "LambdaFunctionArgs",
     "MailSender",
     "MailSenderArgs",
+    "NamedQuerySpec",
     "RegionalEndpoint",
     "ReplicatedBuckets",
     "ReplicatedBucketsArgs",
@@ -54,6 +59,7 @@ __all__ = [
     "StaticSite",
     "StaticSiteArgs",
     "allow",
+    "glue_columns",
     "openapi_document",
     "rotating_key",
 ]

@@ -104,6 +104,8 @@ NOT_COVERED: dict[str, str] = {
     "single-region stacks and log buckets have nowhere to replicate to",
     "CKV_AWS_145": "S3 default encryption with KMS: SSE-S3 is used so CloudFront OAC and replication read without key grants",
     "CKV_AWS_185": "Kinesis with a customer managed key: the stream uses the AWS managed key (kinesis-encryption-retention)",
+    "CKV_AWS_241": "Firehose with a customer managed key: direct-put streams use an AWS owned key (firehose-encrypted), "
+    "Kinesis-sourced ones the stream's AWS managed key; a CMK would be a standing charge per region for page views",
     "CKV_AWS_216": "distribution enabled: a disabled distribution is an operator's action, not a misconfiguration",
     "CKV_AWS_217": "create-before-destroy for deployments: Pulumi replaces API deployments before deleting the old one by default",
     "CKV_AWS_225": "method caching everywhere: see CKV_AWS_120",

@@ -533,6 +533,28 @@ def _protection_mutants(resources: list[Resource]) -> Iterator[Mutant]:
                 plan.urn,
                 _swap(plan, _with_props(plan, rules=rules)),
             )
+    for stream in _of(resources, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"):
+        if not stream.props.get("kinesisSourceConfiguration"):
+            yield Mutant(
+                f"delivery stream unencrypted: {stream.name}",
+                "firehose-encrypted",
+                stream.urn,
+                _swap(stream, _with_props(stream, serverSideEncryption={"enabled": False})),
+            )
+    for workgroup in _of(resources, "aws:athena/workgroup:Workgroup"):
+        configuration = dict(workgroup.props.get("configuration") or {})
+        plain_results = {**(configuration.get("resultConfiguration") or {}), "encryptionConfiguration": None}
+        for label, rule, changed in (
+            ("not enforced", "athena-workgroup-encrypted", {**configuration, "enforceWorkgroupConfiguration": False}),
+            ("results unencrypted", "athena-workgroup-encrypted", {**configuration, "resultConfiguration": plain_results}),
+            ("no scan limit", "athena-scan-limit", {k: v for k, v in configuration.items() if k != "bytesScannedCutoffPerQuery"}),
+        ):
+            yield Mutant(
+                f"workgroup {label}: {workgroup.name}",
+                rule,
+                workgroup.urn,
+                _swap(workgroup, _with_props(workgroup, configuration=changed)),
+            )
     for config_set in _of(resources, "aws:sesv2/configurationSet:ConfigurationSet"):
         yield Mutant(
             f"mail without TLS: {config_set.name}",

@@ -580,6 +580,27 @@ def _kinesis(r: Resource) -> Iterable[str]:
         yield "stream keeps records under 24 hours"
 
 
+def _firehose_encrypted(r: Resource) -> Iterable[str]:
+    if r.props.get("kinesisSourceConfiguration"):
+        return  # records rest in the source stream, encrypted there (kinesis-encryption-retention)
+    if not (r.props.get("serverSideEncryption") or {}).get("enabled"):
+        yield "direct-put delivery stream without server-side encryption"
+
+
+def _athena_workgroup(r: Resource) -> Iterable[str]:
+    configuration = r.props.get("configuration") or {}
+    if not configuration.get("enforceWorkgroupConfiguration"):
+        yield "workgroup does not enforce its settings: a client may send results elsewhere, unencrypted"
+    encryption = ((configuration.get("resultConfiguration") or {}).get("encryptionConfiguration") or {}).get("encryptionOption")
+    if encryption not in ("SSE_S3", "SSE_KMS", "CSE_KMS"):
+        yield "query results are not encrypted"
+
+
+def _athena_scan_limit(r: Resource) -> Iterable[str]:
+    if not (r.props.get("configuration") or {}).get("bytesScannedCutoffPerQuery"):
+        yield "no per-query limit on data scanned: one query over every partition is billed in full"
+
+
 # --- Route 53, ACM, SES, KMS ---------------------------------------------------------------------
 
 
@@ -1128,6 +1149,27 @@ RULES: tuple[Rule, ...] = (
         check_stack=_backups_copied_out_of_region,
     ),
     Rule(
+        "firehose-encrypted",
+        "delivery streams encrypt records at rest (server-side encryption, or an encrypted Kinesis source)",
+        ("CKV_AWS_240",),
+        types=("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",),
+        check=_firehose_encrypted,
+    ),
+    Rule(
+        "athena-workgroup-encrypted",
+        "Athena workgroups enforce their settings and encrypt query results",
+        ("CKV_AWS_82", "CKV_AWS_159"),
+        types=("aws:athena/workgroup:Workgroup",),
+        check=_athena_workgroup,
+    ),
+    Rule(
+        "athena-scan-limit",
+        "Athena workgroups cancel a query past a bytes-scanned limit",
+        ("custom: Athena per-query data usage control",),
+        types=("aws:athena/workgroup:Workgroup",),
+        check=_athena_scan_limit,
+    ),
+    Rule(
         "kms-rotation",
         "customer managed keys rotate",
         ("CKV_AWS_7", "FSBP KMS.4"),
@@ -1163,6 +1205,18 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
         r"^site-.*$",
         "Static site content is written only by the deployment and read only through CloudFront (OAC); reads are "
         "recorded by CloudFront's own access logs (siteAccessLogs), the log bucket does not log itself.",
+    ),
+    Suppression(
+        "s3-access-logging",
+        r"^analytics-.*-results$",
+        "Athena query results: written only by Athena for the workgroup's own queries and expiring after 30 days; "
+        "who ran which query is in Athena's query history and CloudTrail. The analytics data buckets do log.",
+    ),
+    Suppression(
+        "s3-replication-rtc",
+        r"^analytics-.*-replication$",
+        "Analytics events are not a path users fail over to: replication within minutes without an SLA is enough "
+        "(the analytics RPO in docs/analytics.md), and RTC's replication metrics would be a standing charge.",
     ),
     Suppression(
         "cloudfront-custom-certificate",

@@ -117,7 +117,23 @@ async function showPost(id) {
   $("post-body").replaceChildren(renderBody(post.body));
   document.title = `${post.title} — Field Notes`;
   // A page view is counted at most once: best effort, never retried in another region.
-  state.client.request("/events", { method: "POST", body: { post_id: post.id, type: "view" }, failover: false }).catch(() => {});
+  const view = { post_id: post.id, type: "view", reader: readerId() };
+  state.client.request("/events", { method: "POST", body: view, failover: false }).catch(() => {});
+}
+
+// A random id this browser keeps for itself, so analytics can estimate distinct readers; it
+// names no one. Without storage (private modes) each view goes without it.
+function readerId() {
+  try {
+    let id = localStorage.getItem("reader-id");
+    if (!/^[0-9a-f]{32}$/.test(id || "")) {
+      id = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+      localStorage.setItem("reader-id", id);
+    }
+    return id;
+  } catch {
+    return undefined;
+  }
 }
 
 async function route() {

@@ -11,6 +11,7 @@ import pulumi_random as random
 from components import (
     AlertTopic,
     AlertTopicArgs,
+    Analytics,
     ApiDomain,
     Backups,
     BackupsArgs,
@@ -33,7 +34,7 @@ from components import (
     rotating_key,
 )
 from components.lambda_function import ARCHITECTURE, RUNTIME
-from stack import api_contract, consumers, data_model
+from stack import analytics, api_contract, consumers, data_model
 from stack.budget import compute_budget
 from stack.config import StackConfig
 from stack.consumers import Region
@@ -148,9 +149,18 @@ def build(cfg: StackConfig) -> None:
     regions = {r: regional_foundation(cfg, r, providers.regional[r], mail=sender is not None) for r in cfg.regions}
     apis: dict[str, ServerlessApi] = {}
     pipelines: dict[str, list[EventPipeline]] = {}
+    analytics_buckets = analytics.data_buckets(cfg, providers.regional) if cfg.analytics else None
+    analytics_paths: dict[str, Analytics] = {}
     for name, region in regions.items():
         write_retry = consumers.write_retry(cfg, region, access)
-        views = consumers.page_views(cfg, region, access)
+        if analytics_buckets is not None and cfg.page_view_transport == "sqs-fifo":
+            # The queue has one reader: the views consumer forwards each view to Firehose.
+            analytics_paths[name] = analytics.analytics_path(cfg, region, analytics_buckets)
+            views = consumers.page_views(cfg, region, access, analytics.forwarding(analytics_paths[name]))
+        else:
+            views = consumers.page_views(cfg, region, access)
+            if analytics_buckets is not None:  # Firehose reads the stream itself
+                analytics_paths[name] = analytics.analytics_path(cfg, region, analytics_buckets, views.stream_arn)
         views_environment, views_grant = consumers.page_view_producer(views)
         pipelines[name] = [write_retry, views, consumers.thumbnails(cfg, region, media)]
         if sender:
@@ -259,6 +269,8 @@ def build(cfg: StackConfig) -> None:
         )
         pulumi.export("backupVaults", backups.vault_names)
         pulumi.export("backupRoleArn", backups.role_arn)
+    if analytics_paths:
+        analytics.export(analytics_paths)
     # Every region's own URL: the browser fails over between them itself (site/client.js), in
     # seconds, instead of waiting for DNS; apiBaseUrl is the name Route 53 routes.
     site.publish_config(

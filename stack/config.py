@@ -113,6 +113,10 @@ class StackConfig:
     backup_schedule: str
     backup_retention_days: int
     backup_vault_lock: bool
+    analytics: bool
+    analytics_retention_days: int
+    analytics_buffer_seconds: int
+    analytics_bytes_scanned_limit_mb: int
     dashboard: bool
     health_check_latency_graphs: bool
 
@@ -373,6 +377,9 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         ("maxUploadBytes", 1024, 50 * 1024 * 1024),
         ("healthReservedConcurrency", 0, 100),
         ("backupRetentionDays", 1, 36500),
+        ("analyticsRetentionDays", 1, 36500),
+        ("analyticsBufferSeconds", 60, 900),
+        ("analyticsBytesScannedLimitMb", 10, 10_000_000),
     ):
         if not low <= v[name] <= high:
             raise ConfigError(key(name), v[name], f"an integer from {low} to {high}")
@@ -424,6 +431,10 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         backup_schedule=schedule,
         backup_retention_days=v["backupRetentionDays"],
         backup_vault_lock=v["backupVaultLock"],
+        analytics=v["analytics"],
+        analytics_retention_days=v["analyticsRetentionDays"],
+        analytics_buffer_seconds=v["analyticsBufferSeconds"],
+        analytics_bytes_scanned_limit_mb=v["analyticsBytesScannedLimitMb"],
         dashboard=v["dashboard"],
         health_check_latency_graphs=v["healthCheckLatencyGraphs"],
         page_view_transport=_one_of(key("pageViewTransport"), v["pageViewTransport"], PAGE_VIEW_TRANSPORTS),

@@ -92,9 +92,12 @@ def write_retry(cfg: StackConfig, region: Region, access: TableAccess) -> EventP
     )
 
 
-def page_views(cfg: StackConfig, region: Region, access: TableAccess) -> EventPipeline:
+def page_views(cfg: StackConfig, region: Region, access: TableAccess, forward: tuple[dict, dict] | None = None) -> EventPipeline:
     """Page views: the transport of `pageViewTransport` -> the views consumer, counting into this
-    region's own counters (in order per post: the FIFO message group or the stream's partition key)."""
+    region's own counters (in order per post: the FIFO message group or the stream's partition key).
+    `forward` (environment, grant): where the consumer also puts each view (analytics, when the
+    transport is the queue, which has no second reader)."""
+    environment, grants = forward if forward else ({}, None)
     transport = cfg.page_view_transport
     source: dict = (
         {"source": "sqs-fifo", "batch_size": 10}
@@ -113,8 +116,11 @@ def page_views(cfg: StackConfig, region: Region, access: TableAccess) -> EventPi
             region,
             "views",
             **source,
-            environment={"TABLE_NAME": access.table.name},
-            statements=access.local_writes(region.name, ["dynamodb:UpdateItem"], sid="CountViews"),
+            environment={"TABLE_NAME": access.table.name, **environment},
+            statements=[
+                *access.local_writes(region.name, ["dynamodb:UpdateItem"], sid="CountViews"),
+                *([grants] if grants else []),
+            ],
             metric_alarms=[
                 ConsumerMetricAlarm(metric="BadViewRecords", description="records that are not page views were skipped")
             ],

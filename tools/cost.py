@@ -164,6 +164,12 @@ USAGE_ONLY: dict[str, str] = {
     "aws:backup/selection:Selection": "free",
     "aws:backup/vaultLockConfiguration:VaultLockConfiguration": "free",
     "aws:backup/vaultNotifications:VaultNotifications": "free",
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": "per GB ingested and converted (5 KB per record)",
+    "aws:glue/catalogDatabase:CatalogDatabase": "free (the first million catalog objects)",
+    "aws:glue/catalogTable:CatalogTable": "free (the first million catalog objects); partition projection, no crawler",
+    "aws:athena/workgroup:Workgroup": "per TB scanned",
+    "aws:athena/namedQuery:NamedQuery": "free",
+    "aws:cloudwatch/logStream:LogStream": "free (its log group is priced)",
 }
 
 
@@ -257,6 +263,11 @@ def page_views_cost(run, views: float) -> float:
     cost += _lambda(views / batch, 0.25, ASSUMPTIONS["consumer_function_ms_per_batch"])
     cost += views * price("dynamodb_write_million") / 1e6
     cost += views * (regions - 1) * price("dynamodb_replicated_write_million") / 1e6
+    if run.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"):
+        # Analytics: every view through Firehose (billed as 5 KB) and converted to Parquet; the
+        # SQS transport adds the consumer's put (its Lambda time is in the batch figure above).
+        billed_gb = views * 5 / 1024 / 1024
+        cost += billed_gb * (price("firehose_ingest_gb") + price("firehose_format_conversion_gb"))
     return cost
 
 
@@ -294,6 +305,20 @@ def unit_prices(run) -> dict[str, dict[str, Any]]:
         },
         "emails_per_thousand": {"usd": price("ses_email_thousand"), "note": "welcome emails"},
         **_backup_unit_prices(run),
+        **_analytics_unit_prices(run),
+    }
+
+
+def _analytics_unit_prices(run) -> dict[str, dict[str, Any]]:
+    workgroups = run.of_type("aws:athena/workgroup:Workgroup")
+    if not workgroups:
+        return {}
+    limit = max(int(w.inputs["configuration"]["bytesScannedCutoffPerQuery"]) for w in workgroups)
+    return {
+        "athena_query_at_most": {
+            "usd": round(limit / 1024**4 * price("athena_tb_scanned"), 4),
+            "note": f"the most one saved query can cost: the workgroup cancels it past {limit // 1024**2} MB scanned",
+        }
     }
 
 

@@ -3,7 +3,7 @@ writes, which consumer picks it up, what replicates between regions and how read
 
 Drawn from the offline run, not from a fixed picture: the regions, the write mode (writes go to
 the primary's replica or to the local one), the page-view transport, whether the mail paths, the
-DNS failover and the backups (with their cross-region copy) exist all come from the recorded
+DNS failover, the backups (with their cross-region copy) and the analytics path exist all come from the recorded
 resources and outputs. Left to right, one box
 per region, so the chart fits a page for two or three regions.
 """
@@ -32,6 +32,7 @@ def render(run: StackRun) -> str:
         else "Kinesis stream"
     )
     vaults = dict(run.outputs.get("backupVaults") or {})
+    analytics = dict(run.outputs.get("analytics") or {})
     lines = [
         "flowchart LR",
         '  reader(["Readers and the admin (browser)"])',
@@ -57,6 +58,8 @@ def render(run: StackRun) -> str:
         ]
         if region in vaults:
             lines.append(f'    {r}_vault[("backup vault")]')
+        if region in analytics:
+            lines.append(f'    {r}_analytics[("analytics: Firehose -> Parquet, Glue table, Athena")]')
         if mail:
             lines += [
                 f'    {r}_welcome["table stream -> welcome consumer"]',
@@ -76,6 +79,8 @@ def render(run: StackRun) -> str:
         ]
         if dns:
             lines.append(f"  r53 -->|healthy| {r}_api")
+        if region in analytics:
+            lines.append(f"  {r}_views -->|every view| {r}_analytics")
         writes_to = _id(home) if write_mode == "single-primary" else r
         how = "writes, epoch-fenced" if write_mode == "single-primary" else "writes, strongly consistent"
         lines += [
@@ -104,4 +109,6 @@ def render(run: StackRun) -> str:
                 f"  {a}_table <-.->|global table replication| {b}_table",
                 f"  {a}_media <-.->|S3 replication, RTC 15 min| {b}_media",
             ]
+            if region in analytics and other in analytics:
+                lines.append(f"  {a}_analytics <-.->|S3 replication, minutes| {b}_analytics")
     return "\n".join(lines) + "\n"

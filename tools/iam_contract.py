@@ -146,6 +146,9 @@ def requirements(call: Call, table_keys: dict[str, str]) -> list[Requirement]:
                 f"kinesis:{call.operation}", f"arn:aws:kinesis:{region}:{ACCOUNT}:stream/{p['StreamName']}", because=because
             )
         ]
+    if call.service == "firehose" and call.operation in ("PutRecord", "PutRecordBatch"):
+        arn = f"arn:aws:firehose:{region}:{ACCOUNT}:deliverystream/{p['DeliveryStreamName']}"
+        return [Requirement(f"firehose:{call.operation}", arn, because=because)]
     if call.service == "s3":
         bucket, key = p["Bucket"], p.get("Key", "")
         objects = f"arn:aws:s3:::{bucket}/{key}"
@@ -352,6 +355,16 @@ def _build_world(run, region: str) -> dict[str, Any]:
         boto3.client("kinesis", region_name=region).create_stream(StreamName=api["EVENTS_STREAM_NAME"], ShardCount=1)
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     boto3.client("s3", region_name=region).create_bucket(Bucket=api["MEDIA_BUCKET"], **location)
+    views = _environment(_function(run, f"views-{region}-fn"))
+    if views.get("ANALYTICS_DELIVERY_STREAM"):
+        boto3.client("s3", region_name=region).create_bucket(Bucket="analytics-contract", **location)
+        boto3.client("firehose", region_name=region).create_delivery_stream(
+            DeliveryStreamName=views["ANALYTICS_DELIVERY_STREAM"],
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/firehose",
+                "BucketARN": "arn:aws:s3:::analytics-contract",
+            },
+        )
     boto3.client("ssm", region_name=region).put_parameter(
         Name=run.outputs["drainParameters"][region], Value="false", Type="String"
     )

@@ -213,6 +213,16 @@ _SHAPERS = {
     "aws:apigateway/restApi:RestApi": _rest_api,
     "aws:apigateway/domainName:DomainName": _api_domain,
     "aws:s3/bucket:Bucket": _bucket,
+    "aws:backup/vault:Vault": lambda s, r, p, _l: s.update(arn=_arn("backup", r, f"backup-vault:{p}")),
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": lambda s, r, p, _l: s.update(
+        arn=_arn("firehose", r, f"deliverystream/{p}")
+    ),
+    "aws:glue/catalogDatabase:CatalogDatabase": lambda s, r, p, _l: s.update(arn=_arn("glue", r, f"database/{p}")),
+    "aws:glue/catalogTable:CatalogTable": lambda s, r, p, _l: s.update(arn=_arn("glue", r, f"table/{s.get('databaseName')}/{p}")),
+    "aws:athena/workgroup:Workgroup": lambda s, r, p, _l: s.update(arn=_arn("athena", r, f"workgroup/{p}")),
+    "aws:cloudwatch/logStream:LogStream": lambda s, r, p, _l: s.update(
+        arn=_arn("logs", r, f"log-group:{s.get('logGroupName')}:log-stream:{p}")
+    ),
 }
 
 

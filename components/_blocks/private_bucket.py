@@ -51,8 +51,9 @@ def private_bucket(
     """The bucket and its protections; its policy too unless `with_policy=False`, for callers whose
     policy names a resource that needs the bucket first (a CloudFront distribution): they call
     `attach_policy` once that resource exists. `object_ownership`, `versioned` and
-    `expire_objects_after_days` exist for log buckets only (the log-delivery ACL, write-once
-    objects); the policy pack lists the buckets allowed to differ."""
+    `expire_objects_after_days` exist for log buckets (the log-delivery ACL, write-once
+    objects; the policy pack lists the buckets allowed to differ) and for data kept for a time
+    (analytics: versioned, expiring)."""
     bucket = aws.s3.Bucket(name, force_destroy=force_destroy, tags=dict(tags), opts=opts)
     block = aws.s3.BucketPublicAccessBlock(
         f"{name}-public-access",
@@ -111,7 +112,9 @@ def private_bucket(
     aws.s3.BucketLifecycleConfiguration(
         f"{name}-lifecycle",
         bucket=bucket.id,
-        rules=[expiry] if expire_objects_after_days else [old_versions],
+        # A versioned bucket whose objects expire keeps its old versions for the usual window too;
+        # an unversioned one (logs) has none.
+        rules=([expiry, old_versions] if versioned else [expiry]) if expire_objects_after_days else [old_versions],
         opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[versioning] if versioning else [])),
     )
     made = PrivateBucket(bucket=bucket, versioning=versioning, public_access_block=block)

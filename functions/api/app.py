@@ -13,7 +13,7 @@ import os
 import re
 from typing import Any
 
-from api import health, posts, uploads, writing
+from api import health, posts, uploads, validation, writing
 from api.errors import ApiError, bad_request, not_found
 from api.validation import json_body
 from api.writing import json_response
@@ -21,7 +21,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
-from shared import aws, deadline, signing, writes
+from shared import aws, deadline, page_view, signing, writes
 from shared.items import local_region, now_iso, subscriber_key
 
 logger = Logger(service="api")
@@ -162,7 +162,8 @@ def get_thumbnail(name: str):
 @app.post("/events")
 def record_event():
     body = _body("PageView")
-    record = {"post_id": body["post_id"], "type": body.get("type", "view"), "region": local_region(), "at": now_iso()}
+    request_id = app.current_event.request_context.request_id
+    record = page_view.record(body, validation.schema("PageView"), view_id=request_id, region=local_region(), at=now_iso())
     # One post's views in order: the post is the FIFO message group, or the stream's partition key.
     if os.environ.get("EVENTS_QUEUE_URL"):
         aws.client("sqs").send_message(
@@ -170,7 +171,7 @@ def record_event():
             MessageBody=json.dumps(record),
             MessageGroupId=body["post_id"],
             # An SDK retry of this send after a lost answer stays one view (SQS drops duplicates for 5 minutes).
-            MessageDeduplicationId=app.current_event.request_context.request_id,
+            MessageDeduplicationId=request_id,
         )
     else:
         aws.client("kinesis").put_record(

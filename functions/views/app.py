@@ -18,6 +18,9 @@ counter itself: no idempotency store is involved, and none can fail under it. Th
 Each transport has its own counter attribute (`last_sqs_sequence`, `last_sequence`): their numbers
 are not comparable, and a stack that switches transport keeps counting.
 
+With `ANALYTICS_DELIVERY_STREAM` set (SQS transport), every view taken from the queue is also put
+on that Firehose delivery stream (see forward_to_analytics).
+
 A record that is not a page view can never be counted: it is logged and skipped (metric
 `BadViewRecords`) instead of failed, because a failing record holds back the shard behind it
 and, once the mapping's retries run out, takes the good records of its batch along to the
@@ -115,7 +118,20 @@ def record_handler(record: KinesisStreamRecord) -> str:
 
 def message_handler(record: SQSRecord) -> str:
     # The FIFO processor stops this message's group after a failure; other groups go on.
-    return _count(record.body.encode(), record.attributes.sequence_number or "", "sqs")
+    outcome = _count(record.body.encode(), record.attributes.sequence_number or "", "sqs")
+    if outcome != "skipped":
+        forward_to_analytics(record.body)
+    return outcome
+
+
+def forward_to_analytics(body: str) -> None:
+    """The queue has no second reader: the consumer hands each view to the analytics delivery
+    stream (a Kinesis transport is read by Firehose itself). A failed put fails the message, which
+    comes back; its counter recognises it, so the count stays exact and the analytics copy is at
+    least once (twice only when Firehose took a record but its answer was lost)."""
+    stream = os.environ.get("ANALYTICS_DELIVERY_STREAM")
+    if stream:
+        aws.client("firehose").put_record(DeliveryStreamName=stream, Record={"Data": body.encode() + b"\n"})
 
 
 @metrics.log_metrics

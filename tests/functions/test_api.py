@@ -167,11 +167,22 @@ def test_upload_too_large_is_413_and_wrong_type_is_415(regional):
     assert status == 415 and body["error"] == "unsupported_media_type"
 
 
-def test_page_view_goes_to_the_stream(regional):
-    post_id = "a" * 32
+def test_page_view_goes_to_the_stream_as_a_record_of_the_analytics_schema(regional):
+    import fastjsonschema
+    from shared.page_view import record_schema
+
+    post_id, reader = "a" * 32, "b" * 32
     assert call_api("POST", "/events", body={"post_id": post_id})[:2] == (202, {"status": "accepted"})
-    [record] = [json.loads(r["Data"]) for r in read_stream(regional.kinesis, "events")]
-    assert record["post_id"] == post_id and record["region"] == "us-east-1" and record["type"] == "view"
+    assert call_api("POST", "/events", body={"post_id": post_id, "reader": reader})[0] == 202
+    bare, with_reader = [json.loads(r["Data"]) for r in read_stream(regional.kinesis, "events")]
+    assert bare["post_id"] == post_id and bare["region"] == "us-east-1" and bare["type"] == "view"
+    assert bare["reader"] is None and with_reader["reader"] == reader
+    assert bare["view_id"] != with_reader["view_id"]  # each request its own view
+    # Every field the record schema (and so the Glue table) declares, and nothing else.
+    schema = record_schema()
+    assert set(bare) == set(schema["properties"])
+    fastjsonschema.compile({**schema, "properties": {**schema["properties"], "reader": {"type": ["string", "null"]}}})(bare)
+    fastjsonschema.compile(schema)(with_reader)
 
 
 # --- request-level errors ---------------------------------------------------------------------

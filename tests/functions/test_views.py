@@ -124,3 +124,75 @@ def test_switching_transport_keeps_counting(regional):
     handler(kinesis_event(view(POST_A), first_sequence=49_600_000_000_000_000_000_000_000), FakeContext())
     handler(fifo(POST_A, first_sequence=100, group=POST_A), FakeContext())
     assert counter(regional.table, POST_A, "us-east-1") == 2
+
+
+def _analytics_stream(regional, monkeypatch) -> str:
+    """A moto delivery stream writing to a bucket, named in the consumer's environment."""
+    import boto3
+
+    s3 = regional.s3
+    s3.create_bucket(Bucket="analytics-test")
+    firehose = boto3.client("firehose", region_name="us-east-1")
+    firehose.create_delivery_stream(
+        DeliveryStreamName="views-analytics",
+        DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::123456789012:role/firehose",
+            "BucketARN": "arn:aws:s3:::analytics-test",
+            "Prefix": "page_views/",
+        },
+    )
+    monkeypatch.setenv("ANALYTICS_DELIVERY_STREAM", "views-analytics")
+    return "analytics-test"
+
+
+def _delivered(s3, bucket: str) -> list[dict]:
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    body = "".join(s3.get_object(Bucket=bucket, Key=k)["Body"].read().decode() for k in keys)
+    return [json.loads(line) for line in body.splitlines() if line.strip()]
+
+
+def test_views_from_the_queue_reach_analytics_as_records_of_the_glue_schema(regional, monkeypatch):
+    """GIVEN the SQS transport and an analytics delivery stream, WHEN views are consumed, THEN
+    each is counted once and delivered to analytics with every field the Glue table reads."""
+    from shared.page_view import record_schema
+    from views.app import handler
+
+    bucket = _analytics_stream(regional, monkeypatch)
+    record = {
+        "post_id": POST_A,
+        "type": "view",
+        "reader": "c" * 32,
+        "view_id": "req-1",
+        "region": "us-east-1",
+        "at": "2026-11-26T09:00:00.000Z",
+    }
+    event = __import__("tools.harness", fromlist=["sqs_fifo_event"]).sqs_fifo_event(
+        json.dumps(record), json.dumps({**record, "reader": None}), group=POST_A, first_sequence=100
+    )
+    assert handler(event, FakeContext()) == {"batchItemFailures": []}
+    delivered = _delivered(regional.s3, bucket)
+    # One object per put here (moto), keyed so their order is not the put order.
+    assert sorted(delivered, key=lambda r: r["reader"] or "") == [{**record, "reader": None}, record]
+    assert all(set(r) == set(record_schema()["properties"]) for r in delivered)
+    assert counter(regional.table, POST_A, "us-east-1") == 2
+
+
+def test_a_failed_put_to_analytics_fails_the_message_and_the_retry_still_counts_once(regional, monkeypatch):
+    """GIVEN Firehose refusing every put, WHEN a batch is consumed, THEN it fails (Lambda gives it
+    back to the queue) after counting; WHEN it comes back, THEN the counter is exact (the
+    redelivery is recognised) and the views reach analytics."""
+    import pytest
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+    from views.app import handler
+
+    bucket = _analytics_stream(regional, monkeypatch)
+    event = fifo(POST_A, POST_A, first_sequence=300, group=POST_A)
+    rule = Rule(fault="http500", service="firehose", operations=frozenset({"PutRecord"}))
+    with injected(FaultInjector(VirtualClock(), rules=[rule])), pytest.raises(BatchProcessingError):
+        handler(event, FakeContext())
+    # The first view was counted before its put failed; the group stopped there (order holds).
+    assert counter(regional.table, POST_A, "us-east-1") == 1 and _delivered(regional.s3, bucket) == []
+    assert handler(event, FakeContext()) == {"batchItemFailures": []}
+    assert counter(regional.table, POST_A, "us-east-1") == 2
+    assert [r["post_id"] for r in _delivered(regional.s3, bucket)] == [POST_A, POST_A]

@@ -140,6 +140,14 @@ TABLE_OK = dict(
     replicas=[{"regionName": "us-west-2", "pointInTimeRecovery": True, "deletionProtectionEnabled": True}],
 )
 
+FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
+WORKGROUP = "aws:athena/workgroup:Workgroup"
+ATHENA_OK = {
+    "enforceWorkgroupConfiguration": True,
+    "bytesScannedCutoffPerQuery": 1073741824,
+    "resultConfiguration": {"outputLocation": "s3://r/", "encryptionConfiguration": {"encryptionOption": "SSE_S3"}},
+}
+
 CASES = {
     "s3-public-access-block": (
         [B, on_bucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", B, **PAB_ON)],
@@ -459,6 +467,24 @@ CASES = {
         ],
     ),
     "kms-rotation": ([res("aws:kms/key:Key", enableKeyRotation=True)], [res("aws:kms/key:Key", enableKeyRotation=False)]),
+    "firehose-encrypted": (
+        [
+            res(FIREHOSE, "put", serverSideEncryption={"enabled": True, "keyType": "AWS_OWNED_CMK"}),
+            res(FIREHOSE, "from-stream", kinesisSourceConfiguration={"kinesisStreamArn": "arn:aws:kinesis:us-east-1:1:stream/s"}),
+        ],
+        [res(FIREHOSE, "put"), res(FIREHOSE, "off", serverSideEncryption={"enabled": False})],
+    ),
+    "athena-workgroup-encrypted": (
+        [res(WORKGROUP, configuration=ATHENA_OK)],
+        [
+            res(WORKGROUP, "loose", configuration={**ATHENA_OK, "enforceWorkgroupConfiguration": False}),
+            res(WORKGROUP, "plain", configuration={**ATHENA_OK, "resultConfiguration": {"outputLocation": "s3://r/"}}),
+        ],
+    ),
+    "athena-scan-limit": (
+        [res(WORKGROUP, configuration=ATHENA_OK)],
+        [res(WORKGROUP, configuration={k: v for k, v in ATHENA_OK.items() if k != "bytesScannedCutoffPerQuery"})],
+    ),
     "cloudfront-custom-certificate": (
         [res(DISTRIBUTION, viewerCertificate={"acmCertificateArn": "arn:c", "minimumProtocolVersion": "TLSv1.2_2021"})],
         [res(DISTRIBUTION, viewerCertificate={"cloudfrontDefaultCertificate": True})],

@@ -22,6 +22,12 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import fastjsonschema
+
+PAGE_VIEW = fastjsonschema.compile(
+    json.loads((Path(__file__).resolve().parents[2] / "functions" / "api" / "schemas" / "PageView.json").read_text())
+)
+
 SITE = Path(__file__).resolve().parents[2] / "site"
 ADMIN_KEY = "admin-key-for-tests-0123456789"
 # A 1x1 PNG: the thumbnail the fixture "makes".
@@ -37,7 +43,7 @@ class World:
     subscribers: dict[str, dict[str, Any]] = field(default_factory=dict)
     outcomes: dict[tuple[str, str], tuple[str, int, Any]] = field(default_factory=dict)  # (route, key) -> (body, status, answer)
     applied: list[tuple[str, str, str]] = field(default_factory=list)  # (route, key, body) of every write applied
-    views: list[tuple[str, str]] = field(default_factory=list)  # (region, post id)
+    views: list[dict[str, Any]] = field(default_factory=list)  # the bodies, with the region that took them
     thumbnails: dict[str, float] = field(default_factory=dict)  # name -> when it is ready
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -180,7 +186,12 @@ class RegionHandler(SimpleHTTPRequestHandler):
             return self._json(204)
         body = self._body()
         if path == "/events":
-            world.views.append((self.server.region, body["post_id"]))
+            # The real API's contract: the same schema API Gateway and the handler check.
+            try:
+                PAGE_VIEW(body)
+            except fastjsonschema.JsonSchemaException as error:
+                return self._json(400, {"error": "bad_request", "message": error.message})
+            world.views.append({**body, "region": self.server.region})
             return self._json(202, {"status": "accepted"})
         if path == "/uploads":
             name = f"thumb-{uuid.uuid4().hex[:8]}.png"

@@ -208,7 +208,9 @@ def _backups(run: StackRun, cfg: StackConfig) -> list[str]:
         out += [f"copies to {copies} in a single-region stack"] if copies else []
     else:
         copy_vault = run.outputs["backupVaults"][cfg.backup_copy_region]
-        if len(copies) != 1 or not copies[0].endswith(f":{cfg.backup_copy_region}:{_account(copies[0])}:vault/{copy_vault}"):
+        if len(copies) != 1 or not copies[0].endswith(
+            f":{cfg.backup_copy_region}:{_account(copies[0])}:backup-vault:{copy_vault}"
+        ):
             out.append(f"copies to {copies}: expected the vault {copy_vault} in {cfg.backup_copy_region}")
     [selection] = run.of_type("aws:backup/selection:Selection")
     protected = selection.inputs["resources"]
@@ -225,6 +227,28 @@ def _backups(run: StackRun, cfg: StackConfig) -> list[str]:
         retention = (lock.inputs.get("minRetentionDays"), lock.inputs.get("maxRetentionDays"))
         if retention != (cfg.backup_retention_days, cfg.backup_retention_days) or "changeableForDays" not in lock.inputs:
             out.append(f"{lock.name}: retention {retention}, expected {cfg.backup_retention_days} in compliance mode")
+    return out
+
+
+def _analytics(run: StackRun, cfg: StackConfig) -> list[str]:
+    """A delivery stream, table and workgroup per region when on; every table sees every region."""
+    streams = run.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream")
+    tables = run.of_type("aws:glue/catalogTable:CatalogTable")
+    workgroups = run.of_type("aws:athena/workgroup:Workgroup")
+    if not cfg.analytics:
+        return [f"analytics=false yet {len(streams)} delivery streams"] if streams or tables or workgroups else []
+    out = []
+    for kind, found in (("delivery streams", streams), ("tables", tables), ("workgroups", workgroups)):
+        if sorted(r.region for r in found) != sorted(cfg.regions):
+            out.append(f"{kind} in {sorted(r.region for r in found)}, expected one per region {sorted(cfg.regions)}")
+    for table in tables:
+        projected = table.inputs["parameters"]["projection.region.values"].split(",")
+        if projected != list(cfg.regions):
+            out.append(f"{table.name} projects {projected}: a survivor would not see every region's views")
+    from_stream = cfg.page_view_transport != "sqs-fifo"
+    for stream in streams:
+        if bool(stream.inputs.get("kinesisSourceConfiguration")) != from_stream:
+            out.append(f"{stream.name}: source does not match pageViewTransport={cfg.page_view_transport}")
     return out
 
 
@@ -249,6 +273,7 @@ INVARIANTS: dict[str, Callable[[StackRun, StackConfig], list[str]]] = {
     "static-site": _static_site,
     "cost-choices": _cost_choices,
     "backups": _backups,
+    "analytics": _analytics,
     "budget": _budget,
     "policy": _policy,
 }

@@ -30,6 +30,7 @@ VARIANTS = {
     "single-region-with-domain": ("dev", {"regions": ["eu-central-1"], "domain": "blog.acme.io"}),
     "locked-hourly-backups": ("dr", {"backupVaultLock": True, "backupSchedule": "cron(0 * * * ? *)", "backupRetentionDays": 90}),
     "no-backups": ("dr", {"backups": False}),
+    "no-analytics": ("dev", {"analytics": False}),
 }
 
 

@@ -14,7 +14,8 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
 def test_no_document_sends_the_reader_outside_the_repository(document):
     text = document.read_text()
-    assert "shared/" not in text and not re.search(r"(?<!\.)\.\./", text), document.name
+    # `shared/` alone is the workspace beside the repository; functions/shared/ is inside it.
+    assert not re.search(r"(?<![\w/])shared/", text) and not re.search(r"(?<!\.)\.\./", text), document.name
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: p.name)
@@ -50,24 +51,24 @@ def test_the_backup_budget_quoted_in_the_docs_is_the_one_the_dr_stack_exports():
     assert json.loads(quoted) == cached_stack("dr").outputs["drBudget"]["backup"]
 
 
+USER_DOCS = (
+    "design.md",
+    "runbook.md",
+    "prerequisites.md",
+    "costs.md",
+    "teardown.md",
+    "first-post.md",
+    "backups.md",
+    "analytics.md",
+)
+
+
 def test_the_docs_cover_what_a_user_needs():
-    names = {p.name for p in DOCUMENTS}
-    assert {
-        "design.md",
-        "runbook.md",
-        "prerequisites.md",
-        "costs.md",
-        "teardown.md",
-        "first-post.md",
-        "components.md",
-        "backups.md",
-    } <= names
+    assert {*USER_DOCS, "components.md"} <= {p.name for p in DOCUMENTS}
     readme = (ROOT / "README.md").read_text()
-    for doc in ("design.md", "runbook.md", "prerequisites.md", "costs.md", "teardown.md", "first-post.md", "backups.md"):
+    for doc in USER_DOCS:
         assert f"](docs/{doc})" in readme, doc
-    assert (ROOT / "LICENSE").read_text().startswith(
-        "\\n                                 Apache License"
-    ) or "Apache License" in (ROOT / "LICENSE").read_text()
+    assert "Apache License" in (ROOT / "LICENSE").read_text()
 
 
 def test_the_readme_configuration_reference_lists_every_key_with_its_default_and_stack_values():

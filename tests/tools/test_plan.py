@@ -83,7 +83,9 @@ def test_mermaid_draws_the_data_paths_from_the_planned_stack():
     strong = render(fixture_stack("dr", consistency="strong", witnessRegion="us-east-2"))
     assert f"{b}_api -->|writes, strongly consistent| {b}_table" in strong  # any-region: local writes
     assert f"{a}_vault -.->|copy of every recovery point| {b}_vault" in graph
+    assert f"{b}_views -->|every view| {b}_analytics" in graph and f"{a}_analytics <-.->|S3 replication, minutes|" in graph
     single = render(cached_stack("dev"))
     assert "replication" not in single and "r53" not in single
     assert "scheduled backup" in single and "copy of every recovery point" not in single
     assert "backup vault" not in render(fixture_stack("dev", backups=False))
+    assert "analytics" not in render(fixture_stack("dev", analytics=False))
