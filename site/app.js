@@ -232,7 +232,10 @@ async function upload(event) {
     progress.value = 100;
     status.textContent = "Uploaded. Making the thumbnail…";
     const thumbnail = await waitForThumbnail(grant.thumbnail);
-    $("thumbnail").src = thumbnail.url;
+    const image = $("thumbnail");
+    image.src = thumbnail.url;
+    // Shown only once the picture has loaded, so the figure never flashes a broken image.
+    await image.decode();
     $("thumbnail-figure").hidden = false;
     status.textContent = "Done.";
   } catch (error) {
@@ -325,6 +328,18 @@ function conflictMessage(error) {
   return `Someone changed this post since you opened it${now}. Reload it to see their changes, then edit again.`;
 }
 
+// The list is refreshed before the confirmation shows, so "Saved." means the list already has it.
+// A failed refresh is its own error (retry reloads the list): the write itself was applied.
+async function confirmAfterRefresh(status, message) {
+  try {
+    await loadAdminPosts();
+  } catch (error) {
+    showError(error, loadAdminPosts);
+  }
+  status.className = "status ok";
+  status.textContent = message;
+}
+
 async function save(event) {
   event.preventDefault();
   clearError();
@@ -342,11 +357,9 @@ async function save(event) {
       ? await call(`/posts/${editing.id}`, { method: "PUT", body: { version: editing.version, title, body: text }, headers: adminHeaders(), idempotencyKey: key })
       : await call("/posts", { method: "POST", body: { title, body: text }, headers: adminHeaders(), idempotencyKey: key });
     if (answer.status === 202) await followWrite(answer.body.write_id, status);
-    status.className = "status ok";
-    status.textContent = editing ? "Saved." : "Published.";
     state.newKey = null;
     stopEdit();
-    await loadAdminPosts();
+    await confirmAfterRefresh(status, editing ? "Saved." : "Published.");
   } catch (error) {
     status.textContent = "";
     if (error instanceof ApiError && error.status === 409 && editing) {
@@ -373,9 +386,7 @@ async function deletePost(post) {
   try {
     const answer = await call(`/posts/${post.id}?version=${post.version}`, { method: "DELETE", headers: adminHeaders(), idempotencyKey: newIdempotencyKey() });
     if (answer.status === 202) await followWrite(answer.body.write_id, status);
-    status.className = "status ok";
-    status.textContent = `Deleted “${post.title}”.`;
-    await loadAdminPosts();
+    await confirmAfterRefresh(status, `Deleted “${post.title}”.`);
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) {
       showError(new Error(conflictMessage(error)), loadAdminPosts);
