@@ -14,6 +14,7 @@ from .backups import Backups, BackupsArgs
 from .event_pipeline import ConsumerMetricAlarm, EventPipeline, EventPipelineArgs
 from .failover_dns import FailoverDns, FailoverDnsArgs, RegionalEndpoint
 from .global_table import GlobalTable, GlobalTableArgs, SecondaryIndex
+from .hardening import Hardening
 from .idempotency_table import IdempotencyTable, IdempotencyTableArgs
 from .lambda_function import LambdaFunction, LambdaFunctionArgs
 from .mail_sender import MailSender, MailSenderArgs
@@ -41,6 +42,7 @@ __all__ = [
     "FailoverDnsArgs",
     "GlobalTable",
     "GlobalTableArgs",
+    "Hardening",
     "IdempotencyTable",
     "IdempotencyTableArgs",
     "LambdaFunction",

@@ -22,7 +22,7 @@ replicating to the others (ReplicatedBuckets), every region's table reads every 
 Inputs (`AnalyticsArgs`): `region`, `bucket_name`, `bucket_arn`, `prefix`, `columns`,
 `partition_regions`, `projection_start`, `database_name`, `table_name`, `workgroup_name`,
 `source_stream_arn`, `timestamp_formats`, `buffer_seconds`, `bytes_scanned_limit`, `results_days`,
-`queries` (`{name: NamedQuerySpec}`), `log_retention_days`, `tags`. Outputs: `delivery_stream_name`,
+`queries` (`{name: NamedQuerySpec}`), `log_retention_days`, `log_key_arn`, `tags`. Outputs: `delivery_stream_name`,
 `delivery_stream_arn`, `database_name`, `table_name`, `workgroup_name`, `results_bucket`.
 """
 
@@ -37,6 +37,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ._blocks.log_group import log_group
 from ._blocks.private_bucket import private_bucket
 from .policies import allow, policy_document
 
@@ -111,6 +112,7 @@ class AnalyticsArgs:
     results_days: int = 30
     queries: Mapping[str, NamedQuerySpec] = field(default_factory=dict)
     log_retention_days: int = 14
+    log_key_arn: pulumi.Input[str] | None = None  # a CMK for the delivery-error log group (components/hardening.py)
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -172,7 +174,7 @@ class Analytics(pulumi.ComponentResource):
             opts=child,
         )
 
-        logs = aws.cloudwatch.LogGroup(f"{name}-delivery-logs", retention_in_days=args.log_retention_days, tags=tags, opts=child)
+        logs = log_group(f"{name}-delivery-logs", args.log_retention_days, args.log_key_arn, tags, child)
         log_stream = aws.cloudwatch.LogStream(f"{name}-delivery-errors", log_group_name=logs.name, name="S3Delivery", opts=child)
         provider = opts.provider if opts else None
         account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=provider))

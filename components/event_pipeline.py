@@ -36,6 +36,7 @@ import pulumi_aws as aws
 
 from ._blocks.alarms import metric_alarm
 from ._blocks.kms import rotating_key
+from .hardening import Hardening
 from .lambda_function import LambdaFunction, LambdaFunctionArgs
 from .policies import allow, deny_insecure_transport, policy_document
 
@@ -98,6 +99,9 @@ class EventPipelineArgs:
     metric_alarms: Sequence[ConsumerMetricAlarm] = ()
     oldest_message_alarm_seconds: int = 300
     iterator_age_alarm_ms: int = 60_000
+    # Keys for the consumer's logs and environment and a concurrency limit (components/hardening.py);
+    # on a buffered source the limit is also the mapping's maximum concurrency.
+    hardening: Hardening = field(default_factory=Hardening)
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -113,6 +117,7 @@ class EventPipelineArgs:
             raise ValueError(f"EventPipelineArgs.source: {self.source!r} is not one of {', '.join(SOURCES)}")
         if self.max_receive_count < MIN_RECEIVE_COUNT:
             raise ValueError(f"EventPipelineArgs.max_receive_count: at least {MIN_RECEIVE_COUNT}, got {self.max_receive_count}")
+        self.hardening.validate("EventPipelineArgs")
         if self.source == "dynamodb" and self.stream_arn is None:
             raise ValueError("EventPipelineArgs.stream_arn: required for source 'dynamodb'")
         if self.source != "dynamodb" and self.stream_arn is not None:
@@ -347,6 +352,7 @@ class EventPipeline(pulumi.ComponentResource):
                     **({"MAX_RECEIVES": str(args.max_receive_count)} if args.buffered else {}),
                 },
                 statements=grants,
+                hardening=args.hardening,
                 tags=tags,
             ),
             opts=child,
@@ -361,6 +367,11 @@ class EventPipeline(pulumi.ComponentResource):
         if args.buffered:
             if not args.fifo:  # Lambda supports no batching window on FIFO queues
                 mapping["maximum_batching_window_in_seconds"] = args.max_batching_window_seconds
+            if args.hardening.concurrency_limit is not None:
+                # The poller stays within the function's reservation instead of being throttled by it.
+                mapping["scaling_config"] = aws.lambda_.EventSourceMappingScalingConfigArgs(
+                    maximum_concurrency=args.hardening.concurrency_limit
+                )
         else:
             mapping.update(
                 starting_position="LATEST",

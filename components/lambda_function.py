@@ -8,8 +8,9 @@ Creates
 - `{name}-errors`, `{name}-throttles`: alarms to `alert_topic_arn`.
 
 Inputs (`LambdaFunctionArgs`): `handler`, `code`, `layers`, `environment`, `statements`,
-`timeout` (s), `memory_size` (MB), `reserved_concurrency` (None: unreserved),
-`log_retention_days`, `alert_topic_arn`, `tags`.
+`timeout` (s), `memory_size` (MB), `reserved_concurrency` (None: the hardening's limit, if any),
+`log_retention_days`, `alert_topic_arn`, `hardening` (keys for logs and environment, a
+concurrency limit: components/hardening.py), `tags`.
 Outputs: `function_name`, `arn`, `role_arn`, `timeout`.
 """
 
@@ -23,6 +24,8 @@ import pulumi
 import pulumi_aws as aws
 
 from ._blocks.alarms import metric_alarm
+from ._blocks.log_group import log_group
+from .hardening import Hardening
 from .policies import allow, assume_role_policy, policy_document
 
 RUNTIME = "python3.13"
@@ -44,7 +47,12 @@ class LambdaFunctionArgs:
     # Throttles alarm: for functions invoked synchronously (API). Queue and stream consumers retry
     # throttled batches; their backlog alarms (oldest message, iterator age) show one that falls behind.
     throttle_alarm: bool = True
+    hardening: Hardening = field(default_factory=Hardening)
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def effective_reserved_concurrency(self) -> int | None:
+        return self.reserved_concurrency if self.reserved_concurrency is not None else self.hardening.concurrency_limit
 
     def validate(self) -> None:
         if not 1 <= self.timeout <= 900:
@@ -53,6 +61,7 @@ class LambdaFunctionArgs:
             raise ValueError(f"LambdaFunctionArgs.memory_size: {self.memory_size} MB is outside 128-10240")
         if self.reserved_concurrency is not None and self.reserved_concurrency < 1:
             raise ValueError("LambdaFunctionArgs.reserved_concurrency: at least 1, or None for unreserved")
+        self.hardening.validate("LambdaFunctionArgs")
         for statement in self.statements:
             actions = statement.get("Action", [])
             actions = [actions] if isinstance(actions, str) else actions
@@ -72,16 +81,14 @@ class LambdaFunction(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
-        log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=args.log_retention_days, tags=tags, opts=child)
+        logs = log_group(f"{name}-logs", args.log_retention_days, args.hardening.log_key_arn, tags, child)
         role = aws.iam.Role(f"{name}-role", assume_role_policy=assume_role_policy("lambda.amazonaws.com"), tags=tags, opts=child)
         policy = aws.iam.RolePolicy(
             f"{name}-policy",
             role=role.id,
             policy=policy_document(
                 [
-                    allow(
-                        ["logs:CreateLogStream", "logs:PutLogEvents"], [log_group.arn.apply(lambda a: f"{a}:*")], "OwnLogGroup"
-                    ),
+                    allow(["logs:CreateLogStream", "logs:PutLogEvents"], [logs.arn.apply(lambda a: f"{a}:*")], "OwnLogGroup"),
                     # X-Ray write actions support no resource-level permissions.
                     allow(["xray:PutTelemetryRecords", "xray:PutTraceSegments"], ["*"], "Tracing"),
                     *args.statements,
@@ -99,13 +106,14 @@ class LambdaFunction(pulumi.ComponentResource):
             layers=list(args.layers),
             timeout=args.timeout,
             memory_size=args.memory_size,
-            reserved_concurrent_executions=args.reserved_concurrency,
+            reserved_concurrent_executions=args.effective_reserved_concurrency,
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=log_group.name),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=logs.name),
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)) if args.environment else None,
+            kms_key_arn=args.hardening.environment_key_arn if args.environment else None,
             tags=tags,
             # The first invocation must find its permissions and log group in place.
-            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[policy, log_group])),
+            opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[policy, logs])),
         )
 
         alarmed = [("Errors", "invocations that raised (handler bug or dependency failure)")]

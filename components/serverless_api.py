@@ -19,7 +19,8 @@ Creates (region from the provider in `opts`)
 
 Inputs (`ServerlessApiArgs`): `code`, `handler`, `routes`, `schemas`, `environment`,
 `statements`, `layers`, `drain_parameter_name`, `health_path`, `api_key_value`,
-`allowed_origin`, throttling, quota, cache and domain settings, `alert_topic_arn`, `tags`.
+`allowed_origin`, throttling, quota, cache and domain settings, `alert_topic_arn`, `hardening`
+(keys for the log groups and environments, a concurrency limit), `tags`.
 Outputs: `invoke_url` and `health_url` (this region's own execute-api endpoint, which Route 53
 checks), `public_url` (the custom domain when there is one), `function_name`, `rest_api_id`,
 `stage_name`, `drain_parameter_name`, `regional_domain_name` / `regional_zone_id` (None without a
@@ -39,6 +40,8 @@ import pulumi_aws as aws
 
 from ._blocks.alarms import metric_alarm
 from ._blocks.certificate import dns_validated_certificate
+from ._blocks.log_group import log_group
+from .hardening import Hardening
 from .lambda_function import LambdaFunction, LambdaFunctionArgs
 from .openapi import Route, cached_method_paths, openapi_document
 from .policies import allow, assume_role_policy
@@ -112,6 +115,9 @@ class ServerlessApiArgs:
     cache_ttl_seconds: int = 60
     domain: ApiDomain | None = None
     latency_alarm_ms: int = 2000
+    # Keys for the functions' logs and environments and a concurrency limit (components/hardening.py);
+    # the log key also encrypts the stage's access and execution logs.
+    hardening: Hardening = field(default_factory=Hardening)
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -129,6 +135,7 @@ class ServerlessApiArgs:
             raise ValueError("ServerlessApiArgs.health_reserved_concurrency: only with a health_handler")
         if not any(r.path == self.health_path and r.method == "get" for r in self.routes):
             raise ValueError(f"ServerlessApiArgs.health_path: no GET route {self.health_path} among the routes")
+        self.hardening.validate("ServerlessApiArgs")
         if self.domain and not self.domain.owns_validation_record and self.domain.validation_record is None:
             raise ValueError("ServerlessApiArgs.domain: a region that does not own the validation record must wait for it")
 
@@ -179,6 +186,7 @@ class ServerlessApi(pulumi.ComponentResource):
                     "ALLOWED_ORIGIN": args.allowed_origin or "",
                 },
                 statements=[*args.statements, allow(["ssm:GetParameter"], [drain.arn], "DrainFlag")],
+                hardening=args.hardening,
                 tags=tags,
             ),
             opts=child,
@@ -200,6 +208,7 @@ class ServerlessApi(pulumi.ComponentResource):
                     reserved_concurrency=args.health_reserved_concurrency,
                     environment={**args.health_environment, "DRAIN_PARAMETER": drain.name},
                     statements=[*args.health_statements, allow(["ssm:GetParameter"], [drain.arn], "DrainFlag")],
+                    hardening=args.hardening,
                     tags=tags,
                 ),
                 opts=child,
@@ -281,17 +290,16 @@ class ServerlessApi(pulumi.ComponentResource):
         # API Gateway writes execution logs to this group, creating it itself (without retention,
         # outliving a destroy) unless it exists first: created here, before logging is switched on.
         stage_waits_for.append(
-            aws.cloudwatch.LogGroup(
+            log_group(
                 f"{name}-execution-logs",
-                name=pulumi.Output.concat("API-Gateway-Execution-Logs_", rest_api.id, "/", STAGE_NAME),
-                retention_in_days=args.log_retention_days,
-                tags=tags,
-                opts=child,
+                args.log_retention_days,
+                args.hardening.log_key_arn,
+                tags,
+                child,
+                group_name=pulumi.Output.concat("API-Gateway-Execution-Logs_", rest_api.id, "/", STAGE_NAME),
             )
         )
-        access_logs = aws.cloudwatch.LogGroup(
-            f"{name}-access-logs", retention_in_days=args.log_retention_days, tags=tags, opts=child
-        )
+        access_logs = log_group(f"{name}-access-logs", args.log_retention_days, args.hardening.log_key_arn, tags, child)
         stage = aws.apigateway.Stage(
             f"{name}-stage",
             rest_api=rest_api.id,

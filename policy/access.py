@@ -61,12 +61,16 @@ RESTRICTING_KEYS = frozenset(
         "kms:ViaService",
         "lambda:FunctionUrlAuthType",
         "sts:ExternalId",
+        # CloudWatch Logs' documented key-policy condition: the log group ARN, which names the account.
+        "kms:EncryptionContext:aws:logs:arn",
     )
 )
 RESTRICTING_OPERATORS = frozenset(
     {"StringEquals", "StringLike", "ArnEquals", "ArnLike", "StringEqualsIgnoreCase", "ForAnyValue:StringEquals"}
 )
-SOURCE_KEYS = frozenset(k.lower() for k in ("aws:SourceArn", "aws:SourceAccount", "aws:SourceOwner"))
+SOURCE_KEYS = frozenset(
+    k.lower() for k in ("aws:SourceArn", "aws:SourceAccount", "aws:SourceOwner", "kms:EncryptionContext:aws:logs:arn")
+)
 # Wildcard actions AWS documents as the way to name a family of one operation.
 ACCEPTED_ACTION_WILDCARDS = frozenset({"kms:GenerateDataKey*", "kms:ReEncrypt*"})
 # AWS managed policies that hand out administration.

@@ -90,6 +90,7 @@ def analytics_path(cfg: StackConfig, region, buckets: ReplicatedBuckets, source_
             bytes_scanned_limit=cfg.analytics_bytes_scanned_limit_mb * 1024 * 1024,
             queries=QUERIES,
             log_retention_days=cfg.log_retention_days,
+            log_key_arn=region.hardening.log_key_arn,
         ),
         opts=region.opts(),
     )

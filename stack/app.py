@@ -20,6 +20,7 @@ from components import (
     FailoverDnsArgs,
     GlobalTable,
     GlobalTableArgs,
+    Hardening,
     IdempotencyTable,
     IdempotencyTableArgs,
     RegionalEndpoint,
@@ -56,6 +57,27 @@ def messaging_key(cfg: StackConfig, region: str, opts: pulumi.ResourceOptions, m
     return rotating_key(f"messaging-{region}", f"{region} alert and mail-feedback topics", {}, opts, service_principals=services)
 
 
+def hardening(cfg: StackConfig, region: str, opts: pulumi.ResourceOptions) -> Hardening:
+    """The region's keys for log groups and function environments (one key for both: KMS bills per
+    key) and the functions' concurrency limit, as the stack's config chooses."""
+    logs = cfg.log_encryption == "customer-managed"
+    environments = cfg.function_environment_encryption == "customer-managed"
+    key = None
+    if logs or environments:
+        key = rotating_key(
+            f"operations-{region}",
+            f"{region} log groups and function environments",
+            {},
+            opts,
+            service_principals=[f"logs.{region}.amazonaws.com"] if logs else [],
+        )
+    return Hardening(
+        log_key_arn=key.arn if key is not None and logs else None,
+        environment_key_arn=key.arn if key is not None and environments else None,
+        concurrency_limit=cfg.function_concurrency_limit,
+    )
+
+
 def regional_foundation(cfg: StackConfig, region: str, provider: aws.Provider, mail: bool) -> Region:
     opts = pulumi.ResourceOptions(provider=provider)
     key = messaging_key(cfg, region, opts, mail)
@@ -78,6 +100,7 @@ def regional_foundation(cfg: StackConfig, region: str, provider: aws.Provider, m
         idempotency=IdempotencyTable(
             f"idempotency-{region}", IdempotencyTableArgs(deletion_protection=cfg.deletion_protection), opts=opts
         ),
+        hardening=hardening(cfg, region, opts),
     )
 
 
@@ -192,6 +215,7 @@ def build(cfg: StackConfig) -> None:
                 health_reserved_concurrency=cfg.health_reserved_concurrency or None,
                 manage_account_logging_role=cfg.api_gateway_account_setting == "managed",
                 web_acl_arn=cfg.api_web_acl_arns.get(name),
+                hardening=region.hardening,
                 drain_parameter_name=f"/{cfg.project}/{cfg.stack}/drain",
                 api_key_value=admin_key.result,
                 allowed_origin=site_origin,

@@ -29,6 +29,10 @@ WriteMode = Literal["single-primary", "any-region"]
 ROUTING_MODES: tuple[str, ...] = ("latency", "failover")
 CONSISTENCY_MODES: tuple[str, ...] = ("eventual", "strong")
 TABLE_ENCRYPTION_MODES: tuple[str, ...] = ("aws-owned", "customer-managed")
+LOG_ENCRYPTION_MODES: tuple[str, ...] = ("aws-owned", "customer-managed")
+ENVIRONMENT_ENCRYPTION_MODES: tuple[str, ...] = ("aws-managed", "customer-managed")
+# 0 (no limit) or a reserved concurrency an SQS mapping's maximum concurrency can match (2-1000).
+FUNCTION_CONCURRENCY_LIMITS = range(2, 1001)
 WRITE_MODES: tuple[str, ...] = ("single-primary", "any-region")
 PAGE_VIEW_TRANSPORTS: tuple[str, ...] = ("sqs-fifo", "kinesis-provisioned", "kinesis-on-demand")
 HEALTH_CHECK_INTERVALS: tuple[int, ...] = (10, 30)
@@ -89,6 +93,9 @@ class StackConfig:
     write_mode: WriteMode
     witness_region: str | None
     table_encryption: TableEncryption
+    log_encryption: str
+    function_environment_encryption: str
+    function_concurrency_limit: int | None
     deletion_protection: bool
     alert_email: str | None
     sender_email: str | None
@@ -390,6 +397,15 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
             f"at most apiThrottleRateLimit ({v['apiThrottleRateLimit']})",
         )
 
+    limit = v["functionConcurrencyLimit"]
+    if limit != 0 and limit not in FUNCTION_CONCURRENCY_LIMITS:
+        raise ConfigError(
+            key("functionConcurrencyLimit"),
+            limit,
+            "0 for no limit, or 2 to 1000 (reserved concurrency of each function, and the maximum concurrency of its "
+            "SQS mapping, whose smallest value is 2)",
+        )
+
     return StackConfig(
         project=project.name,
         stack=stack,
@@ -406,6 +422,11 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         write_mode=write_mode,
         witness_region=witness,
         table_encryption=_one_of(key("tableEncryption"), v["tableEncryption"], TABLE_ENCRYPTION_MODES),
+        log_encryption=_one_of(key("logEncryption"), v["logEncryption"], LOG_ENCRYPTION_MODES),
+        function_environment_encryption=_one_of(
+            key("functionEnvironmentEncryption"), v["functionEnvironmentEncryption"], ENVIRONMENT_ENCRYPTION_MODES
+        ),
+        function_concurrency_limit=limit or None,
         deletion_protection=v["deletionProtection"],
         alert_email=_optional_email(key("alertEmail"), v["alertEmail"]),
         sender_email=_optional_email(key("senderEmail"), v["senderEmail"]),

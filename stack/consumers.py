@@ -16,6 +16,7 @@ from components import (
     ConsumerMetricAlarm,
     EventPipeline,
     EventPipelineArgs,
+    Hardening,
     IdempotencyTable,
     MailSender,
     MailSenderArgs,
@@ -30,7 +31,7 @@ from stack.table_access import TableAccess
 
 @dataclass(frozen=True)
 class Region:
-    """What one region's components share: its provider, alert topic, layer and idempotency table."""
+    """What one region's components share: provider, alert topic, layer, idempotency table, hardening."""
 
     name: str
     provider: aws.Provider
@@ -39,6 +40,8 @@ class Region:
     messaging_key: aws.kms.Key | None
     layer: aws.lambda_.LayerVersion
     idempotency: IdempotencyTable
+    # Keys for log groups and function environments, a concurrency limit: the stack's choices.
+    hardening: Hardening
 
     @property
     def alert_topic_arn(self) -> pulumi.Output[str] | None:
@@ -64,6 +67,7 @@ def consumer_args(cfg: StackConfig, region: Region, package: str, **kwargs) -> E
         idempotency_table_arn=region.idempotency.arn,
         log_retention_days=cfg.log_retention_days,
         metrics_namespace=metrics_namespace(cfg),
+        hardening=region.hardening,
         **kwargs,
     )
 

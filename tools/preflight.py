@@ -75,7 +75,7 @@ def lambda_concurrency(lambda_: Any, region: str, reserved: int) -> Finding:
             False,
             True,
             f"the stack reserves {reserved} but only {unreserved} of {quota} are unreserved and {UNRESERVED_FLOOR} must stay "
-            "so; lower healthReservedConcurrency or request a quota increase",
+            "so; lower functionConcurrencyLimit or healthReservedConcurrency, or request a quota increase",
         )
     if quota < DEFAULT_CONCURRENCY_QUOTA:
         return Finding(

@@ -5,13 +5,16 @@ root administers and uses the key, IAM policies grant the rest). With them, the 
 root statement and lets those AWS services use the key (for this account only where the service
 supports aws:SourceAccount on its KMS calls): the case of
 CloudWatch alarms publishing to an encrypted SNS topic, which the AWS-managed SNS key cannot
-allow. No `*` principal either way. No alias: alias names are unique per account and region, and
+allow. CloudWatch Logs (`logs.<region>.amazonaws.com`) gets the statement its guide documents:
+encrypt and decrypt only under the encryption context of this account's log groups in that
+region. No `*` principal either way. No alias: alias names are unique per account and region, and
 two stacks of this project may share an account.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 
 import pulumi
@@ -22,6 +25,21 @@ import pulumi_aws as aws
 # a condition on it would silently drop every event, so their statement is scoped by the key
 # itself, which encrypts one topic only.
 SOURCE_ACCOUNT_SERVICES = frozenset({"cloudwatch.amazonaws.com"})
+
+
+_LOGS_SERVICE = re.compile(r"^logs\.([a-z0-9-]+)\.amazonaws\.com$")
+
+
+def _logs_statement(service: str, region: str, account_id: str) -> dict:
+    """CloudWatch Logs encrypts each log group's data under its ARN as encryption context."""
+    return {
+        "Sid": "CloudWatchLogs",
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+        "Resource": "*",
+        "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": f"arn:aws:logs:{region}:{account_id}:log-group:*"}},
+    }
 
 
 def _key_policy(account_id: str, service_principals: Sequence[str]) -> str:
@@ -35,6 +53,9 @@ def _key_policy(account_id: str, service_principals: Sequence[str]) -> str:
         }
     ]
     for service in sorted(service_principals):
+        if logs := _LOGS_SERVICE.match(service):
+            statements.append(_logs_statement(service, logs.group(1), account_id))
+            continue
         statement = {
             "Sid": "Publisher" + "".join(part.title() for part in service.split(".")[0].split("-")),
             "Effect": "Allow",

@@ -611,3 +611,18 @@ def test_pack_wrappers_report_like_pulumi_policy():
         SimpleNamespace(resources=[bucket_]), lambda message, urn=None: reported.append((urn, message))
     )
     assert reported == [("urn:b", "bucket b has no versioning enabled")]
+
+
+def test_the_logs_key_statement_names_its_source_by_encryption_context_and_without_it_is_a_deputy():
+    from components._blocks.kms import _key_policy
+
+    rule = next(r for r in RULES if r.name == "service-grants-name-their-source")
+    policy = json.loads(_key_policy("123456789012", ["logs.eu-west-1.amazonaws.com"]))
+    [logs] = [s for s in policy["Statement"] if s["Sid"] == "CloudWatchLogs"]
+    assert logs["Condition"] == {
+        "ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:eu-west-1:123456789012:log-group:*"}
+    }
+    assert evaluate([res("aws:kms/key:Key", "k", policy=json.dumps(policy))], [rule]) == []
+    logs.pop("Condition")
+    [finding] = evaluate([res("aws:kms/key:Key", "k", policy=json.dumps(policy))], [rule])
+    assert "logs.eu-west-1.amazonaws.com act for any source" in finding["message"]

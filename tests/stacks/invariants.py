@@ -252,6 +252,48 @@ def _analytics(run: StackRun, cfg: StackConfig) -> list[str]:
     return out
 
 
+def _hardening(run: StackRun, cfg: StackConfig) -> list[str]:
+    """Log groups and environments under the region's operations key exactly when chosen; every
+    function capped at the limit (health keeps its own reservation), SQS mappings with it."""
+    out = []
+    keys = {k.region: k for k in run.of_type("aws:kms/key:Key") if k.name.startswith("operations-")}
+    logs = cfg.log_encryption == "customer-managed"
+    environments = cfg.function_environment_encryption == "customer-managed"
+    expected_keys = sorted(cfg.regions) if logs or environments else []
+    if sorted(keys) != expected_keys:
+        out.append(f"operations keys in {sorted(keys)}, expected {expected_keys}")
+    for region, key in keys.items():
+        # No policy input: AWS's default key policy (the account only), which admits no service.
+        statements = json.loads(key.inputs["policy"])["Statement"] if key.inputs.get("policy") else []
+        services = {s["Principal"].get("Service") for s in statements}
+        if (f"logs.{region}.amazonaws.com" in services) != logs:
+            out.append(f"{key.name}: CloudWatch Logs admitted != logEncryption={cfg.log_encryption}")
+
+    def under_region_key(value, region: str) -> bool:
+        return bool(value) and f":{region}:" in str(value) and region in keys
+
+    for group in run.of_type("aws:cloudwatch/logGroup:LogGroup"):
+        if under_region_key(group.inputs.get("kmsKeyId"), group.region) != logs:
+            out.append(f"log group {group.name}: key {group.inputs.get('kmsKeyId')} with logEncryption={cfg.log_encryption}")
+    for function in run.of_type("aws:lambda/function:Function"):
+        if (
+            function.inputs.get("environment")
+            and under_region_key(function.inputs.get("kmsKeyArn"), function.region) != environments
+        ):
+            out.append(f"function {function.name}: environment key with {cfg.function_environment_encryption}")
+        health = function.name.endswith("-health") and cfg.health_reserved_concurrency
+        expected = cfg.health_reserved_concurrency if health else cfg.function_concurrency_limit
+        if function.inputs.get("reservedConcurrentExecutions") != expected:
+            out.append(f"function {function.name}: reserved {function.inputs.get('reservedConcurrentExecutions')} != {expected}")
+    for mapping in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
+        if ":sqs:" not in str(mapping.inputs.get("eventSourceArn")):
+            continue
+        found = (mapping.inputs.get("scalingConfig") or {}).get("maximumConcurrency")
+        if found != cfg.function_concurrency_limit:
+            out.append(f"{mapping.name}: SQS maximum concurrency {found} != {cfg.function_concurrency_limit}")
+    return out
+
+
 def _account(arn: str) -> str:
     return arn.split(":")[4]
 
@@ -274,6 +316,7 @@ INVARIANTS: dict[str, Callable[[StackRun, StackConfig], list[str]]] = {
     "cost-choices": _cost_choices,
     "backups": _backups,
     "analytics": _analytics,
+    "hardening": _hardening,
     "budget": _budget,
     "policy": _policy,
 }

@@ -31,6 +31,19 @@ VARIANTS = {
     "locked-hourly-backups": ("dr", {"backupVaultLock": True, "backupSchedule": "cron(0 * * * ? *)", "backupRetentionDays": 90}),
     "no-backups": ("dr", {"backups": False}),
     "no-analytics": ("dev", {"analytics": False}),
+    "hardened-functions": (
+        "dr",
+        {
+            "logEncryption": "customer-managed",
+            "functionEnvironmentEncryption": "customer-managed",
+            "functionConcurrencyLimit": 20,
+            "healthReservedConcurrency": 5,
+        },
+    ),
+    "environment-key-only": (
+        "dev",
+        {"functionEnvironmentEncryption": "customer-managed", "pageViewTransport": "kinesis-provisioned"},
+    ),
 }
 
 
@@ -75,3 +88,32 @@ def test_the_invariants_catch_a_lost_copy_and_a_vault_without_a_key():
 
     assert "copies to []: expected the vault" in " ".join(_broken(drop_the_copy)["backups"])
     assert "has no KMS key" in " ".join(_broken(plain_vault)["backups"])
+
+
+def test_the_invariants_catch_a_log_group_off_its_key_a_plain_environment_and_an_uncapped_poller():
+    base, overrides = VARIANTS["hardened-functions"]
+    hardened = fixture_stack(base, **overrides)
+
+    def broken(mutate) -> str:
+        run = copy.deepcopy(hardened)
+        mutate(run)
+        return " ".join(problems(run).get("hardening", []))
+
+    def unkeyed_log_group(run):
+        run.of_type("aws:cloudwatch/logGroup:LogGroup")[0].inputs.pop("kmsKeyId")
+
+    def plain_environment(run):
+        next(f for f in run.of_type("aws:lambda/function:Function") if f.inputs.get("environment")).inputs.pop("kmsKeyArn")
+
+    def uncapped_poller(run):
+        mapping = next(
+            m
+            for m in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+            if ":sqs:" in str(m.inputs["eventSourceArn"])
+        )
+        mapping.inputs.pop("scalingConfig")
+
+    assert problems(hardened) == {}
+    assert "logEncryption=customer-managed" in broken(unkeyed_log_group)
+    assert "environment key with customer-managed" in broken(plain_environment)
+    assert "SQS maximum concurrency None != 20" in broken(uncapped_poller)

@@ -128,6 +128,12 @@ def test_reservations_come_from_the_planned_stack_per_region():
     assert reserved_concurrency_by_region(cached_stack("dev")) == Counter()
 
 
+def test_a_concurrency_limit_reserves_it_for_every_function_but_health_which_keeps_its_own():
+    run = fixture_stack("dr", healthReservedConcurrency=7, functionConcurrencyLimit=10)
+    functions = Counter(f.region for f in run.of_type("aws:lambda/function:Function"))
+    assert reserved_concurrency_by_region(run) == Counter({r: 7 + 10 * (n - 1) for r, n in functions.items()})
+
+
 def json_list(text):
     import json
 

@@ -5,7 +5,7 @@ import json
 import pulumi
 import pytest
 
-from components import EventPipeline, EventPipelineArgs
+from components import EventPipeline, EventPipelineArgs, Hardening
 from tests.helpers import cached_stack, providers_for, run_component
 
 QUEUE = "aws:sqs/queue:Queue"
@@ -107,6 +107,33 @@ def test_kinesis_source_is_an_encrypted_on_demand_stream_with_bounded_retries():
     assert {a.name for a in run.of_type(ALARM)} >= {"p-dlq-depth", "p-iterator-age"}
 
 
+LOG_KEY = "arn:aws:kms:us-west-2:123456789012:key/logs"
+ENV_KEY = "arn:aws:kms:us-west-2:123456789012:key/env"
+
+
+@pytest.mark.parametrize("source", ["sns", "kinesis"])
+def test_hardening_keys_the_log_group_and_environment_and_caps_the_function_and_its_poller(source):
+    run = build(source, hardening=Hardening(log_key_arn=LOG_KEY, environment_key_arn=ENV_KEY, concurrency_limit=7))
+    [group] = run.of_type("aws:cloudwatch/logGroup:LogGroup")
+    [function] = run.of_type("aws:lambda/function:Function")
+    [mapping] = run.of_type(MAPPING)
+    assert group.inputs["kmsKeyId"] == LOG_KEY
+    assert function.inputs["kmsKeyArn"] == ENV_KEY and function.inputs["reservedConcurrentExecutions"] == 7
+    # Only an SQS poller takes a maximum concurrency; a stream's concurrency follows its shards.
+    expected = {"maximumConcurrency": 7} if source == "sns" else None
+    assert mapping.inputs.get("scalingConfig") == expected
+    # Lambda's grant lets the role read the environment: no KMS permission is added to the role.
+    assert not any(a.startswith("kms:") for s in grants(run).values() for a in s["Action"])
+
+
+def test_without_hardening_the_aws_defaults_stay():
+    run = build("sns")
+    [group] = run.of_type("aws:cloudwatch/logGroup:LogGroup")
+    [function] = run.of_type("aws:lambda/function:Function")
+    assert "kmsKeyId" not in group.inputs and "kmsKeyArn" not in function.inputs
+    assert "reservedConcurrentExecutions" not in function.inputs and "scalingConfig" not in run.of_type(MAPPING)[0].inputs
+
+
 def test_dynamodb_stream_source_with_a_filter_naming_the_local_region():
     pattern = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"origin_region": {"S": ["us-west-2"]}}}}
     stream_arn = "arn:aws:dynamodb:us-west-2:123456789012:table/app/stream/x"
@@ -128,6 +155,7 @@ def test_dynamodb_stream_source_with_a_filter_naming_the_local_region():
         ({"source": "sns", "filter_patterns": [{"a": 1}]}, "filter_patterns"),
         ({"source": "kinesis", "maximum_retry_attempts": 0}, "maximum_retry_attempts"),
         ({"source": "kinesis", "maximum_record_age_seconds": 10}, "maximum_record_age_seconds"),
+        ({"source": "sns", "hardening": Hardening(concurrency_limit=1)}, "hardening.concurrency_limit"),
     ],
 )
 def test_bad_args_name_the_field(kwargs, field):

@@ -5,7 +5,7 @@ import json
 import pulumi
 import pytest
 
-from components import ApiDomain, Route, ServerlessApi, ServerlessApiArgs, allow
+from components import ApiDomain, Hardening, Route, ServerlessApi, ServerlessApiArgs, allow
 from tests.helpers import providers_for, run_component
 
 REGION = "us-west-2"
@@ -156,6 +156,20 @@ def test_a_separate_health_function_with_reserved_concurrency_serves_the_health_
     assert "api-fn" in document["paths"]["/items"]["get"]["x-amazon-apigateway-integration"]["uri"]
     permission = one(run, "aws:lambda/permission:Permission", "api-health-invoke")
     assert permission.inputs["sourceArn"].endswith("/*/GET/health")
+
+
+def test_hardening_keys_every_log_group_and_environment_and_caps_functions_without_their_own_reservation():
+    log_key, env_key = (f"arn:aws:kms:{REGION}:123456789012:key/{k}" for k in ("logs", "env"))
+    run = build(
+        health_handler="health.handler",
+        health_reserved_concurrency=3,
+        hardening=Hardening(log_key_arn=log_key, environment_key_arn=env_key, concurrency_limit=40),
+    )
+    groups = {g.name: g.inputs.get("kmsKeyId") for g in run.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    assert groups == {n: log_key for n in ("api-fn-logs", "api-health-logs", "api-execution-logs", "api-access-logs")}
+    functions = {f.name: f.inputs for f in run.of_type("aws:lambda/function:Function")}
+    assert {n: f["kmsKeyArn"] for n, f in functions.items()} == {"api-fn": env_key, "api-health": env_key}
+    assert {n: f["reservedConcurrentExecutions"] for n, f in functions.items()} == {"api-fn": 40, "api-health": 3}
 
 
 def test_cache_is_encrypted_and_keyed_on_the_cached_routes():
