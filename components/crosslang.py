@@ -23,6 +23,7 @@ import pulumi
 import pulumi_aws as aws
 
 from . import event_pipeline, failover_dns, global_table, serverless_api, static_site
+from .hardening import Hardening
 from .openapi import Route
 
 GLOBAL_SERVICES_REGION = "us-east-1"
@@ -39,6 +40,24 @@ def _statements(documents: list | None) -> list:
 
 def _map(values: dict[str, pulumi.Output[str]]) -> pulumi.Output[dict[str, str]]:
     return pulumi.Output.all(**values) if values else pulumi.Output.from_input({})
+
+
+class HardeningArgs(TypedDict):
+    log_key_arn: NotRequired[pulumi.Input[str]]
+    """A customer managed key (in the component's region) for its log groups; its policy must admit CloudWatch Logs."""
+    environment_key_arn: NotRequired[pulumi.Input[str]]
+    """A customer managed key for the functions' environment variables."""
+    concurrency_limit: NotRequired[int]
+    """Reserved concurrency of each function (2 or more), and the maximum concurrency of an SQS mapping."""
+
+
+def _hardening(args: HardeningArgs | None) -> Hardening:
+    args = args or {}
+    return Hardening(
+        log_key_arn=args.get("log_key_arn"),
+        environment_key_arn=args.get("environment_key_arn"),
+        concurrency_limit=args.get("concurrency_limit"),
+    )
 
 
 # --- GlobalTable -------------------------------------------------------------------------------
@@ -195,6 +214,7 @@ class ServerlessApiArgs(TypedDict):
     alert_topic_arn: NotRequired[pulumi.Input[str]]
     log_retention_days: NotRequired[int]
     drain_parameter_name: str
+    hardening: NotRequired[HardeningArgs]
     tags: NotRequired[dict[str, str]]
 
 
@@ -222,6 +242,7 @@ class ServerlessApi(pulumi.ComponentResource):
                 allowed_origin=args.get("allowed_origin"),
                 alert_topic_arn=args.get("alert_topic_arn"),
                 log_retention_days=args.get("log_retention_days", 14),
+                hardening=_hardening(args.get("hardening")),
                 tags=args.get("tags") or {},
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=provider),
@@ -255,6 +276,7 @@ class EventPipelineArgs(TypedDict):
     filter_patterns: NotRequired[list[str]]
     """Lambda event filters (JSON strings) for stream sources."""
     log_retention_days: NotRequired[int]
+    hardening: NotRequired[HardeningArgs]
     tags: NotRequired[dict[str, str]]
 
 
@@ -286,6 +308,7 @@ class EventPipeline(pulumi.ComponentResource):
                 bucket_arn=args.get("bucket_arn"),
                 key_prefix=args.get("key_prefix", ""),
                 filter_patterns=[json.loads(p) for p in args.get("filter_patterns") or []],
+                hardening=_hardening(args.get("hardening")),
                 tags=args.get("tags") or {},
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=provider),

@@ -36,6 +36,13 @@ def test_the_package_schema_lists_the_five_components_with_their_inputs(schema):
     # Values that come from other resources are inputs, not plain: another language passes outputs.
     endpoint = schema["types"]["serverless-dr:index:EndpointArgs"]["properties"]
     assert "plain" not in endpoint["aliasName"] and endpoint["region"].get("plain") is True
+    # Hardening crosses as plain data: key ARNs are inputs (outputs of keys), the limit a number.
+    for component in ("ServerlessApi", "EventPipeline"):
+        hardening = schema["resources"][f"serverless-dr:index:{component}"]["inputProperties"]["hardening"]
+        assert hardening["$ref"] == "#/types/serverless-dr:index:HardeningArgs"
+    hardening_type = schema["types"]["serverless-dr:index:HardeningArgs"]["properties"]
+    assert set(hardening_type) == {"logKeyArn", "environmentKeyArn", "concurrencyLimit"}
+    assert hardening_type["concurrencyLimit"]["type"] == "integer" and "plain" not in hardening_type["logKeyArn"]
 
 
 def test_the_plugin_hosts_exactly_these_components():
@@ -62,6 +69,34 @@ def test_region_names_become_explicit_providers_and_every_resource_names_one():
     assert table.region == "eu-west-1" and [r["regionName"] for r in table.inputs["replicas"]] == ["eu-central-1"]
     assert all(r.provider for r in run.resources if r.is_aws)
     assert set(run.outputs["arns"]) == {"eu-west-1", "eu-central-1"}
+
+
+def test_hardening_given_as_plain_data_reaches_the_consumer(tmp_path):
+    (tmp_path / "consumer.py").write_text("def handler(event, context):\n    return {}\n")
+    key = "arn:aws:kms:eu-west-1:123456789012:key/ops"
+
+    def build():
+        pipeline = crosslang.EventPipeline(
+            "orders",
+            {
+                "region": "eu-west-1",
+                "source": "sns",
+                "code_dir": str(tmp_path),
+                "handler": "consumer.handler",
+                "service_name": "orders",
+                "idempotency_table_name": "idem",
+                "idempotency_table_arn": "arn:aws:dynamodb:eu-west-1:123456789012:table/idem",
+                "hardening": {"log_key_arn": key, "environment_key_arn": key, "concurrency_limit": 4},
+            },
+        )
+        return {"function": pipeline.function_name}
+
+    run = run_component(build)
+    [function] = run.of_type("aws:lambda/function:Function")
+    [group] = run.of_type("aws:cloudwatch/logGroup:LogGroup")
+    [mapping] = run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping")
+    assert (function.inputs["kmsKeyArn"], function.inputs["reservedConcurrentExecutions"]) == (key, 4)
+    assert group.inputs["kmsKeyId"] == key and mapping.inputs["scalingConfig"] == {"maximumConcurrency": 4}
 
 
 def test_no_component_reads_the_blogs_own_files():
