@@ -29,6 +29,7 @@ domain), `certificate_validation_record` (the validation record when this region
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -170,46 +171,41 @@ class ServerlessApi(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(ignore_changes=["value"])),
         )
 
-        function = LambdaFunction(
-            f"{name}-fn",
-            LambdaFunctionArgs(
-                handler=args.handler,
-                code=args.code,
-                layers=list(args.layers),
-                alert_topic_arn=args.alert_topic_arn,
-                log_retention_days=args.log_retention_days,
-                timeout=args.timeout,
-                memory_size=args.memory_size,
-                environment={
-                    **args.environment,
-                    "DRAIN_PARAMETER": drain.name,
-                    "ALLOWED_ORIGIN": args.allowed_origin or "",
-                },
-                statements=[*args.statements, allow(["ssm:GetParameter"], [drain.arn], "DrainFlag")],
-                hardening=args.hardening,
-                tags=tags,
-            ),
-            opts=child,
+        # The health function is the API function's twin: same code, layers, alarms, logs and
+        # hardening; its own handler, environment, grants, size and reservation.
+        drain_grant = allow(["ssm:GetParameter"], [drain.arn], "DrainFlag")
+        function_args = LambdaFunctionArgs(
+            handler=args.handler,
+            code=args.code,
+            layers=list(args.layers),
+            alert_topic_arn=args.alert_topic_arn,
+            log_retention_days=args.log_retention_days,
+            timeout=args.timeout,
+            memory_size=args.memory_size,
+            environment={
+                **args.environment,
+                "DRAIN_PARAMETER": drain.name,
+                "ALLOWED_ORIGIN": args.allowed_origin or "",
+            },
+            statements=[*args.statements, drain_grant],
+            hardening=args.hardening,
+            tags=tags,
         )
+        function = LambdaFunction(f"{name}-fn", function_args, opts=child)
 
         health_route = f"{args.health_path.lstrip('/')}/GET"
         health_function = None
         if args.health_handler:
             health_function = LambdaFunction(
                 f"{name}-health",
-                LambdaFunctionArgs(
+                dataclasses.replace(
+                    function_args,
                     handler=args.health_handler,
-                    code=args.code,
-                    layers=list(args.layers),
-                    alert_topic_arn=args.alert_topic_arn,
-                    log_retention_days=args.log_retention_days,
                     timeout=5,
                     memory_size=256,
                     reserved_concurrency=args.health_reserved_concurrency,
                     environment={**args.health_environment, "DRAIN_PARAMETER": drain.name},
-                    statements=[*args.health_statements, allow(["ssm:GetParameter"], [drain.arn], "DrainFlag")],
-                    hardening=args.hardening,
-                    tags=tags,
+                    statements=[*args.health_statements, drain_grant],
                 ),
                 opts=child,
             )

@@ -110,7 +110,7 @@ class Statement:
                 continue  # IfExists, Null, Not* operators leave requests without the key unrestricted
             for key, value in entries.items():
                 if key.lower() in keys:
-                    values += [v for v in _as_list(value) if isinstance(v, str) and v.strip("*?") and v != "*"]
+                    values += [v for v in as_list(value) if isinstance(v, str) and v.strip("*?") and v != "*"]
         return values
 
     @property
@@ -166,7 +166,8 @@ def _names_a_resource(arn: str) -> bool:
     return first_wild >= concrete and all(segments[:concrete])
 
 
-def _as_list(value: Any) -> list:
+def as_list(value: Any) -> list:
+    """A policy field that may be one value or a list of them (or absent), as a list."""
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
@@ -187,8 +188,8 @@ def _principals(value: Any) -> tuple[str, ...]:
     if value == "*":
         return ("*",)
     if isinstance(value, Mapping):
-        return tuple(f"{kind}:{p}" for kind, items in value.items() for p in _as_list(items))
-    return tuple(f"AWS:{p}" for p in _as_list(value))
+        return tuple(f"{kind}:{p}" for kind, items in value.items() for p in as_list(items))
+    return tuple(f"AWS:{p}" for p in as_list(value))
 
 
 def parse_document(document: Any, *, source: str, kind: str) -> list[Statement]:
@@ -196,7 +197,7 @@ def parse_document(document: Any, *, source: str, kind: str) -> list[Statement]:
     if doc is None:
         return []
     out = []
-    for raw in _as_list(doc.get("Statement")):
+    for raw in as_list(doc.get("Statement")):
         if not isinstance(raw, Mapping):
             continue
         out.append(
@@ -207,9 +208,9 @@ def parse_document(document: Any, *, source: str, kind: str) -> list[Statement]:
                 effect=str(raw.get("Effect", "")),
                 principals=_principals(raw.get("NotPrincipal", raw.get("Principal"))),
                 not_principal="NotPrincipal" in raw,
-                actions=tuple(str(a) for a in _as_list(raw.get("NotAction", raw.get("Action")))),
+                actions=tuple(str(a) for a in as_list(raw.get("NotAction", raw.get("Action")))),
                 not_action="NotAction" in raw,
-                resources=tuple(str(r) for r in _as_list(raw.get("NotResource", raw.get("Resource")))),
+                resources=tuple(str(r) for r in as_list(raw.get("NotResource", raw.get("Resource")))),
                 not_resource="NotResource" in raw,
                 conditions=raw.get("Condition") or {},
             )

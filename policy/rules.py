@@ -24,6 +24,7 @@ from policy.access import (
     SOURCE_KEYS,
     TRUST,
     Statement,
+    as_list,
     attached_managed_policies,
     own_accounts,
     statements_of,
@@ -107,17 +108,11 @@ def _statements(document: Any) -> list[dict]:
     return [s for s in (statements if isinstance(statements, list) else [statements]) if isinstance(s, dict)]
 
 
-def _as_list(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
 def _public_principal(statement: dict) -> bool:
     principal = statement.get("Principal")
     if principal == "*":
         return True
-    return isinstance(principal, dict) and "*" in _as_list(principal.get("AWS"))
+    return isinstance(principal, dict) and "*" in as_list(principal.get("AWS"))
 
 
 def _denies_insecure_transport(statements: list[dict]) -> bool:

@@ -62,18 +62,18 @@ def hardening(cfg: StackConfig, region: str, opts: pulumi.ResourceOptions) -> Ha
     key) and the functions' concurrency limit, as the stack's config chooses."""
     logs = cfg.log_encryption == "customer-managed"
     environments = cfg.function_environment_encryption == "customer-managed"
-    key = None
-    if logs or environments:
-        key = rotating_key(
-            f"operations-{region}",
-            f"{region} log groups and function environments",
-            {},
-            opts,
-            service_principals=[f"logs.{region}.amazonaws.com"] if logs else [],
-        )
+    if not (logs or environments):
+        return Hardening(concurrency_limit=cfg.function_concurrency_limit)
+    key = rotating_key(
+        f"operations-{region}",
+        f"{region} log groups and function environments",
+        {},
+        opts,
+        service_principals=[f"logs.{region}.amazonaws.com"] if logs else [],
+    )
     return Hardening(
-        log_key_arn=key.arn if key is not None and logs else None,
-        environment_key_arn=key.arn if key is not None and environments else None,
+        log_key_arn=key.arn if logs else None,
+        environment_key_arn=key.arn if environments else None,
         concurrency_limit=cfg.function_concurrency_limit,
     )
 

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
+from policy.access import as_list
+
 ACCOUNT = "123456789012"
 TABLE_READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem"})
 TABLE_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"})
@@ -239,10 +241,6 @@ def table_keys_of(run) -> dict[str, str]:
 # --- evaluating -----------------------------------------------------------------------------
 
 
-def _as_list(value: Any) -> list:
-    return [] if value is None else value if isinstance(value, list) else [value]
-
-
 def _matches(patterns: list[str], value: str, *, case: bool) -> bool:
     if not case:
         return any(fnmatch.fnmatchcase(value.lower(), p.lower()) for p in patterns)
@@ -259,7 +257,7 @@ def _condition_holds(conditions: dict[str, Any], context: dict[str, str]) -> boo
                 if if_exists:
                     continue
                 return False
-            values = [str(v) for v in _as_list(expected)]
+            values = [str(v) for v in as_list(expected)]
             if base in ("StringEquals", "ArnEquals"):
                 ok = actual in values
             elif base in ("StringLike", "ArnLike"):
@@ -274,13 +272,13 @@ def _condition_holds(conditions: dict[str, Any], context: dict[str, str]) -> boo
 
 
 def _applies(statement: dict[str, Any], need: Requirement) -> bool:
-    if "Action" in statement and not _matches(_as_list(statement["Action"]), need.action, case=False):
+    if "Action" in statement and not _matches(as_list(statement["Action"]), need.action, case=False):
         return False
-    if "NotAction" in statement and _matches(_as_list(statement["NotAction"]), need.action, case=False):
+    if "NotAction" in statement and _matches(as_list(statement["NotAction"]), need.action, case=False):
         return False
-    if "Resource" in statement and not _matches(_as_list(statement["Resource"]), need.resource, case=True):
+    if "Resource" in statement and not _matches(as_list(statement["Resource"]), need.resource, case=True):
         return False
-    if "NotResource" in statement and _matches(_as_list(statement["NotResource"]), need.resource, case=True):
+    if "NotResource" in statement and _matches(as_list(statement["NotResource"]), need.resource, case=True):
         return False
     return _condition_holds(statement.get("Condition") or {}, need.context)
 
@@ -297,7 +295,7 @@ def role_statements(run, function) -> list[dict[str, Any]]:
     for policy in run.of_type("aws:iam/rolePolicy:RolePolicy"):
         if role_urns & set(policy.property_dependencies.get("role", [])):
             document = json.loads(policy.inputs["policy"])
-            statements += _as_list(document["Statement"])
+            statements += as_list(document["Statement"])
     return statements
 
 

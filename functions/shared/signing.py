@@ -36,10 +36,17 @@ def derived_hex(write: str, purpose: str, length: int = 32) -> str:
     return _mac(f"{purpose}\n{write}").hex()[:length]
 
 
+def _unpadded_b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _seal_mac(payload: str) -> str:
+    return _unpadded_b64(_mac(f"seal\n{payload}")[:16])
+
+
 def seal(data: dict[str, Any]) -> str:
-    payload = base64.urlsafe_b64encode(json.dumps(data, sort_keys=True, separators=(",", ":")).encode()).decode().rstrip("=")
-    mac = base64.urlsafe_b64encode(_mac(f"seal\n{payload}")[:16]).decode().rstrip("=")
-    return f"{payload}.{mac}"
+    payload = _unpadded_b64(json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
+    return f"{payload}.{_seal_mac(payload)}"
 
 
 def unseal(token: str) -> dict[str, Any] | None:
@@ -47,8 +54,7 @@ def unseal(token: str) -> dict[str, Any] | None:
     if not isinstance(token, str) or len(token) > 2048 or token.count(".") != 1 or not token.isascii():
         return None
     payload, mac = token.split(".")
-    expected = base64.urlsafe_b64encode(_mac(f"seal\n{payload}")[:16]).decode().rstrip("=")
-    if not hmac.compare_digest(mac, expected):
+    if not hmac.compare_digest(mac, _seal_mac(payload)):
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
