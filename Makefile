@@ -14,7 +14,7 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	touch $(STAMP)
 
 plan: $(STAMP)
-	$(PY) -m tools.plan $(STACK) --format $(FORMAT)
+	$(PY) -m ops.plan $(STACK) --format $(FORMAT)
 
 lint: $(STAMP)
 	$(PY) -m ruff check --no-cache .
@@ -25,17 +25,17 @@ test: lint
 
 # The Lambda dependency layer (build/layer.zip): needed before `pulumi preview/up`, not by the tests.
 layer: $(STAMP)
-	$(PY) -m tools.build_layer
+	$(PY) -m ops.build_layer
 
 bench: $(STAMP)
-	$(PY) -m tools.bench
+	$(PY) -m verify.bench
 
 # The long guarantee runs (minutes): the fault suite over 3 seeds and the two-region simulation;
 # and the browser outage (20 trials per kind); each rewrites its table in README.md.
 soak: $(STAMP)
-	$(PY) -m tools.fault_suite --writes 4000 --seeds 1,2,3 --readme
-	$(PY) -m tools.two_region_sim --readme
-	$(PY) -m tools.browser_outage --trials 20 --readme
+	$(PY) -m verify.fault_suite --writes 4000 --seeds 1,2,3 --readme
+	$(PY) -m verify.two_region_sim --readme
+	$(PY) -m verify.browser_outage --trials 20 --readme
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build

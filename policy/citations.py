@@ -1,6 +1,6 @@
 """What each ID a rule cites means, in the words of the tool that defines it.
 
-- Checkov: `checkov_catalog.json`, recorded from Checkov itself (tools/checkov_catalog.py) for
+- Checkov: `checkov_catalog.json`, recorded from Checkov itself (verify/checkov_catalog.py) for
   every check on a Terraform type equivalent to a resource type this program creates.
 - AWS Foundational Security Best Practices: the control titles of the AWS Security Hub user guide
   ("Security Hub controls reference"), for the services this program uses.

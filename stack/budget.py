@@ -12,7 +12,7 @@ Figures (Route 53, DynamoDB, S3 and CloudFront documentation):
 - Replication copies a bad write everywhere; what undoes it is a restore. PITR restores the table
   to any second of the last 35 days (up to about 5 minutes ago); AWS Backup recovery points (table and media) are as old as
   the longest gap of the backup schedule plus the job's start window. Restore time has no AWS
-  figure: `python -m tools.drill <stack> restore-test` measures it.
+  figure: `python -m ops.drill <stack> restore-test` measures it.
 """
 
 from __future__ import annotations
@@ -99,5 +99,5 @@ def backup_budget(cfg) -> dict | None:
         "retention_days": cfg.backup_retention_days,
         "vault_lock": cfg.backup_vault_lock,
         "copies_to": cfg.backup_copy_region,
-        "restore_seconds": "measured: python -m tools.drill <stack> restore-test",
+        "restore_seconds": "measured: python -m ops.drill <stack> restore-test",
     }

@@ -212,7 +212,7 @@ def _optional_email(key: str, value: str) -> str | None:
 # the Route 53 zone lookup with a message that does not say which config value is wrong.
 PLACEHOLDER_ZONES = ("example.com", "example.net", "example.org")
 PLACEHOLDER_TLDS = ("example", "test", "invalid", "localhost")
-# Set by the offline harness (tools/offline_run.py), which plans the shipped placeholder domain.
+# Set by the offline harness (ops/offline_run.py), which plans the shipped placeholder domain.
 OFFLINE_ENV = "SERVERLESS_DR_OFFLINE"
 
 

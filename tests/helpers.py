@@ -1,4 +1,4 @@
-"""Test helpers around the shared offline run (tools/offline_run.py)."""
+"""Test helpers around the shared offline run (ops/offline_run.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from tools.offline_run import StackRun, run_program, run_stack
+from ops.offline_run import StackRun, run_program, run_stack
 
 PROJECT = "serverless-dr"
 

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 from ..policies import deny_insecure_transport, policy_document
 
 # How long an overwritten or deleted object's old version is kept: the window in which a bucket
-# prefix can be put back as it was (tools/restore_test.py restores from these versions).
+# prefix can be put back as it was (ops/restore_test.py restores from these versions).
 NONCURRENT_VERSION_DAYS = 30
 
 

@@ -4,7 +4,7 @@ With `WRITE_MODE=single-primary` (eventual consistency) every table write goes t
 region's replica, whichever region accepted the request; reads stay local. The primary is
 runtime state, not a deploy: the item `CONTROL#writer` in the global table holds
 `{primary_region, epoch}`, each region reads it from its own replica with a short cache, and
-`python -m tools.drill <stack> promote --region X` moves it, raising the epoch. Every write
+`python -m ops.drill <stack> promote --region X` moves it, raising the epoch. Every write
 carries the epoch it was made under and checks it against the control item *at the replica it
 writes to* (a ConditionCheck in the same transaction): after a promotion the old primary's
 replica refuses writes from the old epoch instead of racing the new primary. Before the first

@@ -1,10 +1,10 @@
-"""Handlers run as plain functions against moto (tools/harness.py); one moto world per test."""
+"""Handlers run as plain functions against moto (verify/harness.py); one moto world per test."""
 
 from __future__ import annotations
 
 import pytest
 
-from tools.harness import configure, make_regional_resources, reset_handler_state
+from verify.harness import configure, make_regional_resources, reset_handler_state
 
 configure()
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tools.harness import call_api, read_stream, reset_handler_state
+from verify.harness import call_api, read_stream, reset_handler_state
 
 ORIGIN = "https://www.example.com"
 JSON = {"Content-Type": "application/json"}

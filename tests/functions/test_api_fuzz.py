@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from tools.harness import FakeContext, api_event, make_regional_resources, reset_handler_state
+from verify.harness import FakeContext, api_event, make_regional_resources, reset_handler_state
 
 EXAMPLES = 600
 ROUTES = ["/health", "/posts", "/posts/" + "a" * 32, "/subscribers", "/uploads", "/events", "/"]

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tools.harness import FakeContext, sqs_event
+from verify.harness import FakeContext, sqs_event
 
 
 def bounce(message_id: str, address: str, bounce_type: str = "Permanent") -> str:

@@ -1,4 +1,4 @@
-"""The fault suite (tools/fault_suite.py): nothing accepted is lost or duplicated, no 5xx, every
+"""The fault suite (verify/fault_suite.py): nothing accepted is lost or duplicated, no 5xx, every
 answer within the function's timeout, under throttling, 5xx and timeouts injected below botocore.
 
 The suite is shown to be able to fail: with the write conditions removed it counts duplicates,
@@ -10,8 +10,8 @@ from unittest import mock
 
 import pytest
 
-from tools import fault_suite
-from tools.faults import FAULT_KINDS
+from verify import fault_suite
+from verify.faults import FAULT_KINDS
 
 SUITE_WRITES = 1000
 

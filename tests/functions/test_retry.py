@@ -3,7 +3,7 @@
 from shared import writes
 from shared.items import subscriber_key
 
-from tools.harness import FakeContext, sqs_event
+from verify.harness import FakeContext, sqs_event
 
 
 def subscriber_intent(email: str, write_id: str) -> writes.WriteIntent:

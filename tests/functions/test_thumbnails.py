@@ -6,7 +6,7 @@ from unittest import mock
 
 from PIL import Image
 
-from tools.harness import FakeContext, sqs_event
+from verify.harness import FakeContext, sqs_event
 
 BUCKET = "media-us-east-1"
 

@@ -1,4 +1,4 @@
-"""Two regions, their real handlers, a last-writer-wins replica model (tools/two_region_sim.py).
+"""Two regions, their real handlers, a last-writer-wins replica model (verify/two_region_sim.py).
 
 Single-primary writes lose no update across regions and side effects happen once; the same
 scenarios with every region writing its own eventually consistent replica (what the program did
@@ -11,9 +11,9 @@ from unittest import mock
 import boto3
 import pytest
 
-from tools import primary
-from tools import two_region_sim as sim_module
-from tools.two_region_sim import REGIONS, world
+from ops import primary
+from verify import two_region_sim as sim_module
+from verify.two_region_sim import REGIONS, world
 
 OLD, NEW = REGIONS
 

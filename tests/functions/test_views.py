@@ -5,8 +5,8 @@ import random
 
 from api.posts import view_count
 
-from tools.faults import FaultInjector, Rule, VirtualClock, injected
-from tools.harness import FakeContext, kinesis_event
+from verify.faults import FaultInjector, Rule, VirtualClock, injected
+from verify.harness import FakeContext, kinesis_event
 
 POST_A, POST_B = "a" * 32, "b" * 32
 
@@ -84,7 +84,7 @@ def test_counters_are_exact_under_random_failures_and_redeliveries(regional):
 
 
 def fifo(*posts: str, first_sequence: int, group: str) -> dict:
-    from tools.harness import sqs_fifo_event
+    from verify.harness import sqs_fifo_event
 
     return sqs_fifo_event(*[view(p).decode() for p in posts], group=group, first_sequence=first_sequence)
 
@@ -167,7 +167,7 @@ def test_views_from_the_queue_reach_analytics_as_records_of_the_glue_schema(regi
         "region": "us-east-1",
         "at": "2026-11-26T09:00:00.000Z",
     }
-    event = __import__("tools.harness", fromlist=["sqs_fifo_event"]).sqs_fifo_event(
+    event = __import__("verify.harness", fromlist=["sqs_fifo_event"]).sqs_fifo_event(
         json.dumps(record), json.dumps({**record, "reader": None}), group=POST_A, first_sequence=100
     )
     assert handler(event, FakeContext()) == {"batchItemFailures": []}

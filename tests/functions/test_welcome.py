@@ -4,7 +4,7 @@ from unittest import mock
 
 from shared.items import subscriber_key
 
-from tools.harness import FakeContext, dynamodb_insert, sent_emails
+from verify.harness import FakeContext, dynamodb_insert, sent_emails
 
 
 def subscriber(email: str, origin: str = "us-east-1") -> dict:

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from tools.faults import FaultInjector, Rule, VirtualClock, injected
-from tools.harness import FakeContext, call_api, drain_queue, queue_depth
+from verify.faults import FaultInjector, Rule, VirtualClock, injected
+from verify.harness import FakeContext, call_api, drain_queue, queue_depth
 
 WRITE_OPS = frozenset({"TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "GetItem"})
 

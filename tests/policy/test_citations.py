@@ -6,9 +6,9 @@ import functools
 import pytest
 
 from policy.citations import checkov, checkov_version, describe
-from policy.coverage import COVERAGE_STACKS, DOC, NOT_COVERED, program_types, render, rows, terraform_types
 from policy.rules import RULES
 from tests.helpers import cached_stack, fixture_stack
+from verify.coverage import COVERAGE_STACKS, DOC, NOT_COVERED, program_types, render, rows, terraform_types
 
 
 @functools.cache
@@ -68,5 +68,5 @@ def test_every_scanner_check_is_covered_or_says_why_not():
 
 
 def test_the_coverage_document_is_current():
-    assert DOC.read_text() == render(types()), "run: python -m policy.coverage --write"
+    assert DOC.read_text() == render(types()), "run: python -m verify.coverage --write"
     assert f"Checkov {checkov_version()}" in DOC.read_text()

@@ -4,10 +4,10 @@ import dataclasses
 
 import pytest
 
-from policy import mutants as mutation
+from verify import mutants as mutation
 from policy.engine import resources_of
-from policy.mutants import mutants_of, run_suite
 from tests.helpers import cached_stack
+from verify.mutants import mutants_of, run_suite
 
 
 @pytest.fixture(scope="module")

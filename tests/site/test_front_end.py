@@ -293,7 +293,7 @@ def test_dark_mode_follows_the_system_and_stays_accessible(browser, site, world)
 
 
 # make test: a refusing region and one that applies writes but never answers (its reads stall too);
-# make soak (tools/browser_outage.py) adds the stalled region and 20 trials of each.
+# make soak (verify/browser_outage.py) adds the stalled region and 20 trials of each.
 OUTAGE_KINDS = os.environ.get("OUTAGE_KINDS", "killed,answers-lost").split(",")
 
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from ops.offline_run import StackRun
 from policy.engine import evaluate as evaluate_policy
 from stack.budget import compute_budget
 from stack.config import StackConfig, parse_stack_config, project_values
 from stack.project import load_project
 from stack.providers import base_tags
 from stack.regions import GLOBAL_SERVICES_REGION
-from tools.offline_run import StackRun
 
 TABLE = "aws:dynamodb/table:Table"
 RECORD = "aws:route53/record:Record"

@@ -3,9 +3,9 @@ offline and keeps every invariant, with expectations derived from that file's ow
 
 import pytest
 
+from ops.offline_run import run_stack
 from stack.project import known_stacks
 from tests.stacks.invariants import problems
-from tools.offline_run import run_stack
 
 
 @pytest.mark.parametrize("stack", known_stacks(), ids=str)

@@ -2,9 +2,9 @@
 
 import pytest
 
+from ops.offline_run import DuplicateUrnError
 from stack.regions import GLOBAL_SERVICES_REGION
 from tests.helpers import cached_stack, fixture_stack
-from tools.offline_run import DuplicateUrnError
 
 STACKS = ("dev", "dr")
 STACK_REGIONS = {"dev": ["us-east-1"], "dr": ["us-east-1", "us-west-2"]}

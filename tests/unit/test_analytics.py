@@ -10,11 +10,11 @@ from sqlglot.optimizer.qualify import qualify
 
 from components.analytics import PARTITION_KEYS, AnalyticsArgs, Column, glue_columns
 from functions.shared import page_view
+from ops import cost
 from stack import api_contract
 from stack.analytics import PREFIX, QUERIES, TABLE, glue_name, record_schema
 from tests.helpers import cached_stack, fixture_stack
 from tests.stacks.invariants import config_of
-from tools import cost
 
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"

@@ -1,0 +1,90 @@
+"""Check or edit a stack's config file the way `pulumi preview` will read it, without the CLI.
+
+    python -m ops.config_file <stack> --check                  # exit 1 with one line if refused
+    python -m ops.config_file <stack> --set domain=blog.acme.io [--set ...] [--check]
+
+--check validates Pulumi.<stack>.yaml with the rules of a real preview (a placeholder domain such
+as example.com is refused there, though the offline plan accepts it). --set writes one key (of
+this project's namespace) into the file, keeping every other line and comment: the pull-request
+workflow uses it to put the repository's real zone into the dr stack before previewing.
+Values are YAML scalars or flow lists (`regions=[us-east-1, eu-west-1]`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+from stack.config import ConfigError, StackConfig, parse_stack_config, project_values
+from stack.project import PROJECT_DIR, load_project
+
+
+def stack_file_path(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def read_config(stack: str, path: Path | None = None, *, real: bool = True) -> StackConfig:
+    """The stack file's config, validated as a real preview (`real`) or the offline plan would."""
+    from ops.offline_run import resolve_config
+
+    values = resolve_config(stack, stack_file=path).values
+    return parse_stack_config(project_values(values, load_project().name), stack=stack, allow_placeholder_domain=not real)
+
+
+def set_value(path: Path, key: str, value: str) -> None:
+    """Set `key` (namespaced here) in the stack file's `config:` block, in place."""
+    project = load_project()
+    if key not in project.keys:
+        raise ConfigError(f"{project.name}:{key}", value, f"a key declared in Pulumi.yaml ({', '.join(sorted(project.keys))})")
+    yaml.safe_load(f"v: {value}")  # refuse what is not one YAML value before touching the file
+    line = f"  {project.name}:{key}: {value}"
+    text = path.read_text() if path.exists() else "config:\n"
+    lines = text.splitlines()
+    pattern = re.compile(rf"^\s+{re.escape(project.name)}:{re.escape(key)}:")
+    at = next((i for i, current in enumerate(lines) if pattern.match(current)), None)
+    if at is None:
+        if "config:" not in lines:
+            lines.append("config:")
+        # Insert at the end of the config block, before any later top-level key (environment:).
+        end = lines.index("config:") + 1
+        while end < len(lines) and (not lines[end] or lines[end][0] in " #"):
+            end += 1
+        lines.insert(end, line)
+    else:
+        # A block list under the key (`- item` lines) is replaced together with the key.
+        end = at + 1
+        while end < len(lines) and re.match(r"^\s+-\s", lines[end]):
+            end += 1
+        lines[at:end] = [line]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.config_file", description=__doc__.split("\n\n")[0])
+    parser.add_argument("stack")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="write one config value")
+    parser.add_argument("--check", action="store_true", help="validate as a real preview would")
+    parser.add_argument("--file", type=Path, help="the stack file (default: Pulumi.<stack>.yaml)")
+    args = parser.parse_args(argv)
+    path = args.file or stack_file_path(args.stack)
+    try:
+        for assignment in args.set:
+            key, sep, value = assignment.partition("=")
+            if not sep:
+                raise SystemExit(f"config_file: --set {assignment}: expected KEY=VALUE")
+            set_value(path, key.split(":", 1)[-1], value)
+        if args.check:
+            cfg = read_config(args.stack, path)
+            print(f"{args.stack}: config valid ({len(cfg.regions)} region(s), domain {cfg.domain or 'none'})")
+    except (ConfigError, FileNotFoundError, yaml.YAMLError) as error:
+        print(f"{args.stack}: {str(error).splitlines()[0]}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,419 @@
+"""What a stack costs: the standing charge at zero traffic, and what traffic adds.
+
+From the resources the offline run recorded and the versioned price table (ops/prices.json:
+us-east-1 list prices, each with its source): `idle_lines` gives the fixed monthly cost per
+resource type and region, `unit_prices` what one million page views or post reads, one GB stored
+or a thousand emails add, `traffic_monthly` the month of a usage profile. Every AWS resource type
+the program creates is classified in TYPES: a standing charge, or priced by use only. A type
+missing from TYPES is an error, so a new resource cannot slip into a stack unpriced.
+
+    python -m ops.cost <stack> [--page-views-per-day N] [--post-reads-per-day N] [--format text|json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from components import aws_cron
+
+PRICE_TABLE = Path(__file__).with_name("prices.json")
+# Assumptions of the traffic model, stated where the figures are shown.
+ASSUMPTIONS = {
+    "api_function_ms": 50,
+    "consumer_function_ms_per_batch": 100,
+    "log_bytes_per_request": 800,  # an access-log line and a few function log lines
+    "post_response_bytes": 5_000,
+    "view_response_bytes": 200,
+    "xray_sampled_fraction": 0.05,  # the default sampling rule: 1 request/s, then 5 %
+    "cache_hit_fraction": 0.9,  # GET /posts/{id} with the stage cache on (TTL 60 s)
+}
+
+
+@cache
+def price_table() -> dict[str, Any]:
+    return json.loads(PRICE_TABLE.read_text())
+
+
+def price(name: str) -> float:
+    return float(price_table()["prices"][name]["usd"])
+
+
+def _hours() -> int:
+    return int(price_table()["hours_per_month"])
+
+
+# --- standing charges, per resource --------------------------------------------------------------
+
+
+def _kms_key(_r) -> list[tuple[str, float]]:
+    return [("customer managed key", price("kms_key_month"))]
+
+
+def _alarm(r) -> list[tuple[str, float]]:
+    queries = r.inputs.get("metricQueries") or []
+    metrics = sum(1 for q in queries if q.get("metric")) if queries else 1
+    return [(f"alarm ({metrics} metric{'s' if metrics > 1 else ''})", metrics * price("alarm_metric_month"))]
+
+
+def _dashboard(_r) -> list[tuple[str, float]]:
+    return [("dashboard", price("dashboard_month"))]
+
+
+def _health_check(r) -> list[tuple[str, float]]:
+    kind = str(r.inputs.get("type", ""))
+    options = [
+        name
+        for name, on in (
+            ("HTTPS", kind.startswith("HTTPS")),
+            ("string matching", kind.endswith("STR_MATCH")),
+            ("10 s interval", r.inputs.get("requestInterval") == 10),
+            ("latency graphs", bool(r.inputs.get("measureLatency"))),
+        )
+        if on
+    ]
+    return [
+        ("health check", price("health_check_aws_month")),
+        *((f"health check option: {o}", price("health_check_option_aws_month")) for o in options),
+    ]
+
+
+def _stream(r) -> list[tuple[str, float]]:
+    mode = (r.inputs.get("streamModeDetails") or {}).get("streamMode", "PROVISIONED")
+    if mode == "ON_DEMAND":
+        return [("on-demand stream", price("kinesis_on_demand_stream_hour") * _hours())]
+    shards = int(r.inputs.get("shardCount") or 1)
+    return [(f"provisioned stream, {shards} shard(s)", shards * price("kinesis_shard_hour") * _hours())]
+
+
+def _stage(r) -> list[tuple[str, float]]:
+    if not r.inputs.get("cacheClusterEnabled"):
+        return []
+    size = str(r.inputs.get("cacheClusterSize", "0.5"))
+    if size != "0.5":
+        raise ValueError(f"no price for a {size} GB stage cache in ops/prices.json")
+    return [("stage cache 0.5 GB", price("apigw_cache_05gb_hour") * _hours())]
+
+
+STANDING: dict[str, Callable[[Any], list[tuple[str, float]]]] = {
+    "aws:kms/key:Key": _kms_key,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
+    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
+    "aws:route53/healthCheck:HealthCheck": _health_check,
+    "aws:kinesis/stream:Stream": _stream,
+    "aws:apigateway/stage:Stage": _stage,
+}
+# Types with no standing charge: priced by requests, storage or transfer (unit_prices), or free.
+USAGE_ONLY: dict[str, str] = {
+    "aws:acm/certificate:Certificate": "public certificates are free",
+    "aws:acm/certificateValidation:CertificateValidation": "free",
+    "aws:apigateway/account:Account": "free",
+    "aws:apigateway/apiKey:ApiKey": "free",
+    "aws:apigateway/basePathMapping:BasePathMapping": "free",
+    "aws:apigateway/deployment:Deployment": "free",
+    "aws:apigateway/domainName:DomainName": "free (regional custom domain)",
+    "aws:apigateway/methodSettings:MethodSettings": "free",
+    "aws:apigateway/restApi:RestApi": "per request",
+    "aws:apigateway/usagePlan:UsagePlan": "free",
+    "aws:apigateway/usagePlanKey:UsagePlanKey": "free",
+    "aws:cloudfront/distribution:Distribution": "per request and GB out",
+    "aws:cloudfront/originAccessControl:OriginAccessControl": "free",
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "free",
+    "aws:cloudwatch/logGroup:LogGroup": "per GB ingested and stored",
+    "aws:dynamodb/table:Table": "on demand: per request, GB stored, GB of continuous backup",
+    "aws:iam/role:Role": "free",
+    "aws:iam/rolePolicy:RolePolicy": "free",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "free",
+    "aws:lambda/eventSourceMapping:EventSourceMapping": "free (the function's invocations are priced)",
+    "aws:lambda/function:Function": "per invocation and GB-second",
+    "aws:lambda/layerVersion:LayerVersion": "free (counts against code storage)",
+    "aws:lambda/permission:Permission": "free",
+    "aws:route53/record:Record": "alias queries to AWS resources are free",
+    "aws:s3/bucket:Bucket": "per GB stored and request",
+    "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration": "free",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": "free",
+    "aws:s3/bucketLogging:BucketLogging": "free (the logs are stored)",
+    "aws:s3/bucketNotification:BucketNotification": "free",
+    "aws:s3/bucketObjectv2:BucketObjectv2": "per GB stored",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls": "free",
+    "aws:s3/bucketPolicy:BucketPolicy": "free",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": "free",
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "per GB replicated (RTC) and transferred",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": "free (SSE-S3)",
+    "aws:s3/bucketVersioning:BucketVersioning": "free (old versions are stored)",
+    "aws:sesv2/configurationSet:ConfigurationSet": "free",
+    "aws:sesv2/configurationSetEventDestination:ConfigurationSetEventDestination": "free",
+    "aws:sesv2/emailIdentity:EmailIdentity": "free (per email sent)",
+    "aws:sns/topic:Topic": "per publish",
+    "aws:sns/topicPolicy:TopicPolicy": "free",
+    "aws:sns/topicSubscription:TopicSubscription": "free",
+    "aws:sqs/queue:Queue": "per request",
+    "aws:sqs/queuePolicy:QueuePolicy": "free",
+    "aws:ssm/parameter:Parameter": "standard parameters are free",
+    "aws:wafv2/webAclAssociation:WebAclAssociation": "free here: the web ACL is billed to its owner",
+    "aws:backup/vault:Vault": "per GB of backups stored",
+    "aws:backup/plan:Plan": "free",
+    "aws:backup/selection:Selection": "free",
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration": "free",
+    "aws:backup/vaultNotifications:VaultNotifications": "free",
+    "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream": "per GB ingested and converted (5 KB per record)",
+    "aws:glue/catalogDatabase:CatalogDatabase": "free (the first million catalog objects)",
+    "aws:glue/catalogTable:CatalogTable": "free (the first million catalog objects); partition projection, no crawler",
+    "aws:athena/workgroup:Workgroup": "per TB scanned",
+    "aws:athena/namedQuery:NamedQuery": "free",
+    "aws:cloudwatch/logStream:LogStream": "free (its log group is priced)",
+}
+
+
+class UnpricedType(ValueError):
+    """A resource type the cost model does not know: price it in ops/cost.py."""
+
+
+@dataclass(frozen=True)
+class CostLine:
+    region: str
+    type: str
+    count: int
+    detail: str
+    monthly_usd: float
+
+
+def idle_lines(run) -> list[CostLine]:
+    """The standing monthly charge, one line per (region, resource type, kind of charge)."""
+    grouped: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    for resource in run.resources:
+        if not resource.is_aws:
+            continue
+        if resource.type in USAGE_ONLY:
+            continue
+        standing = STANDING.get(resource.type)
+        if standing is None:
+            raise UnpricedType(f"{resource.type} ({resource.name}) has no price in ops/cost.py")
+        for detail, usd in standing(resource):
+            grouped[(resource.region or "global", resource.type, detail)].append(usd)
+    return [
+        CostLine(region, type_, len(amounts), detail, round(sum(amounts), 4))
+        for (region, type_, detail), amounts in sorted(grouped.items())
+    ]
+
+
+def idle_monthly(run) -> float:
+    return round(sum(line.monthly_usd for line in idle_lines(run)), 2)
+
+
+# --- what traffic adds ---------------------------------------------------------------------------
+
+
+def _config(run) -> dict[str, Any]:
+    prefix = f"{run.project}:"
+    return {k[len(prefix) :]: v for k, v in run.config.items() if k.startswith(prefix)}
+
+
+def _function_memory_gb(run, name_suffix: str) -> float:
+    sizes = [
+        int(f.inputs.get("memorySize", 128)) for f in run.of_type("aws:lambda/function:Function") if f.name.endswith(name_suffix)
+    ]
+    return (max(sizes) if sizes else 512) / 1024
+
+
+def _lambda(invocations: float, memory_gb: float, ms: float) -> float:
+    return invocations * price("lambda_requests_million") / 1e6 + invocations * memory_gb * ms / 1000 * price(
+        "lambda_arm_gb_second"
+    )
+
+
+def _per_request_overhead(count: float, response_bytes: int) -> float:
+    """API Gateway, logs, sampled traces and the answer's bytes of `count` API requests."""
+    a = ASSUMPTIONS
+    return (
+        count * price("apigw_rest_requests_million") / 1e6
+        + count * a["log_bytes_per_request"] / 1e9 * price("logs_ingest_gb")
+        + count * a["xray_sampled_fraction"] * price("xray_traces_million") / 1e6
+        + count * response_bytes / 1e9 * price("internet_transfer_gb")
+    )
+
+
+def page_views_cost(run, views: float) -> float:
+    """`views` POST /events: the API, the transport, the counting consumer, the counter write and
+    its replication to every other region."""
+    config = _config(run)
+    regions = len(json.loads(config.get("regions", "[]")) or [1])
+    transport = config.get("pageViewTransport", "sqs-fifo")
+    api_gb = _function_memory_gb(run, "-fn")
+    cost = _per_request_overhead(views, ASSUMPTIONS["view_response_bytes"]) + _lambda(
+        views, api_gb, ASSUMPTIONS["api_function_ms"]
+    )
+    if transport == "sqs-fifo":
+        batch = 10
+        cost += views * (1 + 2 / batch) * price("sqs_fifo_million") / 1e6  # send; receive and delete per batch
+    else:
+        batch = 100
+        if transport == "kinesis-on-demand":
+            cost += views * 300 / 1e9 * price("kinesis_on_demand_ingest_gb")
+        else:
+            cost += views * price("kinesis_put_units_million") / 1e6
+    cost += _lambda(views / batch, 0.25, ASSUMPTIONS["consumer_function_ms_per_batch"])
+    cost += views * price("dynamodb_write_million") / 1e6
+    cost += views * (regions - 1) * price("dynamodb_replicated_write_million") / 1e6
+    if run.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"):
+        # Analytics: every view through Firehose (billed as 5 KB) and converted to Parquet; the
+        # SQS transport adds the consumer's put (its Lambda time is in the batch figure above).
+        billed_gb = views * 5 / 1024 / 1024
+        cost += billed_gb * (price("firehose_ingest_gb") + price("firehose_format_conversion_gb"))
+    return cost
+
+
+def post_reads_cost(run, reads: float) -> float:
+    """`reads` GET /posts/{id}: through the stage cache when it is on, else the function and two
+    eventually consistent reads (the post, and the per-region view counters)."""
+    config = _config(run)
+    cached = str(config.get("apiCacheEnabled", "false")).lower() == "true"
+    misses = reads * (1 - ASSUMPTIONS["cache_hit_fraction"]) if cached else reads
+    return (
+        _per_request_overhead(reads, ASSUMPTIONS["post_response_bytes"])
+        + _lambda(misses, _function_memory_gb(run, "-fn"), ASSUMPTIONS["api_function_ms"])
+        + misses * 1.0 * price("dynamodb_read_million") / 1e6
+    )
+
+
+def unit_prices(run) -> dict[str, dict[str, Any]]:
+    config = _config(run)
+    regions = len(json.loads(config.get("regions", "[]")) or [1])
+    return {
+        "page_views_per_million": {"usd": round(page_views_cost(run, 1e6), 2), "note": "POST /events to the counter, replicated"},
+        "post_reads_per_million": {"usd": round(post_reads_cost(run, 1e6), 2), "note": "GET /posts/{id}"},
+        "media_gb_month": {
+            "usd": round(
+                regions * price("s3_storage_gb_month") + (regions - 1) * (price("s3_rtc_gb") + price("inter_region_transfer_gb")),
+                4,
+            ),
+            "note": f"one GB uploaded, stored in {regions} regions, replicated with RTC (first month)"
+            if regions > 1
+            else "one GB uploaded, stored in one region",
+        },
+        "table_gb_month": {
+            "usd": round(regions * (price("dynamodb_storage_gb_month") + price("dynamodb_pitr_gb_month")), 4),
+            "note": f"one GB of table data in {regions} replica(s) with point-in-time recovery",
+        },
+        "emails_per_thousand": {"usd": price("ses_email_thousand"), "note": "welcome emails"},
+        **_backup_unit_prices(run),
+        **_analytics_unit_prices(run),
+    }
+
+
+def _analytics_unit_prices(run) -> dict[str, dict[str, Any]]:
+    workgroups = run.of_type("aws:athena/workgroup:Workgroup")
+    if not workgroups:
+        return {}
+    limit = max(int(w.inputs["configuration"]["bytesScannedCutoffPerQuery"]) for w in workgroups)
+    return {
+        "athena_query_at_most": {
+            "usd": round(limit / 1024**4 * price("athena_tb_scanned"), 4),
+            "note": f"the most one saved query can cost: the workgroup cancels it past {limit // 1024**2} MB scanned",
+        }
+    }
+
+
+def _backup_unit_prices(run) -> dict[str, dict[str, Any]]:
+    """What AWS Backup stores per GB protected, read from the planned backup rule.
+
+    DynamoDB backups are full copies: every recovery point kept is the table's size again, in the
+    home vault and, with a copy action, in the copy's vault, plus each copy's transfer. S3 backups
+    are incremental: the bucket's size once per vault (and its changes, not priced here)."""
+    plans = run.of_type("aws:backup/plan:Plan")
+    if not plans:
+        return {}
+    [rule] = plans[0].inputs["rules"]
+    retention = int(rule["lifecycle"]["deleteAfter"])
+    schedule = aws_cron.parse(rule["schedule"])
+    kept = len(schedule.runs(dt.date(2028, 1, 1), retention))  # recovery points alive at once
+    per_month = len(schedule.runs(dt.date(2028, 1, 1), 30))
+    vaults = 1 + len(rule.get("copyActions") or [])
+    transfer = (vaults - 1) * price("inter_region_transfer_gb")
+    return {
+        "backup_table_gb_month": {
+            "usd": round(kept * vaults * price("backup_warm_gb_month") + per_month * transfer, 2),
+            "note": f"one GB of table: {kept} full recovery points in {vaults} vault(s), {per_month} copies a month",
+        },
+        "backup_media_gb_month": {
+            "usd": round(vaults * price("backup_s3_gb_month") + transfer, 4),
+            "note": f"one GB of media in {vaults} vault(s) (incremental; first copy's transfer)",
+        },
+    }
+
+
+def traffic_monthly(run, *, page_views_per_day: float, post_reads_per_day: float) -> dict[str, float]:
+    views = page_views_cost(run, page_views_per_day * 30)
+    reads = post_reads_cost(run, post_reads_per_day * 30)
+    idle = idle_monthly(run)
+    return {
+        "idle_usd": idle,
+        "page_views_usd": round(views, 2),
+        "post_reads_usd": round(reads, 2),
+        "total_usd": round(idle + views + reads, 2),
+    }
+
+
+def cost_document(run) -> dict[str, Any]:
+    """The `cost` section of the plan document."""
+    table = price_table()
+    return {
+        "idle_monthly_usd": idle_monthly(run),
+        "lines": [asdict(line) for line in idle_lines(run)],
+        "unit_prices": unit_prices(run),
+        "price_table": {"version": table["version"], "basis": table["basis"]},
+        "assumptions": dict(ASSUMPTIONS),
+    }
+
+
+def render(document: dict[str, Any]) -> list[str]:
+    lines = [
+        f"Cost at zero traffic: ${document['idle_monthly_usd']:.2f}/month (list prices of {document['price_table']['version']})"
+    ]
+    for line in document["lines"]:
+        name = line["type"].rsplit(":", 1)[-1]
+        lines.append(f"  {line['region']:<12} {line['count']:>3} x {name:<14} {line['detail']:<40} ${line['monthly_usd']:.2f}")
+    lines.append("What traffic adds:")
+    for key, value in document["unit_prices"].items():
+        lines.append(f"  {key.replace('_', ' ')}: ${value['usd']}  ({value['note']})")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ops.offline_run import run_stack
+
+    parser = argparse.ArgumentParser(prog="python -m ops.cost", description=__doc__.split("\n\n")[0])
+    parser.add_argument("stack")
+    parser.add_argument("--page-views-per-day", type=float, default=1_000_000)
+    parser.add_argument("--post-reads-per-day", type=float, default=10_000)
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    args = parser.parse_args(argv)
+    run = run_stack(args.stack)
+    document = cost_document(run)
+    document["traffic_example"] = {
+        "page_views_per_day": args.page_views_per_day,
+        "post_reads_per_day": args.post_reads_per_day,
+        **traffic_monthly(run, page_views_per_day=args.page_views_per_day, post_reads_per_day=args.post_reads_per_day),
+    }
+    if args.format == "json":
+        print(json.dumps(document, indent=2))
+    else:
+        print("\n".join(render(document)))
+        example = document["traffic_example"]
+        print(
+            f"A month of {args.page_views_per_day:,.0f} page views and {args.post_reads_per_day:,.0f} post reads a day: "
+            f"${example['total_usd']:.2f} (${example['idle_usd']:.2f} standing)"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""Offline plan: the program run for a stack under mocks, printed for people and machines.
+
+    python -m ops.plan <stack> [--format text|json|mermaid|components]
+                         [--set key=value ...] [--config FILE] [--diff SAVED_JSON|GIT_REF]
+
+text: a tree region -> component -> resource with counts, the stack's exports (secrets masked)
+and the DR budget; json: the shape later tools and checks read; mermaid: the data paths between
+the stack's stores, consumers and regions (ops/dataflow.py); components: the component tree.
+
+--set key=value   plans with a value the stack file does not have (a what-if; also how a value
+                  an ESC environment or a `secure:` entry provides is supplied offline). Values
+                  are YAML: `--set regions=[us-east-1,eu-west-1]`.
+--config FILE     plans with another stack file instead of Pulumi.<stack>.yaml.
+--diff BASE       compares with a saved `--format json` plan or with the program at a git ref:
+                  resources added, removed and changed property by property, replacements with
+                  the create-only property that forces them, and the change in the DR budget.
+
+A config error is one line on stderr (key, value, rule) and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from ops.cost import cost_document
+from ops.cost import render as cost_render
+from ops.offline_run import RecordedResource, StackRun, run_stack
+from stack.project import PROJECT_DIR
+
+SECRET_MASK = "[secret]"
+NO_REGION = "global"
+
+
+def _masked_outputs(run: StackRun) -> dict[str, Any]:
+    return {k: (SECRET_MASK if k in run.secret_outputs else v) for k, v in run.outputs.items()}
+
+
+def policy_report(run: StackRun) -> dict[str, list]:
+    """Rules and findings of the policy pack over the recorded resources (none until it exists)."""
+    try:
+        from policy.engine import evaluate
+    except ImportError:
+        return {"rules": [], "violations": [], "advisories": []}
+    return evaluate(run)
+
+
+def plan_document(run: StackRun) -> dict[str, Any]:
+    budget = run.outputs.get("drBudget", {})
+    return {
+        "stack": run.stack,
+        "project": run.project,
+        # Asset paths relative to the project, so plans made in two checkouts compare.
+        "resources": json.loads(json.dumps(run.resource_dicts()).replace(f"{PROJECT_DIR}/", "")),
+        "outputs": _masked_outputs(run),
+        "dr": dict(budget),
+        "config_notes": list(run.config_notes),
+        "cost": cost_document(run),
+        "policy": policy_report(run),
+    }
+
+
+def _owner(resource: RecordedResource, by_urn: dict[str, RecordedResource]) -> RecordedResource | None:
+    """The nearest component above a resource (None for resources directly under the stack)."""
+    parent = by_urn.get(resource.parent or "")
+    while parent is not None and parent.custom:
+        parent = by_urn.get(parent.parent or "")
+    return parent
+
+
+def _label(resource: RecordedResource) -> str:
+    return f"{resource.type.rsplit(':', 1)[-1]} {resource.name}"
+
+
+def _annotation(resource: RecordedResource) -> str:
+    """Facts worth seeing in the tree that live inside a resource's inputs."""
+    replicas = resource.inputs.get("replicas") if resource.type == "aws:dynamodb/table:Table" else None
+    if replicas:
+        described = [f"{r['regionName']}{' (PITR)' if r.get('pointInTimeRecovery') else ''}" for r in replicas]
+        return f"  -> replicas: {', '.join(described)}"
+    return ""
+
+
+def render_text(run: StackRun, document: dict[str, Any]) -> str:
+    by_urn = {r.urn: r for r in run.resources}
+    custom = [r for r in run.resources if r.custom]
+    tree: dict[str, dict[str, list[RecordedResource]]] = defaultdict(lambda: defaultdict(list))
+    for resource in custom:
+        owner = _owner(resource, by_urn)
+        tree[resource.region or NO_REGION][_label(owner) if owner else "(stack)"].append(resource)
+
+    regions = document["dr"]["regions"] or []
+    lines = [
+        f"{run.project} / {run.stack}: {sum(r.is_aws for r in custom)} AWS resources, "
+        f"{sum(not r.is_aws for r in custom)} providers, {len(run.resources) - len(custom)} components "
+        f"in {len(regions)} serving region(s)",
+        *(f"note: {note}" for note in document["config_notes"]),
+        "",
+    ]
+    for region in sorted(tree, key=lambda r: (r == NO_REGION, regions.index(r) if r in regions else 99, r)):
+        components = tree[region]
+        lines.append(f"{region} ({sum(len(v) for v in components.values())} resources)")
+        for component in sorted(components, key=lambda c: (c == "(stack)", c)):
+            lines.append(f"  {component}")
+            for resource in sorted(components[component], key=lambda r: (r.type, r.name)):
+                lines.append(f"    {resource.type}  {resource.name}{_annotation(resource)}")
+        lines.append("")
+
+    lines.append("Outputs")
+    for key, value in document["outputs"].items():
+        if key != "drBudget":
+            lines.append(f"  {key}: {json.dumps(value)}")
+    dr = document["dr"]
+    lines += [
+        "",
+        "DR budget",
+        f"  regions: {', '.join(regions)}   routing: {dr['routing']}   evacuated: {', '.join(dr['evacuated_regions'] or []) or 'none'}",
+        f"  detection: {dr['detection_seconds'] if dr['detection_seconds'] is not None else 'n/a'} s   "
+        f"API RTO (worst case): {dr['api_rto_seconds'] if dr['api_rto_seconds'] is not None else 'n/a'} s   "
+        f"budget: {dr['rto_budget_seconds']} s",
+        f"  static reads: {dr['static_failover']}",
+        *(f"  RPO {k}: {v}" for k, v in (dr["rpo"] or {}).items()),
+        "",
+        *cost_render(document["cost"]),
+        "",
+        f"Policy: {len(document['policy']['rules'])} rules, {len(document['policy']['violations'])} violations, "
+        f"{len(document['policy'].get('advisories', []))} advisories (optional hardening: "
+        f"{', '.join(sorted({a['rule'] for a in document['policy'].get('advisories', [])})) or 'none'})",
+        *(f"  {v['rule']}: {v['urn']}: {v['message']}" for v in document["policy"]["violations"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_mermaid(run: StackRun) -> str:
+    components = [r for r in run.resources if not r.custom]
+    ids = {r.urn: f"c{i}" for i, r in enumerate(components)}
+    by_region: dict[str, list[RecordedResource]] = defaultdict(list)
+    for component in components:
+        regions = {d.region for d in run.descendants_of(component.urn) if d.custom}
+        home = component.region or (next(iter(regions)) if len(regions) == 1 else NO_REGION)
+        by_region[home or NO_REGION].append(component)
+    lines = ["graph TD", f'  stack["{run.project}/{run.stack}"]']
+    for region, members in by_region.items():
+        lines.append(f'  subgraph {region.replace("-", "_")}["{region}"]')
+        for component in members:
+            count = sum(1 for d in run.descendants_of(component.urn) if d.custom)
+            lines.append(f'    {ids[component.urn]}["{_label(component)}<br/>{count} resources"]')
+        lines.append("  end")
+    for component in components:
+        source = ids.get(component.parent or "", "stack")
+        lines.append(f"  {source} --> {ids[component.urn]}")
+    return "\n".join(lines) + "\n"
+
+
+def parse_assignments(assignments: list[str]) -> dict[str, str]:
+    """`key=value` pairs (values read as YAML, lists passed on as JSON, as the CLI does)."""
+    import yaml
+
+    values = {}
+    for assignment in assignments:
+        key, sep, raw = assignment.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set {assignment}: expected KEY=VALUE")
+        value = yaml.safe_load(raw) if raw else ""
+        values[key] = raw if isinstance(value, (str, int, float, bool)) or value is None else json.dumps(value)
+    return values
+
+
+def _esc_hint(args) -> str:
+    """When the stack imports ESC environments, a refused value may be one they provide at deploy time."""
+    from stack.project import load_stack_document, stack_environments
+
+    try:
+        environments = stack_environments(load_stack_document(args.stack, path=args.config))
+    except (FileNotFoundError, ValueError):
+        return ""
+    if not environments:
+        return ""
+    return f" (this stack imports ESC environment(s) {', '.join(environments)}, resolved at deploy time: pass --set KEY=VALUE for what they provide)"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ops.plan", description=__doc__.split("\n\n")[0])
+    parser.add_argument("stack", help="stack name (a Pulumi.<stack>.yaml must exist, or pass --config)")
+    parser.add_argument("--format", choices=("text", "json", "mermaid", "components"), default="text")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="plan with this config value")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="another stack file for this stack")
+    parser.add_argument("--diff", metavar="BASE", help="a saved JSON plan or a git ref to compare with")
+    args = parser.parse_args(argv)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    from pulumi import RunError
+
+    from ops.plan_diff import diff_plans, load_base, render_diff
+    from stack.config import ConfigError
+
+    try:
+        run = run_stack(args.stack, overrides=parse_assignments(args.set) or None, stack_file=args.config)
+        document = plan_document(run)
+        base = load_base(args.diff, args.stack) if args.diff else None
+    except (ConfigError, RunError, FileNotFoundError, ValueError) as error:
+        sys.stderr.write(f"plan {args.stack}: {str(error).splitlines()[0]}{_esc_hint(args)}\n")
+        return 2
+    if base is not None:
+        diff = diff_plans(base, document)
+        sys.stdout.write(json.dumps(diff.to_dict(), indent=2) + "\n" if args.format == "json" else render_diff(diff))
+    elif args.format == "json":
+        sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
+    elif args.format == "mermaid":
+        from ops.dataflow import render as render_dataflow
+
+        sys.stdout.write(render_dataflow(run))
+    elif args.format == "components":
+        sys.stdout.write(render_mermaid(run))
+    else:
+        sys.stdout.write(render_text(run, document))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

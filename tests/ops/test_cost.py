@@ -1,0 +1,126 @@
+"""The cost model: every resource type priced, the standing charge per line, the goals, and the
+cost moving as the config says it should."""
+
+import json
+
+import pytest
+
+from ops import cost
+from ops.cost import STANDING, USAGE_ONLY, UnpricedType, idle_lines, idle_monthly, price, traffic_monthly, unit_prices
+from tests.helpers import cached_stack, fixture_stack
+
+# The goals of the issue, for the shipped stacks at zero traffic (list prices, no free tier).
+GOALS = {"dev": 1.00, "dr": 15.00}
+
+
+def regions_of(run):
+    return json.loads(run.config["serverless-dr:regions"])
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {},
+        {"pageViewTransport": "kinesis-on-demand", "tableEncryption": "customer-managed", "siteAccessLogs": "true"},
+        {
+            "dashboard": "true",
+            "apiCacheEnabled": "true",
+            "apiWebAclArns": ["arn:aws:wafv2:us-east-1:123456789012:regional/webacl/a/b"],
+        },
+    ],
+    ids=["shipped", "options-a", "options-b"],
+)
+def test_every_resource_type_the_program_creates_is_priced(overrides):
+    run = fixture_stack("dr", **overrides)
+    types = {r.type for r in run.resources if r.is_aws}
+    assert types <= set(STANDING) | set(USAGE_ONLY), sorted(types - set(STANDING) - set(USAGE_ONLY))
+    assert idle_lines(run)  # and the model runs over all of them
+
+
+def test_a_type_without_a_price_is_an_error_not_a_free_line():
+    run = cached_stack("dev")
+    fake = type(run.resources[0])(
+        urn="urn:x", type="aws:ec2/instance:Instance", name="surprise", region="us-east-1", parent=None, inputs={}, custom=True
+    )
+    unpriced = type(run)(**{**run.__dict__, "resources": [*run.resources, fake]})
+    with pytest.raises(UnpricedType, match="aws:ec2/instance:Instance"):
+        idle_lines(unpriced)
+
+
+@pytest.mark.parametrize("stack", ["dev", "dr"])
+def test_the_shipped_stacks_meet_their_idle_cost_goal_line_by_line(stack):
+    run = cached_stack(stack)
+    lines = idle_lines(run)
+    assert idle_monthly(run) == round(sum(line.monthly_usd for line in lines), 2) <= GOALS[stack]
+    assert all(line.count >= 1 and line.monthly_usd > 0 and line.region for line in lines)
+
+
+def test_dr_keeps_every_dr_mechanism_inside_its_goal():
+    run = cached_stack("dr")
+    types = {line.type for line in idle_lines(run)}
+    # Health checks and alarms are on and priced; nothing stands idle for page views or caching.
+    assert {"aws:route53/healthCheck:HealthCheck", "aws:cloudwatch/metricAlarm:MetricAlarm"} <= types
+    assert not {"aws:kinesis/stream:Stream", "aws:cloudwatch/dashboard:Dashboard"} & types
+    checks = [line for line in idle_lines(run) if line.type == "aws:route53/healthCheck:HealthCheck"]
+    assert sum(line.monthly_usd for line in checks) == pytest.approx(len(regions_of(run)) * (0.5 + 1.0 + 1.0))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "added_per_region"),
+    [
+        ({"pageViewTransport": "kinesis-on-demand"}, 0.04 * 730),
+        ({"pageViewTransport": "kinesis-provisioned"}, 0.015 * 730),
+        ({"apiCacheEnabled": "true"}, 0.020 * 730),
+    ],
+    ids=["kinesis-on-demand", "kinesis-provisioned", "stage-cache"],
+)
+def test_a_standing_choice_moves_the_idle_cost_by_its_price_in_every_region(overrides, added_per_region):
+    base = cached_stack("dr")
+    changed = fixture_stack("dr", **overrides)
+    assert idle_monthly(changed) - idle_monthly(base) == pytest.approx(added_per_region * len(regions_of(base)), abs=0.01)
+
+
+def test_latency_graphs_the_dashboard_and_alarms_move_the_cost_by_their_counts():
+    base = cached_stack("dr")
+    checks = len(base.of_type("aws:route53/healthCheck:HealthCheck"))
+    graphs = fixture_stack("dr", healthCheckLatencyGraphs="true")
+    assert idle_monthly(graphs) - idle_monthly(base) == pytest.approx(checks * price("health_check_option_aws_month"))
+    dashboard = fixture_stack("dr", dashboard="true")
+    assert idle_monthly(dashboard) - idle_monthly(base) == pytest.approx(price("dashboard_month"))
+    silent = fixture_stack("dr", alarms="false")
+    alarms = len(base.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
+    assert silent.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []
+    # The alarms go, and so do the alert topics; the keys stay for the mail-feedback topics.
+    assert idle_monthly(base) - idle_monthly(silent) == pytest.approx(alarms * price("alarm_metric_month"), abs=0.01)
+
+
+def test_traffic_costs_grow_with_use_and_with_replicas():
+    dev, dr = cached_stack("dev"), cached_stack("dr")
+    month = traffic_monthly(dr, page_views_per_day=1_000_000, post_reads_per_day=10_000)
+    assert month["total_usd"] == pytest.approx(month["idle_usd"] + month["page_views_usd"] + month["post_reads_usd"], abs=0.02)
+    double = traffic_monthly(dr, page_views_per_day=2_000_000, post_reads_per_day=10_000)
+    assert double["page_views_usd"] == pytest.approx(2 * month["page_views_usd"], rel=0.01)
+    # Each extra replica adds one replicated write per view.
+    extra = unit_prices(dr)["page_views_per_million"]["usd"] - unit_prices(dev)["page_views_per_million"]["usd"]
+    assert extra == pytest.approx(price("dynamodb_replicated_write_million"), abs=0.02)
+
+
+def test_every_price_names_its_source():
+    table = cost.price_table()
+    assert table["version"] and table["basis"]
+    for name, entry in table["prices"].items():
+        assert entry["usd"] >= 0 and entry["unit"] and entry["source"].startswith("https://aws.amazon.com/"), name
+
+
+def test_backup_storage_is_priced_from_the_planned_rule():
+    dr = cached_stack("dr")
+    [rule] = dr.of_type("aws:backup/plan:Plan")[0].inputs["rules"]
+    kept, copies = int(rule["lifecycle"]["deleteAfter"]), len(rule["copyActions"])  # daily schedule
+    table = unit_prices(dr)["backup_table_gb_month"]["usd"]
+    assert table == round(
+        kept * (1 + copies) * price("backup_warm_gb_month") + 30 * copies * price("inter_region_transfer_gb"), 2
+    )
+    weekly = fixture_stack("dev", backupSchedule="cron(0 5 ? * SUN *)", backupRetentionDays=28)
+    assert unit_prices(weekly)["backup_table_gb_month"]["usd"] == round(4 * price("backup_warm_gb_month"), 2)
+    assert unit_prices(weekly)["backup_media_gb_month"]["usd"] == price("backup_s3_gb_month")
+    assert "backup_table_gb_month" not in unit_prices(fixture_stack("dev", backups=False))

@@ -1,0 +1,218 @@
+"""Coverage of the scanners' checks by the pack: for every Checkov check on a Terraform type this
+program's resources correspond to, and every FSBP control of its services, the rule that covers
+it, or why none does.
+
+    python -m verify.coverage                     # the table (docs/policy-coverage.md)
+    python -m verify.coverage --write             # rewrite docs/policy-coverage.md
+    python -m verify.coverage --terraform-types   # the Terraform types, for verify/checkov_catalog.py
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from policy.access import POLICY_INPUTS, SYNTHESISED
+from policy.citations import FSBP, checkov, checkov_version
+from policy.rules import RULES
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "policy-coverage.md"
+
+# Pulumi modules whose Terraform name differs, and types Terraform names differently.
+_MODULES = {"apigateway": "api_gateway"}
+_TYPES = {
+    "aws:s3/bucketObjectv2:BucketObjectv2": "aws_s3_object",
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "aws_s3_bucket_replication_configuration",
+}
+# The same AWS object under an older Terraform resource: its checks apply too.
+_EQUIVALENT = {
+    "aws_sesv2_configuration_set": "aws_ses_configuration_set",
+    # The REST API's OpenAPI body defines its methods: what Terraform would declare one by one.
+    "aws_api_gateway_rest_api": "aws_api_gateway_method",
+}
+# Types the program does not create today but a rule examines (a mutant or a user's change adds them).
+EXAMINED_TYPES = (
+    *POLICY_INPUTS,
+    *SYNTHESISED,
+    "aws:wafv2/webAclAssociation:WebAclAssociation",
+    "aws:s3/bucketLogging:BucketLogging",
+)
+
+
+def terraform_types(pulumi_type: str) -> list[str]:
+    if pulumi_type in _TYPES:
+        name = _TYPES[pulumi_type]
+    else:
+        module, kind = pulumi_type.split(":")[1].split("/")
+        name = f"aws_{_MODULES.get(module, module)}_{re.sub(r'(?<!^)(?=[A-Z])', '_', kind).lower()}"
+    return [name, *([_EQUIVALENT[name]] if name in _EQUIVALENT else [])]
+
+
+# The stacks whose resource types the table covers: the shipped two and the options they leave off.
+COVERAGE_STACKS = (
+    ("dev", None),
+    ("dr", None),
+    (
+        "dr",
+        {
+            "tableEncryption": "customer-managed",
+            "siteAccessLogs": "true",
+            "consistency": "strong",
+            "witnessRegion": "us-east-2",
+            "backupVaultLock": "true",
+        },
+    ),
+    ("dev", {"pageViewTransport": "kinesis-provisioned"}),
+)
+
+
+def program_types(runs=None) -> list[str]:
+    """Every AWS type the program creates in `runs` (default: COVERAGE_STACKS), and the ones rules examine."""
+    if runs is None:
+        from ops.offline_run import run_stack
+
+        runs = [run_stack(stack, overrides=overrides) for stack, overrides in COVERAGE_STACKS]
+    types = set(EXAMINED_TYPES)
+    for run in runs:
+        types |= {r.type for r in run.resources if r.is_aws}
+    return sorted(types)
+
+
+# Checks no rule covers, and why. Every Checkov check on the program's Terraform types and every FSBP
+# control of its services is either cited by a rule or listed here (tests/policy/test_citations.py).
+NOT_COVERED: dict[str, str] = {
+    "CKV_AWS_20": "legacy ACL argument of aws_s3_bucket; ACLs are disabled (s3-acls-disabled) and the program sets none",
+    "CKV_AWS_57": "legacy ACL argument of aws_s3_bucket; ACLs are disabled (s3-acls-disabled) and the program sets none",
+    "CKV_AWS_40": "policies attached only to groups or roles: the program creates no IAM users",
+    "CKV_AWS_45": "a pattern scan of environment values: the one secret there, the HMAC signing key, comes from a Pulumi "
+    "secret (encrypted in state, never in code); Secrets Manager would cost a secret per region; encrypting the "
+    "environment with a CMK is the lambda-environment-cmk advisory",
+    "CKV_AWS_59": "methods without authorization: a public blog's reads are public by design; every write route "
+    "requires the API key or states why it is public (apigw-admin-routes-keyed)",
+    "CKV_AWS_72": "queue policies here only deny (TLS); grants are judged by principal (no-public-access, no-cross-account-access)",
+    "CKV_AWS_93": "root-only lockout of a bucket policy: the program's bucket policies deny only non-TLS requests",
+    "CKV_AWS_116": "a DLQ for asynchronous invocations: every function here is invoked synchronously (API Gateway) or by "
+    "an event source mapping, whose failures go to the mapping's queue DLQ or on-failure destination (lambda-event-failure-handling)",
+    "CKV_AWS_117": "Lambda in a VPC: nothing the functions reach is private; a VPC would add NAT cost and cold-start time",
+    "CKV_AWS_119": "DynamoDB with a customer managed key: offered as tableEncryption=customer-managed, not the default "
+    "(AWS-owned keys cost nothing and need no grants)",
+    "CKV_AWS_120": "stage-wide caching: caching is per method (the public GETs, apiCacheEnabled); writes must not be cached",
+    "CKV_AWS_143": "Object Lock: site and media objects are replaced and deleted by design; backups are the recovery path",
+    "CKV_AWS_144": "cross-region replication on every bucket: the multi-region buckets replicate (s3-replication-rtc checks RTC); "
+    "single-region stacks and log buckets have nowhere to replicate to",
+    "CKV_AWS_145": "S3 default encryption with KMS: SSE-S3 is used so CloudFront OAC and replication read without key grants",
+    "CKV_AWS_185": "Kinesis with a customer managed key: the stream uses the AWS managed key (kinesis-encryption-retention)",
+    "CKV_AWS_241": "Firehose with a customer managed key: direct-put streams use an AWS owned key (firehose-encrypted), "
+    "Kinesis-sourced ones the stream's AWS managed key; a CMK would be a standing charge per region for page views",
+    "CKV_AWS_216": "distribution enabled: a disabled distribution is an operator's action, not a misconfiguration",
+    "CKV_AWS_217": "create-before-destroy for deployments: Pulumi replaces API deployments before deleting the old one by default",
+    "CKV_AWS_225": "method caching everywhere: see CKV_AWS_120",
+    "CKV_AWS_227": "KMS key enabled: keys are created enabled; disabling one is an operator's action",
+    "CKV_AWS_233": "create-before-destroy for certificates: Pulumi's default replacement order",
+    "CKV_AWS_234": "certificate transparency logging preference: ACM's default (enabled) is kept; the program never sets it",
+    "CKV_AWS_237": "create-before-destroy for REST APIs: Pulumi's default replacement order",
+    "CKV_AWS_272": "Lambda code signing: the code is built and deployed by the same pipeline; signing needs AWS Signer profiles",
+    "CKV_AWS_286": "privilege-escalation action sets: covered more strictly by iam-no-wildcard-actions/resource "
+    "(every action named, every resource named); no role is granted iam:* or sts:AssumeRole",
+    "CKV_AWS_287": "credentials-exposure action sets: see CKV_AWS_286",
+    "CKV_AWS_288": "data-exfiltration action sets: see CKV_AWS_286; reads are granted on named tables and buckets only",
+    "CKV_AWS_289": "permissions-management action sets: see CKV_AWS_286",
+    "CKV_AWS_290": "write access without constraints: see CKV_AWS_286; writes are granted on named resources only",
+    "CKV_AWS_300": "abort of failed multipart uploads: every bucket's lifecycle aborts them after 7 days (private_bucket); "
+    "not a rule because log buckets use an expiry-only lifecycle",
+    "CKV_AWS_319": "alarm actions enabled: every alarm notifies the region's alert topic (components/_blocks/alarms.py)",
+    "CKV_AWS_337": "SSM parameters with a CMK: the drain flag holds true/false, nothing secret",
+    "CKV_AWS_338": "log retention of a year or more: retention is the logRetentionDays config (dev 7, dr 90), a cost choice",
+    "CKV_AWS_374": "geo restriction: a public blog serves every country",
+    "CKV_AWS_393": "GitHub OIDC claims on a role: the program creates no OIDC role (the deploy role is set up outside it)",
+    "CKV2_AWS_9": "EBS volumes in a backup plan: the program has no EBS volumes",
+    "CKV2_AWS_18": "EFS file systems in a backup plan: the program has no EFS file systems",
+    "CKV2_AWS_16": "DynamoDB auto scaling: the tables are on-demand (PAY_PER_REQUEST)",
+    "CKV2_AWS_23": "Route 53 A record attached to a resource: the records are aliases to API Gateway and CloudFront",
+    "CKV2_AWS_34": "SSM parameter encryption: see CKV_AWS_337",
+    "CKV2_AWS_36": "SSM secrets over HTTP to untrusted domains: no such data source in the program",
+    "CKV2_AWS_47": "Log4j managed rule on a CloudFront WAF: applies to a web ACL the user brings (siteWebAclArn)",
+    "CKV2_AWS_51": "client certificates towards the backend: the backend is Lambda (proxy integration), not HTTP",
+    "CKV2_AWS_61": "lifecycle configuration on every bucket: every bucket has one (private_bucket); not a separate rule",
+    "CKV2_AWS_62": "event notifications on every bucket: only the media buckets need them (thumbnails)",
+    "CKV2_AWS_64": "a KMS key policy defined: keys without one get AWS's default (account root), which is the intent",
+    "CKV2_AWS_68": "SageMaker notebook role: no SageMaker",
+    "CKV2_AWS_70": "see CKV_AWS_59",
+    "CKV2_AWS_73": "SQS with a CMK: queues use SQS-managed SSE (sqs-encryption)",
+    "CKV2_AWS_77": "Log4j managed rule on an API WAF: applies to a web ACL the user brings (apiWebAclArns)",
+    "CKV2_AWS_54": "secure protocols between viewers and CloudFront: cloudfront-tls requires TLSv1.2_2021+ on custom "
+    "certificates; the check's default-certificate case is cloudfront-custom-certificate",
+    "ACM.1": "certificate renewal: ACM renews DNS-validated certificates itself (acm-dns-validation)",
+    "ACM.2": "RSA key length: API certificates are RSA_2048; CloudFront's are ACM's default RSA_2048",
+    "APIGateway.2": "backend client certificates: see CKV2_AWS_51",
+    "APIGateway.8": "route authorization types of HTTP APIs (API Gateway v2): the program uses REST APIs",
+    "APIGateway.9": "access logging of API Gateway v2 stages: the program uses REST APIs (apigw-access-logging covers them)",
+    "CloudFront.12": "non-existent S3 origins: origins are the program's own buckets, created in the same stack",
+    "CloudFront.16": "OAC for Lambda function URL origins: no function URL origins",
+    "DynamoDB.1": "see CKV2_AWS_16",
+    "DynamoDB.4": "global tables must be in a backup plan (dynamodb-global-table-backed-up); the idempotency tables are not "
+    "backed up (their records expire within hours) and a single-region stack may turn backups off",
+    "KMS.3": "keys scheduled for deletion: an operator's action; keys are deleted only with the stack",
+    "Lambda.3": "see CKV_AWS_117",
+    "Lambda.5": "multi-AZ VPC functions: no VPC functions",
+    "S3.13": "see CKV2_AWS_61",
+    "S3.15": "see CKV_AWS_143",
+    "S3.17": "see CKV_AWS_145",
+}
+
+
+def _cited() -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rule in RULES:
+        for citation in rule.ids:
+            out.setdefault(citation.removeprefix("FSBP "), []).append(rule.name)
+    return out
+
+
+def rows(types: list[str]) -> list[tuple[str, str, str, str]]:
+    """(ID, the tool's description, covered by, or the reason it is not)."""
+    wanted = {t for p in types for t in terraform_types(p)}
+    cited = _cited()
+    out = []
+    for check_id, entry in sorted(checkov().items(), key=lambda kv: (kv[0].split("_")[0], int(kv[0].rsplit("_", 1)[1]))):
+        if set(entry["resources"]) & wanted:
+            out.append((check_id, entry["name"], ", ".join(cited.get(check_id, [])), NOT_COVERED.get(check_id, "")))
+    for control, title in sorted(FSBP.items(), key=lambda kv: (kv[0].split(".")[0], int(kv[0].split(".")[1]))):
+        out.append((f"FSBP {control}", title, ", ".join(cited.get(control, [])), NOT_COVERED.get(control, "")))
+    return out
+
+
+def render(types: list[str]) -> str:
+    lines = [
+        "# Policy pack coverage",
+        "",
+        f"Every Checkov {checkov_version()} check on a Terraform type equivalent to a resource type this program",
+        "creates (or that a rule examines), and every AWS Foundational Security Best Practices control of",
+        "its services: the rule that covers it, or why none does. Descriptions are the tools' own words.",
+        "Generated by `python -m verify.coverage --write`; `tests/policy/test_citations.py` keeps it current.",
+        "",
+        "| ID | the tool's description | rule | or why not |",
+        "|---|---|---|---|",
+    ]
+    for check_id, description, rule, reason in rows(types):
+        lines.append(f"| {check_id} | {description.replace('|', '/')} | {rule} | {reason if not rule else ''} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if "--terraform-types" in argv:
+        print(json.dumps(sorted({t for p in program_types() for t in terraform_types(p)}), indent=1))
+        return 0
+    text = render(program_types())
+    if "--write" in argv:
+        DOC.write_text(text)
+        print(DOC)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

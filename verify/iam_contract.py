@@ -1,0 +1,531 @@
+"""The IAM contract: every AWS call a function makes is allowed by the role the stack gives it.
+
+moto does not evaluate IAM or KMS, so a handler test passes whatever its role says. This module
+closes that gap offline:
+
+1. `CallRecorder` records every call the handlers make through botocore (service, operation,
+   region, parameters, outcome), including the presigned URLs they hand out (the browser's
+   request is authorised by the signer's role);
+2. `requirements(call)` maps a call to the IAM actions, resource ARNs and request context it
+   needs: TransactWriteItems to the actions of its parts, a HeadObject of a missing key to
+   s3:ListBucket as well (only then is the answer 404 rather than 403), calls on a table under a
+   customer-managed key to the kms actions on that replica's key;
+3. the event-source mappings and log groups of the offline run add what the Lambda service does
+   with the function's role (reading the queue or stream, the on-failure destination, logs);
+4. `allowed(...)` evaluates each requirement against the role policy the offline run recorded for
+   that function: Allow/Deny, Action/NotAction, Resource/NotResource with wildcards, and the
+   condition operators the program uses (a condition on a key the request does not carry fails).
+
+`check(run, region)` runs a workload through each function of the region against moto worlds
+named after the offline run's resources, and returns the calls the role would deny.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from unittest import mock
+
+from policy.access import as_list
+
+ACCOUNT = "123456789012"
+TABLE_READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem"})
+TABLE_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"})
+TRANSACT_PARTS = {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem"}
+SIGNING_SERVICE = {"sesv2": "ses", "dynamodbstreams": "dynamodb"}
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str
+    operation: str
+    region: str
+    params: dict[str, Any]
+    error: str | None = None  # the error code, or None when it succeeded
+
+
+@dataclass(frozen=True)
+class Requirement:
+    action: str
+    resource: str
+    context: dict[str, str] = field(default_factory=dict)
+    because: str = ""
+
+    def describe(self) -> str:
+        return f"{self.action} on {self.resource} ({self.because})"
+
+
+# --- recording ------------------------------------------------------------------------------
+
+
+class CallRecorder:
+    """Records calls made through botocore clients created while it is active."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[CallRecorder]:
+        import botocore.client
+        import botocore.signers
+        from botocore.exceptions import ClientError
+
+        recorder = self
+        original_call = botocore.client.BaseClient._make_api_call
+
+        def make_api_call(client, operation_name, api_params):
+            service = client.meta.service_model.service_name
+            try:
+                result = original_call(client, operation_name, api_params)
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code") or str(
+                    error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                )
+                recorder.calls.append(Call(service, operation_name, client.meta.region_name, dict(api_params), code))
+                raise
+            recorder.calls.append(Call(service, operation_name, client.meta.region_name, dict(api_params)))
+            return result
+
+        original_post, original_url = botocore.signers.generate_presigned_post, botocore.signers.generate_presigned_url
+
+        def presigned_post(client, Bucket, Key, *args, **kwargs):
+            recorder.calls.append(Call("s3", "PutObject", client.meta.region_name, {"Bucket": Bucket, "Key": Key}))
+            return original_post(client, Bucket, Key, *args, **kwargs)
+
+        def presigned_url(client, ClientMethod, Params=None, *args, **kwargs):
+            operation = client.meta.method_to_api_mapping.get(ClientMethod, ClientMethod)
+            recorder.calls.append(
+                Call(client.meta.service_model.service_name, operation, client.meta.region_name, dict(Params or {}))
+            )
+            return original_url(client, ClientMethod, Params, *args, **kwargs)
+
+        with (
+            mock.patch.object(botocore.client.BaseClient, "_make_api_call", make_api_call),
+            mock.patch.object(botocore.signers, "generate_presigned_post", presigned_post),
+            mock.patch.object(botocore.signers, "generate_presigned_url", presigned_url),
+        ):
+            yield self
+
+
+# --- what a call needs ----------------------------------------------------------------------
+
+
+def table_arn(region: str, table: str) -> str:
+    return f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{table}"
+
+
+def requirements(call: Call, table_keys: dict[str, str]) -> list[Requirement]:
+    """IAM requirements of one call; `table_keys` maps a replica's table ARN to its CMK ARN."""
+    region, p = call.region, call.params
+    because = f"{call.service}.{call.operation}"
+    if call.service == "dynamodb":
+        if call.operation == "TransactWriteItems":
+            needs = []
+            for item in p["TransactItems"]:
+                ((part, body),) = item.items()
+                arn = table_arn(region, body["TableName"])
+                needs += [Requirement(f"dynamodb:{TRANSACT_PARTS[part]}", arn, because=f"{because} {part}")]
+                needs += _kms(table_keys, arn, write=part != "ConditionCheck", because=because)
+            return needs
+        arn = table_arn(region, p["TableName"])
+        resource = f"{arn}/index/{p['IndexName']}" if p.get("IndexName") else arn
+        return [
+            Requirement(f"dynamodb:{call.operation}", resource, because=because),
+            *_kms(table_keys, arn, write=call.operation in TABLE_WRITES, because=because),
+        ]
+    if call.service == "sns" and call.operation == "Publish":
+        return [Requirement("sns:Publish", p["TopicArn"], because=because)]
+    if call.service == "sqs" and call.operation in ("SendMessage", "SendMessageBatch"):
+        name = p["QueueUrl"].rstrip("/").rsplit("/", 1)[1]
+        return [Requirement(f"sqs:{call.operation}", f"arn:aws:sqs:{region}:{ACCOUNT}:{name}", because=because)]
+    if call.service == "kinesis" and call.operation in ("PutRecord", "PutRecords"):
+        return [
+            Requirement(
+                f"kinesis:{call.operation}", f"arn:aws:kinesis:{region}:{ACCOUNT}:stream/{p['StreamName']}", because=because
+            )
+        ]
+    if call.service == "firehose" and call.operation in ("PutRecord", "PutRecordBatch"):
+        arn = f"arn:aws:firehose:{region}:{ACCOUNT}:deliverystream/{p['DeliveryStreamName']}"
+        return [Requirement(f"firehose:{call.operation}", arn, because=because)]
+    if call.service == "s3":
+        bucket, key = p["Bucket"], p.get("Key", "")
+        objects = f"arn:aws:s3:::{bucket}/{key}"
+        if call.operation in ("GetObject", "HeadObject"):
+            needs = [Requirement("s3:GetObject", objects, because=because)]
+            if call.error in ("404", "NoSuchKey", "NotFound"):
+                # Only a caller allowed s3:ListBucket on the bucket is told 404; HeadObject carries no
+                # s3:prefix, so a ListBucket grant conditioned on one does not count.
+                needs.append(Requirement("s3:ListBucket", f"arn:aws:s3:::{bucket}", because=f"{because} of a missing key"))
+            return needs
+        return [Requirement(f"s3:{call.operation}", objects, because=because)]
+    if call.service == "ssm" and call.operation == "GetParameter":
+        return [Requirement("ssm:GetParameter", f"arn:aws:ssm:{region}:{ACCOUNT}:parameter{p['Name']}", because=because)]
+    if call.service == "sesv2" and call.operation == "SendEmail":
+        # SES checks the From address's identity and, for a domain-verified sender, the domain's.
+        sender = p["FromEmailAddress"]
+        identities = [sender, sender.split("@", 1)[1]]
+        needs = [
+            Requirement("ses:SendEmail", f"arn:aws:ses:{region}:{ACCOUNT}:identity/{i}", because=because) for i in identities
+        ]
+        if p.get("ConfigurationSetName"):
+            arn = f"arn:aws:ses:{region}:{ACCOUNT}:configuration-set/{p['ConfigurationSetName']}"
+            needs.append(Requirement("ses:SendEmail", arn, because=because))
+        return needs
+    raise ValueError(f"the IAM contract does not know {because}: add its requirements")
+
+
+def _kms(table_keys: dict[str, str], table: str, *, write: bool, because: str) -> list[Requirement]:
+    key = table_keys.get(table)
+    if key is None:
+        return []
+    actions = ["kms:Decrypt", *(["kms:GenerateDataKey"] if write else [])]
+    return [Requirement(a, key, because=f"{because} on a table under a customer-managed key") for a in actions]
+
+
+def platform_requirements(run, function) -> list[Requirement]:
+    """What Lambda does with the function's role: its log group, the mappings that feed it."""
+    needs = []
+    groups = [
+        g
+        for g in run.of_type("aws:cloudwatch/logGroup:LogGroup")
+        if g.urn in function.property_dependencies.get("loggingConfig", [])
+    ]
+    for group in groups:
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+            needs.append(Requirement(action, f"{group.state['arn']}:log-stream:x", because="the function's logs"))
+    keys = table_keys_of(run)
+    for mapping in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
+        if function.urn not in mapping.property_dependencies.get("functionName", []):
+            continue
+        source = mapping.inputs["eventSourceArn"]
+        service = source.split(":")[2]
+        if service == "sqs":
+            actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+        elif service == "kinesis":
+            actions = [
+                "kinesis:GetRecords",
+                "kinesis:GetShardIterator",
+                "kinesis:DescribeStream",
+                "kinesis:DescribeStreamSummary",
+                "kinesis:ListShards",
+            ]
+        else:
+            actions = ["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"]
+            key = keys.get(source.split("/stream/")[0])
+            if key:
+                needs.append(Requirement("kms:Decrypt", key, because="reading a table stream under a customer-managed key"))
+        needs += [Requirement(a, source, because="the event-source mapping") for a in actions]
+        destination = ((mapping.inputs.get("destinationConfig") or {}).get("onFailure") or {}).get("destinationArn")
+        if destination:
+            needs.append(Requirement("sqs:SendMessage", destination, because="the mapping's on-failure destination"))
+    return needs
+
+
+def table_keys_of(run) -> dict[str, str]:
+    """Replica table ARN -> its customer-managed key ARN (empty with AWS-owned keys)."""
+    keys: dict[str, str] = {}
+    for table in run.of_type("aws:dynamodb/table:Table"):
+        sse = table.inputs.get("serverSideEncryption") or {}
+        if sse.get("kmsKeyArn"):
+            keys[table.state["arn"]] = sse["kmsKeyArn"]
+        for replica in table.state.get("replicas") or []:
+            if replica.get("kmsKeyArn"):
+                keys[replica["arn"]] = replica["kmsKeyArn"]
+    return keys
+
+
+# --- evaluating -----------------------------------------------------------------------------
+
+
+def _matches(patterns: list[str], value: str, *, case: bool) -> bool:
+    if not case:
+        return any(fnmatch.fnmatchcase(value.lower(), p.lower()) for p in patterns)
+    return any(fnmatch.fnmatchcase(value, p) for p in patterns)
+
+
+def _condition_holds(conditions: dict[str, Any], context: dict[str, str]) -> bool:
+    for operator, clauses in conditions.items():
+        if_exists = operator.endswith("IfExists")
+        base = operator.removesuffix("IfExists")
+        for key, expected in clauses.items():
+            actual = next((v for k, v in context.items() if k.lower() == key.lower()), None)
+            if actual is None:
+                if if_exists:
+                    continue
+                return False
+            values = [str(v) for v in as_list(expected)]
+            if base in ("StringEquals", "ArnEquals"):
+                ok = actual in values
+            elif base in ("StringLike", "ArnLike"):
+                ok = _matches(values, actual, case=True)
+            elif base == "Bool":
+                ok = actual.lower() in [v.lower() for v in values]
+            else:
+                raise ValueError(f"condition operator {operator} is not one the contract evaluates")
+            if not ok:
+                return False
+    return True
+
+
+def _applies(statement: dict[str, Any], need: Requirement) -> bool:
+    if "Action" in statement and not _matches(as_list(statement["Action"]), need.action, case=False):
+        return False
+    if "NotAction" in statement and _matches(as_list(statement["NotAction"]), need.action, case=False):
+        return False
+    if "Resource" in statement and not _matches(as_list(statement["Resource"]), need.resource, case=True):
+        return False
+    if "NotResource" in statement and _matches(as_list(statement["NotResource"]), need.resource, case=True):
+        return False
+    return _condition_holds(statement.get("Condition") or {}, need.context)
+
+
+def allowed(statements: list[dict[str, Any]], need: Requirement) -> bool:
+    applicable = [s for s in statements if _applies(s, need)]
+    return any(s.get("Effect") == "Allow" for s in applicable) and not any(s.get("Effect") == "Deny" for s in applicable)
+
+
+def role_statements(run, function) -> list[dict[str, Any]]:
+    """The statements of every inline policy on the function's role, as the offline run recorded them."""
+    role_urns = set(function.property_dependencies.get("role", []))
+    statements = []
+    for policy in run.of_type("aws:iam/rolePolicy:RolePolicy"):
+        if role_urns & set(policy.property_dependencies.get("role", [])):
+            document = json.loads(policy.inputs["policy"])
+            statements += as_list(document["Statement"])
+    return statements
+
+
+@dataclass
+class Denial:
+    function: str
+    requirement: Requirement
+
+    def __str__(self) -> str:
+        return f"{self.function}: {self.requirement.describe()} is not allowed by its role"
+
+
+def denials(run, function, calls: list[Call]) -> list[Denial]:
+    statements = role_statements(run, function)
+    keys = table_keys_of(run)
+    needed = [r for call in calls for r in requirements(call, keys)] + platform_requirements(run, function)
+    unique = {(r.action, r.resource, json.dumps(r.context, sort_keys=True)): r for r in needed}
+    return [Denial(function.name, r) for r in unique.values() if not allowed(statements, r)]
+
+
+Workload = Callable[[dict[str, str]], None]
+
+
+# --- running the functions against a world named after the offline run ----------------------
+
+
+def _function(run, name: str):
+    found = [f for f in run.of_type("aws:lambda/function:Function") if f.name == name]
+    return found[0] if found else None
+
+
+def _environment(function) -> dict[str, str]:
+    return dict((function.state.get("environment") or {}).get("variables") or {})
+
+
+def _build_world(run, region: str) -> dict[str, Any]:
+    """moto resources with the names the offline run gave them (so ARNs match the policies)."""
+    import boto3
+
+    from verify.harness import create_app_table, create_idempotency_table
+
+    api = _environment(_function(run, f"api-{region}-fn"))
+    for r in run.outputs["regions"]:
+        dynamodb = boto3.resource("dynamodb", region_name=r)
+        create_app_table(dynamodb, api["TABLE_NAME"])
+        create_idempotency_table(dynamodb, run.outputs["idempotencyTableNames"][r])
+    sns, sqs = boto3.client("sns", region_name=region), boto3.client("sqs", region_name=region)
+    topic = sns.create_topic(Name=api["WRITE_RETRY_TOPIC_ARN"].rsplit(":", 1)[1])["TopicArn"]
+    queue = sqs.create_queue(QueueName="write-retry")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    if api.get("EVENTS_QUEUE_URL"):
+        sqs.create_queue(QueueName=api["EVENTS_QUEUE_URL"].rsplit("/", 1)[1], Attributes={"FifoQueue": "true"})
+    else:
+        boto3.client("kinesis", region_name=region).create_stream(StreamName=api["EVENTS_STREAM_NAME"], ShardCount=1)
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    boto3.client("s3", region_name=region).create_bucket(Bucket=api["MEDIA_BUCKET"], **location)
+    views = _environment(_function(run, f"views-{region}-fn"))
+    if views.get("ANALYTICS_DELIVERY_STREAM"):
+        boto3.client("s3", region_name=region).create_bucket(Bucket="analytics-contract", **location)
+        boto3.client("firehose", region_name=region).create_delivery_stream(
+            DeliveryStreamName=views["ANALYTICS_DELIVERY_STREAM"],
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/firehose",
+                "BucketARN": "arn:aws:s3:::analytics-contract",
+            },
+        )
+    boto3.client("ssm", region_name=region).put_parameter(
+        Name=run.outputs["drainParameters"][region], Value="false", Type="String"
+    )
+    welcome = _function(run, f"welcome-{region}-fn")
+    if welcome is not None:
+        mail = _environment(welcome)
+        identity = mail["SENDER"].split("@", 1)[1]
+        boto3.client("ses", region_name=region).verify_domain_identity(Domain=identity)
+        boto3.client("sesv2", region_name=region).create_configuration_set(ConfigurationSetName=mail["CONFIGURATION_SET"])
+    # A subscriber accepted here, written (as every write) at the primary: the welcome's input.
+    subscriber = {"pk": "SUB#new@example.com", "sk": "SUB", "email": "new@example.com", "origin_region": region, "version": 1}
+    boto3.resource("dynamodb", region_name=run.outputs["homeRegion"]).Table(api["TABLE_NAME"]).put_item(Item=subscriber)
+    return {"queue": queue, "subscriber": subscriber, "views_from_queue": bool(api.get("EVENTS_QUEUE_URL"))}
+
+
+def _api(env: dict[str, str], world: dict[str, Any]) -> None:
+    from verify.faults import FaultInjector, Rule, VirtualClock, injected
+    from verify.harness import call_api
+
+    admin = {"Idempotency-Key": "contract-0001"}
+    call_api("GET", "/health")
+    status, post, headers = call_api("POST", "/posts", body={"title": "t", "body": "b"}, headers=admin)
+    assert status == 201, post
+    call_api("GET", "/posts")
+    call_api("GET", f"/posts/{post['id']}")
+    call_api("PUT", f"/posts/{post['id']}", body={"version": 1, "title": "u"})
+    call_api("DELETE", f"/posts/{post['id']}", query={"version": "2"})
+    call_api("POST", "/subscribers", body={"email": "reader@example.com"})
+    call_api("GET", f"/writes/{headers['X-Write-Id']}")
+    upload = call_api("POST", "/uploads", body={"content_type": "image/png", "size": 100})[1]
+    call_api("GET", f"/thumbnails/{upload['thumbnail']}")  # not made yet: 404
+    call_api("POST", "/events", body={"post_id": "a" * 32})
+    with injected(FaultInjector(VirtualClock(), rules=[Rule(fault="http500", operations=frozenset({"TransactWriteItems"}))])):
+        assert call_api("POST", "/subscribers", body={"email": "later@example.com"})[0] == 202  # deferred: published
+
+
+def _health(env: dict[str, str], world: dict[str, Any]) -> None:
+    from api.health_app import handler
+
+    from verify.harness import FakeContext
+
+    assert handler({}, FakeContext(function_name="health"))["statusCode"] == 200
+
+
+def _retry(env: dict[str, str], world: dict[str, Any]) -> None:
+    from retry.app import handler
+    from shared import writes
+    from shared.items import subscriber_key
+
+    from verify.harness import FakeContext, sqs_event
+
+    item = {**subscriber_key("deferred@example.com"), "email": "deferred@example.com"}
+    intent = writes.WriteIntent(
+        write_id="contract-retry",
+        route="POST /subscribers",
+        body_hash=writes.body_hash({"email": "deferred@example.com"}),
+        kind="subscribe",
+        key=subscriber_key("deferred@example.com"),
+        item=item,
+        accepted_region=env["AWS_REGION"],
+        accepted_at="2026-11-26T00:00:00.000Z",
+    )
+    assert handler(sqs_event(intent.to_json()), FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+
+
+def _views(env: dict[str, str], world: dict[str, Any]) -> None:
+    from views.app import handler
+
+    from verify.harness import FakeContext, kinesis_event, sqs_fifo_event
+
+    view = json.dumps({"post_id": "a" * 32, "type": "view"})
+    event = sqs_fifo_event(view, group="a" * 32) if world["views_from_queue"] else kinesis_event(view.encode())
+    assert handler(event, FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+
+
+def _welcome(env: dict[str, str], world: dict[str, Any]) -> None:
+    from welcome.app import handler
+
+    from verify.harness import FakeContext, dynamodb_insert
+
+    event = {"Records": [dynamodb_insert(world["subscriber"], "1", region=env["AWS_REGION"])]}
+    assert handler(event, FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+
+
+def _bounces(env: dict[str, str], world: dict[str, Any]) -> None:
+    from bounces.app import handler
+
+    from verify.harness import FakeContext, sqs_event
+
+    body = json.dumps(
+        {
+            "eventType": "Complaint",
+            "mail": {"messageId": "m-1"},
+            "complaint": {"complainedRecipients": [{"emailAddress": "a@example.com"}]},
+        }
+    )
+    assert handler(sqs_event(body), FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+
+
+def _thumbnails(env: dict[str, str], world: dict[str, Any]) -> None:
+    from thumbnails.app import handler
+
+    from verify.harness import FakeContext, sqs_event
+
+    notification = json.dumps({"Records": [{"s3": {"bucket": {"name": env["_BUCKET"]}, "object": {"key": "uploads/photo.png"}}}]})
+    assert handler(sqs_event(notification), FakeContext(timeout_ms=60_000)) == {"batchItemFailures": []}
+
+
+WORKLOADS: dict[str, Workload] = {
+    "api-{region}-fn": _api,
+    "api-{region}-health": _health,
+    "write-retry-{region}-fn": _retry,
+    "views-{region}-fn": _views,
+    "welcome-{region}-fn": _welcome,
+    "bounces-{region}-fn": _bounces,
+    "thumbnails-{region}-fn": _thumbnails,
+}
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "teal").save(out, format="PNG")
+    return out.getvalue()
+
+
+def check(run, region: str, *, mutate: Callable[[Any], None] | None = None) -> dict[str, list[Denial]]:
+    """{function name: denials} for every function of `region` that has a workload. `mutate`
+    changes the recorded run before evaluation (a test removing a grant)."""
+    import os
+
+    import boto3
+    from moto import mock_aws
+
+    from verify.harness import configure, reset_handler_state
+
+    configure()
+    if mutate is not None:
+        mutate(run)
+    results: dict[str, list[Denial]] = {}
+    saved = dict(os.environ)
+    try:
+        with mock_aws():
+            reset_handler_state()
+            world = _build_world(run, region)
+            media = _environment(_function(run, f"api-{region}-fn"))["MEDIA_BUCKET"]
+            boto3.client("s3", region_name=region).put_object(Bucket=media, Key="uploads/photo.png", Body=_png())
+            for pattern, workload in WORKLOADS.items():
+                function = _function(run, pattern.format(region=region))
+                if function is None:
+                    continue
+                env = {**_environment(function), "AWS_REGION": region, "AWS_DEFAULT_REGION": region, "_BUCKET": media}
+                os.environ.update(env)
+                reset_handler_state()
+                recorder = CallRecorder()
+                with recorder.active():
+                    workload(env, world)
+                results[function.name] = denials(run, function, recorder.calls)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        reset_handler_state()
+    return results
