@@ -3,9 +3,12 @@
 `FaultInjector` sits where moto receives the HTTP requests the SDK sends (moto's `before-send`
 stub): for every request it may answer instead of moto (throttling, 500, 503, a 502 with an HTML
 body, a 504 with an empty body), raise a connect or read timeout before the request reaches
-moto, or let moto apply the request and then raise a read timeout (the write happened, the
-response was lost). Requests it answers never reach moto, exactly as with a real outage. What it does is decided by rules (`Rule`: which service, operation and table,
-which fault, how often), seeded, so a run is reproducible.
+moto, let moto apply the request and then raise a read timeout (the write happened, the response
+was lost), stall for a whole attempt (connect and read timeouts both spent), or answer 503 with
+an `x-amz-retry-after` header (the SDK then waits longer than its own back-off). Requests it
+answers never reach moto, exactly as with a real outage. What it does is decided by rules
+(`Rule`: which service, operation and table, which fault, how often, from which request on),
+seeded, so a run is reproducible.
 
 Nothing sleeps: `VirtualClock` is what shared/deadline.py reads, injected timeouts advance it by
 the client's timeout, every request by a few milliseconds, and botocore's retry back-off sleeps
@@ -38,7 +41,11 @@ FAULT_KINDS = (
     "read_timeout_before",
     "read_timeout_after",
     "connect_timeout",
+    "stall",
+    "http503_retry_after",
 )
+# A 503 asking the SDK to wait (botocore raises its back-off to this, up to 5 s more).
+RETRY_AFTER_MS = 5000
 
 
 class VirtualClock:
@@ -103,6 +110,7 @@ class Rule:
     tables: frozenset[str] | None = None  # None: any table
     region: str | None = None  # None: any region
     limit: int | None = None  # stop after this many injections
+    skip: int = 0  # let this many matching requests through first (a fault from the n-th step on)
     body_contains: str | None = None  # only requests whose body holds this text
 
     def matches(self, service: str, operation: str, request) -> bool:
@@ -124,6 +132,7 @@ class FaultInjector:
     read_timeout: float = 2.0
     injected: Counter = field(default_factory=Counter)
     _used: Counter = field(default_factory=Counter)
+    _seen: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
         self.random = random.Random(self.seed)
@@ -134,7 +143,12 @@ class FaultInjector:
         for index, rule in enumerate(self.rules):
             if rule.limit is not None and self._used[index] >= rule.limit:
                 continue
-            if rule.matches(service, operation, request) and self.random.random() < rule.rate:
+            if not rule.matches(service, operation, request):
+                continue
+            if self._seen[index] < rule.skip:
+                self._seen[index] += 1
+                continue
+            if self.random.random() < rule.rate:
                 self._used[index] += 1
                 self.injected[(operation, rule.fault)] += 1
                 return self._inject(rule.fault, service, request, forward)
@@ -158,6 +172,15 @@ class FaultInjector:
         if fault == "http504_empty":
             self.clock.advance(REQUEST_SECONDS)
             return _response(request, 504, b"", "text/plain")
+        if fault == "http503_retry_after":
+            self.clock.advance(REQUEST_SECONDS)
+            response = _error(request, service, 503, "ServiceUnavailableException", "injected 503, retry later")
+            response.headers["x-amz-retry-after"] = str(RETRY_AFTER_MS)
+            return response
+        if fault == "stall":
+            # Connected at the last moment, then no answer: the most one attempt can cost.
+            self.clock.advance(self.connect_timeout + self.read_timeout)
+            raise ReadTimeoutError(endpoint_url=request.url)
         if fault == "connect_timeout":
             self.clock.advance(self.connect_timeout)
             raise ConnectTimeoutError(endpoint_url=request.url)

@@ -6,8 +6,9 @@ import stays cheap. Each gets:
   costs at most ATTEMPT_SECONDS;
 - the SDK's standard retry mode with a small number of attempts;
 - two hooks that hold every call to the invocation's deadline (shared/deadline.py): no attempt
-  starts, and no back-off sleep begins, unless it can finish in time. A call that cannot
-  fails with `DeadlineExceeded` at once.
+  starts unless ATTEMPT_SECONDS remain, and no back-off sleep begins unless the delay the SDK
+  chose (its jitter and any `x-amz-retry-after` included) plus one attempt fits. A call that
+  cannot fails with `DeadlineExceeded` at once.
 
 `is_transient(error)` is the one answer to "worth trying again later?": throttling, any 5xx,
 timeouts and connection failures, a deadline reached, and the conflicts DynamoDB resolves by
@@ -27,11 +28,6 @@ CONNECT_TIMEOUT = 1.0
 READ_TIMEOUT = 2.0
 ATTEMPT_SECONDS = CONNECT_TIMEOUT + READ_TIMEOUT
 MAX_ATTEMPTS = 3
-# The standard retry mode waits up to base x 2^(attempt-1) seconds, at most 20 s: base 1 s after
-# throttling, 50 ms after other errors (25 ms for DynamoDB).
-MAX_BACKOFF_SECONDS = 20.0
-THROTTLED_BACKOFF_BASE = 1.0
-OTHER_BACKOFF_BASE = 0.05
 
 THROTTLING_CODES = frozenset(
     {
@@ -50,43 +46,31 @@ THROTTLING_CODES = frozenset(
 CONFLICT_CODES = frozenset({"TransactionConflictException", "ReplicatedWriteConflictException", "TransactionInProgressException"})
 
 
-def _error_code(parsed: Any) -> str:
-    return (parsed or {}).get("Error", {}).get("Code", "") if isinstance(parsed, dict) else ""
-
-
-def _throttled(response: Any) -> bool:
-    return bool(response) and (response[0].status_code == 429 or _error_code(response[1]) in THROTTLING_CODES)
-
-
-def _retryable(response: Any, caught_exception: BaseException | None) -> bool:
-    from botocore.exceptions import ConnectionError as BotoConnectionError
-    from botocore.exceptions import HTTPClientError
-
-    if caught_exception is not None:
-        return isinstance(caught_exception, (BotoConnectionError, HTTPClientError))
-    if not response:
-        return False
-    http, parsed = response
-    return http.status_code >= 500 or http.status_code == 429 or _error_code(parsed) in THROTTLING_CODES
-
-
 def _before_attempt(request: Any = None, event_name: str = "", **_: Any) -> None:
     if deadline.remaining() < ATTEMPT_SECONDS:
         raise deadline.DeadlineExceeded(operation=event_name.split(".")[-1], detail=f"{deadline.remaining():.1f} s left")
 
 
-def _before_retry(
-    attempts: int = 1, response: Any = None, caught_exception: BaseException | None = None, operation: Any = None, **_: Any
-) -> None:
-    if attempts >= MAX_ATTEMPTS or not _retryable(response, caught_exception):
-        return  # the SDK will not retry: let its own error surface
-    base = THROTTLED_BACKOFF_BASE if _throttled(response) else OTHER_BACKOFF_BASE
-    longest_sleep = min(MAX_BACKOFF_SECONDS, base * 2 ** (attempts - 1))
-    if deadline.remaining() < longest_sleep + ATTEMPT_SECONDS:
-        cause = caught_exception or _error_code(response[1]) or f"HTTP {response[0].status_code}"
-        raise deadline.DeadlineExceeded(
-            operation=getattr(operation, "name", "call"), detail=f"attempt {attempts} failed: {cause}"
-        ) from (caught_exception if isinstance(caught_exception, BaseException) else None)
+def _deadline_bound_retries(sdk_needs_retry: Any) -> Any:
+    """The SDK's own retry decision, held to the deadline by the delay it really chose.
+
+    Predicting the SDK's back-off misses what it adds on its own: an `x-amz-retry-after` header
+    raises the delay by up to 5 s, and its throttling detector knows more codes than any list kept
+    here. So the SDK decides (retry or not, and the jittered delay), and a retry whose sleep plus
+    one more attempt would end past the deadline fails now with `DeadlineExceeded` instead."""
+
+    def needs_retry(**kwargs: Any) -> Any:
+        delay = sdk_needs_retry(**kwargs)
+        if delay and deadline.remaining() < delay + ATTEMPT_SECONDS:
+            caught, response = kwargs.get("caught_exception"), kwargs.get("response")
+            cause = caught or (response and response[1].get("Error", {}).get("Code")) or "a retryable answer"
+            operation = getattr(kwargs.get("operation"), "name", "call")
+            raise deadline.DeadlineExceeded(
+                operation=operation, detail=f"attempt {kwargs.get('attempts', 1)} failed: {cause}; back-off {delay:.2f} s"
+            ) from (caught if isinstance(caught, BaseException) else None)
+        return delay
+
+    return needs_retry
 
 
 @functools.cache
@@ -108,10 +92,18 @@ def _config(**overrides: Any):
     )
 
 
-def _hold_to_deadline(events: Any) -> None:
+def _hold_to_deadline(client: Any) -> None:
+    events = client.meta.events
     # First: the check must come before anything that would send (or stub) the request.
     events.register_first("before-send", _before_attempt, unique_id="sdr-deadline-attempt")
-    events.register_first("needs-retry", _before_retry, unique_id="sdr-deadline-retry")
+    # botocore registers its standard retry handler under this id (botocore/retries/standard.py);
+    # it is replaced by itself wrapped, so there is still exactly one retry decision per answer.
+    service = client.meta.service_model.service_id.hyphenize()
+    unique_id = f"retry-config-{service}"
+    emitter = getattr(events, "_emitter", events)
+    sdk_handler = emitter._unique_id_handlers[unique_id]["handler"]
+    events.unregister(f"needs-retry.{service}", unique_id=unique_id)
+    events.register(f"needs-retry.{service}", _deadline_bound_retries(sdk_handler), unique_id=unique_id)
 
 
 def local_region() -> str:
@@ -131,14 +123,14 @@ def table(name: str, region: str | None = None):
 @functools.cache
 def _client(service: str, region: str, config: tuple):
     made = _session().client(service, region_name=region, config=_config(**dict(config)))
-    _hold_to_deadline(made.meta.events)
+    _hold_to_deadline(made)
     return made
 
 
 @functools.cache
 def _table(name: str, region: str):
     resource = _session().resource("dynamodb", region_name=region, config=_config())
-    _hold_to_deadline(resource.meta.client.meta.events)
+    _hold_to_deadline(resource.meta.client)
     return resource.Table(name)
 
 
