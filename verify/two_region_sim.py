@@ -261,6 +261,7 @@ class TwoRegions:
         """ops.drill promote, with the replicas outside `reachable` cut off from the operator;
         `while_settling(seconds)` spends the settle time (default: nothing happens meanwhile)."""
         import boto3
+
         from ops import primary
 
         clients = {}

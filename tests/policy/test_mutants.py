@@ -4,9 +4,9 @@ import dataclasses
 
 import pytest
 
-from verify import mutants as mutation
 from policy.engine import resources_of
 from tests.helpers import cached_stack
+from verify import mutants as mutation
 from verify.mutants import mutants_of, run_suite
 
 
