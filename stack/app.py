@@ -175,7 +175,7 @@ def build(cfg: StackConfig) -> None:
     analytics_buckets = analytics.data_buckets(cfg, providers.regional) if cfg.analytics else None
     analytics_paths: dict[str, Analytics] = {}
     for name, region in regions.items():
-        write_retry = consumers.write_retry(cfg, region, access)
+        write_retry = consumers.write_retry(cfg, region, access, signing_key.result)
         if analytics_buckets is not None and cfg.page_view_transport == "sqs-fifo":
             # The queue has one reader: the views consumer forwards each view to Firehose.
             analytics_paths[name] = analytics.analytics_path(cfg, region, analytics_buckets)

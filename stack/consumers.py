@@ -72,8 +72,9 @@ def consumer_args(cfg: StackConfig, region: Region, package: str, **kwargs) -> E
     )
 
 
-def write_retry(cfg: StackConfig, region: Region, access: TableAccess) -> EventPipeline:
-    """Deferred writes: SNS -> SQS -> the retry consumer, which applies them and records their fate."""
+def write_retry(cfg: StackConfig, region: Region, access: TableAccess, signing_key: pulumi.Input[str]) -> EventPipeline:
+    """Deferred writes: SNS -> SQS -> the retry consumer, which applies them and records their fate.
+    `signing_key` verifies the seal the API put on each intent (shared/intent.py)."""
     name = region.name
     return EventPipeline(
         f"write-retry-{name}",
@@ -82,7 +83,7 @@ def write_retry(cfg: StackConfig, region: Region, access: TableAccess) -> EventP
             region,
             "retry",
             source="sns",
-            environment=access.environment(),
+            environment={**access.environment(), "SIGNING_KEY": pulumi.Output.secret(signing_key)},
             statements=[
                 *access.reads(name),
                 *access.writes(name, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], sid="ApplyIntents"),
@@ -90,6 +91,9 @@ def write_retry(cfg: StackConfig, region: Region, access: TableAccess) -> EventP
             metric_alarms=[
                 ConsumerMetricAlarm(metric="WritesRejected", description="a deferred write was rejected (see GET /writes/{id})"),
                 ConsumerMetricAlarm(metric="WritesDeadLettered", description="a deferred write reached the DLQ: redrive it"),
+                ConsumerMetricAlarm(
+                    metric="IntentsRefused", description="a message on the write-retry queue was not an intent the API sealed"
+                ),
             ],
         ),
         opts=region.opts(),

@@ -410,12 +410,13 @@ def _health(env: dict[str, str], world: dict[str, Any]) -> None:
 def _retry(env: dict[str, str], world: dict[str, Any]) -> None:
     from retry.app import handler
     from shared import writes
+    from shared.intent import WriteIntent
     from shared.items import subscriber_key
 
     from verify.harness import FakeContext, sqs_event
 
     item = {**subscriber_key("deferred@example.com"), "email": "deferred@example.com"}
-    intent = writes.WriteIntent(
+    intent = WriteIntent(
         write_id="contract-retry",
         route="POST /subscribers",
         body_hash=writes.body_hash({"email": "deferred@example.com"}),

@@ -206,8 +206,9 @@ class TwoRegions:
         with self.region(region):
             drain_queue(self.regional[region].sqs, self.regional[region].retry_queue_url, handler, rounds=50)
 
-    def run_welcome(self, region: str) -> None:
-        """Deliver the region's new stream records to its welcome consumer, filtered as the mapping does."""
+    def run_welcome(self, region: str) -> int:
+        """Deliver the region's new stream records to its welcome consumer, filtered as the mapping
+        does; returns the deliveries made (a failed record is delivered again)."""
         from welcome.app import handler
 
         from stack.event_filters import welcome_filter
@@ -223,7 +224,7 @@ class TwoRegions:
             if matches(welcome_filter(region), record):
                 batch.append(record)
         self.welcome_position[region] = len(records)
-        self.deliver(region, handler, batch, key=lambda r: r["dynamodb"]["SequenceNumber"])
+        return self.deliver(region, handler, batch, key=lambda r: r["dynamodb"]["SequenceNumber"])
 
     def deliver(self, region: str, handler, records: list[dict], *, key, rounds: int = 12) -> int:
         """Hand `records` to a batch consumer; redeliver what it reports failed, a visibility

@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from shared import aws, deadline, page_view, signing, writes
+from shared.intent import WriteIntent
 from shared.items import local_region, now_iso, subscriber_key
 
 logger = Logger(service="api")
@@ -128,9 +129,9 @@ def delete_post(post_id: str):
 def subscribe():
     email = _body("Subscriber")["email"].strip().lower()
 
-    def intent(base: dict[str, Any]) -> writes.WriteIntent:
+    def intent(base: dict[str, Any]) -> WriteIntent:
         item = {**subscriber_key(email), "email": email, "subscribed_at": now_iso()}
-        return writes.WriteIntent(kind="subscribe", key=subscriber_key(email), item=item, **base)
+        return WriteIntent(kind="subscribe", key=subscriber_key(email), item=item, **base)
 
     return _write("POST /subscribers", {"email": email}, intent)
 

@@ -13,8 +13,8 @@ from api.errors import bad_request, not_found
 from api.validation import bounded_int
 from boto3.dynamodb.conditions import Key
 from shared import signing
+from shared.intent import MAX_VERSION, WriteIntent
 from shared.items import POSTS_INDEX, POSTS_PARTITION, is_live, now_iso, post_key, public_post, views_partition
-from shared.writes import MAX_VERSION, WriteIntent
 
 MAX_PAGE = 50
 CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}

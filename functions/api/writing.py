@@ -21,6 +21,7 @@ from api.errors import ApiError
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from shared import aws, deadline, signing, writes
+from shared.intent import WriteIntent
 from shared.items import json_default, local_region, now_iso
 
 logger = Logger(service="api", child=True)
@@ -54,7 +55,7 @@ def _status_location(base_path: str, token: str) -> str:
     return f"{base_path}/writes/{token}"
 
 
-def perform(intent: writes.WriteIntent, base_path: str) -> Response:
+def perform(intent: WriteIntent, base_path: str) -> Response:
     token = signing.status_token(intent.write_id, intent.body_hash)
     headers = {"X-Write-Id": token}
     try:
@@ -71,7 +72,7 @@ def perform(intent: writes.WriteIntent, base_path: str) -> Response:
     return json_response(outcome.http_status, outcome.body, headers)
 
 
-def _defer(intent: writes.WriteIntent, error: BaseException, token: str, base_path: str) -> Response:
+def _defer(intent: WriteIntent, error: BaseException, token: str, base_path: str) -> Response:
     try:
         aws.client("sns").publish(
             TopicArn=os.environ["WRITE_RETRY_TOPIC_ARN"],

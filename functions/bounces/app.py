@@ -98,7 +98,7 @@ def suppress(feedback: dict[str, Any]) -> int:
                 ":region": local_region(),
                 ":now": now_iso(),
             },
-        )
+        ).applied
     return merged
 
 

@@ -10,7 +10,9 @@ The consumer applies it with the same code the API uses (shared/writes.py), so:
 - not decidable now (throttling, outage, a moved primary): the record fails and SQS redelivers
   it; on the last delivery before the DLQ the write is marked dead-lettered (`WritesDeadLettered`,
   alarmed) so `GET /writes/{id}` says so, and a redrive from the DLQ applies it later;
-- not an intent at all: fails every delivery and rests in the DLQ (its depth is alarmed).
+- not an intent the API sealed for its route (malformed, forged, altered, or writing outside
+  the route's items: shared/intent.py): refused, counted (`IntentsRefused`, alarmed), logged
+  with the message id, and dropped; nothing in the table changes.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from aws_lambda_powertools.utilities.batch import EventType, process_partial_res
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from shared import deadline, signing, writes
 from shared.consumer import batch_processor
+from shared.intent import InvalidIntent, WriteIntent
 
 logger = Logger(service="retry")
 metrics = Metrics(service="retry")
@@ -36,7 +39,7 @@ def _final_delivery(record: SQSRecord) -> bool:
     return int(record.attributes.approximate_receive_count or 1) >= int(os.environ.get("MAX_RECEIVES", "5"))
 
 
-def _rejected(intent: writes.WriteIntent, outcome: writes.Outcome, variant: str | None = None) -> str:
+def _rejected(intent: WriteIntent, outcome: writes.Outcome, variant: str | None = None) -> str:
     writes.record(intent, outcome, variant=variant)
     metrics.add_metric(name="WritesRejected", unit=MetricUnit.Count, value=1)
     logger.warning("deferred write rejected", extra={"write_id": intent.write_id, "reason": outcome.reason})
@@ -44,7 +47,10 @@ def _rejected(intent: writes.WriteIntent, outcome: writes.Outcome, variant: str 
 
 
 def record_handler(record: SQSRecord) -> str:
-    intent = writes.WriteIntent.from_json(record.body)
+    try:
+        intent = WriteIntent.from_json(record.body)
+    except InvalidIntent as refused:
+        return _refused(record, refused)
     try:
         outcome = writes.apply(intent)
     except writes.KeyReuse as reuse:
@@ -60,7 +66,19 @@ def record_handler(record: SQSRecord) -> str:
     return "applied"
 
 
-def _mark_dead_lettered(intent: writes.WriteIntent, error: BaseException) -> None:
+def _refused(record: SQSRecord, refused: InvalidIntent) -> str:
+    """Not a write intent the API sealed for its route: counted, logged with the message, dropped.
+    Retrying can never make it valid, and recording it under the write id it names would let a
+    forger decide the fate of someone else's write."""
+    metrics.add_metric(name="IntentsRefused", unit=MetricUnit.Count, value=1)
+    logger.error(
+        "write intent refused",
+        extra={"message_id": record.message_id, "refusal": type(refused).__name__, "reason": str(refused)[:300]},
+    )
+    return "refused"
+
+
+def _mark_dead_lettered(intent: WriteIntent, error: BaseException) -> None:
     metrics.add_metric(name="WritesDeadLettered", unit=MetricUnit.Count, value=1)
     reason = f"not applied after {os.environ.get('MAX_RECEIVES', '5')} deliveries ({type(error).__name__}); kept in the DLQ for a redrive"
     try:

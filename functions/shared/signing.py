@@ -1,4 +1,5 @@
-"""Opaque values the API hands out and later takes back: write ids and listing cursors.
+"""Opaque values the API hands out and later takes back (write ids, listing cursors), and the seal
+of the write intents it publishes.
 
 Both are derived or sealed with an HMAC under SIGNING_KEY, which is the same in every region, so
 a client that fails over to another region can present them there. A value this API did not
@@ -29,6 +30,15 @@ def _mac(message: str) -> bytes:
 def write_id(route: str, idempotency_key: str) -> str:
     """Stable per route and key: a retried request gets the same id, hence the same effects."""
     return base64.b32encode(_mac(f"write\n{route}\n{idempotency_key}")).decode().lower()[:WRITE_ID_CHARS]
+
+
+def mac(purpose: str, text: str) -> str:
+    """A MAC of `text` for one purpose (a sealed write intent): hex, full length."""
+    return _mac(f"{purpose}\n{text}").hex()
+
+
+def verify_mac(purpose: str, text: str, presented: str) -> bool:
+    return isinstance(presented, str) and hmac.compare_digest(presented, mac(purpose, text))
 
 
 def derived_hex(write: str, purpose: str, length: int = 32) -> str:

@@ -28,25 +28,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 from shared import aws, control
+from shared.intent import WriteIntent
 from shared.items import expiry, is_live, json_default, now_iso, public_post, request_key
 
-Kind = Literal["create", "subscribe", "update", "delete"]
-KINDS: tuple[str, ...] = ("create", "subscribe", "update", "delete")
 State = Literal["applied", "rejected", "dead_lettered"]
 REQUEST_RECORD_DAYS = 7  # how long a key is remembered: the Idempotency-Key retention window
 TOMBSTONE_DAYS = 7
-MAX_VERSION = 10**18 - 1
 # Parts of a write that DynamoDB refuses because of our own request, not because of load.
 BUG_CODES = frozenset({"ValidationException", "SerializationException", "UnknownOperationException"})
-
-
-class InvalidIntent(ValueError):
-    """A message that is not a write intent; never retried into success."""
 
 
 class KeyReuse(Exception):
@@ -58,50 +52,6 @@ class KeyReuse(Exception):
 
 class StaleEpoch(Exception):
     """The replica refused the write: the primary moved since this region last looked."""
-
-
-@dataclass(frozen=True)
-class WriteIntent:
-    write_id: str
-    route: str
-    body_hash: str
-    kind: Kind
-    key: dict[str, str]
-    item: dict[str, Any] | None = None  # create/subscribe: the whole item; update: the changes
-    expected_version: int | None = None
-    accepted_region: str = ""
-    accepted_at: str = ""
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), default=json_default, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> WriteIntent:
-        """Parse an intent from a queue message, refusing anything malformed (it is untrusted input)."""
-        try:
-            data = json.loads(text, parse_float=Decimal)
-        except (TypeError, ValueError) as error:
-            raise InvalidIntent(f"not JSON: {error}") from None
-        if not isinstance(data, dict):
-            raise InvalidIntent("not a JSON object")
-        for name in ("write_id", "route", "body_hash", "accepted_region", "accepted_at"):
-            if not isinstance(data.get(name), str) or not data[name]:
-                raise InvalidIntent(f"{name}: a non-empty string is required")
-        kind, key, item, expected = data.get("kind"), data.get("key"), data.get("item"), data.get("expected_version")
-        if kind not in KINDS:
-            raise InvalidIntent(f"kind: one of {', '.join(KINDS)} is required")
-        if not isinstance(key, dict) or set(key) != {"pk", "sk"} or not all(isinstance(v, str) for v in key.values()):
-            raise InvalidIntent("key: {pk, sk} strings are required")
-        if kind in ("create", "subscribe") and (not isinstance(item, dict) or {k: item.get(k) for k in ("pk", "sk")} != key):
-            raise InvalidIntent("item: an object with the same pk/sk as key is required")
-        if kind == "update" and (not isinstance(item, dict) or not item or {"pk", "sk"} & set(item)):
-            raise InvalidIntent("item: the changed attributes (not the key) are required")
-        if kind in ("update", "delete") and (
-            not isinstance(expected, int) or isinstance(expected, bool) or not 1 <= expected <= MAX_VERSION
-        ):
-            raise InvalidIntent("expected_version: a positive integer is required")
-        fields = {k: data[k] for k in ("write_id", "route", "body_hash", "accepted_region", "accepted_at")}
-        return cls(kind=kind, key=key, item=item, expected_version=expected, **fields)
 
 
 @dataclass(frozen=True)
@@ -477,6 +427,16 @@ def status(write_id: str, hash_prefix: str) -> dict[str, Any]:
     return report
 
 
+@dataclass(frozen=True)
+class Guarded:
+    """What a guarded update did: applied, or refused by its condition; `existed` tells a refusal
+    by an item that is there (its guard says no) from one by an item that is not there yet (a
+    write that has not replicated to the write target)."""
+
+    applied: bool
+    existed: bool = True
+
+
 def guarded_update(
     key: dict[str, str],
     *,
@@ -484,17 +444,22 @@ def guarded_update(
     condition: str,
     names: dict[str, str] | None = None,
     values: dict[str, Any] | None = None,
-) -> bool:
+) -> Guarded:
     """One conditional UpdateItem where the write mode sends table writes (the primary's replica,
-    behind the epoch fence; or the local replica with MRSC). True when applied, False when
-    `condition` refused it: the consumers' guard that makes a repeated side effect a no-op even
-    when their idempotency store failed."""
+    behind the epoch fence; or the local replica with MRSC). Applied, or refused by `condition`
+    (with whether the item existed there): the consumers' guard that makes a repeated side effect
+    a no-op even when their idempotency store failed."""
     from botocore.exceptions import ClientError
 
     where = target()
     for _attempt in range(3):
-        request = {"TableName": os.environ["TABLE_NAME"], "Key": _serialize(key), "UpdateExpression": update}
-        request["ConditionExpression"] = condition
+        request = {
+            "TableName": os.environ["TABLE_NAME"],
+            "Key": _serialize(key),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
         if names:
             request["ExpressionAttributeNames"] = names
         if values:
@@ -512,18 +477,19 @@ def guarded_update(
                     "ExpressionAttributeValues": _serialize(fence_values),
                 }
                 client.transact_write_items(TransactItems=[{"ConditionCheck": check}, {"Update": request}])
-            return True
+            return Guarded(applied=True)
         except ClientError as error:
             code = aws.error_code(error)
             if code == "ConditionalCheckFailedException":
-                return False
+                return Guarded(applied=False, existed=bool(error.response.get("Item")))
             if code != "TransactionCanceledException":
                 raise
-            codes = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            reasons = error.response.get("CancellationReasons") or []
+            codes = [r.get("Code") for r in reasons]
             if codes[:1] == ["ConditionalCheckFailed"]:
                 where = target(refresh=True)
                 continue
             if codes[1:2] == ["ConditionalCheckFailed"] and set(codes) <= {"None", "ConditionalCheckFailed"}:
-                return False
+                return Guarded(applied=False, existed=bool(reasons[1].get("Item")))
             raise
     raise StaleEpoch(f"the primary kept moving while {key['pk']} was updated")

@@ -5,7 +5,10 @@ Every replica's stream carries every write, so the event-source filter keeps onl
 can be edited by hand). Suppressed addresses (bounced or complained) are never mailed.
 
 Once across regions and redeliveries: before sending, the consumer claims the subscriber item
-where the write mode sends table writes (`welcome = sending`, only if no claim exists). A second
+where the write mode sends table writes (`welcome = sending`, only if no claim exists). After a
+promotion that item may not have replicated to the new primary yet: a claim that finds no item
+there fails the record for a retry; it is never read as a claim someone else made (which sent
+nothing, the cause of a missing email). A second
 delivery of the record, a second region or an idempotency store that failed after the send all
 find the claim and send nothing. After SES accepted the message the claim becomes `sent`; if the
 send fails, the claim is released and the record retried. The send is therefore at most once:
@@ -41,6 +44,12 @@ class NotASubscriber(ValueError):
     """A stream record that claims to be a new subscriber but has no usable address."""
 
 
+class NotYetAtTheWriteTarget(RuntimeError):
+    """The subscriber item is not in the replica the claim goes to yet (the primary moved since it
+    was written there, and replication has not brought it over): retried, never taken for a
+    claim someone else made."""
+
+
 def new_subscriber(record: DynamoDBRecord, region: str) -> str | None:
     """The address to welcome, or None when this record is not this region's new subscriber."""
     if record.event_name is not DynamoDBRecordEventName.INSERT:
@@ -57,13 +66,17 @@ def new_subscriber(record: DynamoDBRecord, region: str) -> str | None:
 
 
 def _claim(email: str, state: str, *, expected: str | None) -> bool:
+    # attribute_exists(pk): a claim must never create a subscriber item without its address.
     condition = "attribute_exists(pk) AND " + ("attribute_not_exists(welcome)" if expected is None else "welcome = :expected")
     values = {":state": state, ":now": now_iso()}
     if expected is not None:
         values[":expected"] = expected
-    return writes.guarded_update(
+    claimed = writes.guarded_update(
         subscriber_key(email), update="SET welcome = :state, welcome_at = :now", condition=condition, values=values
     )
+    if not claimed.applied and not claimed.existed:
+        raise NotYetAtTheWriteTarget(f"{subscriber_key(email)['pk']} is not in the primary's replica yet")
+    return claimed.applied
 
 
 def _release(email: str) -> None:

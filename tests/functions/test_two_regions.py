@@ -67,7 +67,7 @@ def test_without_the_guards_in_the_data_a_failing_store_duplicates_side_effects(
         if values:
             kwargs["ExpressionAttributeValues"] = {k: v for k, v in values.items() if k in update}
         table.update_item(**kwargs)
-        return True
+        return writes.Guarded(applied=True)
 
     with world(lag=1.0, seed=5) as sim, mock.patch.object(writes, "guarded_update", unguarded):
         result = sim_module.scenario_store_failures(sim, subscribers=25, complaints=30, views=0, rate=0.3)
@@ -155,12 +155,13 @@ def test_promotion_to_the_current_primary_or_an_unknown_region_is_refused():
 
 def test_a_write_under_a_stale_epoch_is_refused_and_redone_at_the_new_primary():
     from shared import control, writes
+    from shared.intent import WriteIntent
 
     with world(lag=0.5, seed=13) as sim:
         post = sim_module._new_post(sim)  # the old region has cached "us-east-1, epoch 0"
         _promote(sim, NEW)
         sim.converge()
-        intent = writes.WriteIntent(
+        intent = WriteIntent(
             write_id="w-stale-epoch",
             route="PUT /posts/{id}",
             body_hash="h" * 64,
@@ -176,3 +177,19 @@ def test_a_write_under_a_stale_epoch_is_refused_and_redone_at_the_new_primary():
         status, body, headers = sim.api(OLD, "PUT", f"/posts/{post}", body={"version": 1, "title": "fresh"})
         assert (status, body["version"]) == (200, 2)
         assert sim_module._epoch_of(NEW, headers["X-Write-Id"]) == 1
+
+
+def test_a_subscriber_written_just_before_a_promotion_still_gets_one_welcome():
+    """The cause of a missing email: the subscriber item was written at the old primary, the
+    primary moved before it replicated, and the welcome claim at the new primary found no item.
+    That refusal was read as 'already welcomed' and nothing was ever sent. Now the record is
+    retried until the item is there, and exactly one email goes out."""
+    with world(lag=5.0, seed=21) as sim:
+        status, _, _ = sim.api(OLD, "POST", "/subscribers", body={"email": "early@example.com"})
+        assert status == 201
+        sim.promote(NEW, settle_seconds=0.0)  # before the subscriber item reached NEW's replica
+        deliveries = 0
+        for region in REGIONS:
+            deliveries += sim.run_welcome(region)
+        assert sim_module.sent_welcomes() == 1
+        assert deliveries >= 2  # the first claim met no item at the new primary and was retried
