@@ -126,7 +126,7 @@ def page_views(cfg: StackConfig, region: Region, access: TableAccess, forward: t
             **source,
             environment={"TABLE_NAME": access.table.name, **environment},
             statements=[
-                *access.local_writes(region.name, ["dynamodb:UpdateItem"], sid="CountViews"),
+                *access.local_writes(region.name, ["dynamodb:GetItem", "dynamodb:UpdateItem"], sid="PublishViewCounts"),
                 *([grants] if grants else []),
             ],
             metric_alarms=[

@@ -600,6 +600,84 @@ def scenario_store_failures(
     }
 
 
+def scenario_shuffled_deliveries(sim: TwoRegions, *, subscribers: int, views: int, copies: int = 3) -> dict[str, int]:
+    """Subscriptions and page views accepted in both regions; half-way the primary moves, and the
+    welcome records so far are delivered at once, before the subscribers replicated to the new
+    primary; then every consumer record (again) up to `copies` times, in shuffled order and random
+    batches, in the region whose consumer receives it."""
+    from views.app import handler as views_handler
+    from welcome.app import handler as welcome_handler
+
+    from stack.event_filters import welcome_filter
+
+    post = "c" * 32
+    deliveries = 0
+
+    def deliver_welcomes() -> int:
+        delivered = 0
+        for region in REGIONS:
+            stream = [
+                {**r.record, "awsRegion": region, "eventSourceARN": f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{TABLE}/stream/x"}
+                for r in _shard(region).items
+            ]
+            mail = [r for r in stream if matches(welcome_filter(region), r)]
+            delivered += self_deliver_shuffled(
+                sim, region, welcome_handler, mail, copies, lambda r: r["dynamodb"]["SequenceNumber"]
+            )
+        return delivered
+
+    for index in range(subscribers):
+        if index == subscribers // 2:
+            sim.promote(REGIONS[1], settle_seconds=0.0)
+            deliveries += deliver_welcomes()
+        sim.api(sim.rng.choice(REGIONS), "POST", "/subscribers", body={"email": f"shuffled{index}@example.com"})
+    for _view in range(views):
+        sim.api(sim.rng.choice(REGIONS), "POST", "/events", body={"post_id": post})
+    sim.advance(CONSUMER_REDELIVERY_SECONDS)
+    for region in REGIONS:
+        sim.drain_retries(region)  # subscriptions deferred during the handover
+    deliveries += deliver_welcomes()
+    for region in REGIONS:
+        counted = _kinesis_records(sim.regional[region].kinesis, region)
+        deliveries += self_deliver_shuffled(sim, region, views_handler, counted, copies, lambda r: r["kinesis"]["sequenceNumber"])
+    sim.converge()
+    import boto3
+
+    table = boto3.resource("dynamodb", region_name=REGIONS[0]).Table(TABLE)
+    return {
+        "subscribers": subscribers,
+        "welcome_emails": sent_welcomes(),
+        "views": views,
+        "views_counted": sum(
+            int(table.get_item(Key={"pk": f"VIEWS#{post}", "sk": f"REGION#{r}"}).get("Item", {}).get("count", 0)) for r in REGIONS
+        ),
+        "deliveries": deliveries,
+    }
+
+
+def self_deliver_shuffled(sim: TwoRegions, region: str, handler, records: list[dict], copies: int, key) -> int:
+    """Every record 1..copies times, shuffled, in batches of 1-25; what fails comes back later."""
+    pending = [r for r in records for _ in range(sim.rng.randint(1, copies))]
+    delivered = 0
+    for _round in range(50):
+        if not pending:
+            return delivered
+        sim.rng.shuffle(pending)
+        failed: list[dict] = []
+        while pending:
+            size = sim.rng.randint(1, 25)
+            batch, pending = pending[:size], pending[size:]
+            with sim.region(region):
+                answer = handler({"Records": batch}, FakeContext(function_name="consumer", timeout_ms=30_000))
+            delivered += len(batch)
+            failing = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+            failed += [r for r in batch if key(r) in failing]
+        pending = failed
+        if pending:
+            sim.advance(REDELIVERY_SECONDS, step=REDELIVERY_SECONDS)
+    raise AssertionError(f"{len(pending)} record(s) still failing in {region}")
+
+
 def _kinesis_records(kinesis, region: str) -> list[dict]:
     """The region's events stream as a Lambda Kinesis event's records."""
     import base64

@@ -193,3 +193,11 @@ def test_a_subscriber_written_just_before_a_promotion_still_gets_one_welcome():
             deliveries += sim.run_welcome(region)
         assert sim_module.sent_welcomes() == 1
         assert deliveries >= 2  # the first claim met no item at the new primary and was retried
+
+
+def test_welcomes_and_view_counts_are_exact_over_a_thousand_shuffled_duplicated_deliveries():
+    with world(lag=2.0, seed=22) as sim:
+        result = sim_module.scenario_shuffled_deliveries(sim, subscribers=150, views=400)
+    assert result["deliveries"] >= 1000, result
+    assert result["welcome_emails"] == result["subscribers"] == 150
+    assert result["views_counted"] == result["views"] == 400

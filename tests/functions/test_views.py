@@ -1,7 +1,10 @@
-"""Page-view consumer: per-region counters, exactly once by sequence number, poison skipped."""
+"""Page-view consumer: per-region counters, each view once by its identity in any order, poison
+skipped, a failed count or publish redelivered."""
 
 import json
+import os
 import random
+from unittest import mock
 
 from api.posts import view_count
 
@@ -11,8 +14,13 @@ from verify.harness import FakeContext, kinesis_event
 POST_A, POST_B = "a" * 32, "b" * 32
 
 
-def view(post_id: str) -> bytes:
-    return json.dumps({"post_id": post_id, "type": "view", "region": "us-east-1"}).encode()
+_ids = iter(range(10**9))
+
+
+def view(post_id: str, view_id: str | None = None) -> bytes:
+    """A page-view record as the API puts it on the transport (each its own request id)."""
+    view_id = view_id or f"req-{next(_ids)}"
+    return json.dumps({"post_id": post_id, "type": "view", "region": "us-east-1", "view_id": view_id}).encode()
 
 
 def counter(table, post_id: str, region: str) -> int:
@@ -39,45 +47,87 @@ def test_redelivered_batch_is_counted_once(regional):
     assert counter(regional.table, POST_A, "us-east-1") == 2
 
 
-def test_a_failing_record_stops_its_batch_so_the_order_holds(regional):
-    """GIVEN DynamoDB refusing the second increment, WHEN a batch of four views is delivered,
-    THEN the second and everything after it are reported failed (not counted past the gap), and
-    the redelivery from the checkpoint counts each view exactly once."""
+def test_replayed_and_reordered_records_are_each_counted_once(regional):
+    """The outside check's case: the same records redelivered in shuffled order. A high-water mark
+    of the last sequence counted dropped 159 of 200; counting by identity drops none."""
     from views.app import handler
 
-    event = kinesis_event(*[view(POST_A)] * 4, first_sequence=300)
-    with injected(
-        FaultInjector(
-            VirtualClock(), rules=[Rule(fault="http500", operations=frozenset({"UpdateItem"}), body_contains="0000301")]
-        )
-    ):
-        first = handler(event, FakeContext())
-    assert first == {"batchItemFailures": [{"itemIdentifier": str(s)} for s in (301, 302, 303)]}
-    assert counter(regional.table, POST_A, "us-east-1") == 1
-    redelivered = {"Records": event["Records"][1:]}
-    assert handler(redelivered, FakeContext()) == {"batchItemFailures": []}
-    assert counter(regional.table, POST_A, "us-east-1") == 4
+    records = kinesis_event(*[view(POST_A) for _ in range(200)], first_sequence=5_000)["Records"]
+    rng = random.Random(3)
+    deliveries = records + [r for r in records if rng.random() < 0.6]
+    rng.shuffle(deliveries)
+    for start in range(0, len(deliveries), 37):
+        assert handler({"Records": deliveries[start : start + 37]}, FakeContext()) == {"batchItemFailures": []}
+    assert counter(regional.table, POST_A, "us-east-1") == 200 == view_count(regional.table, POST_A)
+
+
+def test_without_the_marks_the_same_replay_counts_too_many(regional):
+    """The measure can fail: with the marks' condition gone, replays are counted again."""
+    from shared import view_counts
+    from views.app import handler
+
+    real = view_counts._transact
+
+    def unmarked(post_id, views):
+        with mock.patch.dict(os.environ, {}), mock.patch.object(view_counts, "mark_key", lambda _id: f"view#{next(_ids)}"):
+            real(post_id, views)
+
+    records = kinesis_event(*[view(POST_A) for _ in range(20)], first_sequence=6_000)["Records"]
+    with mock.patch.object(view_counts, "_transact", unmarked):
+        handler({"Records": records}, FakeContext())
+        handler({"Records": records[::-1]}, FakeContext())
+    assert counter(regional.table, POST_A, "us-east-1") == 40
+
+
+def test_a_failed_count_is_reported_and_its_redelivery_counts_once(regional):
+    """GIVEN the transaction failing for post A, WHEN A's and B's views arrive in one batch, THEN
+    A's records are reported failed and B's are counted; the redelivery counts A's once."""
+    from views.app import handler
+
+    records = kinesis_event(view(POST_A), view(POST_B), view(POST_A), first_sequence=300)["Records"]
+    rule = Rule(fault="http500", operations=frozenset({"TransactWriteItems"}), body_contains=f"views-counter#{POST_A}")
+    with injected(FaultInjector(VirtualClock(), rules=[rule])):
+        first = handler({"Records": records}, FakeContext())
+    assert first == {"batchItemFailures": [{"itemIdentifier": "300"}, {"itemIdentifier": "302"}]}
+    assert (counter(regional.table, POST_A, "us-east-1"), counter(regional.table, POST_B, "us-east-1")) == (0, 1)
+    assert handler({"Records": records}, FakeContext()) == {"batchItemFailures": []}  # from the checkpoint
+    assert (counter(regional.table, POST_A, "us-east-1"), counter(regional.table, POST_B, "us-east-1")) == (2, 1)
+
+
+def test_a_failed_publish_is_made_again_by_the_redelivery(regional):
+    """GIVEN the views counted locally but the global item's update failing, THEN the records are
+    reported failed; their redelivery counts nothing again and publishes the exact count."""
+    from views.app import handler
+
+    records = kinesis_event(view(POST_A), view(POST_A), first_sequence=400)["Records"]
+    rule = Rule(fault="http503", operations=frozenset({"UpdateItem"}), tables=frozenset({"app-table"}))
+    with injected(FaultInjector(VirtualClock(), rules=[rule])):
+        assert len(handler({"Records": records}, FakeContext())["batchItemFailures"]) == 2
+    assert counter(regional.table, POST_A, "us-east-1") == 0
+    assert handler({"Records": records}, FakeContext()) == {"batchItemFailures": []}
+    assert counter(regional.table, POST_A, "us-east-1") == 2
 
 
 def test_counters_are_exact_under_random_failures_and_redeliveries(regional):
-    """Random 20 % DynamoDB failures; every failed batch redelivered from its first failure, and
-    one batch in five delivered twice: the count equals the views sent, in each region."""
+    """Random 20 % DynamoDB failures on every call; failed records redelivered, one batch in five
+    delivered twice and batches shuffled: the count equals the views sent."""
     from views.app import handler
 
     rng = random.Random(11)
     sent = 0
-    with injected(
-        FaultInjector(VirtualClock(), seed=11, rules=[Rule(fault="http503", rate=0.2, operations=frozenset({"UpdateItem"}))])
-    ):
+    with injected(FaultInjector(VirtualClock(), seed=11, rules=[Rule(fault="http503", rate=0.2)])):
         for batch in range(40):
-            records = kinesis_event(*[view(POST_A)] * rng.randint(1, 8), first_sequence=1000 + batch * 10)["Records"]
+            records = kinesis_event(*[view(POST_A) for _ in range(rng.randint(1, 8))], first_sequence=1000 + batch * 10)[
+                "Records"
+            ]
             sent += len(records)
-            for _ in range(20):
-                failures = handler({"Records": records}, FakeContext())["batchItemFailures"]
+            for _ in range(30):
+                rng.shuffle(records)
+                failures = {f["itemIdentifier"] for f in handler({"Records": records}, FakeContext())["batchItemFailures"]}
                 if not failures:
                     break
-                first_failed = int(failures[0]["itemIdentifier"])
-                records = [r for r in records if int(r["kinesis"]["sequenceNumber"]) >= first_failed]
+                records = [r for r in records if r["kinesis"]["sequenceNumber"] in failures]
+            assert not failures
             if rng.random() < 0.2:
                 handler({"Records": records}, FakeContext())
     assert counter(regional.table, POST_A, "us-east-1") == sent == view_count(regional.table, POST_A)
@@ -99,17 +149,16 @@ def test_from_the_fifo_queue_a_redelivered_message_is_counted_once(regional):
 
 
 def test_a_failing_message_stops_only_its_own_group(regional):
-    """GIVEN DynamoDB refusing the first increment of post A, WHEN a batch holds A's views and
-    B's, THEN A's are all reported failed (its order holds) while B's are counted; the redelivery
-    of A counts each of its views once."""
+    """GIVEN DynamoDB refusing post A's count, WHEN a batch holds A's views and B's, THEN A's are
+    all reported failed (its group's order holds) while B's are counted; the redelivery of A
+    counts each of its views once."""
     from views.app import handler
 
     a = fifo(POST_A, POST_A, first_sequence=7000, group=POST_A)["Records"]
     b = fifo(POST_B, POST_B, first_sequence=9000, group=POST_B)["Records"]
     event = {"Records": [a[0], b[0], a[1], b[1]]}
-    with injected(
-        FaultInjector(VirtualClock(), rules=[Rule(fault="http500", operations=frozenset({"UpdateItem"}), body_contains="7000")])
-    ):
+    rule = Rule(fault="http500", operations=frozenset({"TransactWriteItems"}), body_contains=f"views-counter#{POST_A}")
+    with injected(FaultInjector(VirtualClock(), rules=[rule])):
         first = handler(event, FakeContext())
     assert {f["itemIdentifier"] for f in first["batchItemFailures"]} == {a[0]["messageId"], a[1]["messageId"]}
     assert (counter(regional.table, POST_A, "us-east-1"), counter(regional.table, POST_B, "us-east-1")) == (0, 2)
@@ -118,12 +167,20 @@ def test_a_failing_message_stops_only_its_own_group(regional):
 
 
 def test_switching_transport_keeps_counting(regional):
-    """Kinesis and SQS sequence numbers are not comparable: each has its own counter attribute."""
     from views.app import handler
 
     handler(kinesis_event(view(POST_A), first_sequence=49_600_000_000_000_000_000_000_000), FakeContext())
     handler(fifo(POST_A, first_sequence=100, group=POST_A), FakeContext())
     assert counter(regional.table, POST_A, "us-east-1") == 2
+
+
+def test_counts_made_before_the_local_counters_are_kept(regional):
+    """A stack upgraded from the high-water-mark counters: the region's item already says 7."""
+    from views.app import handler
+
+    regional.table.put_item(Item={"pk": f"VIEWS#{POST_A}", "sk": "REGION#us-east-1", "count": 7, "last_sequence": "9" * 64})
+    handler(kinesis_event(view(POST_A), first_sequence=1), FakeContext())
+    assert counter(regional.table, POST_A, "us-east-1") == 8
 
 
 def _analytics_stream(regional, monkeypatch) -> str:
@@ -168,31 +225,30 @@ def test_views_from_the_queue_reach_analytics_as_records_of_the_glue_schema(regi
         "at": "2026-11-26T09:00:00.000Z",
     }
     event = __import__("verify.harness", fromlist=["sqs_fifo_event"]).sqs_fifo_event(
-        json.dumps(record), json.dumps({**record, "reader": None}), group=POST_A, first_sequence=100
+        json.dumps(record), json.dumps({**record, "reader": None, "view_id": "req-2"}), group=POST_A, first_sequence=100
     )
     assert handler(event, FakeContext()) == {"batchItemFailures": []}
     delivered = _delivered(regional.s3, bucket)
     # One object per put here (moto), keyed so their order is not the put order.
-    assert sorted(delivered, key=lambda r: r["reader"] or "") == [{**record, "reader": None}, record]
+    assert sorted(delivered, key=lambda r: r["reader"] or "") == [{**record, "reader": None, "view_id": "req-2"}, record]
     assert all(set(r) == set(record_schema()["properties"]) for r in delivered)
     assert counter(regional.table, POST_A, "us-east-1") == 2
 
 
 def test_a_failed_put_to_analytics_fails_the_message_and_the_retry_still_counts_once(regional, monkeypatch):
-    """GIVEN Firehose refusing every put, WHEN a batch is consumed, THEN it fails (Lambda gives it
-    back to the queue) after counting; WHEN it comes back, THEN the counter is exact (the
-    redelivery is recognised) and the views reach analytics."""
-    import pytest
-    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+    """GIVEN Firehose refusing every put, WHEN a batch is consumed, THEN its messages are reported
+    failed after counting; WHEN they come back, THEN the counter is exact (their marks are found)
+    and the views reach analytics."""
     from views.app import handler
 
     bucket = _analytics_stream(regional, monkeypatch)
     event = fifo(POST_A, POST_A, first_sequence=300, group=POST_A)
     rule = Rule(fault="http500", service="firehose", operations=frozenset({"PutRecord"}))
-    with injected(FaultInjector(VirtualClock(), rules=[rule])), pytest.raises(BatchProcessingError):
-        handler(event, FakeContext())
-    # The first view was counted before its put failed; the group stopped there (order holds).
-    assert counter(regional.table, POST_A, "us-east-1") == 1 and _delivered(regional.s3, bucket) == []
+    with injected(FaultInjector(VirtualClock(), rules=[rule])):
+        failed = handler(event, FakeContext())["batchItemFailures"]
+    # Both views were counted; neither reached analytics, so both come back.
+    assert len(failed) == 2
+    assert counter(regional.table, POST_A, "us-east-1") == 2 and _delivered(regional.s3, bucket) == []
     assert handler(event, FakeContext()) == {"batchItemFailures": []}
     assert counter(regional.table, POST_A, "us-east-1") == 2
     assert [r["post_id"] for r in _delivered(regional.s3, bucket)] == [POST_A, POST_A]
