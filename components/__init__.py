@@ -17,6 +17,7 @@ from .global_table import GlobalTable, GlobalTableArgs, SecondaryIndex
 from .hardening import Hardening
 from .idempotency_table import IdempotencyTable, IdempotencyTableArgs
 from .lambda_function import LambdaFunction, LambdaFunctionArgs
+from .lease_voters import LeaseVoters, LeaseVotersArgs
 from .mail_sender import MailSender, MailSenderArgs
 from .openapi import Route, openapi_document
 from .policies import allow
@@ -47,6 +48,8 @@ __all__ = [
     "IdempotencyTableArgs",
     "LambdaFunction",
     "LambdaFunctionArgs",
+    "LeaseVoters",
+    "LeaseVotersArgs",
     "MailSender",
     "MailSenderArgs",
     "NamedQuerySpec",

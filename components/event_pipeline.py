@@ -54,6 +54,7 @@ class ConsumerMetricAlarm:
     metric: str
     description: str
     threshold: float = 1
+    statistic: str = "Sum"  # "Maximum" for a metric that reports an age
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,6 +75,11 @@ class EventPipelineArgs:
     batch_size: int = 10
     max_batching_window_seconds: int = 1
     max_receive_count: int = 5
+    # Buffered sources: how long the buffer keeps a message (SQS allows 60 s to 14 days).
+    message_retention_seconds: int = 4 * 24 * 3600
+    # The consumer sends messages back to its own buffer (with a delay, to wait without using up
+    # deliveries): the environment variable that gets the buffer's URL, and sqs:SendMessage on it.
+    send_back_url_env: str | None = None
     # sns: AWS services that publish to the topic (e.g. ses.amazonaws.com); the topic then gets a
     # CMK those services may use, as the AWS-managed SNS key cannot admit them.
     topic_publisher_services: Sequence[str] = ()
@@ -140,6 +146,12 @@ class EventPipelineArgs:
             raise ValueError(f"EventPipelineArgs.shard_count: 1-500 shards, got {self.shard_count}")
         if self.fifo and self.batch_size > 10:
             raise ValueError(f"EventPipelineArgs.batch_size: at most 10 for a FIFO queue, got {self.batch_size}")
+        if not 60 <= self.message_retention_seconds <= 1_209_600:
+            raise ValueError(
+                f"EventPipelineArgs.message_retention_seconds: 60-1209600 (SQS), got {self.message_retention_seconds}"
+            )
+        if self.send_back_url_env is not None and not self.buffered:
+            raise ValueError("EventPipelineArgs.send_back_url_env: only a buffered source has a queue to send back to")
         if self.buffered and self.timeout * VISIBILITY_TIMEOUT_FACTOR > 43_200:
             raise ValueError(f"EventPipelineArgs.timeout: {self.timeout} s makes the visibility timeout exceed SQS's 12 h")
 
@@ -171,7 +183,8 @@ class EventPipeline(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        self._tls_only(f"{name}-dlq-policy", dlq, extra=[], child=child)
+        if args.source != "sns":  # an SNS source's DLQ also admits the topic (below)
+            self._tls_only(f"{name}-dlq-policy", dlq, extra=[], child=child)
 
         grants: list[Mapping[str, Any]] = [
             allow(
@@ -199,7 +212,7 @@ class EventPipeline(pulumi.ComponentResource):
                 sqs_managed_sse_enabled=True,
                 # A message stays hidden while up to six attempts of the consumer could hold it.
                 visibility_timeout_seconds=args.timeout * VISIBILITY_TIMEOUT_FACTOR,
-                message_retention_seconds=4 * 24 * 3600,
+                message_retention_seconds=args.message_retention_seconds,
                 receive_wait_time_seconds=20,
                 redrive_policy=dlq.arn.apply(
                     lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": args.max_receive_count})
@@ -215,6 +228,8 @@ class EventPipeline(pulumi.ComponentResource):
                     "Buffer",
                 )
             )
+            if args.send_back_url_env is not None:
+                grants.append(allow(["sqs:SendMessage"], [queue.arn], "SendBack"))
             if args.source == "sns":
                 services = sorted(args.topic_publisher_services)
                 if args.topic_key_arn is not None:
@@ -262,13 +277,22 @@ class EventPipeline(pulumi.ComponentResource):
                     extra=[_service_may_send("sns.amazonaws.com", queue.arn, topic.arn)],
                     child=child,
                 )
+                # What SNS cannot deliver to the buffer (after its own retries) goes to the DLQ,
+                # which must admit the topic: nothing published is dropped without a trace.
+                dlq_policy = self._tls_only(
+                    f"{name}-dlq-policy",
+                    dlq,
+                    extra=[_service_may_send("sns.amazonaws.com", dlq.arn, topic.arn)],
+                    child=child,
+                )
                 aws.sns.TopicSubscription(
                     f"{name}-subscription",
                     topic=topic.arn,
                     protocol="sqs",
                     endpoint=queue.arn,
                     raw_message_delivery=True,
-                    opts=child,
+                    redrive_policy=dlq.arn.apply(lambda arn: json.dumps({"deadLetterTargetArn": arn})),
+                    opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[dlq_policy])),
                 )
                 self.topic_arn = topic.arn
             elif args.fifo:
@@ -346,6 +370,7 @@ class EventPipeline(pulumi.ComponentResource):
                 memory_size=args.memory_size,
                 environment={
                     **args.environment,
+                    **({args.send_back_url_env: queue.url} if args.send_back_url_env and queue is not None else {}),
                     "IDEMPOTENCY_TABLE": args.idempotency_table_name,
                     "POWERTOOLS_SERVICE_NAME": args.service_name,
                     "POWERTOOLS_METRICS_NAMESPACE": args.metrics_namespace,
@@ -429,7 +454,7 @@ class EventPipeline(pulumi.ComponentResource):
                 namespace=args.metrics_namespace,
                 metric=custom.metric,
                 dimensions={"service": args.service_name},
-                statistic="Sum",
+                statistic=custom.statistic,
                 threshold=custom.threshold,
                 comparison="GreaterThanOrEqualToThreshold",
                 evaluation_periods=1,

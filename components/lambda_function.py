@@ -47,6 +47,9 @@ class LambdaFunctionArgs:
     # Throttles alarm: for functions invoked synchronously (API). Queue and stream consumers retry
     # throttled batches; their backlog alarms (oldest message, iterator age) show one that falls behind.
     throttle_alarm: bool = True
+    # The Lambda platform's own log lines (START, END, REPORT at INFO): "WARN" for a function
+    # invoked every few seconds whose routine runs are not worth the ingestion.
+    system_log_level: str | None = None
     hardening: Hardening = field(default_factory=Hardening)
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -59,6 +62,8 @@ class LambdaFunctionArgs:
             raise ValueError(f"LambdaFunctionArgs.timeout: {self.timeout} s is outside 1-900")
         if not 128 <= self.memory_size <= 10240:
             raise ValueError(f"LambdaFunctionArgs.memory_size: {self.memory_size} MB is outside 128-10240")
+        if self.system_log_level not in (None, "DEBUG", "INFO", "WARN"):
+            raise ValueError(f"LambdaFunctionArgs.system_log_level: DEBUG, INFO or WARN, got {self.system_log_level!r}")
         if self.reserved_concurrency is not None and self.reserved_concurrency < 1:
             raise ValueError("LambdaFunctionArgs.reserved_concurrency: at least 1, or None for unreserved")
         self.hardening.validate("LambdaFunctionArgs")
@@ -108,7 +113,9 @@ class LambdaFunction(pulumi.ComponentResource):
             memory_size=args.memory_size,
             reserved_concurrent_executions=args.effective_reserved_concurrency,
             tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
-            logging_config=aws.lambda_.FunctionLoggingConfigArgs(log_format="JSON", log_group=logs.name),
+            logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+                log_format="JSON", log_group=logs.name, system_log_level=args.system_log_level
+            ),
             environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(args.environment)) if args.environment else None,
             kms_key_arn=args.hardening.environment_key_arn if args.environment else None,
             tags=tags,

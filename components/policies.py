@@ -21,13 +21,13 @@ def deny_insecure_transport(actions: str | Sequence[str], resources: str | Seque
     }
 
 
-def assume_role_policy(service: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-        }
-    )
+def assume_role_policy(service: str, source_account: pulumi.Input[str] | None = None) -> pulumi.Input[str]:
+    """A trust policy for `service`; with `source_account`, only on behalf of that account (a
+    service that acts for many customers must not be steered into this role: confused deputy)."""
+    statement: dict[str, Any] = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if source_account is None:
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    return policy_document([{**statement, "Condition": {"StringEquals": {"aws:SourceAccount": source_account}}}])
 
 
 def policy_document(statements: Sequence[dict[str, Any]]) -> pulumi.Output[str]:

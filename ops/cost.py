@@ -13,6 +13,7 @@ missing from TYPES is an error, so a new resource cannot slip into a stack unpri
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -103,7 +104,54 @@ def _stage(r) -> list[tuple[str, float]]:
     return [("stage cache 0.5 GB", price("apigw_cache_05gb_hour") * _hours())]
 
 
+# What the write-failover ticks of one region use (stack/write_failover.py, functions/shared/failover.py).
+FAILOVER_TICK = {
+    "seconds": 0.2,  # an invocation: 2-3 DynamoDB calls, one of them in another region
+    "memory_gb": 0.125,
+    "log_bytes": 0,  # routine ticks log nothing (platform lines at WARN, the tick's own at WARNING)
+    "holder_writes": 2 + 1,  # a renewal on a majority of the voters, and the control item's extension
+    "holder_reads": 0,  # the control item is read only while the in-sync set lacks a region
+    "follower_reads": 2,  # a majority of the voters
+}
+
+
+def failover_ticks_monthly(region: str, home: str, regions: int, lease_seconds: float) -> dict[str, float]:
+    """The standing cost of keeping the write lease in `region`: a tick every half lease (the
+    health checks trigger it) and one every five minutes (the schedule, stack/write_failover.py);
+    the home region holds the lease."""
+    t = FAILOVER_TICK
+    seconds = _hours() * 3600
+    scheduled = _hours() * 12
+    ticks = seconds / (lease_seconds / 2) + scheduled
+    holder = region == home
+    return {
+        "lambda": ticks * price("lambda_requests_million") / 1e6
+        + ticks * t["memory_gb"] * t["seconds"] * price("lambda_arm_gb_second"),
+        "dynamodb": ticks
+        * (
+            (t["holder_writes"] * price("dynamodb_write_million") + t["holder_reads"] * price("dynamodb_read_million")) / 1e6
+            + (regions - 1) * price("dynamodb_replicated_write_million") / 1e6  # the extension replicates
+            if holder
+            else t["follower_reads"] * price("dynamodb_read_million") / 1e6
+        ),
+        "schedule": scheduled * price("scheduler_invocations_million") / 1e6,
+        "logs": ticks * t["log_bytes"] / 1e9 * price("logs_ingest_gb"),
+    }
+
+
+def _failover_schedule(r) -> list[tuple[str, float]]:
+    from stack.config import LEASE_SECONDS
+
+    home, regions = r.inputs.get("_home"), r.inputs.get("_regions")
+    if home is None:  # the cost model reads them from the run (idle_lines sets them)
+        raise ValueError("a failover schedule is priced with its stack's regions")
+    costs = failover_ticks_monthly(r.region, home, regions, LEASE_SECONDS)
+    role = "holder" if r.region == home else "follower"
+    return [(f"write-failover ticks ({role}): {name}", usd) for name, usd in costs.items() if usd > 0]
+
+
 STANDING: dict[str, Callable[[Any], list[tuple[str, float]]]] = {
+    "aws:scheduler/schedule:Schedule": _failover_schedule,
     "aws:kms/key:Key": _kms_key,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
     "aws:cloudwatch/dashboard:Dashboard": _dashboard,
@@ -170,6 +218,7 @@ USAGE_ONLY: dict[str, str] = {
     "aws:athena/workgroup:Workgroup": "per TB scanned",
     "aws:athena/namedQuery:NamedQuery": "free",
     "aws:cloudwatch/logStream:LogStream": "free (its log group is priced)",
+    "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": "free",
 }
 
 
@@ -189,6 +238,8 @@ class CostLine:
 def idle_lines(run) -> list[CostLine]:
     """The standing monthly charge, one line per (region, resource type, kind of charge)."""
     grouped: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    config = _config(run)
+    regions = json.loads(config.get("regions", "[]")) or ["us-east-1"]
     for resource in run.resources:
         if not resource.is_aws:
             continue
@@ -197,6 +248,8 @@ def idle_lines(run) -> list[CostLine]:
         standing = STANDING.get(resource.type)
         if standing is None:
             raise UnpricedType(f"{resource.type} ({resource.name}) has no price in ops/cost.py")
+        if resource.type == "aws:scheduler/schedule:Schedule":
+            resource = dataclasses.replace(resource, inputs={**resource.inputs, "_home": regions[0], "_regions": len(regions)})
         for detail, usd in standing(resource):
             grouped[(resource.region or "global", resource.type, detail)].append(usd)
     return [

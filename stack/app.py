@@ -35,7 +35,7 @@ from components import (
     rotating_key,
 )
 from components.lambda_function import ARCHITECTURE, RUNTIME
-from stack import analytics, api_contract, consumers, data_model
+from stack import analytics, api_contract, consumers, data_model, write_failover
 from stack.budget import compute_budget
 from stack.config import StackConfig
 from stack.consumers import Region
@@ -46,6 +46,9 @@ from stack.regions import GLOBAL_SERVICES_REGION
 from stack.table_access import TableAccess
 
 SITE_DIR = Path(__file__).resolve().parents[1] / "site"
+# The API function's timeout: room for a write to be confirmed by the in-sync regions
+# (functions/shared/confirm.py, up to 4 s) and, when it is not, to be deferred instead.
+API_TIMEOUT_SECONDS = 15
 
 
 def messaging_key(cfg: StackConfig, region: str, opts: pulumi.ResourceOptions, mail: bool) -> aws.kms.Key | None:
@@ -109,6 +112,7 @@ def api_statements(access: TableAccess, region: str, topic_arn, page_views_grant
     return [
         *access.reads(region, query=True),
         *access.writes(region, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
+        *access.lease_writes(),
         allow(["sns:Publish"], [topic_arn], "WriteRetryTopic"),
         page_views_grant,
         allow(["s3:PutObject"], [pulumi.Output.concat(bucket_arn, "/uploads/*")], "MediaUploads"),
@@ -165,7 +169,9 @@ def build(cfg: StackConfig) -> None:
     admin_key = random.RandomPassword("admin-api-key", length=40, special=False)
     # Seals write ids and cursors; the same in every region, so a client failing over can present them.
     signing_key = random.RandomPassword("api-signing-key", length=48, special=False)
-    access = TableAccess(table, cfg)
+    voters = write_failover.lease_voters(cfg, providers.voters, table.key_arns)
+    access = TableAccess(table, cfg, voters)
+    drain_parameter_name = f"/{cfg.project}/{cfg.stack}/drain"
 
     # Welcome mail needs a sender SES can verify: the configured address, or noreply@ the domain.
     sender = cfg.sender_email or (f"noreply@{cfg.domain}" if cfg.domain else None)
@@ -185,6 +191,9 @@ def build(cfg: StackConfig) -> None:
             if analytics_buckets is not None:  # Firehose reads the stream itself
                 analytics_paths[name] = analytics.analytics_path(cfg, region, analytics_buckets, views.stream_arn)
         views_environment, views_grant = consumers.page_view_producer(views)
+        failover = (
+            write_failover.failover_function(cfg, region, access, drain_parameter_name, region.layer.arn) if voters else None
+        )
         pipelines[name] = [write_retry, views, consumers.thumbnails(cfg, region, media)]
         if sender:
             pipelines[name] += consumers.mail_paths(cfg, region, access, sender)
@@ -210,13 +219,17 @@ def build(cfg: StackConfig) -> None:
                 statements=api_statements(access, name, write_retry.topic_arn, views_grant, media.arns[name]),
                 layers=[region.layer.arn],
                 health_handler="api.health_app.handler",
-                health_environment={"TABLE_NAME": table.name, "POWERTOOLS_SERVICE_NAME": "health"},
-                health_statements=access.reads(name, sid="HealthProbe"),
+                health_environment={
+                    "TABLE_NAME": table.name,
+                    "POWERTOOLS_SERVICE_NAME": "health",
+                    **(failover.health_environment(cfg) if failover else {}),
+                },
+                health_statements=[*access.reads(name, sid="HealthProbe"), *(failover.health_statements() if failover else [])],
                 health_reserved_concurrency=cfg.health_reserved_concurrency or None,
                 manage_account_logging_role=cfg.api_gateway_account_setting == "managed",
                 web_acl_arn=cfg.api_web_acl_arns.get(name),
                 hardening=region.hardening,
-                drain_parameter_name=f"/{cfg.project}/{cfg.stack}/drain",
+                drain_parameter_name=drain_parameter_name,
                 api_key_value=admin_key.result,
                 allowed_origin=site_origin,
                 alert_topic_arn=region.alert_topic_arn,
@@ -226,6 +239,7 @@ def build(cfg: StackConfig) -> None:
                 admin_quota_per_day=cfg.admin_quota_per_day,
                 admin_throttle_rate_limit=cfg.admin_throttle_rate_limit,
                 cache_enabled=cfg.api_cache_enabled,
+                timeout=API_TIMEOUT_SECONDS,
                 cache_ttl_seconds=cfg.api_cache_ttl_seconds,
                 domain=ApiDomain(
                     host=cfg.api_host,
@@ -330,6 +344,10 @@ def build(cfg: StackConfig) -> None:
     pulumi.export("regions", list(cfg.regions))
     pulumi.export("homeRegion", cfg.home_region)
     pulumi.export("writeMode", cfg.write_mode)
+    if voters is not None:
+        pulumi.export("writeFailover", cfg.write_failover)
+        pulumi.export("leaseVoterTables", voters.table_names)
+        pulumi.export("leaseSeconds", cfg.lease_seconds)
     pulumi.export("tableName", table.name)
     pulumi.export("tableArns", table.arns)
     pulumi.export("tableStreamArns", table.stream_arns)

@@ -34,6 +34,10 @@ ENVIRONMENT_ENCRYPTION_MODES: tuple[str, ...] = ("aws-managed", "customer-manage
 # 0 (no limit) or a reserved concurrency an SQS mapping's maximum concurrency can match (2-1000).
 FUNCTION_CONCURRENCY_LIMITS = range(2, 1001)
 WRITE_MODES: tuple[str, ...] = ("single-primary", "any-region")
+WRITE_FAILOVER_MODES: tuple[str, ...] = ("automatic", "manual")
+# The write lease (shared/lease.py): how long a grant lasts; its holder renews every half of it.
+# Route 53's checkers call /health about once a second, which triggers the renewals.
+LEASE_SECONDS = 30
 PAGE_VIEW_TRANSPORTS: tuple[str, ...] = ("sqs-fifo", "kinesis-provisioned", "kinesis-on-demand")
 HEALTH_CHECK_INTERVALS: tuple[int, ...] = (10, 30)
 FAILURE_THRESHOLD_RANGE = range(1, 11)
@@ -92,6 +96,8 @@ class StackConfig:
     consistency: Consistency
     write_mode: WriteMode
     witness_region: str | None
+    write_failover: str
+    lease_witness_region: str | None  # the third voter of an even number of serving regions
     table_encryption: TableEncryption
     log_encryption: str
     function_environment_encryption: str
@@ -134,6 +140,21 @@ class StackConfig:
     @property
     def multi_region(self) -> bool:
         return len(self.regions) > 1
+
+    @property
+    def write_lease(self) -> bool:
+        """Single-primary across regions: the primary holds a lease, it can move without a deploy."""
+        return self.write_mode == "single-primary" and self.multi_region
+
+    @property
+    def lease_voter_regions(self) -> tuple[str, ...]:
+        if not self.write_lease:
+            return ()
+        return self.regions + ((self.lease_witness_region,) if self.lease_witness_region else ())
+
+    @property
+    def lease_seconds(self) -> int:
+        return LEASE_SECONDS
 
     @property
     def backup_copy_region(self) -> str | None:
@@ -198,6 +219,31 @@ def _regions(key: str, regions: list[str]) -> tuple[str, ...]:
     if duplicates:
         raise ConfigError(key, regions, f"each region once ({', '.join(duplicates)} repeated)")
     return tuple(regions)
+
+
+# Near each home region, in order: where the lease's third voter goes by default.
+_WITNESS_PREFERENCES: dict[str, tuple[str, ...]] = {
+    "us": ("us-east-2", "us-west-1", "us-east-1", "us-west-2", "ca-central-1"),
+    "ca": ("us-east-2", "us-east-1", "ca-central-1"),
+    "eu": ("eu-west-2", "eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1"),
+    "ap": ("ap-northeast-3", "ap-northeast-1", "ap-southeast-1", "ap-northeast-2", "ap-southeast-2"),
+    "sa": ("us-east-1", "us-east-2"),
+}
+
+
+def _lease_witness(key: str, value: str, regions: tuple[str, ...], write_mode: str) -> str | None:
+    """The lease's third voter: only for single-primary with an even number of serving regions."""
+    needed = write_mode == "single-primary" and len(regions) > 1 and len(regions) % 2 == 0
+    if value:
+        if not needed:
+            raise ConfigError(key, value, "empty unless single-primary serves from an even number of regions")
+        if value not in KNOWN_REGIONS or value in regions:
+            raise ConfigError(key, value, f"a known AWS region that does not serve ({', '.join(regions)})")
+        return value
+    if not needed:
+        return None
+    preferences = _WITNESS_PREFERENCES.get(regions[0].split("-", 1)[0], ())
+    return next(r for r in (*preferences, *sorted(KNOWN_REGIONS)) if r not in regions)
 
 
 def _optional_email(key: str, value: str) -> str | None:
@@ -308,6 +354,8 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
             )
 
     write_mode = v["writeMode"] or ("any-region" if consistency == "strong" else "single-primary")
+    write_failover = _one_of(key("writeFailover"), v["writeFailover"], WRITE_FAILOVER_MODES)
+    lease_witness = _lease_witness(key("leaseWitnessRegion"), v["leaseWitnessRegion"], regions, write_mode)
     _one_of(key("writeMode"), write_mode, WRITE_MODES)
     if write_mode == "any-region" and consistency != "strong":
         raise ConfigError(
@@ -421,6 +469,8 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         consistency=consistency,
         write_mode=write_mode,
         witness_region=witness,
+        write_failover=write_failover,
+        lease_witness_region=lease_witness,
         table_encryption=_one_of(key("tableEncryption"), v["tableEncryption"], TABLE_ENCRYPTION_MODES),
         log_encryption=_one_of(key("logEncryption"), v["logEncryption"], LOG_ENCRYPTION_MODES),
         function_environment_encryption=_one_of(

@@ -23,6 +23,8 @@ class Providers:
     # us-east-1: CloudFront certificates, Route 53 health-check alarms. The same object as
     # regional["us-east-1"] when that region serves traffic, so no second provider exists.
     global_services: aws.Provider
+    # Every region holding a write-lease voter: the serving ones and the witness (same objects).
+    voters: dict[str, aws.Provider]
 
 
 def base_tags(cfg: StackConfig) -> dict[str, str]:
@@ -42,7 +44,9 @@ def build_providers(cfg: StackConfig) -> Providers:
     tags = base_tags(cfg)
     regional = {region: _provider(region, tags) for region in cfg.regions}
     global_services = regional.get(GLOBAL_SERVICES_REGION) or _provider(GLOBAL_SERVICES_REGION, tags)
-    return Providers(regional=regional, global_services=global_services)
+    known = {**regional, GLOBAL_SERVICES_REGION: global_services}
+    voters = {region: known.get(region) or _provider(region, tags) for region in cfg.lease_voter_regions}
+    return Providers(regional=regional, global_services=global_services, voters=voters)
 
 
 def in_region(provider: aws.Provider, **kwargs) -> pulumi.ResourceOptions:

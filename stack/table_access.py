@@ -10,13 +10,14 @@ replicas come with them: DynamoDB uses the caller's permissions on the key.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
-from components import GlobalTable, allow
+from components import GlobalTable, LeaseVoters, allow
 from stack.config import StackConfig
 
 # DynamoDB's calls to KMS for a table under a customer-managed key, made with the caller's rights.
@@ -28,6 +29,7 @@ REQUEST_RECORD_DAYS = "7"
 class TableAccess:
     table: GlobalTable
     cfg: StackConfig
+    voters: LeaseVoters | None = None  # the write lease's voters (single-primary across regions)
 
     def environment(self) -> dict[str, Any]:
         return {
@@ -36,7 +38,37 @@ class TableAccess:
             "HOME_REGION": self.cfg.home_region,
             # MRSC tables have no TTL: request records and tombstones are kept.
             "RECORD_TTL_DAYS": "0" if self.cfg.consistency == "strong" else REQUEST_RECORD_DAYS,
+            **self.lease_environment(),
         }
+
+    def lease_environment(self) -> dict[str, Any]:
+        """What a writer needs of the lease: that there is one, and its voters (shared/confirm.py)."""
+        if self.voters is None:
+            return {"WRITE_LEASE": "off"}
+        return {
+            "WRITE_LEASE": "on",
+            "LEASE_VOTERS": pulumi.Output.all(**self.voters.table_names).apply(lambda names: json.dumps(names, sort_keys=True)),
+            "LEASE_SECONDS": str(self.cfg.lease_seconds),
+            # A complete in-sync set: these, less the evacuated (shared/control.py).
+            "SERVING_REGIONS": json.dumps(list(self.cfg.regions)),
+            "EVACUATED_REGIONS": json.dumps(list(self.cfg.evacuated_regions)),
+        }
+
+    def lease_writes(self, sid: str = "LeaseInSyncSet") -> list[dict[str, Any]]:
+        """A writer that cannot confirm a region takes it out of the lease's in-sync set."""
+        if self.voters is None:
+            return []
+        return [
+            allow(["dynamodb:GetItem", "dynamodb:UpdateItem"], list(self.voters.arns.values()), sid),
+            *self.voter_key_use(sid),
+        ]
+
+    def voter_key_use(self, sid: str) -> list[dict[str, Any]]:
+        """The voters' customer-managed keys, where the stack chose them (DynamoDB uses the
+        caller's rights on a table's key)."""
+        if self.voters is None or not self.voters.key_arns:
+            return []
+        return [allow(list(TABLE_KEY_ACTIONS), list(self.voters.key_arns.values()), f"{sid}Keys")]
 
     def write_regions(self, region: str) -> list[str]:
         return list(self.cfg.regions) if self.cfg.write_mode == "single-primary" else [region]
@@ -45,19 +77,28 @@ class TableAccess:
         arn = self.table.arns[region]
         actions = ["dynamodb:GetItem", *(["dynamodb:Query"] if query else [])]
         resources = [arn, *([pulumi.Output.concat(arn, "/index/*")] if query else [])]
-        return [allow(actions, resources, sid), *self._key_use([region], f"{sid}Key")]
+        return [allow(actions, resources, sid), *self.key_use([region], f"{sid}Key")]
 
     def writes(self, region: str, actions: Sequence[str], *, sid: str = "TableWrites") -> list[dict[str, Any]]:
         regions = self.write_regions(region)
         fenced = ["dynamodb:ConditionCheckItem"] if self.cfg.write_mode == "single-primary" else []
         statement = allow([*actions, *fenced], [self.table.arns[r] for r in regions], sid)
-        return [statement, *self._key_use(regions, f"{sid}Keys")]
+        return [statement, *self.key_use(regions, f"{sid}Keys"), *self._control_reads(region, sid)]
+
+    def _control_reads(self, region: str, sid: str) -> list[dict[str, Any]]:
+        """A writer the fence refused reads the control item at the primary's replica (its own
+        copy may lag): that item only, in the other replicas."""
+        if self.voters is None:
+            return []
+        others = [self.table.arns[r] for r in self.cfg.regions if r != region]
+        statement = allow(["dynamodb:GetItem"], others, f"{sid}ControlAtPrimary")
+        return [{**statement, "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["CONTROL#writer"]}}}]
 
     def local_writes(self, region: str, actions: Sequence[str], *, sid: str) -> list[dict[str, Any]]:
         """Writes to items only this region writes (view counters): its own replica, any mode."""
-        return [allow(list(actions), [self.table.arns[region]], sid), *self._key_use([region], f"{sid}Key")]
+        return [allow(list(actions), [self.table.arns[region]], sid), *self.key_use([region], f"{sid}Key")]
 
-    def _key_use(self, regions: Sequence[str], sid: str) -> list[dict[str, Any]]:
+    def key_use(self, regions: Sequence[str], sid: str) -> list[dict[str, Any]]:
         if not self.table.key_arns:
             return []
         return [allow(list(TABLE_KEY_ACTIONS), [self.table.key_arns[r] for r in regions], sid)]

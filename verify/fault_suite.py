@@ -177,9 +177,9 @@ def run(seed: int = 1, writes: int = 1000) -> SuiteResult:
                     if index % DRAIN_EVERY == DRAIN_EVERY - 1:
                         drain_queue(regional.sqs, regional.retry_queue_url, retry_handler, rounds=1)
             injector.rules = []
-            drain_queue(regional.sqs, regional.retry_queue_url, retry_handler, rounds=200)
+            drain_queue(regional.sqs, regional.retry_queue_url, retry_handler, rounds=200, advance=clock.advance)
             redriven = _redrive(regional)
-            drain_queue(regional.sqs, regional.retry_queue_url, retry_handler, rounds=200)
+            drain_queue(regional.sqs, regional.retry_queue_url, retry_handler, rounds=200, advance=clock.advance)
             rows = _account(done, _stream_effects())
             injected_count = sum(injector.injected.values())
         reset_handler_state()

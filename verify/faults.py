@@ -12,7 +12,9 @@ seeded, so a run is reproducible.
 
 Nothing sleeps: `VirtualClock` is what shared/deadline.py reads, injected timeouts advance it by
 the client's timeout, every request by a few milliseconds, and botocore's retry back-off sleeps
-are redirected to it. "Over the deadline" is measured on that clock.
+are redirected to it. The handlers' wall clock and SQS's timers follow it too, so a message sent
+with a delay becomes visible when the virtual clock passes it. "Over the deadline" is measured
+on that clock.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -172,6 +175,10 @@ class FaultInjector:
         if fault == "http504_empty":
             self.clock.advance(REQUEST_SECONDS)
             return _response(request, 504, b"", "text/plain")
+        if fault == "validation":
+            # Not load: DynamoDB refusing the request itself (what a bug in our request would get).
+            self.clock.advance(REQUEST_SECONDS)
+            return _error(request, service, 400, "ValidationException", "injected: the request is invalid")
         if fault == "http503_retry_after":
             self.clock.advance(REQUEST_SECONDS)
             response = _error(request, service, 503, "ServiceUnavailableException", "injected 503, retry later")
@@ -198,8 +205,9 @@ class FaultInjector:
 def injected(injector: FaultInjector) -> Iterator[FaultInjector]:
     """Put `injector` in front of moto for every request, and the SDK's back-off sleeps and the
     handlers' deadline on its virtual clock."""
+    import moto.sqs.models as sqs_models
     from moto.core.botocore_stubber import BotocoreStubber
-    from shared import aws, deadline
+    from shared import aws, clock, deadline
 
     moto_call = BotocoreStubber.__call__
 
@@ -208,11 +216,21 @@ def injected(injector: FaultInjector) -> Iterator[FaultInjector]:
             return None
         return injector.handle(lambda: moto_call(stubber, event_name, request, **kwargs), request, event_name)
 
+    # Wall-clock time moves with the virtual clock from now on: the handlers' (shared/clock.py)
+    # and SQS's, whose message delays and visibility timeouts then pass without sleeping.
+    base, start = time.time(), injector.clock.now
+
+    def wall() -> float:
+        return base + injector.clock.now - start
+
     aws.reset()
     try:
         with (
             mock.patch.object(BotocoreStubber, "__call__", call),
             deadline.use_clock(injector.clock),
+            clock.use(now=wall, sleep=injector.clock.advance),
+            mock.patch.object(sqs_models, "unix_time", wall),
+            mock.patch.object(sqs_models, "unix_time_millis", lambda: wall() * 1000),
             mock.patch.object(botocore.endpoint.time, "sleep", side_effect=injector.clock.advance),
         ):
             yield injector

@@ -65,7 +65,7 @@ class FakeContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:api"
     aws_request_id: str = "00000000-0000-0000-0000-000000000001"
-    timeout_ms: int = 10_000
+    timeout_ms: int = 15_000  # the API function's (stack/app.py API_TIMEOUT_SECONDS)
 
     def get_remaining_time_in_millis(self) -> int:
         return self.timeout_ms
@@ -142,7 +142,10 @@ def make_regional_resources(region: str = REGION) -> Regional:
     dlq_url = sqs.create_queue(QueueName="write-retry-dlq")["QueueUrl"]
     dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": int(os.environ["MAX_RECEIVES"])})
-    queue_url = sqs.create_queue(QueueName="write-retry", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+    # 14 days, as the stack keeps waiting writes (components/event_pipeline.py).
+    queue_url = sqs.create_queue(
+        QueueName="write-retry", Attributes={"RedrivePolicy": redrive, "MessageRetentionPeriod": "1209600"}
+    )["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
     kinesis = setup_client("kinesis", region)
@@ -157,6 +160,7 @@ def make_regional_resources(region: str = REGION) -> Regional:
         "AWS_DEFAULT_REGION": region,
         "MEDIA_BUCKET": media_bucket(region),
         "WRITE_RETRY_TOPIC_ARN": topic_arn,
+        "WRITE_RETRY_QUEUE_URL": queue_url,
     }
     os.environ.update(environment)
     # SES refuses to send from an unverified identity.
@@ -178,10 +182,11 @@ def make_regional_resources(region: str = REGION) -> Regional:
 def reset_handler_state() -> None:
     from api import health
     from aws_lambda_powertools.utilities import parameters
-    from shared import aws, control
+    from shared import aws, control, failover
 
     aws.reset(keep_session=True)
     control.reset_cache()
+    failover.forget()
     health.reset_cache()
     parameters.clear_caches()
 
@@ -290,15 +295,20 @@ def sent_emails(region: str = REGION) -> list:
     return list(ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages)
 
 
-def drain_queue(sqs, queue_url: str, handler, *, rounds: int = 50, context=None) -> dict[str, int]:
+def drain_queue(sqs, queue_url: str, handler, *, rounds: int = 50, context=None, advance=None) -> dict[str, int]:
     """Deliver a queue's messages to a batch consumer as Lambda's SQS event source does: batches
     of up to 10, successes deleted, reported failures left for redelivery (visible again at once:
-    no real time passes here), the queue's redrive policy moving the exhausted to its DLQ."""
+    no real time passes here), the queue's redrive policy moving the exhausted to its DLQ. With
+    `advance(seconds)` (a virtual clock), messages sent back with a delay (waiting writes) are
+    waited for too."""
     delivered = failed = 0
     for _ in range(rounds):
         messages = sqs.receive_message(
-            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"]
+            QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0, AttributeNames=["All"], MessageAttributeNames=["All"]
         ).get("Messages", [])
+        if not messages and advance is not None and delayed(sqs, queue_url):
+            advance(MAX_DELAY_SECONDS)
+            continue
         if not messages:
             break
         event = {"Records": [_sqs_record(m) for m in messages]}
@@ -313,6 +323,14 @@ def drain_queue(sqs, queue_url: str, handler, *, rounds: int = 50, context=None)
     return {"delivered": delivered, "failed": failed}
 
 
+MAX_DELAY_SECONDS = 60.0  # the longest a waiting write is sent back for (retry/app.py)
+
+
+def delayed(sqs, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"])
+    return int(attributes["Attributes"].get("ApproximateNumberOfMessagesDelayed", 0))
+
+
 def _sqs_record(message: dict) -> dict:
     template = json.loads((EVENTS_DIR / "sqs_record.json").read_text())
     record = copy.deepcopy(template)
@@ -320,6 +338,10 @@ def _sqs_record(message: dict) -> dict:
     record["receiptHandle"] = message["ReceiptHandle"]
     record["body"] = message["Body"]
     record["attributes"] = {**record.get("attributes", {}), **message.get("Attributes", {})}
+    record["messageAttributes"] = {
+        name: {"stringValue": value.get("StringValue"), "dataType": value.get("DataType")}
+        for name, value in message.get("MessageAttributes", {}).items()
+    }
     return record
 
 

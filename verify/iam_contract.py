@@ -128,15 +128,25 @@ def requirements(call: Call, table_keys: dict[str, str]) -> list[Requirement]:
             for item in p["TransactItems"]:
                 ((part, body),) = item.items()
                 arn = table_arn(region, body["TableName"])
-                needs += [Requirement(f"dynamodb:{TRANSACT_PARTS[part]}", arn, because=f"{because} {part}")]
+                context = _leading_keys(body)
+                needs += [Requirement(f"dynamodb:{TRANSACT_PARTS[part]}", arn, context, because=f"{because} {part}")]
                 needs += _kms(table_keys, arn, write=part != "ConditionCheck", because=because)
             return needs
+        if call.operation == "BatchGetItem":
+            return [
+                Requirement("dynamodb:BatchGetItem", table_arn(region, name), _leading_keys(request), because=because)
+                for name, request in p["RequestItems"].items()
+            ]
         arn = table_arn(region, p["TableName"])
         resource = f"{arn}/index/{p['IndexName']}" if p.get("IndexName") else arn
         return [
-            Requirement(f"dynamodb:{call.operation}", resource, because=because),
+            Requirement(f"dynamodb:{call.operation}", resource, _leading_keys(p), because=because),
             *_kms(table_keys, arn, write=call.operation in TABLE_WRITES, because=because),
         ]
+    if call.service == "lambda" and call.operation == "Invoke":
+        name = p["FunctionName"]
+        arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{ACCOUNT}:function:{name}"
+        return [Requirement("lambda:InvokeFunction", arn, because=because)]
     if call.service == "sns" and call.operation == "Publish":
         return [Requirement("sns:Publish", p["TopicArn"], because=because)]
     if call.service == "sqs" and call.operation in ("SendMessage", "SendMessageBatch"):
@@ -176,6 +186,16 @@ def requirements(call: Call, table_keys: dict[str, str]) -> list[Requirement]:
             needs.append(Requirement("ses:SendEmail", arn, because=because))
         return needs
     raise ValueError(f"the IAM contract does not know {because}: add its requirements")
+
+
+def _leading_keys(params: dict[str, Any]) -> dict[str, str]:
+    """The partition keys a DynamoDB request touches (the `dynamodb:LeadingKeys` condition key),
+    as one comma-joined value; none for a Scan or Query (a ForAllValues condition then holds)."""
+    keys = [params.get("Key") or params.get("Item")] if (params.get("Key") or params.get("Item")) else params.get("Keys") or []
+    # Low-level clients pass {"S": value}; the Table resource passes the plain value at this point.
+    raw = [key["pk"] for key in keys if isinstance(key, dict) and "pk" in key]
+    values = sorted({next(iter(v.values())) if isinstance(v, dict) else str(v) for v in raw})
+    return {"dynamodb:LeadingKeys": ",".join(values)} if values else {}
 
 
 def _kms(table_keys: dict[str, str], table: str, *, write: bool, because: str) -> list[Requirement]:
@@ -250,14 +270,21 @@ def _matches(patterns: list[str], value: str, *, case: bool) -> bool:
 def _condition_holds(conditions: dict[str, Any], context: dict[str, str]) -> bool:
     for operator, clauses in conditions.items():
         if_exists = operator.endswith("IfExists")
-        base = operator.removesuffix("IfExists")
+        for_all = operator.startswith("ForAllValues:")
+        base = operator.removesuffix("IfExists").removeprefix("ForAllValues:")
         for key, expected in clauses.items():
             actual = next((v for k, v in context.items() if k.lower() == key.lower()), None)
             if actual is None:
-                if if_exists:
+                if if_exists or for_all:  # IAM: ForAllValues holds over an absent (empty) key
                     continue
                 return False
             values = [str(v) for v in as_list(expected)]
+            if for_all:
+                if base != "StringEquals":
+                    raise ValueError(f"condition operator {operator} is not one the contract evaluates")
+                if not set(actual.split(",")) <= set(values):
+                    return False
+                continue
             if base in ("StringEquals", "ArnEquals"):
                 ok = actual in values
             elif base in ("StringLike", "ArnLike"):
@@ -372,10 +399,59 @@ def _build_world(run, region: str) -> dict[str, Any]:
         identity = mail["SENDER"].split("@", 1)[1]
         boto3.client("ses", region_name=region).verify_domain_identity(Domain=identity)
         boto3.client("sesv2", region_name=region).create_configuration_set(ConfigurationSetName=mail["CONFIGURATION_SET"])
+    _lease_world(run, api)
     # A subscriber accepted here, written (as every write) at the primary: the welcome's input.
     subscriber = {"pk": "SUB#new@example.com", "sk": "SUB", "email": "new@example.com", "origin_region": region, "version": 1}
     boto3.resource("dynamodb", region_name=run.outputs["homeRegion"]).Table(api["TABLE_NAME"]).put_item(Item=subscriber)
     return {"queue": queue, "subscriber": subscriber, "views_from_queue": bool(api.get("EVENTS_QUEUE_URL"))}
+
+
+LEASE_UNTIL_SECONDS = 86_400  # the workloads run under a lease that outlives them
+
+
+def _lease_world(run, api: dict[str, str]) -> None:
+    """With a write lease: its voters, the home region holding it, every region in sync (so the
+    first write waits for the others, which moto does not replicate to, and takes them out)."""
+    import boto3
+    from shared import clock
+
+    voters = run.outputs.get("leaseVoterTables")
+    if not voters:
+        return
+    home, regions = run.outputs["homeRegion"], run.outputs["regions"]
+    now = clock.now_ms()
+    until = str(now + LEASE_UNTIL_SECONDS * 1000)
+    for region, name in voters.items():
+        boto3.client("dynamodb", region_name=region).create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        )
+        boto3.client("dynamodb", region_name=region).put_item(
+            TableName=name,
+            Item={
+                "pk": {"S": "LEASE#writer"},
+                "holder": {"S": home},
+                "epoch": {"N": "1"},
+                "expires_at": {"N": until},
+                "renewed_at": {"N": str(now)},
+                "in_sync": {"SS": list(regions)},
+            },
+        )
+    control = {
+        "pk": {"S": "CONTROL#writer"},
+        "sk": {"S": "CONTROL"},
+        "primary_region": {"S": home},
+        "epoch": {"N": "1"},
+        "lease_until": {"N": until},
+        "renewed_at": {"N": str(now)},
+        "in_sync": {"SS": list(regions)},
+        "rev": {"N": "0"},
+        "writes_out_of_sync": {"N": "0"},
+    }
+    for region in regions:  # as replication would have it
+        boto3.client("dynamodb", region_name=region).put_item(TableName=api["TABLE_NAME"], Item=control)
 
 
 def _api(env: dict[str, str], world: dict[str, Any]) -> None:
@@ -472,8 +548,18 @@ def _thumbnails(env: dict[str, str], world: dict[str, Any]) -> None:
     assert handler(sqs_event(notification), FakeContext(timeout_ms=60_000)) == {"batchItemFailures": []}
 
 
+def _failover(env: dict[str, str], world: dict[str, Any]) -> None:
+    from api.failover_app import handler
+
+    from verify.harness import FakeContext
+
+    report = handler({}, FakeContext(function_name="failover", timeout_ms=25_000))
+    assert report["action"] in ("renewed", "following"), report
+
+
 WORKLOADS: dict[str, Workload] = {
     "api-{region}-fn": _api,
+    "failover-{region}": _failover,
     "api-{region}-health": _health,
     "write-retry-{region}-fn": _retry,
     "views-{region}-fn": _views,
@@ -491,6 +577,19 @@ def _png() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (64, 48), "teal").save(out, format="PNG")
     return out.getvalue()
+
+
+@contextlib.contextmanager
+def _waiting_without_sleeping() -> Iterator[None]:
+    """A write waiting for its confirmation (moto replicates nothing) waits on a clock that moves
+    when slept on, not on the wall."""
+    import time
+
+    from shared import clock
+
+    moved = [0.0]
+    with clock.use(now=lambda: time.time() + moved[0], sleep=lambda seconds: moved.__setitem__(0, moved[0] + seconds)):
+        yield
 
 
 def check(run, region: str, *, mutate: Callable[[Any], None] | None = None) -> dict[str, list[Denial]]:
@@ -522,7 +621,7 @@ def check(run, region: str, *, mutate: Callable[[Any], None] | None = None) -> d
                 os.environ.update(env)
                 reset_handler_state()
                 recorder = CallRecorder()
-                with recorder.active():
+                with recorder.active(), _waiting_without_sleeping():
                     workload(env, world)
                 results[function.name] = denials(run, function, recorder.calls)
     finally:

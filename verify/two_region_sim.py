@@ -1,10 +1,5 @@
-"""Two regions, their real handlers over moto, and a global table that replicates like one.
-
-moto keeps one table per region and does not replicate global tables. `Replicator` does, the way
-DynamoDB global tables with eventual consistency (MREC) do: item by item, after a configurable
-lag, last writer wins per item (by the time of the write), replicated writes appearing in the
-receiving replica's stream like local ones. Links can be cut (a partition) and healed. Time is
-virtual: nothing sleeps.
+"""Two regions, their real handlers over moto, and a global table that replicates like one
+(verify/replication.py). Time is virtual: nothing sleeps.
 
 `TwoRegions` runs the regions' API, write-retry, welcome and bounce handlers against their own
 replica (each with its own caches, as separate Lambda processes would have), drives promotions
@@ -24,21 +19,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import heapq
-import itertools
 import json
 import os
 import random
 import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from verify.event_filter import matches
 from verify.faults import FaultInjector, Rule, VirtualClock, injected, powertools_on
 from verify.harness import FakeContext, call_api, configure, drain_queue, make_regional_resources, reset_handler_state
 from verify.moto_speed import fast_transactions
+from verify.replication import TABLE, Replicator
+from verify.replication import backend as _backend
+from verify.replication import shard as _shard
 
 REGIONS = ("us-east-1", "us-west-2")
 # Time between a consumer's failed attempt and SQS delivering the message again (visibility
@@ -47,96 +43,7 @@ CONSUMER_REDELIVERY_SECONDS = 10.0
 # A failed record's next delivery (SQS: the visibility timeout, 6 x 30 s in the stack).
 REDELIVERY_SECONDS = 180.0
 VIEWS_BATCH_SIZE = 100  # the views mapping's batch size in the stack
-TABLE = "app-table"
 ACCOUNT = "123456789012"
-
-
-def _backend(region: str):
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
-
-    return dynamodb_backends[DEFAULT_ACCOUNT_ID][region]
-
-
-def _shard(region: str):
-    return _backend(region).tables[TABLE].stream_shard
-
-
-def _key_of(image: dict[str, Any]) -> tuple[str, str]:
-    return image["pk"]["S"], image["sk"]["S"]
-
-
-@dataclass(order=True)
-class _Delivery:
-    due: float
-    order: int
-    source: str = field(compare=False)
-    target: str = field(compare=False)
-    record: dict = field(compare=False)
-    written_at: tuple[float, int] = field(compare=False)
-
-
-class Replicator:
-    """Last-writer-wins replication between the regions' moto tables, after `lag` seconds."""
-
-    def __init__(self, regions: tuple[str, ...], clock: VirtualClock, lag: float):
-        self.regions, self.clock, self.lag = regions, clock, lag
-        self.position = dict.fromkeys(regions, 0)
-        self.replicated_in: dict[str, set[int]] = {r: set() for r in regions}  # stream positions we wrote
-        self.pending: list[_Delivery] = []
-        self.last_write: dict[tuple[str, tuple[str, str]], tuple[float, int]] = {}
-        self.cut: set[tuple[str, str]] = set()
-        self.ticks = itertools.count()
-
-    def observe(self) -> None:
-        """Stamp new local writes with the current time and schedule them for the other regions."""
-        for region in self.regions:
-            records = _shard(region).items
-            for index in range(self.position[region], len(records)):
-                if index in self.replicated_in[region]:
-                    continue
-                record = records[index].record
-                image = record["dynamodb"].get("NewImage") or record["dynamodb"].get("OldImage")
-                stamp = (self.clock.now, next(self.ticks))
-                self.last_write[(region, _key_of(image))] = stamp
-                for target in self.regions:
-                    if target != region:
-                        heapq.heappush(
-                            self.pending, _Delivery(self.clock.now + self.lag, stamp[1], region, target, record, stamp)
-                        )
-            self.position[region] = len(records)
-
-    def deliver_due(self) -> None:
-        held = []
-        while self.pending and self.pending[0].due <= self.clock.now:
-            delivery = heapq.heappop(self.pending)
-            if (delivery.source, delivery.target) in self.cut:
-                held.append(delivery)
-                continue
-            self._apply(delivery)
-        for delivery in held:
-            delivery.due = self.clock.now + self.lag
-            heapq.heappush(self.pending, delivery)
-
-    def _apply(self, delivery: _Delivery) -> None:
-        record = delivery.record["dynamodb"]
-        image = record.get("NewImage") or record.get("OldImage")
-        key = _key_of(image)
-        if self.last_write.get((delivery.target, key), (-1.0, -1)) > delivery.written_at:
-            return  # the target holds a later write of this item: last writer wins
-        self.last_write[(delivery.target, key)] = delivery.written_at
-        backend = _backend(delivery.target)
-        if delivery.record["eventName"] == "REMOVE":
-            backend.delete_item(TABLE, {"pk": {"S": key[0]}, "sk": {"S": key[1]}})
-        else:
-            backend.put_item(TABLE, record["NewImage"])
-        shard = _shard(delivery.target)
-        self.replicated_in[delivery.target].add(len(shard.items) - 1)
-        if self.position[delivery.target] == len(shard.items) - 1:
-            self.position[delivery.target] += 1
-
-    def idle(self) -> bool:
-        return not self.pending
 
 
 @dataclass
@@ -204,7 +111,9 @@ class TwoRegions:
         from retry.app import handler
 
         with self.region(region):
-            drain_queue(self.regional[region].sqs, self.regional[region].retry_queue_url, handler, rounds=50)
+            drain_queue(
+                self.regional[region].sqs, self.regional[region].retry_queue_url, handler, rounds=50, advance=self.advance
+            )
 
     def run_welcome(self, region: str) -> int:
         """Deliver the region's new stream records to its welcome consumer, filtered as the mapping

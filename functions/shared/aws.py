@@ -80,13 +80,13 @@ def _session():
     return boto3.session.Session()
 
 
-def _config(**overrides: Any):
+def _config(attempts: int = MAX_ATTEMPTS, **overrides: Any):
     from botocore.config import Config
 
     return Config(
         connect_timeout=CONNECT_TIMEOUT,
         read_timeout=READ_TIMEOUT,
-        retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
+        retries={"mode": "standard", "total_max_attempts": attempts},
         tcp_keepalive=True,
         **overrides,
     )
@@ -110,9 +110,10 @@ def local_region() -> str:
     return os.environ["AWS_REGION"]
 
 
-def client(service: str, region: str | None = None, **config: Any):
-    """A client of `service` in `region` (default: this function's region)."""
-    return _client(service, region or local_region(), tuple(sorted(config.items())))
+def client(service: str, region: str | None = None, *, attempts: int = MAX_ATTEMPTS, **config: Any):
+    """A client of `service` in `region` (default: this function's region). `attempts=1` for a
+    request whose parameters must be rebuilt for each attempt (a fence that reads the clock)."""
+    return _client(service, region or local_region(), tuple(sorted({**config, "attempts": attempts}.items())))
 
 
 def table(name: str, region: str | None = None):

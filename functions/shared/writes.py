@@ -28,11 +28,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from shared import aws, control
+from shared import aws, clock, confirm, control, deadline, lineage
 from shared.intent import WriteIntent
 from shared.items import expiry, is_live, json_default, now_iso, public_post, request_key
 
@@ -89,7 +91,7 @@ def should_defer(error: BaseException) -> bool:
     rejected or dead-lettered with a record and an alarm; a 500 would lose it."""
     from botocore.exceptions import ClientError
 
-    if isinstance(error, StaleEpoch) or aws.is_transient(error):
+    if isinstance(error, (StaleEpoch, control.NoPrimary, confirm.Unconfirmed)) or aws.is_transient(error):
         return True
     return isinstance(error, ClientError) and aws.error_code(error) not in BUG_CODES
 
@@ -113,6 +115,11 @@ def _on_existing(intent: WriteIntent, old: dict[str, Any] | None) -> Outcome | N
         if old.get("write_hash") != intent.body_hash:
             raise KeyReuse(intent.route)
         return _success(intent, old)  # our own earlier attempt was applied
+    made = 1 if intent.kind in ("create", "subscribe") else (intent.expected_version or 0) + 1
+    if lineage.made_by(old, made, intent.write_id):
+        # Our earlier attempt was applied and later writes built on it (after a failover, its
+        # record may be the only thing that did not arrive).
+        return _success(intent, {**old, "version": made} if intent.kind == "update" else old)
     what = intent.key["pk"].split("#", 1)[0].lower()
     if intent.kind == "subscribe" and is_live(old):
         return Outcome("applied", 200, {"email": intent.item["email"], "status": "already_subscribed"})
@@ -173,11 +180,17 @@ def _data_request(
     """(Put | Update, parameters, the item as written) of the conditional data write."""
     base = {"TableName": table_name, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
     if intent.kind in ("create", "subscribe"):
-        item = {**intent.item, **_stamp(intent, epoch, 1)}
+        item = {**intent.item, **_stamp(intent, epoch, 1), lineage.ATTRIBUTE: lineage.extended(None, 1, intent.write_id)}
         return "Put", {**base, "Item": _serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}, item
     expected = {":expected": intent.expected_version}
+    version = intent.expected_version + 1
     if intent.kind == "update":
-        merged = {**current, **intent.item, **_stamp(intent, epoch, intent.expected_version + 1)}
+        merged = {
+            **current,
+            **intent.item,
+            **_stamp(intent, epoch, version),
+            lineage.ATTRIBUTE: lineage.extended(current, version, intent.write_id),
+        }
         request = {
             **base,
             "Item": _serialize(merged),
@@ -187,17 +200,28 @@ def _data_request(
         return "Put", request, merged
     # delete: a tombstone, so a retried delete recognises its own stamp and a lagging replica
     # cannot resurrect the post; it leaves the listing index at once and expires later.
-    sets = {**_stamp(intent, epoch, intent.expected_version + 1), "deleted": True}
+    sets = {**_stamp(intent, epoch, version), "deleted": True}
     ttl = expiry(TOMBSTONE_DAYS)
     if ttl is not None:
         sets["expires_at"] = ttl
+    # A tombstone is never written again, so its lineage grows by this one entry only.
+    lineage_update = "#lineage = list_append(if_not_exists(#lineage, :no_lineage), :lineage)"
     request = {
         **base,
         "Key": _serialize(intent.key),
-        "UpdateExpression": "SET " + ", ".join(f"#{k} = :{k}" for k in sets) + " REMOVE gsi1pk, gsi1sk, title, body, tags",
+        "UpdateExpression": "SET "
+        + ", ".join([*(f"#{k} = :{k}" for k in sets), lineage_update])
+        + " REMOVE gsi1pk, gsi1sk, title, body, tags",
         "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(deleted) AND version = :expected",
-        "ExpressionAttributeNames": {f"#{k}": k for k in sets},
-        "ExpressionAttributeValues": _serialize({**{f":{k}": v for k, v in sets.items()}, **expected}),
+        "ExpressionAttributeNames": {**{f"#{k}": k for k in sets}, "#lineage": lineage.ATTRIBUTE},
+        "ExpressionAttributeValues": _serialize(
+            {
+                **{f":{k}": v for k, v in sets.items()},
+                **expected,
+                ":no_lineage": [],
+                ":lineage": [lineage.entry(version, intent.write_id)],
+            }
+        ),
     }
     return "Update", request, None
 
@@ -214,18 +238,26 @@ def _record_item(intent: WriteIntent, outcome: Outcome, region: str, epoch: int,
         "decided_at": now_iso(),
         **outcome.to_record(),
     }
+    version = confirm.produced_version(intent.kind, intent.expected_version, outcome.body)
+    if outcome.state == "applied" and version is not None:
+        # What confirms the write elsewhere, and checks it against its item later: the item and
+        # the version this write made of it.
+        record.update(item_pk=intent.key["pk"], item_sk=intent.key["sk"], item_version=version)
     ttl = expiry(REQUEST_RECORD_DAYS)
     if ttl is not None:
         record["expires_at"] = ttl
     return record
 
 
-# A request record is written once; only a dead-letter mark gives way to the real outcome.
-_RECORD_IF_UNDECIDED = {
-    "ConditionExpression": "attribute_not_exists(pk) OR #state = :dead",
-    "ExpressionAttributeNames": {"#state": "state"},
-    "ExpressionAttributeValues": {":dead": {"S": "dead_lettered"}},
-}
+def _record_if_undecided(epoch: int) -> dict[str, Any]:
+    """A request record is written once. A dead-letter mark gives way to the real outcome, and so
+    does an `applied` from an older epoch: a write decided again after the primary moved (its old
+    record is stale when its item's lineage says another write took that version)."""
+    return {
+        "ConditionExpression": "attribute_not_exists(pk) OR #state = :dead OR (#state = :applied AND #epoch < :epoch)",
+        "ExpressionAttributeNames": {"#state": "state", "#epoch": "epoch"},
+        "ExpressionAttributeValues": {":dead": {"S": "dead_lettered"}, ":applied": {"S": "applied"}, ":epoch": {"N": str(epoch)}},
+    }
 
 
 def _low_level(region: str):
@@ -262,22 +294,47 @@ class Target:
 
 
 def target(refresh: bool = False) -> Target:
+    """Where table writes go now; NoPrimary when a lease is needed and none is usable."""
     if control.write_mode() == control.ANY_REGION:
         return Target(aws.local_region(), None)
-    primary = control.current(refresh=refresh)
+    primary = control.usable_primary(refresh=refresh)
     return Target(primary.region, primary)
 
 
 def apply(intent: WriteIntent) -> Outcome:
-    """Apply `intent` once. Raises what `should_defer` accepts when it cannot be decided now, and
-    KeyReuse when the key was used for another request on the same route."""
+    """Apply `intent` once, and with a write lease wait until the in-sync regions hold it
+    (shared/confirm.py). Raises what `should_defer` accepts when it cannot be decided or
+    acknowledged now, and KeyReuse when the key was used for another request on the route."""
     where = target()
     for _attempt in range(3):
         try:
-            return _apply_at(intent, where)
+            outcome = _apply_at(intent, where)
         except StaleEpoch:
-            where = target(refresh=True)
+            where = _after_refusal(where)
+            continue
+        _confirm(intent, outcome, where)
+        return outcome
     raise StaleEpoch(f"the primary kept moving while {intent.write_id} was applied")
+
+
+def _after_refusal(refused: Target) -> Target:
+    """Where to write after the fence refused: what the local replica knows now, or, when it has
+    no news (a change at the primary that has not replicated here yet), the primary's own view."""
+    where = target(refresh=True)
+    if where.primary != refused.primary or where.primary is None or where.primary.lease_until_ms is None:
+        return where
+    primary = control.at_primary(refused.region)
+    if primary is None or not primary.usable(clock.now_ms()):
+        raise control.NoPrimary(f"the write lease of {refused.region} changed and none is usable now")
+    return Target(primary.region, primary)
+
+
+def _confirm(intent: WriteIntent, outcome: Outcome, where: Target) -> None:
+    if outcome.state != "applied" or where.primary is None or where.primary.lease_until_ms is None:
+        return
+    version = confirm.produced_version(intent.kind, intent.expected_version, outcome.body)
+    if version is not None:
+        confirm.confirm(intent.key, version, intent.write_id, where.primary)
 
 
 class _DataConflict(Exception):
@@ -331,31 +388,22 @@ def _retry_later(intent: WriteIntent) -> Exception:
 def _write_with_record(table, kind: str, request: dict, intent: WriteIntent, outcome: Outcome, where: Target) -> None:
     from botocore.exceptions import ClientError
 
-    fence, values = control.fence_condition(where.primary)
-    items = [
-        {
-            "ConditionCheck": {
-                "TableName": table.name,
-                "Key": _serialize(control.CONTROL_KEY),
-                "ConditionExpression": fence,
-                "ExpressionAttributeValues": _serialize(values),
-            }
-        },
-        {kind: request},
-        {
-            "Put": {
-                "TableName": table.name,
-                "Item": _serialize(_record_item(intent, outcome, where.region, where.epoch)),
-                **_RECORD_IF_UNDECIDED,
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-        },
-    ]
-    # The SDK retrying this exact call after a lost response is then answered as a success by
-    # DynamoDB (tokens hold ten minutes); anything else is recognised by the record below.
-    token = hashlib.sha256(json.dumps(items, sort_keys=True, default=str).encode()).hexdigest()[:36]
+    def items() -> list[dict]:
+        return [
+            control.fence(table.name, where.primary),  # per attempt: it reads the clock
+            {kind: request},
+            {
+                "Put": {
+                    "TableName": table.name,
+                    "Item": _serialize(_record_item(intent, outcome, where.region, where.epoch)),
+                    **_record_if_undecided(where.epoch),
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+        ]
+
     try:
-        _low_level(where.region).transact_write_items(TransactItems=items, ClientRequestToken=token)
+        transact_fenced(where.region, items)
     except ClientError as error:
         if aws.error_code(error) != "TransactionCanceledException":
             raise
@@ -365,11 +413,46 @@ def _write_with_record(table, kind: str, request: dict, intent: WriteIntent, out
             raise  # throttling, a conflicting transaction: transient, the caller defers
         if codes[0] == "ConditionalCheckFailed":
             raise StaleEpoch(where.region) from None
+        data = None
+        if codes[1] == "ConditionalCheckFailed":
+            # The item as it stood (ALL_OLD), or read it: what decides is whose write it shows.
+            data = _deserialize(reasons[1].get("Item")) or _read(table, intent.key)
         if codes[2] == "ConditionalCheckFailed":
-            replay = _replayed(intent, _deserialize(reasons[2].get("Item")) or _read(table, request_key(intent.write_id)))
+            existing = _deserialize(reasons[2].get("Item")) or _read(table, request_key(intent.write_id))
+            replay = _replayed(intent, existing)
             if replay is not None:
-                raise _Replayed(replay) from None
-        raise _DataConflict(_deserialize(reasons[1].get("Item"))) from None
+                data = data if data is not None else _read(table, intent.key)
+                if not _superseded(existing, data, intent.write_id):
+                    raise _Replayed(replay) from None
+        raise _DataConflict(data) from None
+
+
+def _superseded(record: dict[str, Any], item: dict[str, Any] | None, write_id: str) -> bool:
+    """A record that says applied while its item's lineage gives that version to another write."""
+    if record.get("state") != "applied" or "item_version" not in record:
+        return False
+    return lineage.verdict(item, int(record["item_version"]), write_id) == "superseded"
+
+
+def transact_fenced(region: str, build: Callable[[], list[dict]]) -> None:
+    """TransactWriteItems with the attempts made here, not by the SDK: each attempt rebuilds the
+    items, so a lease fence compares the clock as it is when that attempt is sent. A token per
+    attempt's items lets DynamoDB answer a retry of the same attempt (after a lost response) as a
+    success; a later attempt is recognised by the request record instead."""
+    client = aws.client("dynamodb", region=region, attempts=1)
+    for attempt in range(1, aws.MAX_ATTEMPTS + 1):
+        items = build()
+        token = hashlib.sha256(json.dumps(items, sort_keys=True, default=str).encode()).hexdigest()[:36]
+        try:
+            client.transact_write_items(TransactItems=items, ClientRequestToken=token)
+            return
+        except Exception as error:
+            backoff = random.random() * 0.025 * 2 ** (attempt - 1)
+            if not aws.is_transient(error) or attempt == aws.MAX_ATTEMPTS:
+                raise
+            if deadline.remaining() < backoff + aws.ATTEMPT_SECONDS:
+                raise
+            clock.sleep(backoff)
 
 
 def _write_then_record(table, kind: str, request: dict, intent: WriteIntent, outcome: Outcome, where: Target) -> None:
@@ -395,15 +478,36 @@ def _recorded_if_applied(intent: WriteIntent, outcome: Outcome, where: Target) -
     return outcome
 
 
-def record(intent: WriteIntent, outcome: Outcome, where: Target | None = None, *, variant: str | None = None) -> None:
+DEAD_LETTERS = "DEADLETTER"  # the gsi1 partition that lists dead-lettered writes for a redrive
+
+
+def record(
+    intent: WriteIntent,
+    outcome: Outcome,
+    where: Target | None = None,
+    *,
+    variant: str | None = None,
+    keep_intent: bool = False,
+) -> None:
     """Record the fate of `intent` unless one is already recorded (a dead-letter mark may be
-    replaced by the real outcome after a redrive)."""
+    replaced by the real outcome after a redrive). `keep_intent` stores the sealed intent with the
+    record and lists it for a redrive (dead letters); with no primary to write to, such a record
+    goes to the local replica (a later real outcome, written at a primary, replaces it)."""
     from botocore.exceptions import ClientError
 
-    where = where or target()
-    item = _serialize(_record_item(intent, outcome, where.region, where.epoch, variant))
+    if where is None:
+        try:
+            where = target()
+        except control.NoPrimary:
+            if not keep_intent:
+                raise
+            where = Target(aws.local_region(), None)
+    fields = _record_item(intent, outcome, where.region, where.epoch, variant)
+    if keep_intent:
+        fields.update(intent=intent.to_json(), gsi1pk=DEAD_LETTERS, gsi1sk=f"{fields['decided_at']}#{intent.write_id}")
+    item = _serialize(fields)
     try:
-        _low_level(where.region).put_item(TableName=os.environ["TABLE_NAME"], Item=item, **_RECORD_IF_UNDECIDED)
+        _low_level(where.region).put_item(TableName=os.environ["TABLE_NAME"], Item=item, **_record_if_undecided(where.epoch))
     except ClientError as error:
         if aws.error_code(error) != "ConditionalCheckFailedException":
             raise
@@ -419,12 +523,37 @@ def status(write_id: str, hash_prefix: str) -> dict[str, Any]:
     if not found:
         return {"state": "pending"}
     outcome = Outcome.from_record(found)
+    if outcome.state == "applied" and "item_pk" in found:
+        item = table.get_item(Key={"pk": found["item_pk"], "sk": found["item_sk"]}).get("Item")
+        standing = lineage.verdict(item, int(found["item_version"]), write_id)
+        if standing == "superseded":
+            reason = "overwritten by another write when the primary moved, before this one was acknowledged"
+            return {"state": "rejected", "status": 409, "decided_at": found.get("decided_at"), "reason": reason}
+        if standing == "behind" or not _held_everywhere(found, write_id):
+            return {"state": "pending", "applied_in": found.get("applied_region"), "replicating": True}
     report = {"state": outcome.state, "status": outcome.http_status, "decided_at": found.get("decided_at")}
     if outcome.body is not None:
         report["result"] = outcome.body
     if outcome.reason:
         report["reason"] = outcome.reason
     return report
+
+
+def _held_everywhere(record: dict[str, Any], write_id: str) -> bool:
+    """An applied write is reported applied once every confirming region holds it (what a 200
+    waited for): read-only, without waiting (shared/confirm.py)."""
+    if not control.leased():
+        return True
+    primary = control.current()
+    if primary is None:
+        return False
+    others = [r for r in primary.in_sync if r != aws.local_region()]
+    key = {"pk": record["item_pk"], "sk": record["item_sk"]}
+    return not confirm.lagging(others, key, int(record["item_version"]), write_id, wait_seconds=0)
+
+
+def _fenced(primary: control.Primary, update: dict) -> list[dict]:
+    return [control.fence(update["TableName"], primary), {"Update": update}]
 
 
 @dataclass(frozen=True)
@@ -464,19 +593,11 @@ def guarded_update(
             request["ExpressionAttributeNames"] = names
         if values:
             request["ExpressionAttributeValues"] = _serialize(values)
-        client = _low_level(where.region)
         try:
             if where.primary is None:
-                client.update_item(**request)
+                _low_level(where.region).update_item(**request)
             else:
-                fence, fence_values = control.fence_condition(where.primary)
-                check = {
-                    "TableName": request["TableName"],
-                    "Key": _serialize(control.CONTROL_KEY),
-                    "ConditionExpression": fence,
-                    "ExpressionAttributeValues": _serialize(fence_values),
-                }
-                client.transact_write_items(TransactItems=[{"ConditionCheck": check}, {"Update": request}])
+                transact_fenced(where.region, lambda request=request, primary=where.primary: _fenced(primary, request))
             return Guarded(applied=True)
         except ClientError as error:
             code = aws.error_code(error)
@@ -487,7 +608,7 @@ def guarded_update(
             reasons = error.response.get("CancellationReasons") or []
             codes = [r.get("Code") for r in reasons]
             if codes[:1] == ["ConditionalCheckFailed"]:
-                where = target(refresh=True)
+                where = _after_refusal(where)
                 continue
             if codes[1:2] == ["ConditionalCheckFailed"] and set(codes) <= {"None", "ConditionalCheckFailed"}:
                 return Guarded(applied=False, existed=bool(reasons[1].get("Item")))

@@ -56,7 +56,10 @@ def test_the_suite_counts_duplicates_when_writes_stop_being_conditional():
             request["ExpressionAttributeValues"] = values
         return kind, request, written
 
-    with mock.patch.object(writes, "_data_request", unconditional), mock.patch.object(writes, "_RECORD_IF_UNDECIDED", {}):
+    with (
+        mock.patch.object(writes, "_data_request", unconditional),
+        mock.patch.object(writes, "_record_if_undecided", lambda _epoch: {}),
+    ):
         broken = fault_suite.run(seed=5, writes=150)
     assert broken.total()["duplicated"] > 0
 
@@ -79,5 +82,5 @@ def test_the_suite_counts_answers_past_the_timeout_without_the_deadline_hooks():
         return sdk_handler
 
     with mock.patch.object(aws, "_before_attempt", no_check), mock.patch.object(aws, "_deadline_bound_retries", unbounded):
-        broken = fault_suite.run(seed=15, writes=150)  # a seed whose weather starts with sustained 503s that ask to wait
+        broken = fault_suite.run(seed=4, writes=150)  # a seed whose first segments include sustained stalls
     assert broken.total()["over_deadline"] > 0

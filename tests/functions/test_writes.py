@@ -9,7 +9,7 @@ import json
 import pytest
 
 from verify.faults import FaultInjector, Rule, VirtualClock, injected
-from verify.harness import FakeContext, call_api, drain_queue, queue_depth
+from verify.harness import FakeContext, call_api, drain_queue, queue_depth, sqs_event
 
 WRITE_OPS = frozenset({"TransactWriteItems", "PutItem", "UpdateItem", "DeleteItem", "GetItem"})
 
@@ -20,6 +20,7 @@ def down(kind: str = "http500", **scope) -> list[Rule]:
 
 
 def retry_consumer(regional) -> dict:
+    """The write-retry consumer, on what its queue holds now (delayed messages stay for later)."""
     from retry.app import handler
 
     return drain_queue(regional.sqs, regional.retry_queue_url, handler)
@@ -172,24 +173,94 @@ def test_a_deferred_update_overtaken_by_another_is_rejected_with_the_reason(regi
     assert any(m.get("WritesRejected") == [1.0] or m.get("WritesRejected") == 1.0 for m in metrics)
 
 
-def test_a_write_that_never_applies_is_marked_dead_lettered_and_kept(regional, faults):
-    faults.rules = down("http500")
-    status, body, _ = call_api("POST", "/subscribers", body={"email": "stuck@example.com"})
+def test_a_write_waits_through_a_two_hour_outage_and_is_applied_once_after_it(regional, faults):
+    # GIVEN a subscription deferred because DynamoDB refuses every write
+    faults.rules = down("http500", operations=frozenset({"TransactWriteItems"}))
+    status, body, _ = call_api("POST", "/subscribers", body={"email": "patient@example.com"})
     assert status == 202
-    # DynamoDB refuses every write to the table, but the dead-letter mark itself gets through.
-    faults.rules = [Rule(fault="http500", operations=frozenset({"TransactWriteItems"}))]
+    # WHEN the consumer meets the same outage for two hours (it runs whenever its queue has work)
+    started = faults.clock.now
+    while faults.clock.now - started < 2 * 3600:
+        retry_consumer(regional)
+        faults.clock.advance(30)
+    # THEN the intent never reached the DLQ and its fate is still pending
+    assert queue_depth(regional.sqs, regional.retry_dlq_url) == 0
+    assert call_api("GET", f"/writes/{body['write_id']}")[1]["state"] == "pending"
+    # WHEN the table answers again, THEN it is applied, once, within the longest wait
+    faults.rules = []
+    before = faults.clock.now
+    while call_api("GET", f"/writes/{body['write_id']}")[1]["state"] == "pending":
+        faults.clock.advance(5)
+        retry_consumer(regional)
+        assert faults.clock.now - before <= 61
+    assert call_api("GET", f"/writes/{body['write_id']}")[1] == {
+        **call_api("GET", f"/writes/{body['write_id']}")[1],
+        "state": "applied",
+    }
+    subscribers = [i for i in regional.table.scan()["Items"] if i["pk"] == "SUB#patient@example.com"]
+    assert len(subscribers) == 1
+
+
+def dead_letters(regional) -> list[dict]:
+    from boto3.dynamodb.conditions import Key
+
+    return regional.table.query(IndexName="gsi1", KeyConditionExpression=Key("gsi1pk").eq("DEADLETTER"))["Items"]
+
+
+def test_a_write_the_table_refuses_is_dead_lettered_with_its_intent_and_a_redrive_applies_it(regional, faults):
+    from retry.app import handler
+
+    # GIVEN a deferred subscription that DynamoDB refuses as invalid (not load: never retried into success)
+    faults.rules = down("throttle")
+    status, body, _ = call_api("POST", "/subscribers", body={"email": "odd@example.com"})
+    assert status == 202
+    faults.rules = [Rule(fault="validation", operations=frozenset({"TransactWriteItems"}))]
     retry_consumer(regional)
-    assert queue_depth(regional.sqs, regional.retry_queue_url) == 0
-    assert queue_depth(regional.sqs, regional.retry_dlq_url) == 1
+    # THEN its fate says so, with the reason, and the intent is kept where a redrive finds it
     faults.rules = []
     fate = call_api("GET", f"/writes/{body['write_id']}")[1]
-    assert fate["state"] == "dead_lettered" and "kept in the DLQ for a redrive" in fate["reason"]
-    # A redrive (the message back on the queue) applies it and replaces the mark.
-    message = regional.sqs.receive_message(QueueUrl=regional.retry_dlq_url)["Messages"][0]
-    regional.sqs.send_message(QueueUrl=regional.retry_queue_url, MessageBody=message["Body"])
-    retry_consumer(regional)
+    assert fate["state"] == "dead_lettered" and "the table refuses it (ClientError" in fate["reason"]
+    [kept] = dead_letters(regional)
+    assert queue_depth(regional.sqs, regional.retry_queue_url) == queue_depth(regional.sqs, regional.retry_dlq_url) == 0
+    # WHEN the kept intent is published again (what `sdr writes redrive` does), THEN it is applied
+    assert handler(sqs_event(kept["intent"]), FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
     fate = call_api("GET", f"/writes/{body['write_id']}")[1]
     assert fate["state"] == "applied" and fate["status"] == 201
+    assert dead_letters(regional) == []
+
+
+def test_a_dead_letter_that_cannot_be_recorded_comes_back_until_it_is(regional, faults):
+    """The outside check's case: the table failing on the very write that records the dead letter
+    left the write pending for good. Now the record is retried until it is written."""
+    faults.rules = down("throttle")
+    status, body, _ = call_api("POST", "/subscribers", body={"email": "unlucky@example.com"})
+    assert status == 202
+    faults.rules = [
+        Rule(fault="validation", operations=frozenset({"TransactWriteItems"})),
+        Rule(fault="http500", operations=frozenset({"PutItem"})),
+    ]
+    for _ in range(5):
+        retry_consumer(regional)
+        faults.clock.advance(61)
+    assert call_api("GET", f"/writes/{body['write_id']}")[1]["state"] == "pending"
+    faults.rules = []
+    faults.clock.advance(61)
+    retry_consumer(regional)
+    assert call_api("GET", f"/writes/{body['write_id']}")[1]["state"] == "dead_lettered"
+    assert queue_depth(regional.sqs, regional.retry_queue_url) == queue_depth(regional.sqs, regional.retry_dlq_url) == 0
+
+
+def test_a_write_that_waited_past_the_longest_wait_is_dead_lettered(regional, faults):
+    from retry import app
+
+    faults.rules = down("http500", operations=frozenset({"TransactWriteItems"}))
+    status, body, _ = call_api("POST", "/subscribers", body={"email": "late@example.com"})
+    assert status == 202
+    for _day in range(app.MAX_WAIT_DAYS + 1):  # it waits, sent back to its queue each time
+        faults.clock.advance(86400)
+        retry_consumer(regional)
+    fate = call_api("GET", f"/writes/{body['write_id']}")[1]
+    assert fate["state"] == "dead_lettered" and f"within {app.MAX_WAIT_DAYS} days" in fate["reason"]
 
 
 def test_unknown_or_forged_write_ids_are_404(regional, faults):

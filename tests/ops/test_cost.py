@@ -55,6 +55,15 @@ def test_the_shipped_stacks_meet_their_idle_cost_goal_line_by_line(stack):
     assert all(line.count >= 1 and line.monthly_usd > 0 and line.region for line in lines)
 
 
+def test_writes_without_an_operator_cost_under_a_dollar_a_month_at_zero_traffic():
+    run = cached_stack("dr")
+    ticks = [line for line in idle_lines(run) if line.detail.startswith("write-failover ticks")]
+    assert {line.region for line in ticks} == set(regions_of(run))
+    assert 0 < sum(line.monthly_usd for line in ticks) < 1.0
+    # dev has one region: nothing to fail over to, no lease, no ticks.
+    assert not [line for line in idle_lines(cached_stack("dev")) if line.detail.startswith("write-failover")]
+
+
 def test_dr_keeps_every_dr_mechanism_inside_its_goal():
     run = cached_stack("dr")
     types = {line.type for line in idle_lines(run)}

@@ -29,7 +29,9 @@ def test_json_resources_carry_regions_and_the_replica(dr_document):
     assert table["inputs"]["replicas"][0]["regionName"] == "us-west-2"
     assert table["inputs"]["replicas"][0]["pointInTimeRecovery"] is True
     aws_regions = {r["region"] for r in dr_document["resources"] if r["type"].startswith("aws:")}
-    assert aws_regions == {"us-east-1", "us-west-2"}
+    assert aws_regions == {"us-east-1", "us-west-2", "us-east-2"}  # us-east-2: the lease's third voter
+    witness = [r["name"] for r in dr_document["resources"] if r["region"] == "us-east-2" and r["type"].startswith("aws:")]
+    assert witness == ["lease-voters-us-east-2"]
 
 
 def test_secret_outputs_are_masked():

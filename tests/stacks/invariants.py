@@ -34,7 +34,7 @@ def config_of(run: StackRun) -> StackConfig:
 def _providers(run: StackRun, cfg: StackConfig) -> list[str]:
     out = []
     providers = run.of_type("pulumi:providers:aws")
-    expected = sorted({*cfg.regions, GLOBAL_SERVICES_REGION})
+    expected = sorted({*cfg.regions, GLOBAL_SERVICES_REGION, *cfg.lease_voter_regions})
     if sorted(p.name for p in providers) != [f"aws-{r}" for r in expected]:
         out.append(f"providers {sorted(p.name for p in providers)}, expected one per region {expected}")
     for provider in providers:
@@ -43,9 +43,42 @@ def _providers(run: StackRun, cfg: StackConfig) -> list[str]:
         if tags != base_tags(cfg):
             out.append(f"{provider.name} default tags {tags} != {base_tags(cfg)}")
     allowed = {*cfg.regions, GLOBAL_SERVICES_REGION}
+    witness = set(cfg.lease_voter_regions) - allowed
     for resource in run.resources:
-        if resource.is_aws and (resource.provider is None or resource.region not in allowed):
+        if not resource.is_aws:
+            continue
+        if resource.provider is None or resource.region not in allowed | witness:
             out.append(f"{resource.urn} lands in {resource.region} (provider {resource.provider})")
+        elif resource.region in witness and not resource.name.startswith("lease-voter"):
+            out.append(f"{resource.urn} lands in the lease witness region {resource.region}: only a voter (and its key) may")
+    return out
+
+
+def _write_lease(run: StackRun, cfg: StackConfig) -> list[str]:
+    """A voter in every voter region (an odd number), a failover function and schedule per
+    serving region, writers told the lease and the voters; none of it in one region."""
+    out = []
+    voters = sorted(t.region for t in run.of_type(TABLE) if t.name.startswith("lease-voters-"))
+    if voters != sorted(cfg.lease_voter_regions):
+        out.append(f"lease voters in {voters}, expected {sorted(cfg.lease_voter_regions)}")
+    if cfg.write_lease and len(voters) % 2 == 0:
+        out.append(f"{len(voters)} voters: an even number lets a partition leave no majority")
+    failover = sorted(f.region for f in run.of_type("aws:lambda/function:Function") if f.name.startswith("failover-"))
+    schedules = sorted(s.region for s in run.of_type("aws:scheduler/schedule:Schedule"))
+    expected = sorted(cfg.regions) if cfg.write_lease else []
+    if failover != expected or schedules != expected:
+        out.append(f"failover functions in {failover}, schedules in {schedules}, expected {expected}")
+    for function in run.of_type("aws:lambda/function:Function"):
+        environment = function.inputs.get("environment")
+        variables = environment.get("variables") if isinstance(environment, dict) else None
+        if (
+            isinstance(variables, dict)
+            and "WRITE_MODE" in variables
+            and variables.get("WRITE_LEASE") != ("on" if cfg.write_lease else "off")
+        ):
+            out.append(f"{function.name}: WRITE_LEASE={variables.get('WRITE_LEASE')} in a stack whose lease is {cfg.write_lease}")
+    if cfg.write_lease and run.outputs.get("writeFailover") != cfg.write_failover:
+        out.append(f"writeFailover output {run.outputs.get('writeFailover')} != config {cfg.write_failover}")
     return out
 
 
@@ -316,6 +349,7 @@ INVARIANTS: dict[str, Callable[[StackRun, StackConfig], list[str]]] = {
     "cost-choices": _cost_choices,
     "backups": _backups,
     "analytics": _analytics,
+    "write_lease": _write_lease,
     "hardening": _hardening,
     "budget": _budget,
     "policy": _policy,

@@ -8,25 +8,29 @@ from tests.helpers import cached_stack, fixture_stack
 
 STACKS = ("dev", "dr")
 STACK_REGIONS = {"dev": ["us-east-1"], "dr": ["us-east-1", "us-west-2"]}
+# The write lease's third voter of the shipped dr stack (two serving regions): no serving region.
+LEASE_WITNESS = {"dev": [], "dr": ["us-east-2"]}
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_every_aws_resource_has_an_explicit_provider_in_an_intended_region(stack):
     run = cached_stack(stack)
-    allowed = {*STACK_REGIONS[stack], GLOBAL_SERVICES_REGION}
+    allowed = {*STACK_REGIONS[stack], GLOBAL_SERVICES_REGION, *LEASE_WITNESS[stack]}
     aws_resources = [r for r in run.resources if r.is_aws]
     assert aws_resources, "the program created no AWS resources"
     for resource in aws_resources:
         assert resource.provider is not None, f"{resource.urn} uses the default provider"
         assert resource.provider.endswith(f"pulumi:providers:aws::aws-{resource.region}"), resource.urn
         assert resource.region in allowed, f"{resource.urn} lands in {resource.region}"
+        if resource.region in LEASE_WITNESS[stack]:
+            assert resource.name.startswith("lease-voter"), f"{resource.urn}: only the lease voter lives in the witness region"
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_one_provider_per_region_with_stable_names_and_default_tags(stack):
     run = cached_stack(stack)
     providers = run.of_type("pulumi:providers:aws")
-    expected = sorted({*STACK_REGIONS[stack], GLOBAL_SERVICES_REGION})
+    expected = sorted({*STACK_REGIONS[stack], GLOBAL_SERVICES_REGION, *LEASE_WITNESS[stack]})
     assert sorted(p.name for p in providers) == [f"aws-{r}" for r in expected]
     for provider in providers:
         assert provider.inputs["region"] == provider.name.removeprefix("aws-")

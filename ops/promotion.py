@@ -1,0 +1,219 @@
+"""Moving the write primary by hand, under the write lease: the operator's side of shared/lease.py.
+
+`promote(cluster, target)`:
+1. checks: single-primary write mode, `target` serves (a stack region, not evacuated, not
+   drained), a majority of voters answers, and `target` is in the in-sync set (it holds every
+   acknowledged write: functions/shared/confirm.py) unless `out_of_sync` accepts losing what it
+   lacks;
+2. if a region holds an unexpired lease, fences it first: its control item is revoked at its own
+   replica, so from that moment it refuses every write of its epoch. A holder that cannot be
+   reached cannot be fenced: the promotion is refused, unless `force`, which waits for its lease
+   to expire (it stops taking writes by its own clock then) instead of fencing it;
+3. takes the lease with epoch + 1 on a majority of voters, conditionally on what it read: of two
+   operators promoting at once, one wins; the other gets a one-line refusal naming the winner
+   (and gives back what it took);
+4. activates the target's control item. If the target's replica cannot be written now, the lease
+   is still its: the target's own failover tick activates it within half a lease.
+
+Nothing waits longer than the lease plus a few seconds; every failure is a `PromotionRefused`
+with one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shared import failover
+from shared.lease import Lease, Reading, Voters
+
+
+class PromotionRefused(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """What a promotion needs to know and reach of a deployed stack."""
+
+    table: str
+    regions: tuple[str, ...]  # serving, in the stack's order
+    voter_tables: Mapping[str, str]  # {region: voter table}
+    dynamodb: Callable[[str], Any]  # a DynamoDB client in a region
+    drained: Callable[[str], bool]
+    evacuated: tuple[str, ...] = ()
+    write_mode: str = "single-primary"
+    lease_seconds: float = 30.0
+
+    def voters(self) -> Voters:
+        return Voters(self.voter_tables, self.dynamodb)
+
+
+@dataclass
+class PromotionReport:
+    target: str
+    epoch: int
+    previous: Lease | None
+    fenced: bool = False
+    waited_for_expiry_seconds: float = 0.0
+    activated: bool = True
+    dry_run: bool = False
+
+    def lines(self) -> list[str]:
+        verb = "would promote" if self.dry_run else "promoted"
+        was = f"{self.previous.holder} at epoch {self.previous.epoch}" if self.previous else "no lease yet"
+        out = [f"{verb} {self.target} to primary at epoch {self.epoch} (was {was})"]
+        if self.previous and self.previous.holder != self.target:
+            how = (
+                "fenced first (its control item revoked)"
+                if self.fenced
+                else (f"not reachable: waited {self.waited_for_expiry_seconds:.0f} s for its lease to expire")
+            )
+            out.append(f"  old primary {self.previous.holder}: {how}")
+        if not self.activated:
+            out.append(f"  {self.target}'s control item not written yet: its failover tick activates it")
+        return out
+
+
+def _winner(reading: Reading) -> str:
+    latest = reading.latest
+    return f"{latest.holder} won the promotion at epoch {latest.epoch}" if latest else "no region holds the lease"
+
+
+def promote(
+    cluster: Cluster,
+    target: str,
+    *,
+    now_ms: Callable[[], int],
+    sleep: Callable[[float], None],
+    force: bool = False,
+    out_of_sync: bool = False,
+    dry_run: bool = False,
+) -> PromotionReport:
+    if cluster.write_mode != "single-primary":
+        raise PromotionRefused(f"write mode {cluster.write_mode} has no primary to move (every region writes its own replica)")
+    if target not in cluster.regions:
+        raise PromotionRefused(f"{target} is not a region of this stack ({', '.join(cluster.regions)})")
+    if target in cluster.evacuated:
+        raise PromotionRefused(f"{target} is evacuated by config (evacuatedRegions); restore it before promoting it")
+    if cluster.drained(target):
+        raise PromotionRefused(f"{target} is drained (its drain flag is set); restore it before promoting it")
+    voters = cluster.voters()
+    reading = voters.read()
+    if not reading.has_majority:
+        raise PromotionRefused(f"only {reading.reachable} of {len(voters.tables)} lease voters answered; a majority is needed")
+    latest = reading.latest
+    now = now_ms()
+    valid = latest is not None and not latest.expired_for_candidates(now, voters.drift_ms)
+    if valid and latest.holder == target:
+        raise PromotionRefused(f"{target} is already primary at epoch {latest.epoch}")
+    in_sync = latest.in_sync if latest else frozenset(r for r in cluster.regions if r not in cluster.evacuated)
+    if target not in in_sync and not out_of_sync:
+        raise PromotionRefused(
+            f"{target} is not in the in-sync set ({', '.join(sorted(in_sync)) or 'empty'}): acknowledged writes may be "
+            "missing there; --out-of-sync accepts losing them"
+        )
+    new_in_sync = (in_sync - {latest.holder} if latest and latest.holder != target else in_sync) | {target}
+    report = PromotionReport(target, 0, latest, dry_run=dry_run)
+    fence_client = None
+    if valid:
+        try:
+            fence_client = cluster.dynamodb(latest.holder)
+            failover.read_control(fence_client, cluster.table)
+        except Exception as error:
+            if not force:
+                raise PromotionRefused(
+                    f"the primary {latest.holder} cannot be fenced ({type(error).__name__}); --force waits up to "
+                    f"{cluster.lease_seconds:g} s for its lease to expire instead"
+                ) from None
+            fence_client = None
+    control_epoch = _control_epoch(cluster, target)
+    epoch = max(latest.epoch if latest else 0, control_epoch) + 1
+    report.epoch = epoch
+    if dry_run:
+        report.fenced = fence_client is not None
+        return report
+    if valid and fence_client is not None:
+        try:
+            failover.revoke(fence_client, cluster.table, latest.holder, latest.epoch)
+        except Exception as error:
+            if failover.failed_condition(error):
+                raise PromotionRefused(f"{latest.holder}'s control item moved on: {_winner(voters.read())}") from None
+            raise PromotionRefused(f"fencing {latest.holder} failed ({type(error).__name__}); nothing changed") from None
+        report.fenced = True
+        now = now_ms()
+        lease = Lease(target, epoch, now + int(cluster.lease_seconds * 1000), now, new_in_sync)
+        outcome = voters.take_over(lease, latest, out_of_sync=out_of_sync)
+    else:
+        if valid:
+            report.waited_for_expiry_seconds = _wait_for_expiry(voters, latest, now_ms, sleep, cluster.lease_seconds)
+        now = now_ms()
+        lease = Lease(target, epoch, now + int(cluster.lease_seconds * 1000), now, new_in_sync)
+        outcome = voters.acquire(lease, latest, now, out_of_sync=out_of_sync)
+    if len(outcome.granted) < voters.majority:
+        if outcome.granted:
+            voters.release(target, epoch, outcome.granted)
+        raise PromotionRefused(f"{_winner(voters.read())}; nothing changed")
+    valid_until = lease.renewed_at_ms + int((cluster.lease_seconds - 1) * 1000)
+    try:
+        failover.activate(cluster.dynamodb(target), cluster.table, target, lease, valid_until, lease.renewed_at_ms)
+    except Exception:
+        report.activated = False
+    return report
+
+
+def _control_epoch(cluster: Cluster, region: str) -> int:
+    try:
+        control = failover.read_control(cluster.dynamodb(region), cluster.table)
+    except Exception as error:
+        raise PromotionRefused(f"the target's replica in {region} cannot be read ({type(error).__name__})") from None
+    return int(control["epoch"]["N"]) if control else 0
+
+
+def _wait_for_expiry(
+    voters: Voters, lease: Lease, now_ms: Callable[[], int], sleep: Callable[[float], None], bound: float
+) -> float:
+    started = now_ms()
+    deadline = lease.expires_at_ms + voters.drift_ms + 1
+    while now_ms() <= deadline:
+        if (now_ms() - started) / 1000 > bound + 5:
+            raise PromotionRefused(f"{lease.holder}'s lease did not expire within {bound + 5:g} s; nothing changed")
+        sleep(min(1.0, max(0.05, (deadline - now_ms()) / 1000)))
+    return (now_ms() - started) / 1000
+
+
+@dataclass(frozen=True)
+class RegionStatus:
+    region: str
+    primary: str | None
+    epoch: int | None
+    lease_until_ms: int | None
+    in_sync: tuple[str, ...]
+    revoked: bool
+    error: str | None = None
+
+
+def status(cluster: Cluster) -> tuple[Reading, list[RegionStatus]]:
+    """The voters' view of the lease, and each serving region's control item."""
+    regions = []
+    for region in cluster.regions:
+        try:
+            item = failover.read_control(cluster.dynamodb(region), cluster.table)
+        except Exception as error:
+            regions.append(RegionStatus(region, None, None, None, (), False, f"{type(error).__name__}"))
+            continue
+        if not item:
+            regions.append(RegionStatus(region, None, None, None, (), False))
+            continue
+        regions.append(
+            RegionStatus(
+                region,
+                item["primary_region"]["S"],
+                int(item["epoch"]["N"]),
+                int(item["lease_until"]["N"]) if "lease_until" in item else None,
+                tuple(sorted(item.get("in_sync", {}).get("SS", []))),
+                bool(item.get("revoked", {}).get("BOOL")),
+            )
+        )
+    return cluster.voters().read(), regions
