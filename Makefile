@@ -6,15 +6,17 @@ STACK ?= dr
 FORMAT ?= text
 STAMP := $(VENV)/.installed
 
-.PHONY: plan test lint bench soak clean constraints layer
+.PHONY: plan test lint bench soak clean constraints layer screenshots
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+# The operator command `sdr` (ops/) is installed editable: it runs this checkout's code.
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt ops/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e ./ops
 	touch $(STAMP)
 
 plan: $(STAMP)
-	$(PY) -m ops.plan $(STACK) --format $(FORMAT)
+	$(VENV)/bin/sdr plan --stack $(STACK) --format $(FORMAT)
 
 lint: $(STAMP)
 	$(PY) -m ruff check --no-cache .
@@ -25,17 +27,23 @@ test: lint
 
 # The Lambda dependency layer (build/layer.zip): needed before `pulumi preview/up`, not by the tests.
 layer: $(STAMP)
-	$(PY) -m ops.build_layer
+	$(VENV)/bin/sdr layer
 
 bench: $(STAMP)
 	$(PY) -m verify.bench
 
-# The long guarantee runs (minutes): the fault suite over 3 seeds and the two-region simulation;
-# and the browser outage (20 trials per kind); each rewrites its table in README.md.
+# The long guarantee runs (minutes): the fault suite over 3 seeds, the two-region simulation, the
+# write lease over 1,000 partition/drift/crash schedules and a two-hour outage, and the browser
+# outage (20 trials per kind); each rewrites its table in README.md.
 soak: $(STAMP)
 	$(PY) -m verify.fault_suite --writes 4000 --seeds 1,2,3 --readme
 	$(PY) -m verify.two_region_sim --readme
+	$(PY) -m verify.partition_sim --schedules 1000 --workers 2 --readme
 	$(PY) -m verify.browser_outage --trials 20 --readme
+
+# The README's screenshots (docs/screenshots/), taken by the front-end test in headless Chromium.
+screenshots: $(STAMP)
+	SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest -q -p no:cacheprovider tests/site/test_front_end.py -k "screenshots or dark_mode"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build

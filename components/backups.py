@@ -13,7 +13,7 @@ still be removed). Alarms (AWS/Backup) on failed backup and copy jobs in the dat
 
 Not managed here, because each is one setting per account and region that other stacks share:
 AWS Backup's opt-in for DynamoDB and S3, and the advanced DynamoDB features that cross-region
-copies of DynamoDB backups need (`python -m ops.preflight <stack>` checks both).
+copies of DynamoDB backups need (`sdr preflight --stack <stack>` checks both).
 
 Inputs (`BackupsArgs`): `regions` (vault regions; `home` holds the data), `providers`, `home`,
 `resources` (ARNs in `home` to protect), `copy_region` (None: no copy, a single-region stack),

@@ -7,7 +7,7 @@ to API Gateway.
 
 # Route 53 gives an alias record the TTL of its target and does not let it be set. 60 s is what
 # ELB documents and what API Gateway regional names answer with when queried; it is not in the API
-# Gateway documentation, so `ops.drill --measure` measures the real end-to-end time on a deployed stack.
+# Gateway documentation, so `sdr drill drain --measure` measures the real end-to-end time on a deployed stack.
 ALIAS_TTL_SECONDS = 60
 
 

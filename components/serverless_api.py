@@ -102,7 +102,7 @@ class ServerlessApiArgs:
     # The API Gateway account setting (CloudWatch role for execution logging) is one per account
     # and region, shared by every API there. Managed: this component sets it, and keeps the role
     # and the setting when destroyed (another stack's logging may rely on them). Existing: set
-    # already (python -m ops.drill <stack> preflight says whether it is).
+    # already (sdr preflight --stack <stack> says whether it is).
     manage_account_logging_role: bool = True
     # A WAFv2 web ACL (scope REGIONAL, this region) attached to the stage; None for none.
     web_acl_arn: pulumi.Input[str] | None = None

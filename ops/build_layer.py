@@ -1,7 +1,7 @@
 """Build the dependency layer for the Lambda platform, reproducibly.
 
-    python -m ops.build_layer [--output build/layer.zip]
-    python -m ops.build_layer --lock        # re-resolve functions/requirements.lock
+    sdr layer [--output build/layer.zip]
+    sdr layer --lock        # re-resolve functions/requirements.lock
 
 The layer installs functions/requirements.lock: every package, transitive ones included, pinned
 with its wheel's sha256 (`--require-hashes --no-deps`), resolved once for Linux aarch64
@@ -14,7 +14,6 @@ same layer and update no function.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from stack.packaging import FUNCTIONS_DIR, LAYER_ARCHIVE
+from stack.packaging import FUNCTIONS_DIR
 
 # The python3.13 runtime is Amazon Linux 2023 (glibc 2.34): wheels for glibc <= 2.34 run there.
 PLATFORMS = ("manylinux2014_aarch64", "manylinux_2_28_aarch64", "manylinux_2_34_aarch64")
@@ -121,25 +120,8 @@ def write_lock(requirements: Path = REQUIREMENTS, lock: Path = LOCK) -> Path:
         lines = lock_lines(json.loads(report.read_text()))
     header = (
         f"# The dependency layer, resolved from {requirements.name} for manylinux aarch64 / CPython {PYTHON_VERSION}\n"
-        "# (python -m ops.build_layer --lock). Every package pinned with its wheel's hash; boto3,\n"
+        "# (sdr layer --lock). Every package pinned with its wheel's hash; boto3,\n"
         "# botocore and their dependencies come with the Lambda runtime and are left out.\n"
     )
     lock.write_text(header + "\n".join(lines) + "\n")
     return lock
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.build_layer", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--output", type=Path, default=LAYER_ARCHIVE)
-    parser.add_argument("--lock", action="store_true", help="re-resolve functions/requirements.lock instead of building")
-    args = parser.parse_args(argv)
-    if args.lock:
-        print(write_lock())
-        return 0
-    path = build(args.output)
-    print(f"{path} {path.stat().st_size} bytes")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """Check or edit a stack's config file the way `pulumi preview` will read it, without the CLI.
 
-    python -m ops.config_file <stack> --check                  # exit 1 with one line if refused
-    python -m ops.config_file <stack> --set domain=blog.acme.io [--set ...] [--check]
+    sdr config --stack <stack> --check                  # exit 2 with one line if refused
+    sdr config --stack <stack> --set domain=blog.acme.io [--set ...] [--check]
 
 --check validates Pulumi.<stack>.yaml with the rules of a real preview (a placeholder domain such
 as example.com is refused there, though the offline plan accepts it). --set writes one key (of
@@ -12,9 +12,7 @@ Values are YAML scalars or flow lists (`regions=[us-east-1, eu-west-1]`).
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from pathlib import Path
 
 import yaml
@@ -63,28 +61,27 @@ def set_value(path: Path, key: str, value: str) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.config_file", description=__doc__.split("\n\n")[0])
-    parser.add_argument("stack")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="write one config value")
-    parser.add_argument("--check", action="store_true", help="validate as a real preview would")
-    parser.add_argument("--file", type=Path, help="the stack file (default: Pulumi.<stack>.yaml)")
-    args = parser.parse_args(argv)
-    path = args.file or stack_file_path(args.stack)
+def edit(
+    stack: str, *, assignments: tuple[str, ...] | list[str] = (), check: bool = False, path: Path | None = None
+) -> list[str]:
+    """`sdr config`: write each KEY=VALUE into the stack file, then (`check`) validate it as a real
+    preview would. Returns the lines to print; a refusal is a ConfigError or OperatorError."""
+    from ops.errors import OperatorError
+
+    path = path or stack_file_path(stack)
+    if not path.is_file():
+        raise OperatorError(f"no stack file {path.name} (pass --file, or create it with pulumi stack init {stack})")
+    lines = []
     try:
-        for assignment in args.set:
+        for assignment in assignments:
             key, sep, value = assignment.partition("=")
-            if not sep:
-                raise SystemExit(f"config_file: --set {assignment}: expected KEY=VALUE")
+            if not sep or not key:
+                raise OperatorError(f"--set {assignment}: expected KEY=VALUE")
             set_value(path, key.split(":", 1)[-1], value)
-        if args.check:
-            cfg = read_config(args.stack, path)
-            print(f"{args.stack}: config valid ({len(cfg.regions)} region(s), domain {cfg.domain or 'none'})")
-    except (ConfigError, FileNotFoundError, yaml.YAMLError) as error:
-        print(f"{args.stack}: {str(error).splitlines()[0]}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+            lines.append(f"{path.name}: {key.split(':', 1)[-1]} = {value}")
+        if check:
+            cfg = read_config(stack, path)
+            lines.append(f"{stack}: config valid ({len(cfg.regions)} region(s), domain {cfg.domain or 'none'})")
+    except yaml.YAMLError as error:
+        raise OperatorError(f"{path.name}: not YAML ({str(error).splitlines()[0]})") from None
+    return lines

@@ -7,16 +7,14 @@ or a thousand emails add, `traffic_monthly` the month of a usage profile. Every 
 the program creates is classified in TYPES: a standing charge, or priced by use only. A type
 missing from TYPES is an error, so a new resource cannot slip into a stack unpriced.
 
-    python -m ops.cost <stack> [--page-views-per-day N] [--post-reads-per-day N] [--format text|json]
+    sdr cost --stack <stack> [--page-views-per-day N] [--post-reads-per-day N] [--format text|json]
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import datetime as dt
 import json
-import sys
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -110,7 +108,7 @@ FAILOVER_TICK = {
     "memory_gb": 0.125,
     "log_bytes": 0,  # routine ticks log nothing (platform lines at WARN, the tick's own at WARNING)
     "holder_writes": 2 + 1,  # a renewal on a majority of the voters, and the control item's extension
-    "holder_reads": 0,  # the control item is read only while the in-sync set lacks a region
+    "holder_reads": 1,  # its own replica's control item, before renewing (a holder that cannot write lets go)
     "follower_reads": 2,  # a majority of the voters
 }
 
@@ -440,33 +438,24 @@ def render(document: dict[str, Any]) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
+def report(stack: str, *, fmt: str = "text", page_views_per_day: float = 1_000_000, post_reads_per_day: float = 10_000) -> str:
+    """`sdr cost`: the stack's idle cost line by line, what traffic adds, and a month's example."""
     from ops.offline_run import run_stack
 
-    parser = argparse.ArgumentParser(prog="python -m ops.cost", description=__doc__.split("\n\n")[0])
-    parser.add_argument("stack")
-    parser.add_argument("--page-views-per-day", type=float, default=1_000_000)
-    parser.add_argument("--post-reads-per-day", type=float, default=10_000)
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    args = parser.parse_args(argv)
-    run = run_stack(args.stack)
+    run = run_stack(stack)
     document = cost_document(run)
-    document["traffic_example"] = {
-        "page_views_per_day": args.page_views_per_day,
-        "post_reads_per_day": args.post_reads_per_day,
-        **traffic_monthly(run, page_views_per_day=args.page_views_per_day, post_reads_per_day=args.post_reads_per_day),
+    example = {
+        "page_views_per_day": page_views_per_day,
+        "post_reads_per_day": post_reads_per_day,
+        **traffic_monthly(run, page_views_per_day=page_views_per_day, post_reads_per_day=post_reads_per_day),
     }
-    if args.format == "json":
-        print(json.dumps(document, indent=2))
-    else:
-        print("\n".join(render(document)))
-        example = document["traffic_example"]
-        print(
-            f"A month of {args.page_views_per_day:,.0f} page views and {args.post_reads_per_day:,.0f} post reads a day: "
-            f"${example['total_usd']:.2f} (${example['idle_usd']:.2f} standing)"
-        )
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    document["traffic_example"] = example
+    if fmt == "json":
+        return json.dumps(document, indent=2)
+    return "\n".join(
+        [
+            *render(document),
+            f"A month of {page_views_per_day:,.0f} page views and {post_reads_per_day:,.0f} post reads a day: "
+            f"${example['total_usd']:.2f} (${example['idle_usd']:.2f} standing)",
+        ]
+    )

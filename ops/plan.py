@@ -1,28 +1,21 @@
 """Offline plan: the program run for a stack under mocks, printed for people and machines.
 
-    python -m ops.plan <stack> [--format text|json|mermaid|components]
-                         [--set key=value ...] [--config FILE] [--diff SAVED_JSON|GIT_REF]
+`sdr plan` and `sdr diff` (ops/cli.py). Formats: text, a tree region -> component -> resource
+with counts, the stack's exports (secrets masked) and the DR budget; json, the shape later tools
+and checks read; mermaid, the data paths between the stack's stores, consumers and regions
+(ops/dataflow.py); components, the component tree.
 
-text: a tree region -> component -> resource with counts, the stack's exports (secrets masked)
-and the DR budget; json: the shape later tools and checks read; mermaid: the data paths between
-the stack's stores, consumers and regions (ops/dataflow.py); components: the component tree.
-
---set key=value   plans with a value the stack file does not have (a what-if; also how a value
-                  an ESC environment or a `secure:` entry provides is supplied offline). Values
-                  are YAML: `--set regions=[us-east-1,eu-west-1]`.
---config FILE     plans with another stack file instead of Pulumi.<stack>.yaml.
---diff BASE       compares with a saved `--format json` plan or with the program at a git ref:
-                  resources added, removed and changed property by property, replacements with
-                  the create-only property that forces them, and the change in the DR budget.
-
-A config error is one line on stderr (key, value, rule) and exit status 2.
+`assignments` (`--set key=value`) plan with a value the stack file does not have (a what-if;
+also how a value an ESC environment or a `secure:` entry provides is supplied offline). Values
+are YAML: `--set regions=[us-east-1,eu-west-1]`. `stack_file` (`--config FILE`) plans another
+stack file. `base` (`sdr diff BASE`) compares with a saved json plan or with the program at a git
+ref: resources added, removed and changed property by property, replacements with the
+create-only property that forces them, and the change in the DR budget.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import warnings
 from collections import defaultdict
 from pathlib import Path
@@ -124,6 +117,7 @@ def render_text(run: StackRun, document: dict[str, Any]) -> str:
         f"API RTO (worst case): {dr['api_rto_seconds'] if dr['api_rto_seconds'] is not None else 'n/a'} s   "
         f"budget: {dr['rto_budget_seconds']} s",
         f"  static reads: {dr['static_failover']}",
+        *_write_failover_lines(dr.get("write_failover")),
         *(f"  RPO {k}: {v}" for k, v in (dr["rpo"] or {}).items()),
         "",
         *cost_render(document["cost"]),
@@ -134,6 +128,21 @@ def render_text(run: StackRun, document: dict[str, Any]) -> str:
         *(f"  {v['rule']}: {v['urn']}: {v['message']}" for v in document["policy"]["violations"]),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _write_failover_lines(budget: dict | None) -> list[str]:
+    if budget is None:
+        return ["  writes: no primary to lose (one region, or any-region writes)"]
+    how = (
+        f"automatic, write RTO (worst case) {budget['write_rto_seconds']:g} s"
+        if budget["without_an_operator"]
+        else "manual: an operator promotes (sdr promote)"
+    )
+    return [
+        f"  writes: {how}; lease {budget['lease_seconds']} s renewed every {budget['renew_every_seconds']:g} s on "
+        f"voters in {', '.join(budget['voters'])}; clocks assumed within {budget['clock_drift_assumed_seconds']:g} s",
+        f"  deferred writes: {budget['deferred_writes']}",
+    ]
 
 
 def render_mermaid(run: StackRun) -> str:
@@ -171,12 +180,12 @@ def parse_assignments(assignments: list[str]) -> dict[str, str]:
     return values
 
 
-def _esc_hint(args) -> str:
+def _esc_hint(stack: str, stack_file: Path | None) -> str:
     """When the stack imports ESC environments, a refused value may be one they provide at deploy time."""
     from stack.project import load_stack_document, stack_environments
 
     try:
-        environments = stack_environments(load_stack_document(args.stack, path=args.config))
+        environments = stack_environments(load_stack_document(stack, path=stack_file))
     except (FileNotFoundError, ValueError):
         return ""
     if not environments:
@@ -184,42 +193,38 @@ def _esc_hint(args) -> str:
     return f" (this stack imports ESC environment(s) {', '.join(environments)}, resolved at deploy time: pass --set KEY=VALUE for what they provide)"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.plan", description=__doc__.split("\n\n")[0])
-    parser.add_argument("stack", help="stack name (a Pulumi.<stack>.yaml must exist, or pass --config)")
-    parser.add_argument("--format", choices=("text", "json", "mermaid", "components"), default="text")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="plan with this config value")
-    parser.add_argument("--config", type=Path, metavar="FILE", help="another stack file for this stack")
-    parser.add_argument("--diff", metavar="BASE", help="a saved JSON plan or a git ref to compare with")
-    args = parser.parse_args(argv)
+def plan(
+    stack: str,
+    *,
+    fmt: str = "text",
+    assignments: list[str] | tuple[str, ...] = (),
+    stack_file: Path | None = None,
+    base: str | None = None,
+) -> str:
+    """The plan of `stack` in `fmt` (or its difference from `base`, a saved JSON plan or a git
+    ref); an OperatorError with one line when the config or the program is refused."""
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     from pulumi import RunError
 
+    from ops.errors import OperatorError
     from ops.plan_diff import diff_plans, load_base, render_diff
     from stack.config import ConfigError
 
     try:
-        run = run_stack(args.stack, overrides=parse_assignments(args.set) or None, stack_file=args.config)
+        run = run_stack(stack, overrides=parse_assignments(list(assignments)) or None, stack_file=stack_file)
         document = plan_document(run)
-        base = load_base(args.diff, args.stack) if args.diff else None
+        saved = load_base(base, stack) if base else None
     except (ConfigError, RunError, FileNotFoundError, ValueError) as error:
-        sys.stderr.write(f"plan {args.stack}: {str(error).splitlines()[0]}{_esc_hint(args)}\n")
-        return 2
-    if base is not None:
-        diff = diff_plans(base, document)
-        sys.stdout.write(json.dumps(diff.to_dict(), indent=2) + "\n" if args.format == "json" else render_diff(diff))
-    elif args.format == "json":
-        sys.stdout.write(json.dumps(document, indent=2, sort_keys=False) + "\n")
-    elif args.format == "mermaid":
+        raise OperatorError(f"{str(error).splitlines()[0]}{_esc_hint(stack, stack_file)}") from None
+    if saved is not None:
+        difference = diff_plans(saved, document)
+        return json.dumps(difference.to_dict(), indent=2) + "\n" if fmt == "json" else render_diff(difference)
+    if fmt == "json":
+        return json.dumps(document, indent=2, sort_keys=False) + "\n"
+    if fmt == "mermaid":
         from ops.dataflow import render as render_dataflow
 
-        sys.stdout.write(render_dataflow(run))
-    elif args.format == "components":
-        sys.stdout.write(render_mermaid(run))
-    else:
-        sys.stdout.write(render_text(run, document))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        return render_dataflow(run)
+    if fmt == "components":
+        return render_mermaid(run)
+    return render_text(run, document)

@@ -1,7 +1,7 @@
 """What changes between two offline plans: resources added, removed, changed property by property,
 the changes that replace a resource (and lose what it holds), and the change in the DR budget.
 
-Plans are the JSON documents of `python -m ops.plan <stack> --format json`; `plan_at_ref`
+Plans are the JSON documents of `sdr plan --stack <stack> --format json`; `plan_at_ref`
 makes one from the program as it was at a git ref. Resources are matched by URN, as the engine
 matches them: a renamed resource is one removed and one added.
 """

@@ -1,6 +1,6 @@
 """Before the first `pulumi up`: what the account must allow that no preview checks.
 
-    python -m ops.preflight <stack> [--json]
+    sdr preflight --stack <stack> [--format text|json]
 
 Reads Pulumi.<stack>.yaml (validated as a real preview would), plans the stack offline to learn
 what it reserves, then asks AWS, per region of the stack, with the caller's credentials:
@@ -23,14 +23,11 @@ Each finding is one line; the exit code is 1 when anything blocking failed.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
-from stack.config import ConfigError, StackConfig
+from stack.config import StackConfig
 
 # Lambda keeps this many executions unreserved per region; a reservation that would go below fails.
 UNRESERVED_FLOOR = 100
@@ -188,38 +185,11 @@ def preflight(cfg: StackConfig, session: Any, reserved: Counter) -> list[Finding
     return findings
 
 
-def main(argv: list[str] | None = None, *, session_factory=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ops.preflight", description=__doc__.split("\n\n")[0])
-    parser.add_argument("stack")
-    parser.add_argument("--json", action="store_true", help="findings as JSON")
-    args = parser.parse_args(argv)
-
+def run(stack: str, session: Any) -> list[Finding]:
+    """`sdr preflight`: every check of the stack's target account, from its config."""
     from ops.config_file import read_config, stack_file_path
     from ops.offline_run import run_stack
 
-    try:
-        cfg = read_config(args.stack)
-    except (ConfigError, FileNotFoundError) as error:
-        raise SystemExit(f"preflight: {str(error).splitlines()[0]}") from None
-    reserved = reserved_concurrency_by_region(run_stack(args.stack, stack_file=stack_file_path(args.stack)))
-
-    import boto3
-    from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
-
-    session = session_factory() if session_factory else boto3.session.Session()
-    try:
-        findings = preflight(cfg, session, reserved)
-    except NoCredentialsError:
-        raise SystemExit("preflight: no AWS credentials: set AWS_PROFILE or AWS_ACCESS_KEY_ID for the target account") from None
-    except (ClientError, BotoCoreError) as error:
-        raise SystemExit(f"preflight: {str(error).splitlines()[0]}") from None
-    if args.json:
-        print(json.dumps([asdict(f) for f in findings], indent=2))
-    else:
-        for finding in findings:
-            print(finding.line())
-    return 1 if any(f.blocking and not f.ok for f in findings) else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    cfg = read_config(stack)
+    reserved = reserved_concurrency_by_region(run_stack(stack, stack_file=stack_file_path(stack)))
+    return preflight(cfg, session, reserved)

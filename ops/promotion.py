@@ -28,9 +28,11 @@ from typing import Any
 from shared import failover
 from shared.lease import Lease, Reading, Voters
 
+from ops.errors import OperatorError, Refused
 
-class PromotionRefused(Exception):
-    pass
+
+class PromotionRefused(Refused):
+    """One line saying why; nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,37 @@ class Cluster:
 
     def voters(self) -> Voters:
         return Voters(self.voter_tables, self.dynamodb)
+
+    @classmethod
+    def from_outputs(cls, outputs: Mapping[str, Any], session: Any, drained: Callable[[str], bool]) -> Cluster:
+        """A deployed stack, from `pulumi stack output --json`; refused (one line) when the stack
+        has no write lease: a single-region stack, or any-region writes."""
+        if outputs.get("writeMode", "single-primary") != "single-primary":
+            raise OperatorError(f"write mode {outputs['writeMode']} has no primary to move (every region writes its own replica)")
+        missing = [k for k in ("tableName", "regions", "leaseVoterTables") if not outputs.get(k)]
+        if missing:
+            raise OperatorError(
+                f"the stack outputs lack {', '.join(missing)}: a stack with one region has no write lease to move "
+                "(or deploy it first: pulumi up)"
+            )
+        budget = outputs.get("drBudget") or {}
+        evacuated = tuple(budget.get("evacuated_regions") or ())
+        clients: dict[str, Any] = {}
+
+        def dynamodb(region: str):
+            if region not in clients:
+                clients[region] = session.client("dynamodb", region_name=region)
+            return clients[region]
+
+        return cls(
+            table=outputs["tableName"],
+            regions=tuple(outputs["regions"]),
+            voter_tables=dict(outputs["leaseVoterTables"]),
+            dynamodb=dynamodb,
+            drained=drained,
+            evacuated=evacuated,
+            lease_seconds=float(outputs.get("leaseSeconds") or 30),
+        )
 
 
 @dataclass
@@ -114,7 +147,10 @@ def promote(
             f"{target} is not in the in-sync set ({', '.join(sorted(in_sync)) or 'empty'}): acknowledged writes may be "
             "missing there; --out-of-sync accepts losing them"
         )
-    new_in_sync = (in_sync - {latest.holder} if latest and latest.holder != target else in_sync) | {target}
+    # A fenced primary holds everything it acknowledged: it stays in the in-sync set (and can be
+    # promoted back at once). One that cannot be reached may be down: out until it rejoins.
+    stays_in_sync = in_sync | {target}
+    leaves_in_sync = (in_sync - {latest.holder} if latest and latest.holder != target else in_sync) | {target}
     report = PromotionReport(target, 0, latest, dry_run=dry_run)
     fence_client = None
     if valid:
@@ -143,13 +179,13 @@ def promote(
             raise PromotionRefused(f"fencing {latest.holder} failed ({type(error).__name__}); nothing changed") from None
         report.fenced = True
         now = now_ms()
-        lease = Lease(target, epoch, now + int(cluster.lease_seconds * 1000), now, new_in_sync)
+        lease = Lease(target, epoch, now + int(cluster.lease_seconds * 1000), now, stays_in_sync)
         outcome = voters.take_over(lease, latest, out_of_sync=out_of_sync)
     else:
         if valid:
             report.waited_for_expiry_seconds = _wait_for_expiry(voters, latest, now_ms, sleep, cluster.lease_seconds)
         now = now_ms()
-        lease = Lease(target, epoch, now + int(cluster.lease_seconds * 1000), now, new_in_sync)
+        lease = Lease(target, epoch, now + int(cluster.lease_seconds * 1000), now, leaves_in_sync)
         outcome = voters.acquire(lease, latest, now, out_of_sync=out_of_sync)
     if len(outcome.granted) < voters.majority:
         if outcome.granted:

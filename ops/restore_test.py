@@ -1,7 +1,7 @@
 """Restore drill: restore the table and a media prefix into scratch copies, compare, time, delete.
 
-    python -m ops.drill <stack> restore-test [--region R] [--point-in-time ISO-8601]
-        [--from-backup] [--prefix uploads/] [--sample N] [--keep] [--json] [--outputs FILE]
+    sdr restore-test --stack <stack> [--region R] [--point-in-time ISO-8601]
+        [--from-backup] [--prefix uploads/] [--sample N] [--keep] [--format json] [--outputs FILE]
 
 Table   with PITR (the default): RestoreTableToPointInTime of the region's replica into
         `<table>-restore-test-<run>` at --point-in-time (default: the latest restorable time,
@@ -19,7 +19,7 @@ Report  the restore time of each (start to usable), the comparison, and the clea
         table and bucket are deleted unless --keep. Exit 1 when a restore failed or came back
         empty while the live data is not.
 
-    python -m ops.drill <stack> copy-back --scratch-table T [--region R] [--kinds POST,SUB] [--dry-run]
+    sdr copy-back --stack <stack> --scratch-table T [--region R] [--kinds POST,SUB] [--dry-run]
 
 Copy-back puts user data back from a kept scratch table (restore-test --keep --point-in-time
 before the bad write): every item of the chosen kinds that differs from the live one, or is
@@ -43,6 +43,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ops.errors import CheckFailed, OperatorError
+
 TERMINAL_JOB_STATES = ("COMPLETED", "ABORTED", "FAILED")
 # The restore metadata key that names the new resource, per AWS Backup resource type.
 SCRATCH_NAME_KEY = {"DynamoDB": "targetTableName", "S3": "DestinationBucketName"}
@@ -53,7 +55,7 @@ COPYABLE_KINDS = ("POST", "SUB", "SUPPRESS")
 REPLICATION_ATTRIBUTES = ("aws:rep:",)
 
 
-class RestoreError(Exception):
+class RestoreError(CheckFailed):
     """A restore could not be done; the message is the one line the operator sees."""
 
 
@@ -72,11 +74,11 @@ class RestoreTarget:
     def from_outputs(cls, stack: str, region: str | None, outputs: dict[str, Any]) -> RestoreTarget:
         missing = [k for k in ("regions", "tableName", "tableArns", "mediaBuckets") if k not in outputs]
         if missing:
-            raise RestoreError(f"stack {stack}'s outputs lack {', '.join(missing)}: deploy it first (pulumi up)")
+            raise OperatorError(f"stack {stack}'s outputs lack {', '.join(missing)}: deploy it first (pulumi up)")
         home = outputs.get("homeRegion") or outputs["regions"][0]
         region = region or home
         if region not in outputs["regions"]:
-            raise RestoreError(f"region {region} is not a region of stack {stack} ({', '.join(outputs['regions'])})")
+            raise OperatorError(f"region {region} is not a region of stack {stack} ({', '.join(outputs['regions'])})")
         return cls(
             stack=stack,
             region=region,
@@ -299,6 +301,26 @@ class CopyBack:
 
 def _kind(item: dict[str, Any]) -> str:
     return item["pk"]["S"].split("#", 1)[0]
+
+
+def copy_back_at_primary(
+    dynamodb: Any, target: RestoreTarget, outputs: dict[str, Any], scratch: str, kinds: tuple[str, ...], dry_run: bool
+) -> CopyBack:
+    """`copy_back` into `target.region`, refused unless it is the primary for writes (single-primary
+    mode): a copy written at another replica would bypass the write fence."""
+    if outputs.get("writeMode", "single-primary") == "single-primary":
+        from shared import failover
+
+        try:
+            control = failover.read_control(dynamodb, target.table_name)
+        except Exception as error:
+            raise RestoreError(f"cannot read which region is primary in {target.region}: {type(error).__name__}") from None
+        current = control["primary_region"]["S"] if control else outputs.get("homeRegion") or outputs["regions"][0]
+        if current != target.region:
+            raise RestoreError(
+                f"{target.region} is not the primary for writes ({current} is): run copy-back with --region {current}"
+            )
+    return copy_back(dynamodb, scratch, target.table_name, kinds, dry_run)
 
 
 def copy_back(dynamodb: Any, scratch: str, live: str, kinds: tuple[str, ...], dry_run: bool) -> CopyBack:

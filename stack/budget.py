@@ -9,10 +9,13 @@ Figures (Route 53, DynamoDB, S3 and CloudFront documentation):
   accepts and stalls costs the response timeout (30 s, not settable for S3 origins here).
 - Eventual global tables replicate typically within a second (no SLA); strong ones have RPO 0.
 - S3 Replication Time Control replicates 99.99 % of objects within 15 minutes.
+- Writes (single-primary) fail over under the write lease, with no operator when writeFailover
+  is automatic: the bound is the code's own arithmetic (functions/shared/failover_timing.py), and
+  `make soak` measures it over a thousand partition, drift and crash schedules.
 - Replication copies a bad write everywhere; what undoes it is a restore. PITR restores the table
   to any second of the last 35 days (up to about 5 minutes ago); AWS Backup recovery points (table and media) are as old as
   the longest gap of the backup schedule plus the job's start window. Restore time has no AWS
-  figure: `python -m ops.drill <stack> restore-test` measures it.
+  figure: `sdr restore-test --stack <stack>` measures it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from components.failover_math import (
     api_failover_seconds,
     detection_seconds,
 )
+from functions.shared import failover_timing
 
 S3_RTC_SECONDS = 15 * 60
 PITR_WINDOW_DAYS = 35
@@ -48,6 +52,7 @@ class DrBudget:
     static_failover_stalled_origin_seconds: int | None
     static_failover: str
     rpo: dict[str, str]
+    write_failover: dict | None
     backup: dict | None
 
     def to_dict(self) -> dict:
@@ -76,13 +81,47 @@ def compute_budget(cfg) -> DrBudget:
             else "single origin, no failover"
         ),
         rpo={
-            "table": "0 s (strong consistency, MRSC)"
-            if cfg.consistency == "strong"
-            else ("typically < 1 s (eventual, last writer wins, no SLA)" if multi else "n/a (single region)"),
+            "table": _table_rpo(cfg, multi),
             "media": f"99.99 % of objects within {S3_RTC_SECONDS} s (S3 RTC)" if multi else "n/a (single region)",
         },
+        write_failover=write_failover_budget(cfg),
         backup=backup_budget(cfg),
     )
+
+
+def _table_rpo(cfg, multi: bool) -> str:
+    if not multi:
+        return "n/a (single region)"
+    if cfg.consistency == "strong":
+        return "0 s (strong consistency, MRSC)"
+    if cfg.write_lease:
+        return (
+            "0 s for acknowledged writes: each is confirmed at every in-sync region before it is answered "
+            "(a region that lags leaves the set and is promoted only with --out-of-sync)"
+        )
+    return "typically < 1 s (eventual, last writer wins, no SLA)"
+
+
+def write_failover_budget(cfg) -> dict | None:
+    """How long writes stop when the primary's region is lost (None: no primary to lose, in one
+    region or with any-region writes)."""
+    if not cfg.write_lease:
+        return None
+    lease = cfg.lease_seconds
+    automatic = cfg.write_failover == "automatic"
+    return {
+        "mode": cfg.write_failover,
+        "lease_seconds": lease,
+        "renew_every_seconds": failover_timing.renew_every_seconds(lease),
+        "clock_drift_assumed_seconds": failover_timing.DRIFT_SECONDS,
+        "write_rto_seconds": failover_timing.write_rto_seconds(lease) if automatic else None,
+        "without_an_operator": automatic,
+        "deferred_writes": (
+            f"answered 202, applied at the new primary within {failover_timing.DEFERRED_WRITE_MAX_DELAY_SECONDS} s of it "
+            f"taking the lease; kept up to {failover_timing.DEFERRED_WRITE_MAX_WAIT_DAYS} days, then recorded dead-lettered"
+        ),
+        "voters": list(cfg.lease_voter_regions),
+    }
 
 
 def backup_budget(cfg) -> dict | None:
@@ -99,5 +138,5 @@ def backup_budget(cfg) -> dict | None:
         "retention_days": cfg.backup_retention_days,
         "vault_lock": cfg.backup_vault_lock,
         "copies_to": cfg.backup_copy_region,
-        "restore_seconds": "measured: python -m ops.drill <stack> restore-test",
+        "restore_seconds": "measured: sdr restore-test --stack <stack>",
     }

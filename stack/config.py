@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from components import aws_cron
 from components.failover_math import api_failover_seconds
+from functions.shared import failover_timing
 from stack.project import ConfigKey, load_project
 from stack.regions import KNOWN_REGIONS, strong_consistency_region_set
 
@@ -37,7 +38,7 @@ WRITE_MODES: tuple[str, ...] = ("single-primary", "any-region")
 WRITE_FAILOVER_MODES: tuple[str, ...] = ("automatic", "manual")
 # The write lease (shared/lease.py): how long a grant lasts; its holder renews every half of it.
 # Route 53's checkers call /health about once a second, which triggers the renewals.
-LEASE_SECONDS = 30
+LEASE_SECONDS = failover_timing.DEFAULT_LEASE_SECONDS
 PAGE_VIEW_TRANSPORTS: tuple[str, ...] = ("sqs-fifo", "kinesis-provisioned", "kinesis-on-demand")
 HEALTH_CHECK_INTERVALS: tuple[int, ...] = (10, 30)
 FAILURE_THRESHOLD_RANGE = range(1, 11)

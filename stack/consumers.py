@@ -23,6 +23,7 @@ from components import (
     ReplicatedBuckets,
     allow,
 )
+from functions.shared.failover_timing import DEFERRED_WRITE_MAX_WAIT_DAYS
 from stack.config import StackConfig
 from stack.event_filters import welcome_filter
 from stack.packaging import code_archive, handler_of
@@ -84,8 +85,8 @@ def write_retry(cfg: StackConfig, region: Region, access: TableAccess, signing_k
             "retry",
             source="sns",
             # A write waiting for a primary is sent back to the queue with a delay, each time kept
-            # 14 days anew; shared code bounds the whole wait (retry/app.py MAX_WAIT_DAYS).
-            message_retention_seconds=14 * 24 * 3600,
+            # the whole retention anew; the consumer bounds the whole wait (retry/app.py).
+            message_retention_seconds=DEFERRED_WRITE_MAX_WAIT_DAYS * 24 * 3600,
             send_back_url_env="WRITE_RETRY_QUEUE_URL",
             environment={**access.environment(), "SIGNING_KEY": pulumi.Output.secret(signing_key)},
             statements=[

@@ -153,3 +153,29 @@ def build_dashboard(
         dashboard_body=resolved.apply(lambda v: dashboard_body(v["regions"], v["table"], v["checks"], global_region)),
         opts=pulumi.ResourceOptions(provider=provider),
     )
+
+
+def operations_dashboard(cfg, providers, apis: Mapping, paths: Mapping, table_name, health_check_ids: Mapping) -> None:
+    """The stack's one dashboard (the `dashboard` choice): each region's API, functions, DLQs and
+    streams, the table, and the health checks."""
+    from stack.regions import GLOBAL_SERVICES_REGION
+
+    if not cfg.dashboard:
+        return
+    build_dashboard(
+        "operations",
+        {
+            r: RegionMetrics(
+                api_name=apis[r].rest_api_name,
+                stage=apis[r].stage_name,
+                functions=[apis[r].function_name, *(p.function_name for p in paths[r].pipelines)],
+                dlqs=[p.dlq_name for p in paths[r].pipelines],
+                stream_functions=[p.function_name for p in paths[r].pipelines if p.queue_arn is None],
+            )
+            for r in cfg.regions
+        },
+        table_name,
+        health_check_ids,
+        GLOBAL_SERVICES_REGION,
+        providers.global_services,
+    )

@@ -3,7 +3,7 @@
 Code archives list source files explicitly (sorted, *.py and *.json only) so that caches,
 editor files or `__pycache__` never change a function's hash: a function is redeployed exactly
 when its code or the shared library changes. Third-party packages live in one layer per region,
-built by `python -m ops.build_layer` for the Lambda platform (arm64, CPython 3.13); boto3 comes
+built by `sdr layer` for the Lambda platform (arm64, CPython 3.13); boto3 comes
 with the runtime. The components take these archives through their args; they never read
 functions/ themselves.
 """

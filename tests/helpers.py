@@ -61,3 +61,13 @@ class FakeClock:
 
     def sleep(self, seconds):
         self.now += seconds
+
+
+def sdr(*args: str, **deps):
+    """Run the operator command `sdr` in-process (click's runner): `.exit_code`, `.stdout`,
+    `.stderr`. `deps` replace what it reaches the world through (ops.cli.Deps)."""
+    from click.testing import CliRunner
+
+    from ops.cli import Deps, cli
+
+    return CliRunner().invoke(cli, list(args), obj=Deps(**deps), catch_exceptions=False, prog_name="sdr")

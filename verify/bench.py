@@ -84,10 +84,7 @@ def bench_plan(runs: int) -> dict[str, Any]:
     plans = {}
     for stack in ("dev", "dr"):
         plans[stack] = process_seconds(
-            "import io, contextlib, warnings\n"
-            "warnings.filterwarnings('ignore')\n"
-            "from ops import plan\n"
-            f"with contextlib.redirect_stdout(io.StringIO()): plan.main(['{stack}', '--format', 'json'])",
+            f"import warnings\nwarnings.filterwarnings('ignore')\nfrom ops import plan\nplan.plan('{stack}', fmt='json')",
             runs,
         )
         plans[stack]["ratio_to_floor"] = round(plans[stack]["median_s"] / floor["median_s"], 2)
@@ -204,6 +201,33 @@ def bench_cost() -> dict[str, Any]:
     return {"stacks": stacks, "traffic": TRAFFIC, "price_table_version": price_table()["version"]}
 
 
+TEST_SUITE_TARGET_SECONDS = 90
+
+
+def bench_test_suite() -> dict[str, Any]:
+    """`make test`'s pytest run (what CI waits for), once: wall time, tests, and whether it left
+    the checkout as it found it."""
+    before = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    started = time.perf_counter()
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "auto", "--dist", "worksteal", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    seconds = round(time.perf_counter() - started, 1)
+    after = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    summary = (run.stdout.strip().splitlines() or [""])[-1]
+    return {
+        "seconds": seconds,
+        "summary": summary.strip("= "),
+        "passed": run.returncode == 0,
+        "tracked_files_untouched": before == after,
+        "target_seconds": TEST_SUITE_TARGET_SECONDS,
+        "target_met": run.returncode == 0 and seconds <= TEST_SUITE_TARGET_SECONDS,
+    }
+
+
 def machine() -> dict[str, Any]:
     model = ""
     cpuinfo = Path("/proc/cpuinfo")
@@ -231,6 +255,7 @@ def render_markdown(results: dict[str, Any]) -> str:
         results["artefacts"],
     )
     cost = results.get("cost")
+    suite = results.get("test_suite")
     lines = [
         f"Measured {results['measured_at']} on {m['cpus']} CPU(s) ({m['cpu_model'] or 'unknown CPU'}), Python {m['python']}, "
         f"{results['runs']} runs each (median, min-max).",
@@ -267,6 +292,12 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"| dependency layer | {_kb(layer.get('bytes'))} zipped, {_kb(layer.get('unzipped_bytes'))} unzipped | | | "
         f"{'<= 250 MB unzipped: ' + _ok(layer['within_lambda_limit']) if 'within_lambda_limit' in layer else layer.get('error', '')} |"
     )
+    if suite:
+        clean = "git status unchanged" if suite["tracked_files_untouched"] else "**changed tracked files**"
+        lines.append(
+            f"| `make test` (pytest, {m['cpus']} workers): {suite['summary']} | {suite['seconds']} s | | {clean} | "
+            f"<= {suite['target_seconds']} s: {_ok(suite['target_met'])} |"
+        )
     if cost:
         traffic = cost["traffic"]
         for stack, row in cost["stacks"].items():
@@ -286,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verify.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--no-readme", action="store_true", help="do not rewrite the README table")
+    parser.add_argument("--no-test-suite", action="store_true", help="do not time the test suite")
     args = parser.parse_args(argv)
     import warnings
 
@@ -300,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         "artefacts": bench_artefacts(),
         "cost": bench_cost(),
     }
+    if not args.no_test_suite:
+        results["test_suite"] = bench_test_suite()
     OUT.mkdir(exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
     table = render_markdown(results)

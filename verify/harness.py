@@ -48,11 +48,15 @@ ENVIRONMENT = {
 }
 
 
+# Set by the multi-region simulations for their regions; a single-region test runs without them.
+LEASE_ENVIRONMENT = ("WRITE_LEASE", "LEASE_VOTERS", "LEASE_SECONDS", "SERVING_REGIONS", "EVACUATED_REGIONS", "WRITE_FAILOVER")
+
+
 def configure() -> None:
     """Import path and environment of the handlers (idempotent)."""
     if str(FUNCTIONS_DIR) not in sys.path:
         sys.path.insert(0, str(FUNCTIONS_DIR))
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", *LEASE_ENVIRONMENT):
         os.environ.pop(name, None)
     os.environ.update(ENVIRONMENT)
 
@@ -358,3 +362,17 @@ def stream_records(region: str = REGION, table: str = "app-table") -> list[dict]
 
     shard = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables[table].stream_shard
     return [record.record for record in shard.items] if shard else []
+
+
+def create_voter_tables(voters: dict[str, str]) -> None:
+    """The write lease's voter tables ({region: name}) in moto, as components/lease_voters.py
+    declares them: one string hash key `pk`, on demand."""
+    import boto3
+
+    for region, name in voters.items():
+        boto3.client("dynamodb", region_name=region).create_table(
+            TableName=name,
+            BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        )

@@ -421,13 +421,10 @@ def _lease_world(run, api: dict[str, str]) -> None:
     home, regions = run.outputs["homeRegion"], run.outputs["regions"]
     now = clock.now_ms()
     until = str(now + LEASE_UNTIL_SECONDS * 1000)
+    from verify.harness import create_voter_tables
+
+    create_voter_tables(voters)
     for region, name in voters.items():
-        boto3.client("dynamodb", region_name=region).create_table(
-            TableName=name,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        )
         boto3.client("dynamodb", region_name=region).put_item(
             TableName=name,
             Item={

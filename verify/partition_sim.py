@@ -56,7 +56,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from verify.faults import REQUEST_SECONDS, VirtualClock, injected, powertools_on
-from verify.harness import FakeContext, call_api, configure, drain_queue, make_regional_resources, reset_handler_state
+from verify.harness import (
+    FakeContext,
+    call_api,
+    configure,
+    create_voter_tables,
+    drain_queue,
+    make_regional_resources,
+    reset_handler_state,
+)
 from verify.moto_speed import fast_transactions
 from verify.replication import TABLE, Replicator, backend
 
@@ -165,7 +173,7 @@ def schedule_of(
     30-50 s from second 40, for quick runs; `writes_for`: clients stop that long after the fault
     starts; `drift`: each region's clock offset, instead of the seeded ones)."""
     configure()  # functions/ on the path
-    from shared.lease import DRIFT_SECONDS
+    from shared.failover_timing import DRIFT_SECONDS
 
     rng = random.Random(f"schedule-{seed}")
     serving = SERVING[rng.choice((2, 2, 3))]
@@ -276,18 +284,9 @@ class Cluster:
     # --- setup --------------------------------------------------------------------------------
 
     def build(self) -> None:
-        import boto3
 
-        voters = {}
-        for region in self.schedule.voters:
-            name = f"lease-voter-{region}"
-            boto3.client("dynamodb", region_name=region).create_table(
-                TableName=name,
-                BillingMode="PAY_PER_REQUEST",
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            )
-            voters[region] = name
+        voters = {region: f"lease-voter-{region}" for region in self.schedule.voters}
+        create_voter_tables(voters)
         for region in self.schedule.serving:
             self.regional[region] = make_regional_resources(region)
             self.environment[region] = {
@@ -847,12 +846,43 @@ def _run_seeds(seeds: list[int]) -> list[Verdict]:
     return [run_schedule(schedule_of(seed)) for seed in seeds]
 
 
+def long_outage(hours: float, seed: int = 1) -> Verdict:
+    """The primary's region down for `hours`; clients write for the first ten minutes of it (the
+    deferred ones wait in the queues the whole time), then the region comes back."""
+    return run_schedule(
+        schedule_of(seed, lag=1.0, scenario="primary_crash", fault_seconds=hours * 3600, writes_for=600, short=True)
+    )
+
+
+def render_markdown(summary: dict[str, Any], outage: Verdict | None, hours: float) -> str:
+    lines = [
+        "| schedules | acknowledged writes | lost | duplicated | overwritten | overlapping leases | diverged | "
+        "undecided after healing | write RTO median / max |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {summary['schedules']} | {summary['acknowledged']} | {summary['lost']} | {summary['duplicated']} | "
+        f"{summary['overwritten']} | {summary['overlapping_leases']} | {summary['diverged']} | {summary['undecided']} | "
+        f"{summary['write_rto_median_seconds']} s / {summary['write_rto_max_seconds']} s |",
+        "",
+        "Scenarios: " + ", ".join(f"{name} {count}" for name, count in sorted(summary["scenarios"].items())) + ".",
+    ]
+    if outage is not None:
+        lines += [
+            "",
+            f"Primary region down for {hours:g} hours: {outage.acknowledged} writes acknowledged, {outage.lost} lost, "
+            f"{outage.undecided} undecided and {outage.dead_lettered} dead-lettered after it came back; "
+            f"write RTO {outage.write_rto_seconds} s.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m verify.partition_sim", description=__doc__.split("\n\n")[0])
     parser.add_argument("--schedules", type=int, default=1000)
     parser.add_argument("--start", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--outage-hours", type=float, default=2.0, help="also one outage this long (0: none)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--readme", action="store_true", help="replace the partitions table in README.md")
     args = parser.parse_args(argv)
     seeds = list(range(args.start, args.start + args.schedules))
     started = time.perf_counter()
@@ -864,12 +894,20 @@ def main(argv: list[str] | None = None) -> int:
             verdicts = [v for chunk in pool.map(_run_seeds, chunks) for v in chunk]
     else:
         verdicts = _run_seeds(seeds)
+    outage = long_outage(args.outage_hours) if args.outage_hours > 0 else None
     summary = summarize(verdicts) | {"seconds": round(time.perf_counter() - started)}
-    print(json.dumps(summary, indent=2))
-    for verdict in verdicts:
-        if not verdict.ok:
-            print(f"seed {verdict.seed} ({verdict.scenario}): {'; '.join(verdict.failures[:3])}")
-    return 0 if all(v.ok for v in verdicts) else 1
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    table = render_markdown(summary, outage, args.outage_hours)
+    sys.stdout.write(table)
+    if args.readme:
+        from verify.readme import replace_section
+
+        replace_section("partitions", table)
+    failed = [v for v in verdicts + ([outage] if outage else []) if not v.ok]
+    for verdict in failed:
+        print(f"seed {verdict.seed} ({verdict.scenario}): {'; '.join(verdict.failures[:3])}")
+    return 0 if not failed else 1
 
 
 if __name__ == "__main__":

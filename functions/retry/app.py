@@ -39,6 +39,7 @@ from aws_lambda_powertools.utilities.batch import EventType, process_partial_res
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from shared import aws, clock, deadline, signing, writes
 from shared.consumer import batch_processor
+from shared.failover_timing import DEFERRED_WRITE_MAX_DELAY_SECONDS, DEFERRED_WRITE_MAX_WAIT_DAYS
 from shared.intent import InvalidIntent, WriteIntent
 
 logger = Logger(service="retry")
@@ -47,8 +48,8 @@ processor = batch_processor(EventType.SQS)
 # Seconds kept back from the function's remaining time to report the batch.
 REPORT_RESERVE_SECONDS = 2.0
 FIRST_WAIT_DELAY_SECONDS = 5
-MAX_WAIT_DELAY_SECONDS = 60  # SQS allows up to 900; a minute bounds how late a promotion releases a write
-MAX_WAIT_DAYS = 14
+MAX_WAIT_DELAY_SECONDS = DEFERRED_WRITE_MAX_DELAY_SECONDS
+MAX_WAIT_DAYS = DEFERRED_WRITE_MAX_WAIT_DAYS
 WAITS = "waits"  # message attribute: how often this intent waited already
 DEAD_LETTER = "dead_letter"  # message attribute: the reason, when only its record is left to write
 

@@ -32,10 +32,9 @@ import os
 from dataclasses import dataclass
 
 from shared import aws, clock, deadline
+from shared.failover_timing import CONTROL_CACHE_SECONDS, DRIFT_SECONDS
 from shared.items import CONTROL_KEY
-from shared.lease import DRIFT_SECONDS
 
-CACHE_SECONDS = 5.0
 SINGLE_PRIMARY = "single-primary"
 ANY_REGION = "any-region"
 
@@ -125,12 +124,12 @@ def at_primary(region: str) -> Primary | None:
 
 
 def current(refresh: bool = False) -> Primary | None:
-    """The primary as this region's replica knows it (cached CACHE_SECONDS); None when no lease
+    """The primary as this region's replica knows it (cached CONTROL_CACHE_SECONDS); None when no lease
     was ever taken. If the replica cannot be read, a cached value of any age is used: the fence
     at the target replica still refuses a stale one, so an old answer costs a retry, never a
     lost update."""
     cache = _caches.setdefault(aws.local_region(), _Cached())
-    fresh = cache.at > float("-inf") and deadline.now() - cache.at < CACHE_SECONDS
+    fresh = cache.at > float("-inf") and deadline.now() - cache.at < CONTROL_CACHE_SECONDS
     if fresh and not refresh:
         return cache.value
     try:

@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared import aws, clock, confirm, deadline
+from shared.failover_timing import DEFAULT_LEASE_SECONDS, DRIFT_SECONDS, PRIORITY_STEP_SECONDS, renew_every_seconds
 from shared.items import CONTROL_KEY
-from shared.lease import DEFAULT_LEASE_SECONDS, DRIFT_SECONDS, Lease, Voters
+from shared.lease import Lease, Voters
 
-PRIORITY_STEP_SECONDS = 2.0
 _CONTROL = {"pk": {"S": CONTROL_KEY["pk"]}, "sk": {"S": CONTROL_KEY["sk"]}}
 
 
@@ -58,7 +58,7 @@ class Settings:
     @property
     def renew_every_ms(self) -> int:
         """The holder renews at half the lease: one renewal may fail without losing it."""
-        return self.lease_ms // 2
+        return int(renew_every_seconds(self.lease_seconds) * 1000)
 
     @property
     def valid_ms(self) -> int:
@@ -142,6 +142,16 @@ def revoke(client: Any, table: str, primary: str, epoch: int) -> None:
     )
 
 
+def _replica_answers(client: Any, table: str) -> bool:
+    try:
+        read_control(client, table)
+    except Exception as error:
+        if aws.is_transient(error):
+            return False
+        raise
+    return True
+
+
 def read_control(client: Any, table: str) -> dict[str, Any] | None:
     return client.get_item(TableName=table, Key=_CONTROL, ConsistentRead=True).get("Item")
 
@@ -200,6 +210,10 @@ def _as_holder(
     if drained():
         _fence_and_release(settings, voters, lease, local, revoke_first=True)
         return Report(region, "released", "drained", lease.epoch)
+    if not _replica_answers(local, settings.table):
+        # The other voters would still renew a lease this region cannot write under: leave it
+        # to expire, so that a region whose replica answers takes over.
+        return Report(region, "replica-down", "its own replica does not answer: the lease is left to expire", lease.epoch)
     renewal = voters.renew(region, lease.epoch, now, settings.lease_ms)
     if len(renewal.granted) < voters.majority:
         return None

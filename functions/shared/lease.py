@@ -37,9 +37,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.failover_timing import DRIFT_SECONDS
+
 LEASE_KEY = {"pk": {"S": "LEASE#writer"}}
-DRIFT_SECONDS = 1.0
-DEFAULT_LEASE_SECONDS = 30
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from verify.harness import configure, make_regional_resources, reset_handler_state
+from verify.harness import configure, create_voter_tables, make_regional_resources, reset_handler_state
 
 SERVING = ("us-east-1", "us-west-2")
 WITNESS = "us-east-2"
@@ -43,13 +43,7 @@ def world():
     configure()
     with mock_aws():
         reset_handler_state()
-        for region, table in VOTERS.items():
-            boto3.client("dynamodb", region_name=region).create_table(
-                TableName=table,
-                BillingMode="PAY_PER_REQUEST",
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            )
+        create_voter_tables(VOTERS)
         environments = {r: make_regional_resources(r).environment for r in SERVING}
         yield World(environments, Clocks())
         reset_handler_state()

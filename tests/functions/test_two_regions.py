@@ -10,8 +10,8 @@ from unittest import mock
 
 import boto3
 import pytest
+from shared.failover_timing import DRIFT_SECONDS
 
-from ops import primary
 from verify import two_region_sim as sim_module
 from verify.two_region_sim import REGIONS, world
 
@@ -75,25 +75,30 @@ def test_without_the_guards_in_the_data_a_failing_store_duplicates_side_effects(
 
 
 @pytest.mark.parametrize("lag", [0.5, 2.0])
-def test_a_fenced_promotion_loses_nothing_and_pauses_writes_instead(lag):
+def test_a_planned_promotion_loses_nothing_and_overlaps_nothing(lag):
     with world(lag=lag, seed=6) as sim:
-        result = sim_module.scenario_promotion(sim, writes=50, reachable=True, settle=2 * lag)
-    assert result["lost"] == 0 and result["conflict_window_seconds"] == 0.0
-    assert result["deferred"] > 0  # the handover paused writes; the retry consumers applied them
+        result = sim_module.scenario_promotion(sim, writes=50)
+    assert result["lost"] == 0 and result["acknowledged_by_the_old_primary_after"] == 0, result
+    assert result["epoch"] == 2  # the handover happened (the home region held epoch 1)
 
 
 @pytest.mark.parametrize("lag", [1.0, 3.0])
-def test_an_unfenced_promotion_leaves_a_conflict_window_of_the_replication_lag(lag):
-    """The old primary cannot be reached by the operator: its region keeps writing until the new
-    epoch replicates to it. The window measured is the replication lag (plus one write's spacing)."""
+def test_a_cut_off_primary_is_replaced_without_an_operator_and_without_overlap(lag):
+    """The primary's region keeps serving its clients but reaches neither the other region nor
+    the witness. It stops acknowledging edits before its lease runs out; the other region takes
+    the lease after it, and nothing either acknowledged is lost once the partition heals."""
     with world(lag=lag, seed=7) as sim:
-        result = sim_module.scenario_promotion(sim, writes=50, reachable=False, settle=0.0)
-    assert lag * 0.8 <= result["conflict_window_seconds"] <= lag + 0.3, result
+        result = sim_module.scenario_primary_isolated(sim, writes=40)
+    assert result["lost"] == 0 and result["acknowledged_by_the_old_primary_after"] == 0, result
+    # Detection is bounded by the lease, a tick period and the takeover's drift margin.
+    assert result["write_rto_seconds"] <= sim_module.LEASE_SECONDS * 1.5 + 2 * sim_module.LEASE_SECONDS / 2, result
 
 
-def test_while_the_primary_is_down_writes_are_deferred_never_written_locally():
+def test_while_the_primary_is_down_writes_wait_and_land_at_the_region_that_took_over():
     with world(lag=1.0, seed=8) as sim:
         result = sim_module.scenario_primary_down(sim, writes=8)
+    assert result["promoted_after_seconds"] <= 2 * sim_module.LEASE_SECONDS, result
+    del result["promoted_after_seconds"]
     assert result == {"writes": 8, "deferred": 8, "written_locally_before_promotion": 0, "applied_after_promotion": 8}
 
 
@@ -105,31 +110,21 @@ def test_random_writes_from_both_regions_lose_nothing():
 # --- the operator's side: promote and status -----------------------------------------------------
 
 
-def _promote(sim, target, **kwargs):
-    defaults = {
-        "table": "app-table",
-        "home_region": OLD,
-        "dynamodb": {r: boto3.client("dynamodb", region_name=r) for r in REGIONS},
-        "drained": lambda _region: False,
-        "settle_seconds": 0.0,
-        "sleep": sim.advance,
-        "now_iso": lambda: "2026-11-26T00:00:00Z",
-    }
-    return primary.promote(target, **{**defaults, **kwargs})
-
-
 def test_status_and_promotion_move_the_primary_and_raise_the_epoch():
+    from ops import promotion
+
     with world(lag=0.5, seed=10) as sim:
-        clients = {r: boto3.client("dynamodb", region_name=r) for r in REGIONS}
-        assert [(s.region, s.primary, s.epoch) for s in primary.status(clients, "app-table", OLD)] == [
-            (OLD, OLD, 0),
-            (NEW, OLD, 0),
-        ]
-        report = _promote(sim, NEW)
-        assert (report.previous.primary, report.new_primary, report.new_epoch, report.fenced) == (OLD, NEW, 1, [OLD])
+        reading, regions = promotion.status(sim.cluster())
+        assert (reading.latest.holder, reading.latest.epoch) == (OLD, 1)
         sim.converge()
-        assert {(s.primary, s.epoch) for s in primary.status(clients, "app-table", OLD)} == {(NEW, 1)}
-        assert _promote(sim, OLD).new_epoch == 2
+        assert [(s.region, s.primary, s.epoch) for s in promotion.status(sim.cluster())[1]] == [(OLD, OLD, 1), (NEW, OLD, 1)]
+        report = sim.promote(NEW)
+        assert (report.previous.holder, report.target, report.epoch, report.fenced) == (OLD, NEW, 2, True)
+        sim.converge()
+        reading, regions = promotion.status(sim.cluster())
+        assert (reading.latest.holder, reading.latest.epoch) == (NEW, 2)
+        assert {(s.primary, s.epoch) for s in regions} == {(NEW, 2)}
+        assert sim.promote(OLD).epoch == 3
 
 
 @pytest.mark.parametrize(
@@ -138,19 +133,47 @@ def test_status_and_promotion_move_the_primary_and_raise_the_epoch():
         ({"evacuated": (NEW,)}, "evacuated by config"),
         ({"drained": lambda region: region == NEW}, "drained"),
         ({"write_mode": "any-region"}, "has no primary"),
+        ({"reachable": (NEW,)}, "only 1 of 3 lease voters answered; a majority is needed"),
     ],
 )
-def test_promotion_is_refused_to_an_unusable_region(kwargs, reason):
-    with world(lag=0.5, seed=11) as sim, pytest.raises(primary.PromotionRefused, match=reason):
-        _promote(sim, NEW, **kwargs)
+def test_promotion_is_refused_to_an_unusable_region_or_without_a_majority(kwargs, reason):
+    from ops import promotion
+
+    with world(lag=0.5, seed=11) as sim, pytest.raises(promotion.PromotionRefused, match=reason):
+        sim.promote(NEW, **kwargs)
 
 
 def test_promotion_to_the_current_primary_or_an_unknown_region_is_refused():
+    from ops import promotion
+
     with world(lag=0.5, seed=12) as sim:
-        with pytest.raises(primary.PromotionRefused, match="already primary"):
-            _promote(sim, OLD)
-        with pytest.raises(primary.PromotionRefused, match="not a region of this stack"):
-            _promote(sim, "eu-west-1")
+        with pytest.raises(promotion.PromotionRefused, match="already primary"):
+            sim.promote(OLD)
+        with pytest.raises(promotion.PromotionRefused, match="not a region of this stack"):
+            sim.promote("eu-west-1")
+
+
+@pytest.mark.parametrize("automatic", [False, True])
+def test_an_unreachable_primary_is_not_promoted_over_unless_forced_and_then_only_after_its_lease(automatic):
+    """writeFailover manual: the operator's forced promotion waits out the old lease. Automatic:
+    the target's own tick takes the lease first, and the operator is told so."""
+    from ops import promotion
+
+    with world(lag=0.5, seed=14, automatic=automatic) as sim:
+        with pytest.raises(promotion.PromotionRefused, match="cannot be fenced"):
+            sim.promote(NEW, reachable=(NEW, sim_module.WITNESS))
+        sim.isolate(OLD)  # the old primary stops renewing: it cannot reach a majority
+        began = sim.clock.now
+        if automatic:
+            with pytest.raises(promotion.PromotionRefused, match=f"^{NEW} won the promotion at epoch 2; nothing changed$"):
+                sim.promote(NEW, reachable=(NEW, sim_module.WITNESS), force=True)
+        else:
+            report = sim.promote(NEW, reachable=(NEW, sim_module.WITNESS), force=True)
+            assert not report.fenced and report.waited_for_expiry_seconds > 0 and report.epoch == 2
+        # The lease, the drift margin, and the operator's reads meeting connect timeouts at OLD.
+        assert sim.clock.now - began <= sim_module.LEASE_SECONDS + DRIFT_SECONDS + 3 * sim.injector.connect_timeout
+        reading, _ = promotion.status(sim.cluster(reachable=(NEW, sim_module.WITNESS)))
+        assert (reading.latest.holder, reading.latest.epoch) == (NEW, 2)
 
 
 def test_a_write_under_a_stale_epoch_is_refused_and_redone_at_the_new_primary():
@@ -158,8 +181,10 @@ def test_a_write_under_a_stale_epoch_is_refused_and_redone_at_the_new_primary():
     from shared.intent import WriteIntent
 
     with world(lag=0.5, seed=13) as sim:
-        post = sim_module._new_post(sim)  # the old region has cached "us-east-1, epoch 0"
-        _promote(sim, NEW)
+        post = sim_module._new_post(sim)
+        with sim.region(OLD):
+            stale = control.at_primary(OLD)  # what the old region had cached
+        sim.promote(NEW)
         sim.converge()
         intent = WriteIntent(
             write_id="w-stale-epoch",
@@ -173,21 +198,26 @@ def test_a_write_under_a_stale_epoch_is_refused_and_redone_at_the_new_primary():
             accepted_at="2026-11-26T00:00:00.000Z",
         )
         with sim.region(OLD), pytest.raises(writes.StaleEpoch):
-            writes._apply_at(intent, writes.Target(OLD, control.Primary(OLD, 0)))
+            writes._apply_at(intent, writes.Target(OLD, stale))
         status, body, headers = sim.api(OLD, "PUT", f"/posts/{post}", body={"version": 1, "title": "fresh"})
         assert (status, body["version"]) == (200, 2)
-        assert sim_module._epoch_of(NEW, headers["X-Write-Id"]) == 1
+        assert sim_module._epoch_of(NEW, headers["X-Write-Id"]) == 2
 
 
 def test_a_subscriber_written_just_before_a_promotion_still_gets_one_welcome():
     """The cause of a missing email: the subscriber item was written at the old primary, the
     primary moved before it replicated, and the welcome claim at the new primary found no item.
-    That refusal was read as 'already welcomed' and nothing was ever sent. Now the record is
+    That refusal was read as 'already welcomed' and nothing was ever sent. The in-sync set now
+    refuses such a promotion unless the operator accepts it (--out-of-sync); then the record is
     retried until the item is there, and exactly one email goes out."""
-    with world(lag=5.0, seed=21) as sim:
+    from ops import promotion
+
+    with world(lag=5.0, seed=21) as sim:  # slower than the confirmation: NEW leaves the in-sync set
         status, _, _ = sim.api(OLD, "POST", "/subscribers", body={"email": "early@example.com"})
         assert status == 201
-        sim.promote(NEW, settle_seconds=0.0)  # before the subscriber item reached NEW's replica
+        with pytest.raises(promotion.PromotionRefused, match="not in the in-sync set"):
+            sim.promote(NEW)
+        sim.promote(NEW, out_of_sync=True)  # before the subscriber item reached NEW's replica
         deliveries = 0
         for region in REGIONS:
             deliveries += sim.run_welcome(region)

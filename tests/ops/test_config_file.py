@@ -4,10 +4,9 @@ import shutil
 
 import pytest
 
-from ops import config_file
 from ops.config_file import read_config, set_value
 from stack.config import ConfigError
-from tests.helpers import fixture_file
+from tests.helpers import fixture_file, sdr
 
 
 @pytest.fixture
@@ -42,10 +41,10 @@ def test_set_refuses_an_unknown_key_without_touching_the_file(dr_file):
     assert dr_file.read_text() == before
 
 
-def test_check_refuses_the_placeholder_domain_in_one_line(dr_file, capsys):
+def test_check_refuses_the_placeholder_domain_in_one_line(dr_file):
     set_value(dr_file, "domain", "example.com")
-    assert config_file.main(["dr", "--file", str(dr_file), "--check"]) == 1
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "serverless-dr:domain" in err and "placeholder" in err
-    assert config_file.main(["dr", "--file", str(dr_file), "--set", "domain=blog.acme.io", "--check"]) == 0
-    assert "config valid" in capsys.readouterr().out
+    refused = sdr("config", "--stack", "dr", "--file", str(dr_file), "--check")
+    assert refused.exit_code == 2
+    assert refused.stderr.count("\n") == 1 and "serverless-dr:domain" in refused.stderr and "placeholder" in refused.stderr
+    done = sdr("config", "--stack", "dr", "--file", str(dr_file), "--set", "domain=blog.acme.io", "--check")
+    assert done.exit_code == 0 and "config valid" in done.stdout

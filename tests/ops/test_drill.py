@@ -8,7 +8,8 @@ from moto import mock_aws
 
 from ops import drill
 from ops.drill import Drill, DrillTarget
-from tests.helpers import FakeClock
+from ops.errors import OperatorError
+from tests.helpers import FakeClock, sdr
 
 REGIONS = ("us-east-1", "us-west-2")
 TARGETS = {"us-east-1": "d-east.execute-api.us-east-1.amazonaws.com", "us-west-2": "d-west.execute-api.us-west-2.amazonaws.com"}
@@ -134,31 +135,41 @@ def test_measure_over_budget_and_time_out_are_reported(aws_stack):
     assert lines[-1] == "  result: OVER BUDGET"
 
 
-def test_command_line_runs_status_from_an_outputs_file(aws_stack, tmp_path, capsys):
+def test_command_line_runs_status_from_an_outputs_file(aws_stack, tmp_path):
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(aws_stack))
-    code = drill.main(
-        ["dr", "--region", "us-east-1", "status", "--outputs", str(path)],
-        session_factory=boto3.session.Session,
-        resolver=FakeResolver(),
-    )
-    assert code == 0
-    assert json.loads(capsys.readouterr().out)["drain_parameter"] == "false"
+    args = ("drill", "status", "--stack", "dr", "--region", "us-east-1", "--outputs", str(path))
+    result = sdr(*args, "--format", "json", session_factory=boto3.session.Session, resolver=FakeResolver())
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["drain_parameter"] == "false"
+    text = sdr(*args, session_factory=boto3.session.Session, resolver=FakeResolver())
+    assert text.stdout.startswith("us-east-1: drain parameter false\n")
 
 
 def test_command_line_drain_then_restore(aws_stack, tmp_path):
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(aws_stack))
-    assert (
-        drill.main(["dr", "--region", "us-east-1", "drain", "--outputs", str(path)], session_factory=boto3.session.Session) == 0
-    )
+    where = ("--stack", "dr", "--region", "us-east-1", "--outputs", str(path))
+    assert sdr("drill", "drain", *where, session_factory=boto3.session.Session).exit_code == 0
     assert drain_value("us-east-1") == "true"
-    assert (
-        drill.main(["dr", "--region", "us-east-1", "restore", "--outputs", str(path)], session_factory=boto3.session.Session) == 0
-    )
+    assert sdr("drill", "restore", *where, session_factory=boto3.session.Session).exit_code == 0
     assert drain_value("us-east-1") == "false"
 
 
+def test_draining_the_last_serving_region_is_refused_with_exit_3(aws_stack, tmp_path):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(aws_stack))
+    where = ("--stack", "dr", "--outputs", str(path))
+    assert sdr("drill", "drain", *where, "--region", "us-east-1", session_factory=boto3.session.Session).exit_code == 0
+    refused = sdr("drill", "drain", *where, "--region", "us-west-2", session_factory=boto3.session.Session)
+    assert refused.exit_code == 3
+    assert (
+        refused.stderr
+        == "sdr drill drain: refusing to drain us-west-2: no other region would serve (Route 53 answers with every record when all are unhealthy)\n"
+    )
+    assert drain_value("us-west-2") == "false"
+
+
 def test_unknown_region_is_refused(aws_stack):
-    with pytest.raises(SystemExit, match="region eu-west-1 is not a region of stack dr"):
+    with pytest.raises(OperatorError, match="region eu-west-1 is not a region of stack dr"):
         DrillTarget.from_outputs("dr", "eu-west-1", aws_stack)

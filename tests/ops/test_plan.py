@@ -5,7 +5,7 @@ import json
 import pytest
 
 from ops import plan
-from tests.helpers import cached_stack
+from tests.helpers import cached_stack, sdr
 
 
 @pytest.fixture(scope="module")
@@ -40,32 +40,36 @@ def test_secret_outputs_are_masked():
     assert plan.plan_document(run_copy)["outputs"]["tableName"] == plan.SECRET_MASK
 
 
-def test_text_tree_groups_by_region_then_component(capsys):
-    assert plan.main(["dr"]) == 0
-    text = capsys.readouterr().out
+def test_text_tree_groups_by_region_then_component():
+    result = sdr("plan", "--stack", "dr")
+    assert result.exit_code == 0
+    text = result.stdout
     east, west = text.index("\nus-east-1 ("), text.index("\nus-west-2 (")
     assert east < west
     assert "  GlobalTable app\n    aws:dynamodb/table:Table  app-table  -> replicas: us-west-2 (PITR)" in text
     assert "API RTO (worst case): 90 s   budget: 90 s" in text
 
 
-def test_json_format_from_the_command_line(capsys):
-    assert plan.main(["dev", "--format", "json"]) == 0
-    document = json.loads(capsys.readouterr().out)
+def test_json_format_from_the_command_line():
+    result = sdr("plan", "--stack", "dev", "--format", "json")
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
     assert document["dr"]["regions"] == ["us-east-1"]
 
 
-def test_the_component_tree_places_components_in_region_subgraphs(capsys):
-    assert plan.main(["dr", "--format", "components"]) == 0
-    graph = capsys.readouterr().out
+def test_the_component_tree_places_components_in_region_subgraphs():
+    result = sdr("plan", "--stack", "dr", "--format", "components")
+    assert result.exit_code == 0
+    graph = result.stdout
     assert graph.startswith("graph TD\n")
     assert 'subgraph us_west_2["us-west-2"]' in graph
     assert "IdempotencyTable idempotency-us-west-2" in graph
 
 
-def test_unknown_stack_is_a_clear_error(capsys):
-    assert plan.main(["prod"]) == 2
-    err = capsys.readouterr().err
+def test_unknown_stack_is_a_clear_error():
+    result = sdr("plan", "--stack", "prod")
+    assert result.exit_code == 2
+    err = result.stderr
     assert err.count("\n") == 1 and "no stack file Pulumi.prod.yaml" in err
 
 

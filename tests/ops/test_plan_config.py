@@ -12,13 +12,15 @@ import pytest
 
 from ops import plan
 from ops.plan_diff import diff_plans, plan_at_ref, render_diff
-from tests.helpers import fixture_file
+from tests.helpers import fixture_file, sdr
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_plan(*args):
-    return subprocess.run([sys.executable, "-m", "ops.plan", *args], cwd=ROOT, capture_output=True, text=True)
+def run_plan(stack, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "ops", "plan", "--stack", stack, *args], cwd=ROOT, capture_output=True, text=True
+    )
 
 
 def test_a_misspelt_key_is_one_line_with_a_suggestion_and_exit_2():
@@ -35,7 +37,7 @@ def stack_file(tmp_path, text):
     return path
 
 
-def test_a_secret_value_is_planned_with_a_note_not_a_crash(tmp_path, capsys):
+def test_a_secret_value_is_planned_with_a_note_not_a_crash(tmp_path):
     path = stack_file(
         tmp_path,
         "config:\n"
@@ -43,14 +45,16 @@ def test_a_secret_value_is_planned_with_a_note_not_a_crash(tmp_path, capsys):
         "  serverless-dr:alertEmail:\n    secure: v1:AAAAbase64ciphertext\n"
         "  aws:secretKey:\n    secure: v1:BBBBbase64ciphertext\n",
     )
-    assert plan.main(["custom", "--config", str(path), "--format", "json"]) == 0
-    document = json.loads(capsys.readouterr().out)
+    result = sdr("plan", "--stack", "custom", "--config", str(path), "--format", "json")
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
     notes = " ".join(document["config_notes"])
     assert "serverless-dr:alertEmail is a secret" in notes and "--set alertEmail=" in notes
     assert "aws:secretKey is a secret (secure:): masked offline" in notes
     assert "AAAAbase64ciphertext" not in json.dumps(document)
-    assert plan.main(["custom", "--config", str(path), "--set", "alertEmail=ops@acme.io", "--format", "json"]) == 0
-    supplied = json.loads(capsys.readouterr().out)
+    result = sdr("plan", "--stack", "custom", "--config", str(path), "--set", "alertEmail=ops@acme.io", "--format", "json")
+    assert result.exit_code == 0
+    supplied = json.loads(result.stdout)
     assert not any("alertEmail" in n for n in supplied["config_notes"])
     mail = [
         r
@@ -63,27 +67,35 @@ def test_a_secret_value_is_planned_with_a_note_not_a_crash(tmp_path, capsys):
 ESC_STACK = "environment:\n  - acme/blog-prod\nconfig:\n  serverless-dr:regions: [us-east-1, us-west-2]\n"
 
 
-def test_keys_from_an_esc_environment_are_named_and_set_supplies_them(tmp_path, capsys):
+def test_keys_from_an_esc_environment_are_named_and_set_supplies_them(tmp_path):
     path = stack_file(tmp_path, ESC_STACK)
     # The environment would provide the domain at deploy time; offline it is missing: one line, with the hint.
-    assert plan.main(["custom", "--config", str(path)]) == 2
-    err = capsys.readouterr().err
+    refused = sdr("plan", "--stack", "custom", "--config", str(path))
+    assert refused.exit_code == 2
+    err = refused.stderr
     assert err.count("\n") == 1 and "serverless-dr:domain" in err and "ESC environment(s) acme/blog-prod" in err
-    assert plan.main(["custom", "--config", str(path), "--set", "domain=blog.acme.io"]) == 0
-    out = capsys.readouterr().out
+    result = sdr("plan", "--stack", "custom", "--config", str(path), "--set", "domain=blog.acme.io")
+    assert result.exit_code == 0
+    out = result.stdout
     note = next(line for line in out.splitlines() if line.startswith("note: imports ESC environment(s) acme/blog-prod"))
     assert "resolved at deploy time" in note and "alertEmail" in note and not re.search(r"[(\s]domain[,)]", note)
 
 
-def test_what_if_values_change_the_plan_without_touching_the_stack_file(capsys):
+def test_what_if_values_change_the_plan_without_touching_the_stack_file():
     before = fixture_file("dr").read_text()
-    assert (
-        plan.main(
-            ["dr", "--config", str(fixture_file("dr")), "--set", "regions=[us-east-1,us-west-2,eu-west-1]", "--format", "json"]
-        )
-        == 0
+    result = sdr(
+        "plan",
+        "--stack",
+        "dr",
+        "--config",
+        str(fixture_file("dr")),
+        "--set",
+        "regions=[us-east-1,us-west-2,eu-west-1]",
+        "--format",
+        "json",
     )
-    document = json.loads(capsys.readouterr().out)
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
     assert document["dr"]["regions"] == ["us-east-1", "us-west-2", "eu-west-1"]
     assert fixture_file("dr").read_text() == before
 

@@ -18,9 +18,9 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from ops import drill, restore_test
+from ops import restore_test
 from ops.restore_test import Clock, RestoreError, RestoreTarget, RestoreTest
-from tests.helpers import FakeClock
+from tests.helpers import FakeClock, sdr
 
 REGION = "us-east-1"
 TABLE, BUCKET, VAULT = "app-table-1a2b3c4", "media-us-east-1-5d6e7f8", "backups-us-east-1-9a8b7c6"
@@ -315,36 +315,45 @@ def test_point_in_time_must_be_an_iso_time_with_a_zone(text, reason):
     assert restore_test.parse_time("2026-11-26T08:00:00Z") == T0
 
 
-def test_the_drill_command_runs_restore_test_in_the_home_region_by_default(live, tmp_path, capsys):
+def test_the_restore_test_command_runs_in_the_home_region_by_default(live, tmp_path):
     live["s3"].put_object(Bucket=BUCKET, Key="uploads/a.jpg", Body=b"a")
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(OUTPUTS))
-    code = drill.main(
-        ["dr", "restore-test", "--outputs", str(path), "--sample", "5", "--json"],
+    result = sdr(
+        "restore-test",
+        "--stack",
+        "dr",
+        "--outputs",
+        str(path),
+        "--sample",
+        "5",
+        "--format",
+        "json",
         session_factory=lambda: live["session"],
         sleep=lambda s: None,
+        out=lambda line: print(line),
     )
-    out = capsys.readouterr().out
-    assert code == 0
+    out = result.stdout
+    assert result.exit_code == 0
     assert out.startswith("restore-test dr in us-east-1\n")
     assert f"table {TABLE} -> {TABLE}-restore-test-" in out and "items: live 30, restored 30" in out
     assert "objects: live 1, restored 1; sample 1: 1 identical" in out
     assert json.loads(out[out.index("[") :])[0]["what"] == "table"
 
 
-def test_other_drill_actions_still_need_a_region(tmp_path):
-    with pytest.raises(SystemExit) as exited:
-        drill.main(["dr", "drain", "--outputs", str(tmp_path / "x.json")])
-    assert exited.value.code == 2
+def test_drill_actions_need_a_region(tmp_path):
+    result = sdr("drill", "drain", "--stack", "dr", "--outputs", str(tmp_path / "x.json"))
+    assert result.exit_code == 2 and "Missing option '--region'" in result.stderr
 
 
 def test_an_unknown_region_is_one_line(live, tmp_path):
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps(OUTPUTS))
-    with pytest.raises(SystemExit, match="drill: restore-test: region eu-west-1 is not a region of stack dr"):
-        drill.main(
-            ["dr", "restore-test", "--region", "eu-west-1", "--outputs", str(path)], session_factory=lambda: live["session"]
-        )
+    result = sdr(
+        "restore-test", "--stack", "dr", "--region", "eu-west-1", "--outputs", str(path), session_factory=lambda: live["session"]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == "sdr restore-test: region eu-west-1 is not a region of stack dr (us-east-1, us-west-2)\n"
 
 
 def _copy_back_tables(live):
@@ -385,18 +394,20 @@ def test_copy_back_refuses_kinds_that_are_not_user_data(live):
         restore_test.copy_back(dynamodb, scratch, TABLE, ("POST", "CONTROL", "REQ"), dry_run=True)
 
 
-def test_copy_back_command_writes_only_in_the_primary_region(live, tmp_path, capsys):
+def test_copy_back_command_writes_only_in_the_primary_region(live, tmp_path):
     dynamodb, scratch = _copy_back_tables(live)
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps({**OUTPUTS, "writeMode": "single-primary"}))
-    args = ["dr", "copy-back", "--scratch-table", scratch, "--outputs", str(path)]
-    assert drill.main([*args, "--dry-run"], session_factory=lambda: live["session"]) == 0
-    assert "would write 2 (1 reverted, 1 recreated)" in capsys.readouterr().out
+    args = ["copy-back", "--stack", "dr", "--scratch-table", scratch, "--outputs", str(path)]
+    dry = sdr(*args, "--dry-run", session_factory=lambda: live["session"])
+    assert dry.exit_code == 0 and "would write 2 (1 reverted, 1 recreated)" in dry.stdout
     dynamodb.put_item(
         TableName=TABLE,
         Item={"pk": {"S": "CONTROL#writer"}, "sk": {"S": "CONTROL"}, "primary_region": {"S": "us-west-2"}, "epoch": {"N": "3"}},
     )
-    with pytest.raises(
-        SystemExit, match="us-east-1 is not the primary for writes \\(us-west-2 is\\): run copy-back with --region us-west-2"
-    ):
-        drill.main(args, session_factory=lambda: live["session"])
+    refused = sdr(*args, session_factory=lambda: live["session"])
+    assert refused.exit_code == 1
+    assert (
+        refused.stderr
+        == "sdr copy-back: us-east-1 is not the primary for writes (us-west-2 is): run copy-back with --region us-west-2\n"
+    )

@@ -69,7 +69,7 @@ def test_the_shared_job_uses_oidc_the_policy_pack_and_the_layer():
     assert "aws-access-key-id" not in aws["with"]
     pulumi = next(s for s in steps if s.get("uses", "").startswith("pulumi/actions"))
     assert pulumi["with"]["policyPacks"] == "policy" and pulumi["with"]["command"] == "${{ inputs.command }}"
-    setup = next(s for s in steps if "ops.build_layer" in s.get("run", ""))
+    setup = next(s for s in steps if "-m ops layer" in s.get("run", ""))
     assert "policy/requirements.txt" in setup["run"]
     assert shared["permissions"]["id-token"] == "write"
 
@@ -120,7 +120,7 @@ def test_the_config_step_skips_a_preview_and_fails_a_deploy_the_stack_file_canno
             assert result.returncode == 0 and output.read_text() == "ready=true\n", result.stderr
         elif command == "preview":
             assert result.returncode == 0 and output.read_text() == "ready=false\n"
-            assert result.stdout.startswith(f"::notice title={stack} preview skipped::{stack}: config ")
+            assert result.stdout.startswith(f"::notice title={stack} preview skipped::sdr config: ")
         else:
             assert result.returncode == 1 and result.stdout.startswith(f"::error title={stack} config::")
 
@@ -131,4 +131,4 @@ def test_pull_requests_get_the_offline_plan_diff_with_cost_as_a_comment():
     checkout = next(s for s in job["steps"] if s.get("uses", "").startswith("actions/checkout"))
     assert checkout["with"]["fetch-depth"] == 0  # the base branch must be there to plan it
     script = " ".join(s.get("run", "") for s in job["steps"])
-    assert 'ops.plan "$stack" --diff "$BASE"' in script and "gh pr comment" in script
+    assert 'sdr diff "$BASE" --stack "$stack"' in script and "-e ./ops" in script and "gh pr comment" in script

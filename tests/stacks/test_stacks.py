@@ -114,10 +114,25 @@ def test_dr_budget_follows_the_config_and_names_both_static_failure_modes():
     assert "stalls" in budget["static_failover"]
 
 
+def test_dr_budget_bounds_write_failover_by_the_code_s_own_times_within_the_rto_budget():
+    from functions.shared import failover_timing
+
+    run = cached_stack("dr")
+    budget, config = run.outputs["drBudget"], run.config
+    writes = budget["write_failover"]
+    mode = config.get("serverless-dr:writeFailover", "automatic")
+    assert writes["mode"] == mode and writes["lease_seconds"] == run.outputs["leaseSeconds"]
+    if mode == "automatic":
+        assert writes["write_rto_seconds"] == failover_timing.write_rto_seconds(writes["lease_seconds"])
+        assert writes["write_rto_seconds"] <= budget["rto_budget_seconds"]
+    assert set(writes["voters"]) == set(run.outputs["leaseVoterTables"])
+    assert len(writes["voters"]) % 2 == 1  # a majority always exists
+
+
 def test_dev_budget_claims_no_failover():
     budget = cached_stack("dev").outputs["drBudget"]
     assert budget["routing"] == "single-region"
-    assert budget["api_rto_seconds"] is None
+    assert budget["api_rto_seconds"] is None and budget["write_failover"] is None
 
 
 def test_component_type_tokens_end_with_the_class_name():

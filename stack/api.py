@@ -1,0 +1,112 @@
+"""The blog's API in each region: the ServerlessApi component with the blog's routes and schemas
+(stack/api_contract.py), the API and health functions' environment and grants, the shared admin
+key and the regional custom domain."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components import ApiDomain, GlobalTable, ReplicatedBuckets, ServerlessApi, ServerlessApiArgs, allow
+from stack import api_contract, consumers
+from stack.config import StackConfig
+from stack.consumers import Region
+from stack.packaging import code_archive, handler_of
+from stack.regional_paths import RegionalPaths
+from stack.table_access import TableAccess
+
+# The API function's timeout: room for a write to be confirmed by the in-sync regions (the
+# functions' shared/confirm.py, up to 4 s) and, when it is not, to be deferred instead.
+API_TIMEOUT_SECONDS = 15
+
+
+def api_statements(access: TableAccess, region: str, topic_arn, page_views_grant: dict, bucket_arn) -> list[dict]:
+    """What the blog API function does in its region, and nothing more."""
+    return [
+        *access.reads(region, query=True),
+        *access.writes(region, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]),
+        *access.lease_writes(),
+        allow(["sns:Publish"], [topic_arn], "WriteRetryTopic"),
+        page_views_grant,
+        allow(["s3:PutObject"], [pulumi.Output.concat(bucket_arn, "/uploads/*")], "MediaUploads"),
+        allow(["s3:GetObject"], [pulumi.Output.concat(bucket_arn, "/thumbnails/*")], "ReadThumbnails"),
+        # A HEAD of a missing thumbnail answers 404 (not 403) only with s3:ListBucket on the bucket.
+        allow(["s3:ListBucket"], [bucket_arn], "SeeMissingThumbnails"),
+    ]
+
+
+def regional_apis(
+    cfg: StackConfig,
+    regions: dict[str, Region],
+    paths: dict[str, RegionalPaths],
+    *,
+    table: GlobalTable,
+    access: TableAccess,
+    media: ReplicatedBuckets,
+    site_origin: pulumi.Input[str],
+    admin_key: pulumi.Input[str],
+    signing_key: pulumi.Input[str],
+    drain_parameter_name: str,
+) -> dict[str, ServerlessApi]:
+    """One API per region, the home region's first (the others reuse its certificate validation)."""
+    apis: dict[str, ServerlessApi] = {}
+    home = cfg.home_region
+    for name, region in regions.items():
+        path = paths[name]
+        apis[name] = ServerlessApi(
+            f"api-{name}",
+            ServerlessApiArgs(
+                code=code_archive("api"),
+                handler=handler_of("api"),
+                routes=api_contract.routes(),
+                schemas=api_contract.schemas(),
+                environment={
+                    **access.environment(),
+                    "WRITE_RETRY_TOPIC_ARN": path.write_retry.topic_arn,
+                    **path.views_environment,
+                    "MEDIA_BUCKET": media.names[name],
+                    "MAX_UPLOAD_BYTES": str(cfg.max_upload_bytes),
+                    "SIGNING_KEY": pulumi.Output.secret(signing_key),
+                    "POWERTOOLS_SERVICE_NAME": "api",
+                    "POWERTOOLS_METRICS_NAMESPACE": consumers.metrics_namespace(cfg),
+                    "POWERTOOLS_LOG_LEVEL": "INFO",
+                },
+                statements=api_statements(access, name, path.write_retry.topic_arn, path.views_grant, media.arns[name]),
+                layers=[region.layer.arn],
+                health_handler="api.health_app.handler",
+                health_environment={
+                    "TABLE_NAME": table.name,
+                    "POWERTOOLS_SERVICE_NAME": "health",
+                    **(path.failover.health_environment(cfg) if path.failover else {}),
+                },
+                health_statements=[
+                    *access.reads(name, sid="HealthProbe"),
+                    *(path.failover.health_statements() if path.failover else []),
+                ],
+                health_reserved_concurrency=cfg.health_reserved_concurrency or None,
+                manage_account_logging_role=cfg.api_gateway_account_setting == "managed",
+                web_acl_arn=cfg.api_web_acl_arns.get(name),
+                hardening=region.hardening,
+                drain_parameter_name=drain_parameter_name,
+                api_key_value=admin_key,
+                allowed_origin=site_origin,
+                alert_topic_arn=region.alert_topic_arn,
+                log_retention_days=cfg.log_retention_days,
+                throttle_rate_limit=cfg.api_throttle_rate_limit,
+                throttle_burst_limit=cfg.api_throttle_burst_limit,
+                admin_quota_per_day=cfg.admin_quota_per_day,
+                admin_throttle_rate_limit=cfg.admin_throttle_rate_limit,
+                cache_enabled=cfg.api_cache_enabled,
+                timeout=API_TIMEOUT_SECONDS,
+                cache_ttl_seconds=cfg.api_cache_ttl_seconds,
+                domain=ApiDomain(
+                    host=cfg.api_host,
+                    zone_name=cfg.domain,
+                    owns_validation_record=name == home,
+                    validation_record=None if name == home else apis[home].certificate_validation_record,
+                )
+                if cfg.domain
+                else None,
+            ),
+            opts=region.opts(),
+        )
+    return apis

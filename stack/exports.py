@@ -1,0 +1,59 @@
+"""The stack's outputs: what the operator command (`sdr`), the site and people read of a deployed
+stack. Names are part of the contract: docs/cli.md and the runbook refer to them."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components import Backups, FailoverDns, GlobalTable, LeaseVoters, ReplicatedBuckets, ServerlessApi, StaticSite
+from stack.budget import compute_budget
+from stack.config import StackConfig
+from stack.consumers import Region
+from stack.regional_paths import RegionalPaths
+
+
+def export_outputs(
+    cfg: StackConfig,
+    *,
+    table: GlobalTable,
+    site: StaticSite,
+    media: ReplicatedBuckets,
+    voters: LeaseVoters | None,
+    regions: dict[str, Region],
+    paths: dict[str, RegionalPaths],
+    apis: dict[str, ServerlessApi],
+    dns: FailoverDns | None,
+    backups: Backups | None,
+    admin_key: pulumi.Input[str],
+) -> None:
+    if backups is not None:
+        pulumi.export("backupVaults", backups.vault_names)
+        pulumi.export("backupRoleArn", backups.role_arn)
+    pulumi.export("siteUrl", site.url)
+    pulumi.export("siteBuckets", site.bucket_names)
+    pulumi.export("distributionDomain", site.distribution_domain)
+    pulumi.export("regions", list(cfg.regions))
+    pulumi.export("homeRegion", cfg.home_region)
+    pulumi.export("writeMode", cfg.write_mode)
+    if voters is not None:
+        pulumi.export("writeFailover", cfg.write_failover)
+        pulumi.export("leaseVoterTables", voters.table_names)
+        pulumi.export("leaseSeconds", cfg.lease_seconds)
+    pulumi.export("tableName", table.name)
+    pulumi.export("tableArns", table.arns)
+    pulumi.export("tableStreamArns", table.stream_arns)
+    pulumi.export("idempotencyTableNames", {r: reg.idempotency.name for r, reg in regions.items()})
+    pulumi.export("mediaBuckets", media.names)
+    pulumi.export("apiUrls", {r: a.invoke_url for r, a in apis.items()})
+    pulumi.export("healthUrls", {r: a.health_url for r, a in apis.items()})
+    pulumi.export("apiPublicUrl", apis[cfg.home_region].public_url)
+    pulumi.export("drainParameters", {r: a.drain_parameter_name for r, a in apis.items()})
+    # Where `sdr writes redrive` sends a dead-lettered write back to.
+    pulumi.export("writeRetryTopics", {r: p.write_retry.topic_arn for r, p in paths.items()})
+    if dns is not None:
+        pulumi.export("apiRecordName", dns.fqdn)
+        pulumi.export("zoneName", cfg.domain)
+        pulumi.export("healthCheckIds", dns.health_check_ids)
+        pulumi.export("apiRegionalTargets", {r: a.regional_domain_name for r, a in apis.items()})
+    pulumi.export("adminApiKey", pulumi.Output.secret(admin_key))
+    pulumi.export("drBudget", compute_budget(cfg).to_dict())

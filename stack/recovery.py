@@ -1,0 +1,33 @@
+"""Backups of what replication cannot undo: the home replica of the table and the home media
+bucket, on the stack's schedule, each recovery point copied to another region (Backups)."""
+
+from __future__ import annotations
+
+from components import Backups, BackupsArgs, GlobalTable, ReplicatedBuckets
+from stack.config import StackConfig
+from stack.consumers import Region
+from stack.providers import Providers
+
+
+def backups(
+    cfg: StackConfig, providers: Providers, table: GlobalTable, media: ReplicatedBuckets, regions: dict[str, Region]
+) -> Backups | None:
+    if not cfg.backups:
+        return None
+    home = cfg.home_region
+    return Backups(
+        "backups",
+        BackupsArgs(
+            regions=cfg.regions,
+            providers=providers.regional,
+            home=home,
+            # The table's home replica and the home media bucket: replicas hold the same data,
+            # and a mistake replicated everywhere is undone from these recovery points.
+            resources=[table.arns[home], media.arns[home]],
+            copy_region=cfg.backup_copy_region,
+            schedule=cfg.backup_schedule,
+            retention_days=cfg.backup_retention_days,
+            vault_lock=cfg.backup_vault_lock,
+            alert_topic_arn=regions[home].alert_topic_arn,
+        ),
+    )

@@ -1,0 +1,46 @@
+"""The blog's front end: one CloudFront distribution over a bucket per region (site/), and the
+`config.json` that tells the browser every region's API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from components import ServerlessApi, SiteDomain, StaticSite, StaticSiteArgs
+from stack.config import StackConfig
+from stack.providers import Providers
+
+SITE_DIR = Path(__file__).resolve().parents[1] / "site"
+# How long the browser waits for one region's API before it tries the next (site/client.js).
+FAILOVER_TIMEOUT_MS = 1500
+
+
+def static_site(cfg: StackConfig, providers: Providers) -> StaticSite:
+    return StaticSite(
+        "site",
+        StaticSiteArgs(
+            regions=cfg.regions,
+            providers=providers.regional,
+            global_provider=providers.global_services,
+            site_dir=SITE_DIR,
+            # Known before the API exists, so the site and the API do not wait for each other.
+            api_origin_pattern=f"https://{cfg.api_host}"
+            if cfg.api_host
+            else f"https://*.execute-api.{cfg.home_region}.amazonaws.com",
+            domain=SiteDomain(host=cfg.site_host, zone_name=cfg.domain) if cfg.domain else None,
+            price_class=cfg.site_price_class,
+            access_logs=cfg.site_access_logs,
+            web_acl_arn=cfg.site_web_acl_arn,
+        ),
+    )
+
+
+def publish_config(site: StaticSite, cfg: StackConfig, apis: dict[str, ServerlessApi]) -> None:
+    """Every region's own URL: the browser fails over between them itself (site/client.js), in
+    seconds, instead of waiting for DNS; apiBaseUrl is the name Route 53 routes."""
+    site.publish_config(
+        {
+            "apiBaseUrl": apis[cfg.home_region].public_url,
+            "regions": {r: api.invoke_url for r, api in apis.items()},
+            "failoverTimeoutMs": FAILOVER_TIMEOUT_MS,
+        }
+    )
