@@ -25,6 +25,7 @@ from typing import Any
 
 import pulumi
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import rpc, settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _ensure_event_loop
@@ -444,6 +445,12 @@ async def _resolve(outputs: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
     return resolved, secrets
 
 
+def _no_stack_trace():
+    from pulumi.runtime.proto import source_pb2
+
+    return source_pb2.StackTrace()
+
+
 def run_program(
     program: Callable[[], Any],
     *,
@@ -455,6 +462,10 @@ def run_program(
     """Run `program` (the whole `__main__.py`, or one component for unit tests) under the recording mocks."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    # The SDK reads the whole call stack (with source lines) at every registration, for the
+    # engine's source positions; mocks never look at them, and it is a tenth of a run's time.
+    stack_trace = runtime_resource._get_stack_trace
+    runtime_resource._get_stack_trace = _no_stack_trace
     offline_before = os.environ.get(OFFLINE_ENV)
     os.environ[OFFLINE_ENV] = "1"  # the program may plan the shipped placeholder domain here
     try:
@@ -470,6 +481,7 @@ def run_program(
         root = settings.get_root_resource()
         outputs, secrets = loop.run_until_complete(_resolve(dict(root.outputs)))
     finally:
+        runtime_resource._get_stack_trace = stack_trace
         if offline_before is None:
             os.environ.pop(OFFLINE_ENV, None)
         else:

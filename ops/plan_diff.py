@@ -259,7 +259,7 @@ def plan_at_ref(ref: str, stack: str, extra_args: list[str] | None = None, proje
         if layer.exists():
             shutil.copytree(layer, tree / "build", dirs_exist_ok=True)
         planned = subprocess.run(
-            [sys.executable, "-m", "ops.plan", stack, "--format", "json", *(extra_args or [])],
+            [*_plan_command(tree, stack), "--format", "json", *(extra_args or [])],
             cwd=tree,
             capture_output=True,
             text=True,
@@ -268,6 +268,15 @@ def plan_at_ref(ref: str, stack: str, extra_args: list[str] | None = None, proje
             raise ValueError(f"plan at {ref}: {(planned.stderr.strip().splitlines() or ['failed'])[-1]}")
         # Asset paths name the checkout they were planned in; compare them relative to it.
         return json.loads(planned.stdout.replace(f"{tree}/", ""))
+
+
+def _plan_command(tree: Path, stack: str) -> list[str]:
+    """How the checkout at a ref plans a stack: `sdr plan` since there is one, `ops.plan` or
+    `tools.plan` (the layouts before it) for older refs."""
+    if (tree / "ops" / "cli.py").exists():
+        return [sys.executable, "-m", "ops", "plan", "--stack", stack]
+    package = "ops" if (tree / "ops" / "plan.py").exists() else "tools"
+    return [sys.executable, "-m", f"{package}.plan", stack]
 
 
 def load_base(target: str, stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:

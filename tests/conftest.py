@@ -6,6 +6,7 @@ import os
 # mismatch" when another thread compiles at the same moment).
 import hypothesis
 import hypothesis.internal.observability  # noqa: F401
+import pytest
 
 # botocore >= 1.44 resolves DynamoDB Streams to an account-id endpoint that moto does not know.
 os.environ.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
@@ -15,3 +16,16 @@ for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
 os.environ["AWS_ACCESS_KEY_ID"] = "testing"
 os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shared_stack_runs(tmp_path_factory):
+    """Under pytest-xdist, the session's temporary directory (the parent of each worker's) holds
+    the offline runs `cached_stack` shares between workers; it goes with the session's."""
+    from tests import helpers
+
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        helpers.SHARED_RUNS = tmp_path_factory.getbasetemp().parent / "stack-runs"
+        helpers.SHARED_RUNS.mkdir(exist_ok=True)
+    yield
+    helpers.SHARED_RUNS = None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import functools
+import hashlib
+import json
+import os
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,10 +47,37 @@ def fixture_stack(stack: str, **overrides) -> StackRun:
     return run_stack(stack, overrides=overrides or None, stack_file=fixture_file(stack))
 
 
-@functools.cache
-def cached_stack(stack: str) -> StackRun:
-    """One run per shipped stack (its reference copy) per test process, for read-only assertions."""
-    return fixture_stack(stack)
+# Where the workers of one pytest-xdist session share their runs (tests/conftest.py sets it).
+SHARED_RUNS: Path | None = None
+
+
+_RUNS: dict[str, StackRun] = {}
+
+
+def cached_stack(stack: str, **overrides: Any) -> StackRun:
+    """`fixture_stack` run once per session for read-only assertions: once per test process, and
+    under xdist once for all workers (a run is pickled into the session's temporary directory;
+    the first worker to finish it writes it, the others read it). A test that patches the
+    program, or changes what it returns, runs its own with `fixture_stack`."""
+    # As Pulumi hands config to the program: True and "true" are one config, and one run.
+    as_config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in overrides.items()}
+    key = hashlib.sha256(json.dumps([stack, as_config], sort_keys=True).encode()).hexdigest()[:24]
+    if key not in _RUNS:
+        _RUNS[key] = _shared_run(key, lambda: fixture_stack(stack, **overrides))
+    return _RUNS[key]
+
+
+def _shared_run(key: str, run: Callable[[], StackRun]) -> StackRun:
+    if SHARED_RUNS is None:
+        return run()
+    path = SHARED_RUNS / f"{key}.pickle"
+    if path.exists():
+        return pickle.loads(path.read_bytes())
+    result = run()
+    partial = path.with_suffix(f".{os.getpid()}")
+    partial.write_bytes(pickle.dumps(result))
+    partial.replace(path)  # atomic: a reader sees a whole run or none
+    return result
 
 
 class FakeClock:

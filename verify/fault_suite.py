@@ -6,16 +6,19 @@ A seeded workload of writes (create, update and delete posts; subscribe) goes th
 API handler against moto, in segments. Each segment has its weather: no faults, intermittent
 faults (30 % of DynamoDB requests) or sustained ones (all of them), of one kind: throttling, 500,
 503, 502 with an HTML body, 504 with an empty body, a read timeout before or after the request
-was applied, a connect timeout. The write-retry consumer drains its queue under the same weather
-every few writes. Clients behave like clients: an unanswered or 5xx request is retried with the
+was applied, a connect timeout; or `refused`: every write is deferred, the table then refuses
+the deferred ones outright (a ValidationException, never retried into success) and half of the
+dead-letter records that follow fail too. The write-retry consumer drains its queue under the
+same weather every few writes. Clients behave like clients: an unanswered or 5xx request is retried with the
 same Idempotency-Key, and some answered ones are sent again anyway.
 
 At the end the weather clears, an operator redrives what reached the DLQ (the runbook step), the
 consumer drains, and every accepted write (2xx or 202) is checked against the table: its fate
-recorded (`GET /writes/{id}`: applied or rejected with a reason) and its effect in the table's
-stream exactly once. Reported per operation and fault kind: tried, accepted, deferred, held,
-lost, duplicated, 5xx, over the deadline (answered later than the function's timeout, on the
-virtual clock), redriven.
+visible (`GET /writes/{id}`: applied or rejected with a reason, or dead-lettered with one) and
+its effect in the table's stream exactly once (none for a dead letter). Reported per operation
+and fault kind: tried, accepted, deferred, held, dead-lettered, pending (accepted but with no
+visible fate), lost, duplicated, 5xx, over the deadline (answered later than the function's
+timeout, on the virtual clock), redriven.
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ DRAIN_EVERY = 10
 CLIENT_ATTEMPTS = 3
 RESEND_ANSWERED = 0.1
 API_TIMEOUT_SECONDS = FakeContext().timeout_ms / 1000
-COLUMNS = ("tried", "accepted", "deferred", "held", "lost", "duplicated", "5xx", "over_deadline")
+COLUMNS = ("tried", "accepted", "deferred", "held", "dead_lettered", "pending", "lost", "duplicated", "5xx", "over_deadline")
+REFUSED = "refused"  # the dead-letter weather (module docstring)
 
 
 @dataclass
@@ -122,10 +126,17 @@ class Workload:
             self.posts.pop(request["path"].rsplit("/", 1)[1], None)
 
 
-def _send(clock: VirtualClock, method: str, request: dict[str, Any], key: str) -> tuple[int, Any, dict, float]:
+def _send(
+    clock: VirtualClock, method: str, request: dict[str, Any], key: str, timeout_seconds: float
+) -> tuple[int, Any, dict, float]:
     start = clock.now
     status, body, headers = call_api(
-        method, request["path"], body=request.get("body"), query=request.get("query"), headers={"Idempotency-Key": key}
+        method,
+        request["path"],
+        body=request.get("body"),
+        query=request.get("query"),
+        headers={"Idempotency-Key": key},
+        timeout_ms=int(timeout_seconds * 1000),
     )
     return status, body, headers, clock.now - start
 
@@ -153,8 +164,8 @@ def _redrive(regional) -> int:
             moved += 1
 
 
-def run(seed: int = 1, writes: int = 1000) -> SuiteResult:
-    """One seeded run; needs moto (opens its own mock)."""
+def run(seed: int = 1, writes: int = 1000, timeout_seconds: float = API_TIMEOUT_SECONDS) -> SuiteResult:
+    """One seeded run; needs moto (opens its own mock). `timeout_seconds`: the API function's."""
     from moto import mock_aws
     from retry.app import handler as retry_handler
 
@@ -171,11 +182,13 @@ def run(seed: int = 1, writes: int = 1000) -> SuiteResult:
             weather = _weather(seed)
             while len(done) < writes:
                 episode, fault = next(weather)
-                injector.rules = [] if fault == "none" else [Rule(fault=fault, rate=EPISODES[episode])]
+                api_rules, drain_rules = _rules(episode, fault)
                 for index in range(min(SEGMENT_WRITES, writes - len(done))):
-                    done.append(_one_write(rng, clock, workload, fault))
+                    injector.rules = api_rules
+                    done.append(_one_write(rng, clock, workload, fault, timeout_seconds))
                     if index % DRAIN_EVERY == DRAIN_EVERY - 1:
-                        drain_queue(regional.sqs, regional.retry_queue_url, retry_handler, rounds=1)
+                        injector.rules = drain_rules
+                        drain_queue(regional.sqs, regional.retry_queue_url, retry_handler, rounds=2)
             injector.rules = []
             drain_queue(regional.sqs, regional.retry_queue_url, retry_handler, rounds=200, advance=clock.advance)
             redriven = _redrive(regional)
@@ -186,26 +199,43 @@ def run(seed: int = 1, writes: int = 1000) -> SuiteResult:
     return SuiteResult(seed, writes, rows, redriven, injected_count, round(time.perf_counter() - started, 1))
 
 
+def _rules(episode: str, fault: str) -> tuple[list[Rule], list[Rule]]:
+    """(while the API answers, while the retry consumer drains) for one segment."""
+    if fault == "none":
+        return [], []
+    if fault == REFUSED:
+        return [Rule(fault="throttle")], [
+            Rule(fault="validation", operations=frozenset({"TransactWriteItems"})),
+            Rule(fault="http500", rate=0.5, operations=frozenset({"PutItem"})),
+        ]
+    rules = [Rule(fault=fault, rate=EPISODES[episode])]
+    return rules, rules
+
+
 def _weather(seed: int):
     """Segments of (episode, fault), seeded on their own: every fault kind in both its intermittent
     and its sustained form, then calm, in a shuffled order, over and over. The schedule depends on
     the seed only, never on how the writes went (answers vary with the machine's load where a
     deadline is near), so every run of a seed meets every fault kind."""
     schedule = random.Random(f"weather-{seed}")
-    rounds = [("none", "none"), *((episode, fault) for fault in FAULT_KINDS for episode in ("intermittent", "sustained"))]
+    rounds = [
+        ("none", "none"),
+        ("sustained", REFUSED),
+        *((episode, fault) for fault in FAULT_KINDS for episode in ("intermittent", "sustained")),
+    ]
     while True:
         schedule.shuffle(rounds)
         yield from list(rounds)
 
 
-def _one_write(rng: random.Random, clock: VirtualClock, workload: Workload, fault: str) -> Write:
+def _one_write(rng: random.Random, clock: VirtualClock, workload: Workload, fault: str, timeout_seconds: float) -> Write:
     operation, method, request = workload.request(rng.choices(OPERATIONS, OPERATION_WEIGHTS)[0])
     write = Write(operation, fault)
     key = f"k{rng.getrandbits(64):016x}"
     for _attempt in range(CLIENT_ATTEMPTS):
-        status, body, headers, elapsed = _send(clock, method, request, key)
+        status, body, headers, elapsed = _send(clock, method, request, key, timeout_seconds)
         write.statuses.append(status)
-        if elapsed > API_TIMEOUT_SECONDS:
+        if elapsed > timeout_seconds:
             write.statuses[-1] = -1  # API Gateway would have answered 504: unknown to the client
             continue
         if status >= 500:
@@ -214,7 +244,7 @@ def _one_write(rng: random.Random, clock: VirtualClock, workload: Workload, faul
         if status in (200, 201, 202, 204):
             write.token = headers.get("X-Write-Id")
             if rng.random() < RESEND_ANSWERED:
-                again = _send(clock, method, request, key)
+                again = _send(clock, method, request, key, timeout_seconds)
                 write.statuses.append(again[0])
         break
     return write
@@ -237,12 +267,15 @@ def _account(done: list[Write], effects: Counter) -> dict[tuple[str, str], Count
         fate = _fate(write, table)
         state = fate.get("state")
         write_id = write.token.split(".", 1)[0]
-        # A decided write whose outcome changed the table must show exactly one effect there.
+        # A decided write whose outcome changed the table must show exactly one effect there; a
+        # dead letter none, and its fate visible to its client.
         changed = state == "applied" and fate.get("status") in (200, 201, 204) and not _already_subscribed(fate)
         expected_effects = 1 if changed else 0
+        row["dead_lettered"] += state == "dead_lettered"
+        row["pending"] += state not in ("applied", "rejected", "dead_lettered")
         if effects[write_id] > expected_effects:
             row["duplicated"] += 1
-        elif state in ("applied", "rejected") and effects[write_id] == expected_effects:
+        elif state in ("applied", "rejected", "dead_lettered") and effects[write_id] == expected_effects:
             row["held"] += 1
         else:
             row["lost"] += 1
@@ -284,7 +317,7 @@ def render_markdown(results: list[SuiteResult]) -> str:
         for operation, counts in result.by(0).items():
             by_operation[operation].update(counts)
         total.update(result.total())
-    for fault in ("none", *FAULT_KINDS):
+    for fault in ("none", *FAULT_KINDS, REFUSED):
         if fault in merged:
             lines.append(f"| {fault} | " + " | ".join(str(merged[fault][c]) for c in COLUMNS) + " |")
     for operation in OPERATIONS:

@@ -69,7 +69,7 @@ class FakeContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = f"arn:aws:lambda:{REGION}:123456789012:function:api"
     aws_request_id: str = "00000000-0000-0000-0000-000000000001"
-    timeout_ms: int = 15_000  # the API function's (stack/app.py API_TIMEOUT_SECONDS)
+    timeout_ms: int = 15_000  # the API function's (stack/api.py API_TIMEOUT_SECONDS)
 
     def get_remaining_time_in_millis(self) -> int:
         return self.timeout_ms
@@ -212,10 +212,12 @@ def api_event(method: str, path: str, body=None, headers=None, query=None, reque
     return event
 
 
-def call_api(method: str, path: str, **kwargs) -> tuple[int, dict | None, dict]:
+def call_api(method: str, path: str, *, timeout_ms: int | None = None, **kwargs) -> tuple[int, dict | None, dict]:
+    """The API function's answer to one request (`timeout_ms`: the function's, default the stack's)."""
     from api.app import handler
 
-    response = handler(api_event(method, path, **kwargs), FakeContext())
+    context = FakeContext() if timeout_ms is None else FakeContext(timeout_ms=timeout_ms)
+    response = handler(api_event(method, path, **kwargs), context)
     body = json.loads(response["body"]) if response.get("body") else None
     headers = dict(response.get("headers") or {})
     headers.update({k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v})

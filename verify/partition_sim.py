@@ -170,7 +170,7 @@ def schedule_of(
     writes_for: float | None = None,
 ) -> Schedule:
     """The seeded schedule `seed`; the keywords pin what a test needs (`short`: a fault of
-    30-50 s from second 40, for quick runs; `writes_for`: clients stop that long after the fault
+    30-50 s from second 25 and 40 s after it, for quick runs; `writes_for`: clients stop that long after the fault
     starts; `drift`: each region's clock offset, instead of the seeded ones)."""
     configure()  # functions/ on the path
     from shared.failover_timing import DRIFT_SECONDS
@@ -186,7 +186,8 @@ def schedule_of(
     lag = lag if lag is not None else rng.uniform(0.1, 5.0)
     if fault_seconds is None:
         fault_seconds = rng.uniform(30, 50) if short else rng.uniform(40, 150)
-    fault_at = 40.0 if short else rng.uniform(50, 70)
+    fault_at = 25.0 if short else rng.uniform(50, 70)
+    tail = 40.0 if short else 60.0  # after the heal; the end drains every queue anyway
     return Schedule(
         seed=seed,
         serving=serving,
@@ -197,7 +198,7 @@ def schedule_of(
         fault_at=fault_at,
         fault_seconds=fault_seconds,
         beyond_drift=beyond_drift,
-        duration=fault_at + fault_seconds + 60,
+        duration=fault_at + fault_seconds + tail,
         writes_until=fault_at + writes_for if writes_for is not None else float("inf"),
     )
 

@@ -856,6 +856,8 @@ def run_all(trials: int, lags: list[float]) -> dict[str, Any]:
         results["primary_down"] = scenario_primary_down(sim, trials // 4)
     with world(lag=1.5, seed=9) as sim:
         results["random"] = random_writes(sim, 4 * trials)
+    with world(lag=2.0, seed=22) as sim:
+        results["shuffled"] = scenario_shuffled_deliveries(sim, subscribers=150, views=400)
     for lag in lags:
         with world(lag=lag, seed=10) as sim:
             results["promotions"].append({"how": "planned (old primary fenced)", **scenario_promotion(sim, writes=100)})
@@ -887,6 +889,9 @@ def render_markdown(results: dict[str, Any]) -> str:
         f"{store['welcome_emails']} | {store['subscribers']} |",
         f"| complaint counts, same store failures, 20 % of events delivered twice | {store['complaints_counted']} | {store['complaints']} |",
         f"| page views, 20 % of counter writes failing, batches redelivered | {store['views_counted']} | {store['views']} |",
+        f"| welcome emails, {results['shuffled']['deliveries']} shuffled deliveries (each record 1-3 times, batches of 1-25, "
+        f"the primary moving half-way) | {results['shuffled']['welcome_emails']} | {results['shuffled']['subscribers']} |",
+        f"| page views, the same deliveries | {results['shuffled']['views_counted']} | {results['shuffled']['views']} |",
         "",
         "| primary moves | replication lag | writes deferred (202) | edits the old primary acknowledged after the new lease | write RTO | updates lost |",
         "|---|---|---|---|---|---|",

@@ -63,9 +63,6 @@ def test_the_checker_sees_two_primaries_when_the_lease_is_not_enforced():
 def test_the_checker_sees_lost_writes_when_writes_are_acknowledged_before_they_replicate():
     from shared import confirm
 
-    lost = 0
     with mock.patch.object(confirm, "confirm", lambda *_args, **_kwargs: None):
-        for seed in (1, 3):
-            verdict = sim.run_schedule(sim.schedule_of(seed, lag=3.0, scenario="primary_crash", short=True))
-            lost += verdict.lost + verdict.overwritten
-    assert lost > 0
+        verdict = sim.run_schedule(sim.schedule_of(3, lag=3.0, scenario="primary_crash", short=True))
+    assert verdict.lost + verdict.overwritten > 0

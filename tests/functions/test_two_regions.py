@@ -20,14 +20,14 @@ OLD, NEW = REGIONS
 
 def test_concurrent_edits_in_two_regions_lose_nothing_with_a_single_primary():
     with world(lag=1.0, seed=1) as sim:
-        result = sim_module.scenario_concurrent_edits(sim, trials=25)
-    assert result == {"trials": 25, "lost": 0, "answered_200": 25, "answered_409": 25}
+        result = sim_module.scenario_concurrent_edits(sim, trials=12)
+    assert result == {"trials": 12, "lost": 0, "answered_200": 12, "answered_409": 12}
 
 
 def test_the_same_edits_written_locally_in_each_region_lose_one_every_time():
     with world(lag=1.0, seed=1, write_mode="any-region") as sim:
-        result = sim_module.scenario_concurrent_edits(sim, trials=25)
-    assert result["lost"] == 25 and result["answered_200"] == 50
+        result = sim_module.scenario_concurrent_edits(sim, trials=12)
+    assert result["lost"] == 12 and result["answered_200"] == 24
 
 
 def test_edit_against_delete_keeps_whichever_was_acknowledged():
@@ -70,25 +70,25 @@ def test_without_the_guards_in_the_data_a_failing_store_duplicates_side_effects(
         return writes.Guarded(applied=True)
 
     with world(lag=1.0, seed=5) as sim, mock.patch.object(writes, "guarded_update", unguarded):
-        result = sim_module.scenario_store_failures(sim, subscribers=25, complaints=30, views=0, rate=0.3)
+        result = sim_module.scenario_store_failures(sim, subscribers=15, complaints=20, views=0, rate=0.3)
     assert result["welcome_emails"] > result["subscribers"] or result["complaints_counted"] > result["complaints"]
 
 
-@pytest.mark.parametrize("lag", [0.5, 2.0])
+@pytest.mark.parametrize("lag", [1.0])  # make soak: 0.5, 1, 2 and 5 s
 def test_a_planned_promotion_loses_nothing_and_overlaps_nothing(lag):
     with world(lag=lag, seed=6) as sim:
-        result = sim_module.scenario_promotion(sim, writes=50)
+        result = sim_module.scenario_promotion(sim, writes=30)
     assert result["lost"] == 0 and result["acknowledged_by_the_old_primary_after"] == 0, result
     assert result["epoch"] == 2  # the handover happened (the home region held epoch 1)
 
 
-@pytest.mark.parametrize("lag", [1.0, 3.0])
+@pytest.mark.parametrize("lag", [2.0])  # make soak: 0.5, 1, 2 and 5 s
 def test_a_cut_off_primary_is_replaced_without_an_operator_and_without_overlap(lag):
     """The primary's region keeps serving its clients but reaches neither the other region nor
     the witness. It stops acknowledging edits before its lease runs out; the other region takes
     the lease after it, and nothing either acknowledged is lost once the partition heals."""
     with world(lag=lag, seed=7) as sim:
-        result = sim_module.scenario_primary_isolated(sim, writes=40)
+        result = sim_module.scenario_primary_isolated(sim, writes=24)
     assert result["lost"] == 0 and result["acknowledged_by_the_old_primary_after"] == 0, result
     # Detection is bounded by the lease, a tick period and the takeover's drift margin.
     assert result["write_rto_seconds"] <= sim_module.LEASE_SECONDS * 1.5 + 2 * sim_module.LEASE_SECONDS / 2, result
@@ -104,7 +104,7 @@ def test_while_the_primary_is_down_writes_wait_and_land_at_the_region_that_took_
 
 def test_random_writes_from_both_regions_lose_nothing():
     with world(lag=1.5, seed=9) as sim:
-        assert sim_module.random_writes(sim, writes=150)["lost"] == 0
+        assert sim_module.random_writes(sim, writes=50)["lost"] == 0
 
 
 # --- the operator's side: promote and status -----------------------------------------------------
@@ -225,9 +225,10 @@ def test_a_subscriber_written_just_before_a_promotion_still_gets_one_welcome():
         assert deliveries >= 2  # the first claim met no item at the new primary and was retried
 
 
-def test_welcomes_and_view_counts_are_exact_over_a_thousand_shuffled_duplicated_deliveries():
+def test_welcomes_and_view_counts_are_exact_over_hundreds_of_shuffled_duplicated_deliveries():
+    """make soak runs it with 150 subscribers and 400 views (over 1,000 deliveries)."""
     with world(lag=2.0, seed=22) as sim:
-        result = sim_module.scenario_shuffled_deliveries(sim, subscribers=150, views=400)
-    assert result["deliveries"] >= 1000, result
-    assert result["welcome_emails"] == result["subscribers"] == 150
-    assert result["views_counted"] == result["views"] == 400
+        result = sim_module.scenario_shuffled_deliveries(sim, subscribers=60, views=160)
+    assert result["deliveries"] >= 400, result
+    assert result["welcome_emails"] == result["subscribers"] == 60
+    assert result["views_counted"] == result["views"] == 160

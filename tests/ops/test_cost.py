@@ -7,7 +7,7 @@ import pytest
 
 from ops import cost
 from ops.cost import STANDING, USAGE_ONLY, UnpricedType, idle_lines, idle_monthly, price, traffic_monthly, unit_prices
-from tests.helpers import cached_stack, fixture_stack
+from tests.helpers import cached_stack
 
 # The goals of the issue, for the shipped stacks at zero traffic (list prices, no free tier).
 GOALS = {"dev": 1.00, "dr": 15.00}
@@ -31,7 +31,7 @@ def regions_of(run):
     ids=["shipped", "options-a", "options-b"],
 )
 def test_every_resource_type_the_program_creates_is_priced(overrides):
-    run = fixture_stack("dr", **overrides)
+    run = cached_stack("dr", **overrides)
     types = {r.type for r in run.resources if r.is_aws}
     assert types <= set(STANDING) | set(USAGE_ONLY), sorted(types - set(STANDING) - set(USAGE_ONLY))
     assert idle_lines(run)  # and the model runs over all of them
@@ -85,18 +85,18 @@ def test_dr_keeps_every_dr_mechanism_inside_its_goal():
 )
 def test_a_standing_choice_moves_the_idle_cost_by_its_price_in_every_region(overrides, added_per_region):
     base = cached_stack("dr")
-    changed = fixture_stack("dr", **overrides)
+    changed = cached_stack("dr", **overrides)
     assert idle_monthly(changed) - idle_monthly(base) == pytest.approx(added_per_region * len(regions_of(base)), abs=0.01)
 
 
 def test_latency_graphs_the_dashboard_and_alarms_move_the_cost_by_their_counts():
     base = cached_stack("dr")
     checks = len(base.of_type("aws:route53/healthCheck:HealthCheck"))
-    graphs = fixture_stack("dr", healthCheckLatencyGraphs="true")
+    graphs = cached_stack("dr", healthCheckLatencyGraphs="true")
     assert idle_monthly(graphs) - idle_monthly(base) == pytest.approx(checks * price("health_check_option_aws_month"))
-    dashboard = fixture_stack("dr", dashboard="true")
+    dashboard = cached_stack("dr", dashboard="true")
     assert idle_monthly(dashboard) - idle_monthly(base) == pytest.approx(price("dashboard_month"))
-    silent = fixture_stack("dr", alarms="false")
+    silent = cached_stack("dr", alarms="false")
     alarms = len(base.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
     assert silent.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []
     # The alarms go, and so do the alert topics; the keys stay for the mail-feedback topics.
@@ -129,7 +129,7 @@ def test_backup_storage_is_priced_from_the_planned_rule():
     assert table == round(
         kept * (1 + copies) * price("backup_warm_gb_month") + 30 * copies * price("inter_region_transfer_gb"), 2
     )
-    weekly = fixture_stack("dev", backupSchedule="cron(0 5 ? * SUN *)", backupRetentionDays=28)
+    weekly = cached_stack("dev", backupSchedule="cron(0 5 ? * SUN *)", backupRetentionDays=28)
     assert unit_prices(weekly)["backup_table_gb_month"]["usd"] == round(4 * price("backup_warm_gb_month"), 2)
     assert unit_prices(weekly)["backup_media_gb_month"]["usd"] == price("backup_s3_gb_month")
-    assert "backup_table_gb_month" not in unit_prices(fixture_stack("dev", backups=False))
+    assert "backup_table_gb_month" not in unit_prices(cached_stack("dev", backups=False))

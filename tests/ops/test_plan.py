@@ -75,7 +75,7 @@ def test_unknown_stack_is_a_clear_error():
 
 def test_mermaid_draws_the_data_paths_from_the_planned_stack():
     from ops.dataflow import render
-    from tests.helpers import cached_stack, fixture_stack
+    from tests.helpers import cached_stack
 
     dr = cached_stack("dr")
     graph = render(dr)
@@ -86,12 +86,12 @@ def test_mermaid_draws_the_data_paths_from_the_planned_stack():
     assert f"{b}_api -->|writes, epoch-fenced| {a}_table" in graph
     assert f"{a}_table <-.->|global table replication| {b}_table" in graph
     assert "r53 -->|healthy|" in graph and "FIFO queue" in graph
-    strong = render(fixture_stack("dr", consistency="strong", witnessRegion="us-east-2"))
+    strong = render(cached_stack("dr", consistency="strong", witnessRegion="us-east-2"))
     assert f"{b}_api -->|writes, strongly consistent| {b}_table" in strong  # any-region: local writes
     assert f"{a}_vault -.->|copy of every recovery point| {b}_vault" in graph
     assert f"{b}_views -->|every view| {b}_analytics" in graph and f"{a}_analytics <-.->|S3 replication, minutes|" in graph
     single = render(cached_stack("dev"))
     assert "replication" not in single and "r53" not in single
     assert "scheduled backup" in single and "copy of every recovery point" not in single
-    assert "backup vault" not in render(fixture_stack("dev", backups=False))
-    assert "analytics" not in render(fixture_stack("dev", analytics=False))
+    assert "backup vault" not in render(cached_stack("dev", backups=False))
+    assert "analytics" not in render(cached_stack("dev", analytics=False))

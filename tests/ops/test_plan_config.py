@@ -12,7 +12,7 @@ import pytest
 
 from ops import plan
 from ops.plan_diff import diff_plans, plan_at_ref, render_diff
-from tests.helpers import fixture_file, sdr
+from tests.helpers import cached_stack, fixture_file, sdr
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -121,9 +121,8 @@ def test_the_diff_flags_a_table_replacement_when_its_key_schema_changes(dr_plan)
 
 
 def test_the_diff_names_property_changes_budget_changes_and_in_place_updates(dr_plan):
-    from tests.helpers import fixture_stack
 
-    faster = json.loads(json.dumps(plan.plan_document(fixture_stack("dr", healthCheckFailureThreshold=2, rtoBudgetSeconds=80))))
+    faster = json.loads(json.dumps(plan.plan_document(cached_stack("dr", healthCheckFailureThreshold=2, rtoBudgetSeconds=80))))
     diff = diff_plans(dr_plan, faster)
     checks = [c for c in diff.changed if c.type == "aws:route53/healthCheck:HealthCheck"]
     assert checks and all([p.path for p in c.changes] == ["failureThreshold"] for c in checks)

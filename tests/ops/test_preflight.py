@@ -15,7 +15,7 @@ from ops.preflight import (
     reserved_concurrency_by_region,
     ses_production_access,
 )
-from tests.helpers import cached_stack, fixture_stack
+from tests.helpers import cached_stack
 
 
 def stubbed(service, operation, response, expected_params=None):
@@ -122,14 +122,14 @@ def test_the_hosted_zone_must_exist_and_be_public():
 
 
 def test_reservations_come_from_the_planned_stack_per_region():
-    run = fixture_stack("dr", healthReservedConcurrency=7)
+    run = cached_stack("dr", healthReservedConcurrency=7)
     cfg_regions = set(json_list(run.config["serverless-dr:regions"]))
     assert reserved_concurrency_by_region(run) == Counter(dict.fromkeys(cfg_regions, 7))
     assert reserved_concurrency_by_region(cached_stack("dev")) == Counter()
 
 
 def test_a_concurrency_limit_reserves_it_for_every_function_but_health_which_keeps_its_own():
-    run = fixture_stack("dr", healthReservedConcurrency=7, functionConcurrencyLimit=10)
+    run = cached_stack("dr", healthReservedConcurrency=7, functionConcurrencyLimit=10)
     functions = Counter(f.region for f in run.of_type("aws:lambda/function:Function"))
     assert reserved_concurrency_by_region(run) == Counter({r: 7 + 10 * (n - 1) for r, n in functions.items()})
 

@@ -7,14 +7,14 @@ import pytest
 
 from policy.citations import checkov, checkov_version, describe
 from policy.rules import RULES
-from tests.helpers import cached_stack, fixture_stack
+from tests.helpers import cached_stack
 from verify.coverage import COVERAGE_STACKS, DOC, NOT_COVERED, program_types, render, rows, terraform_types
 
 
 @functools.cache
 def types():
     runs = [
-        cached_stack(stack) if overrides is None else fixture_stack(stack, **overrides) for stack, overrides in COVERAGE_STACKS
+        cached_stack(stack) if overrides is None else cached_stack(stack, **overrides) for stack, overrides in COVERAGE_STACKS
     ]
     return program_types(runs)
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import cached_stack, fixture_stack
+from tests.helpers import cached_stack
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "prerequisites.md"
 
@@ -24,7 +24,7 @@ def documented_types() -> tuple[set[str], set[str]]:
     [
         lambda: cached_stack("dev"),
         lambda: cached_stack("dr"),
-        lambda: fixture_stack("dr", tableEncryption="customer-managed"),
+        lambda: cached_stack("dr", tableEncryption="customer-managed"),
     ],
     ids=["dev", "dr", "dr-cmk"],
 )

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.helpers import cached_stack, fixture_stack
+from tests.helpers import cached_stack
 
 REGIONS = ("us-east-1", "us-west-2")
 PATHS = ("write-retry", "views", "welcome", "bounces", "thumbnails")
@@ -117,7 +117,7 @@ def test_dev_has_no_replication_and_no_mail_without_a_sender():
 
 
 def test_a_sender_address_without_domain_becomes_an_email_identity():
-    run = fixture_stack("dev", senderEmail="blog@example.org")
+    run = cached_stack("dev", senderEmail="blog@example.org")
     [identity] = run.of_type("aws:sesv2/emailIdentity:EmailIdentity")
     assert identity.inputs["emailIdentity"] == "blog@example.org"
     assert not [r for r in run.of_type("aws:route53/record:Record") if "dkim" in r.name]

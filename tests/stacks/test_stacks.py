@@ -148,7 +148,7 @@ def test_component_type_tokens_end_with_the_class_name():
 
 
 def test_config_overrides_reach_the_program():
-    run = fixture_stack("dr", regions=["us-east-1", "us-west-2", "eu-west-1"])
+    run = cached_stack("dr", regions=["us-east-1", "us-west-2", "eu-west-1"])
     table = run.one("aws:dynamodb/table:Table", "app-table")
     assert [r["regionName"] for r in table.inputs["replicas"]] == ["us-west-2", "eu-west-1"]
 

@@ -4,7 +4,7 @@ import copy
 
 import pytest
 
-from tests.helpers import cached_stack, fixture_stack
+from tests.helpers import cached_stack
 from tests.stacks.invariants import problems
 
 # name -> (base stack, overrides): each changes what the expectations are derived from.
@@ -50,7 +50,7 @@ VARIANTS = {
 @pytest.mark.parametrize("variant", VARIANTS, ids=str)
 def test_every_invariant_holds_for_the_variant(variant):
     base, overrides = VARIANTS[variant]
-    assert problems(fixture_stack(base, **overrides)) == {}
+    assert problems(cached_stack(base, **overrides)) == {}
 
 
 @pytest.mark.parametrize("stack", ["dev", "dr"])
@@ -92,7 +92,7 @@ def test_the_invariants_catch_a_lost_copy_and_a_vault_without_a_key():
 
 def test_the_invariants_catch_a_log_group_off_its_key_a_plain_environment_and_an_uncapped_poller():
     base, overrides = VARIANTS["hardened-functions"]
-    hardened = fixture_stack(base, **overrides)
+    hardened = cached_stack(base, **overrides)
 
     def broken(mutate) -> str:
         run = copy.deepcopy(hardened)

@@ -13,7 +13,7 @@ from functions.shared import page_view
 from ops import cost
 from stack import api_contract
 from stack.analytics import PREFIX, QUERIES, TABLE, glue_name, record_schema
-from tests.helpers import cached_stack, fixture_stack
+from tests.helpers import cached_stack
 from tests.stacks.invariants import config_of
 
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
@@ -117,8 +117,8 @@ def test_a_nested_field_is_refused_rather_than_stored_as_text():
     "run",
     [
         lambda: cached_stack("dr"),
-        lambda: fixture_stack("dr", pageViewTransport="kinesis-on-demand", analyticsBufferSeconds=900),
-        lambda: fixture_stack("dr", regions=["us-east-1", "us-west-2", "eu-west-1"], analyticsBytesScannedLimitMb=50),
+        lambda: cached_stack("dr", pageViewTransport="kinesis-on-demand", analyticsBufferSeconds=900),
+        lambda: cached_stack("dr", regions=["us-east-1", "us-west-2", "eu-west-1"], analyticsBytesScannedLimitMb=50),
     ],
     ids=["dr", "kinesis", "three-regions"],
 )
@@ -157,7 +157,7 @@ def test_each_region_delivers_its_own_views_as_parquet_into_its_own_partition(ru
 
 
 def test_the_views_consumer_forwards_to_its_regions_stream_only_when_the_transport_is_the_queue():
-    for run, forwards in ((cached_stack("dr"), True), (fixture_stack("dr", pageViewTransport="kinesis-provisioned"), False)):
+    for run, forwards in ((cached_stack("dr"), True), (cached_stack("dr", pageViewTransport="kinesis-provisioned"), False)):
         for function in [f for f in run.of_type("aws:lambda/function:Function") if f.name.startswith("views-")]:
             variables = function.inputs["environment"]["variables"]
             assert ("ANALYTICS_DELIVERY_STREAM" in variables) is forwards, function.name
@@ -185,7 +185,7 @@ def test_every_analytics_bucket_replicates_to_every_other_region_without_rtc():
 
 
 def test_without_analytics_nothing_of_it_is_planned():
-    run = fixture_stack("dev", analytics=False)
+    run = cached_stack("dev", analytics=False)
     for type_ in (FIREHOSE, GLUE_TABLE, WORKGROUP, NAMED_QUERY):
         assert run.of_type(type_) == []
     assert "analytics" not in run.outputs
@@ -235,7 +235,7 @@ def test_the_saved_queries_are_planned_in_every_region_against_its_database_and_
 @pytest.mark.parametrize("stack", ["dev", "dr"])
 def test_the_analytics_path_adds_nothing_standing_and_is_priced_by_use(stack):
     with_analytics = cached_stack(stack)
-    without = fixture_stack(stack, analytics=False)
+    without = cached_stack(stack, analytics=False)
     assert cost.idle_monthly(with_analytics) == cost.idle_monthly(without)
     added = cost.page_views_cost(with_analytics, 1e6) - cost.page_views_cost(without, 1e6)
     gb = 1e6 * 5 / 1024 / 1024  # each record billed as 5 KB

@@ -3,7 +3,7 @@
 import pytest
 
 from components import FailoverDns, FailoverDnsArgs, RegionalEndpoint
-from tests.helpers import cached_stack, fixture_stack, providers_for, run_component
+from tests.helpers import cached_stack, providers_for, run_component
 
 CHECK = "aws:route53/healthCheck:HealthCheck"
 RECORD = "aws:route53/record:Record"
@@ -142,7 +142,7 @@ def test_dr_plan_has_checks_and_records_for_both_regions_and_a_budget_within_tar
 
 
 def test_dr_evacuation_by_config_and_dev_without_dns():
-    run = fixture_stack("dr", evacuatedRegions=["us-east-1"])
+    run = cached_stack("dr", evacuatedRegions=["us-east-1"])
     inverted = {c.name: c.inputs["invertHealthcheck"] for c in run.of_type(CHECK)}
     assert inverted == {"api-dns-check-us-east-1": True, "api-dns-check-us-west-2": False}
     assert cached_stack("dev").of_type(CHECK) == []
@@ -151,9 +151,7 @@ def test_dr_evacuation_by_config_and_dev_without_dns():
 def test_dashboard_spans_every_region():
     import json
 
-    from tests.helpers import fixture_stack
-
-    [dashboard] = fixture_stack("dr", dashboard="true").of_type("aws:cloudwatch/dashboard:Dashboard")
+    [dashboard] = cached_stack("dr", dashboard="true").of_type("aws:cloudwatch/dashboard:Dashboard")
     widgets = json.loads(dashboard.inputs["dashboardBody"])["widgets"]
     assert {w["properties"]["region"] for w in widgets} == {"us-east-1", "us-west-2"}
     titles = " ".join(w["properties"]["title"] for w in widgets)

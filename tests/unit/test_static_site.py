@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from components.static_site import FAILOVER_STATUS_CODES, content_type, site_files
-from tests.helpers import cached_stack, fixture_stack
+from tests.helpers import cached_stack
 
 SITE = Path(__file__).resolve().parents[2] / "site"
 REGIONS = ("us-east-1", "us-west-2")
@@ -169,7 +169,7 @@ def test_every_site_bucket_tells_the_browser_every_regions_api():
 
 def test_access_logs_and_waf_when_config_asks():
     acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/blog/0123abcd-0000-4000-8000-000000000000"
-    run = fixture_stack("dev", siteAccessLogs=True, siteWebAclArn=acl)
+    run = cached_stack("dev", siteAccessLogs=True, siteWebAclArn=acl)
     [distribution] = run.of_type("aws:cloudfront/distribution:Distribution")
     assert distribution.inputs["webAclId"] == acl
     [logs] = [r for r in run.of_type("aws:s3/bucket:Bucket") if r.name == "site-logs"]

@@ -2,11 +2,12 @@
 policy the offline run gives it. Both stacks and the customer-managed-key variant pass; removing
 a grant, or writing it the way the program once did, fails."""
 
+import copy
 import json
 
 import pytest
 
-from tests.helpers import cached_stack, fixture_stack
+from tests.helpers import cached_stack
 from verify import iam_contract
 from verify.iam_contract import Requirement, allowed
 
@@ -15,7 +16,7 @@ CMK = {"tableEncryption": "customer-managed"}
 
 @pytest.fixture(scope="module")
 def cmk_run():
-    return fixture_stack("dr", **CMK)
+    return cached_stack("dr", **CMK)
 
 
 def _all_denials(run) -> list[str]:
@@ -45,7 +46,7 @@ def _edit_policy(name: str, edit):
 
 
 def test_a_removed_fence_grant_fails_the_contract():
-    run = fixture_stack("dev")
+    run = copy.deepcopy(cached_stack("dev"))
     region = run.outputs["homeRegion"]
 
     def without_condition_check(statement):
@@ -58,7 +59,7 @@ def test_a_removed_fence_grant_fails_the_contract():
 
 
 def test_a_removed_key_grant_fails_the_contract_with_customer_managed_keys():
-    run = fixture_stack("dr", **CMK)
+    run = copy.deepcopy(cached_stack("dr", **CMK))
     region = run.outputs["regions"][1]
     found = iam_contract.check(
         run,
@@ -78,7 +79,7 @@ def test_a_removed_key_grant_fails_the_contract_with_customer_managed_keys():
 def test_a_list_grant_conditioned_on_a_prefix_does_not_make_a_missing_key_404():
     """The grant the program once had: s3:ListBucket only with s3:prefix thumbnails/*. HeadObject
     carries no s3:prefix, so S3 answers 403 and the consumer failed."""
-    run = fixture_stack("dev")
+    run = copy.deepcopy(cached_stack("dev"))
     region = run.outputs["homeRegion"]
 
     def conditioned(statement):
