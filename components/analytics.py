@@ -37,6 +37,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from ._blocks.access_logs import log_access
 from ._blocks.log_group import log_group
 from ._blocks.private_bucket import private_bucket
 from .policies import allow, policy_document
@@ -239,6 +240,8 @@ class Analytics(pulumi.ComponentResource):
         )
 
         results = private_bucket(f"{name}-results", child, tags, expire_objects_after_days=args.results_days)
+        # Who read the query results (they hold the page-view data) is on record too.
+        log_access(f"{name}-results", results, child, tags, args.results_days)
         workgroup = aws.athena.Workgroup(
             f"{name}-workgroup",
             name=args.workgroup_name,

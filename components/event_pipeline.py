@@ -68,6 +68,7 @@ class EventPipelineArgs:
     idempotency_table_name: pulumi.Input[str]
     idempotency_table_arn: pulumi.Input[str]
     log_retention_days: int
+    idempotency_key_arn: pulumi.Input[str] | None = None  # the table's customer-managed key, if any
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     statements: Sequence[Mapping[str, Any]] = ()
     timeout: int = 30
@@ -191,6 +192,13 @@ class EventPipeline(pulumi.ComponentResource):
                 ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
                 [args.idempotency_table_arn],
                 "IdempotencyRecords",
+            ),
+            # Items of a table under a customer-managed key: DynamoDB calls KMS with the caller's
+            # permissions, to decrypt on a read and for a data key on a write.
+            *(
+                [allow(["kms:Decrypt", "kms:GenerateDataKey"], [args.idempotency_key_arn], "IdempotencyRecordsKey")]
+                if args.idempotency_key_arn
+                else []
             ),
             *args.statements,
         ]

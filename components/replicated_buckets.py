@@ -11,10 +11,8 @@ provider does not retry that error, so a two-way setup otherwise fails its first
 runs again only when a bucket's versioning resource is replaced.
 
 With `access_logs` (default on) every bucket writes S3 server access logs to
-`{name}-<region>-access-logs` in its own region (server access logs stay in the source's region
-and account): private, SSE-S3 (the log delivery cannot use SSE-KMS by default), objects expire
-after `access_log_days`, written by the logging service only, for this bucket and this account
-(aws:SourceArn / aws:SourceAccount). Who uploaded or read what is then on record per region.
+`{name}-<region>-access-logs` in its own region (see _blocks/access_logs.py), objects expiring
+after `access_log_days`. Who uploaded or read what is then on record per region.
 
 Objects S3 writes as replicas carry ReplicationStatus=REPLICA: consumers use it to skip work that
 the origin region already did. Replicas are not replicated again.
@@ -33,11 +31,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumiverse_time as time
 
-from ._blocks.private_bucket import PrivateBucket, attach_policy, private_bucket
+from ._blocks.access_logs import log_access
+from ._blocks.private_bucket import PrivateBucket, private_bucket
 from .policies import allow, assume_role_policy, policy_document
 
 RTC_MINUTES = 15
-ACCESS_LOG_PREFIX = "s3-access/"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,7 +106,7 @@ class ReplicatedBuckets(pulumi.ComponentResource):
 
         if args.access_logs:
             for region, bucket in buckets.items():
-                self._log_access(f"{name}-{region}", bucket, args, in_region(region), tags)
+                log_access(f"{name}-{region}", bucket, in_region(region), tags, args.access_log_days)
 
         versionings = [b.versioning for b in buckets.values() if b.versioning is not None]
         settled: list[pulumi.Resource] = []
@@ -172,44 +170,6 @@ class ReplicatedBuckets(pulumi.ComponentResource):
         self.names = {r: b.name for r, b in buckets.items()}
         self.arns = {r: b.arn for r, b in buckets.items()}
         self.register_outputs({"names": self.names, "arns": self.arns})
-
-    def _log_access(
-        self, name: str, source: PrivateBucket, args: ReplicatedBucketsArgs, opts: pulumi.ResourceOptions, tags: Mapping[str, str]
-    ) -> None:
-        logs = private_bucket(
-            f"{name}-access-logs",
-            opts,
-            tags,
-            with_policy=False,
-            versioned=False,
-            expire_objects_after_days=args.access_log_days,
-        )
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self, provider=opts.provider))
-        attach_policy(
-            f"{name}-access-logs",
-            logs,
-            opts,
-            [
-                {
-                    "Sid": "ServerAccessLogDelivery",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logging.s3.amazonaws.com"},
-                    "Action": "s3:PutObject",
-                    "Resource": logs.arn.apply(lambda arn: f"{arn}/{ACCESS_LOG_PREFIX}*"),
-                    "Condition": {
-                        "ArnLike": {"aws:SourceArn": source.arn},
-                        "StringEquals": {"aws:SourceAccount": account.account_id},
-                    },
-                }
-            ],
-        )
-        aws.s3.BucketLogging(
-            f"{name}-access-logging",
-            bucket=source.bucket.id,
-            target_bucket=logs.bucket.id,
-            target_prefix=ACCESS_LOG_PREFIX,
-            opts=opts,
-        )
 
 
 def _destination(bucket_arn: pulumi.Input[str], rtc: bool) -> aws.s3.BucketReplicationConfigRuleDestinationArgs:

@@ -103,14 +103,16 @@ class Statement:
         return f"{self.source} statement {self.sid or '?'}"
 
     def condition_values(self, keys: frozenset[str]) -> list[str]:
-        """Concrete values of the restricting conditions on `keys` (wildcard-only values do not count)."""
+        """Concrete values of the restricting conditions on `keys`: an account is twelve digits, an
+        ARN names its account (or has none, as S3's) and a resource before any wildcard, anything
+        else has no wildcard. `arn:aws:cloudfront::*:distribution/*` or a bare `*` restrict nothing."""
         values = []
         for operator, entries in self.conditions.items():
             if operator not in RESTRICTING_OPERATORS or not isinstance(entries, Mapping):
                 continue  # IfExists, Null, Not* operators leave requests without the key unrestricted
             for key, value in entries.items():
                 if key.lower() in keys:
-                    values += [v for v in as_list(value) if isinstance(v, str) and v.strip("*?") and v != "*"]
+                    values += [v for v in as_list(value) if isinstance(v, str) and _concrete(key.lower(), v)]
         return values
 
     @property
@@ -151,6 +153,37 @@ class Statement:
         return [r for r in self.resources if not _names_a_resource(r)]
 
 
+ACCOUNT_KEYS = frozenset(
+    k.lower()
+    for k in ("aws:SourceAccount", "aws:SourceOwner", "aws:PrincipalAccount", "aws:ResourceAccount", "kms:CallerAccount")
+)
+ARN_KEYS = frozenset(k.lower() for k in ("aws:SourceArn", "aws:PrincipalArn", "kms:EncryptionContext:aws:logs:arn"))
+
+
+def _concrete(key: str, value: str) -> bool:
+    if key in ACCOUNT_KEYS:
+        return bool(_ACCOUNT.match(value))
+    if key in ARN_KEYS:
+        return _names_its_source(value)
+    return bool(value) and "*" not in value and "?" not in value
+
+
+def _names_its_source(arn: str) -> bool:
+    """A source ARN restricts when it names the account (S3's ARNs have none) and one resource
+    (log groups: the account)."""
+    parts = arn.split(":", 5)
+    if len(parts) < 6 or parts[0] != "arn":
+        return False
+    account = parts[4]
+    if account and not _ACCOUNT.match(account):
+        return False  # a wildcard account admits anyone's resource of that kind
+    if parts[2] == "logs":
+        # AWS's documented key policy for log encryption names the account's groups,
+        # `log-group:*`: the account is what stops a deputy, so it must be there.
+        return bool(account)
+    return _names_a_resource(arn)
+
+
 def _names_a_resource(arn: str) -> bool:
     """A wildcard is fine only after the ARN has named one resource: `bucket/*` (its objects),
     `table/t/index/*`, `log-group:x:*`; not `*`, `arn:aws:s3:::*`, `role/*` or `b*`."""
@@ -161,7 +194,9 @@ def _names_a_resource(arn: str) -> bool:
         return False
     service, resource = parts[2], parts[5]
     segments = re.split(r"[/:]", resource)
-    concrete = 1 if service == "s3" else 2  # s3 names the bucket first; others say the type first
+    # s3, sns, sqs and execute-api name the resource first (bucket, topic, queue, API id); the
+    # others say its type first (table/, function:, distribution/).
+    concrete = 1 if service in ("s3", "sns", "sqs", "execute-api") else 2
     first_wild = next(i for i, s in enumerate(segments) if "*" in s or "?" in s)
     return first_wild >= concrete and all(segments[:concrete])
 

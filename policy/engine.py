@@ -6,9 +6,11 @@ from typing import Any
 
 from policy.rules import RULES, Resource
 from policy.rules import evaluate as evaluate_rules
+from policy.secrets import secrets_in
 
 # Outputs whose names say they carry a credential must be secret (the engine stores plain
-# outputs in clear in the stack's state and prints them).
+# outputs in clear in the stack's state and prints them); so must any output whose value looks
+# like one, whatever it is called.
 SECRET_OUTPUT_WORDS = ("key", "secret", "password", "token", "credential")
 
 
@@ -29,15 +31,15 @@ def resources_of(run) -> list[Resource]:
 
 def secret_output_findings(run) -> list[dict[str, str]]:
     stack_urn = f"urn:pulumi:{run.stack}::{run.project}::pulumi:pulumi:Stack::{run.project}-{run.stack}"
-    return [
-        {
-            "rule": "no-plain-secret-outputs",
-            "urn": stack_urn,
-            "message": f"output {name} looks like a credential but is not secret",
-        }
-        for name in run.outputs
-        if any(word in name.lower() for word in SECRET_OUTPUT_WORDS) and name not in run.secret_outputs
-    ]
+    findings = []
+    for name, value in run.outputs.items():
+        if name in run.secret_outputs:
+            continue
+        if any(word in name.lower() for word in SECRET_OUTPUT_WORDS):
+            findings.append(f"output {name} is named like a credential but is not secret")
+        elif found := secrets_in(value):
+            findings.append(f"output {name} holds a value that looks like a credential ({found[0]}) but is not secret")
+    return [{"rule": "no-plain-secret-outputs", "urn": stack_urn, "message": message} for message in findings]
 
 
 def evaluate(run) -> dict[str, Any]:

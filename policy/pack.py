@@ -46,10 +46,9 @@ def _resource_policy(rule: Rule) -> ResourceValidationPolicy:
             props=args.props,
             additional_secret_outputs=_secret_outputs(args),
         )
-        if suppression_reason(rule.name, resource):
-            return
         for message in rule.check(resource):
-            report_violation(message)
+            if not suppression_reason(rule.name, resource, message):
+                report_violation(message)
 
     return ResourceValidationPolicy(rule.name, _description(rule), validate, _level(rule))
 
@@ -59,7 +58,7 @@ def _stack_policy(rule: Rule) -> StackValidationPolicy:
         resources = [_resource(r) for r in args.resources]
         by_urn = {r.urn: r for r in resources}
         for urn, message in rule.check_stack(resources):
-            if urn not in by_urn or not suppression_reason(rule.name, by_urn[urn]):
+            if urn not in by_urn or not suppression_reason(rule.name, by_urn[urn], message):
                 report_violation(message, urn)
 
     return StackValidationPolicy(rule.name, _description(rule), validate, _level(rule))

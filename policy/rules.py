@@ -29,6 +29,7 @@ from policy.access import (
     own_accounts,
     statements_of,
 )
+from policy.secrets import looks_like_secret
 
 BUCKET = "aws:s3/bucket:Bucket"
 TABLE = "aws:dynamodb/table:Table"
@@ -50,6 +51,17 @@ UNRESTRICTABLE_ACTIONS = frozenset(
         "cloudwatch:PutMetricData",
     }
 )
+
+
+_S3_ALIAS = re.compile(r"^aws:s3/(bucket\w*?)(?:V2|v2):(\w*?)(?:V2|v2)$")
+
+
+def canonical_type(type_: str) -> str:
+    """The type a rule checks for any of its aliases: the deprecated S3 `...V2` resources
+    (BucketV2, BucketAclV2, BucketVersioningV2, BucketObjectv2, ...) are the same AWS resources
+    as the current ones, and a bucket declared with one must meet every bucket rule."""
+    match = _S3_ALIAS.match(type_)
+    return f"aws:s3/{match.group(1)}:{match.group(2)}" if match else type_
 
 
 @dataclass(frozen=True)
@@ -85,7 +97,7 @@ class Rule:
     def evaluate(self, resources: list[Resource]) -> list[Finding]:
         if self.check_stack is not None:
             return list(self.check_stack(resources))
-        return [(r.urn, message) for r in resources if r.type in self.types for message in self.check(r)]
+        return [(r.urn, message) for r in resources if canonical_type(r.type) in self.types for message in self.check(r)]
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -115,16 +127,46 @@ def _public_principal(statement: dict) -> bool:
     return isinstance(principal, dict) and "*" in as_list(principal.get("AWS"))
 
 
-def _denies_insecure_transport(statements: list[dict]) -> bool:
+def _denies_insecure_transport(statements: list[dict], service: str = "s3") -> bool:
+    """A Deny of aws:SecureTransport=false that covers every principal, every action of the
+    service and every resource of the policy's subject: a narrowed one (a principal, some
+    actions, the bucket without its objects, the Not* forms) leaves plain-HTTP requests allowed."""
     return any(
         s.get("Effect") == "Deny"
         and ((s.get("Condition") or {}).get("Bool") or {}).get("aws:SecureTransport") in ("false", False)
+        and _covers_everyone(s)
+        and _covers_every_action(s, service)
+        and _covers_every_resource(s, service)
         for s in statements
     )
 
 
+def _covers_everyone(statement: dict) -> bool:
+    return "NotPrincipal" not in statement and _public_principal(statement)
+
+
+def _covers_every_action(statement: dict, service: str) -> bool:
+    if "NotAction" in statement:
+        return False
+    if service != "s3":
+        return True  # topic and queue policies deny what their publishers and senders do (AWS's examples)
+    return bool({"*", "s3:*"} & {str(a).lower() for a in as_list(statement.get("Action"))})
+
+
+def _covers_every_resource(statement: dict, service: str) -> bool:
+    if "NotResource" in statement:
+        return False
+    resources = [str(r) for r in as_list(statement.get("Resource"))]
+    if "*" in resources:
+        return True
+    if service != "s3":
+        return bool(resources)  # a topic or queue policy names its one resource
+    # A bucket's policy must cover the bucket and every object in it.
+    return any(not r.endswith("/*") and "/" not in r.split(":::", 1)[-1] and f"{r}/*" in resources for r in resources)
+
+
 def _of(resources: list[Resource], type_: str) -> list[Resource]:
-    return [r for r in resources if r.type == type_]
+    return [r for r in resources if canonical_type(r.type) == type_]
 
 
 def _covered(resources: list[Resource], side_type: str, prop: str, ok: Callable[[Resource], bool] = lambda _r: True) -> set[str]:
@@ -164,6 +206,31 @@ def _bucket_tls_only(resources: list[Resource]) -> Iterable[Finding]:
             yield bucket.urn, f"bucket {bucket.name} has no policy denying aws:SecureTransport=false"
 
 
+PUBLIC_CANNED_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
+PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+# Every resource that can carry an ACL, with where (canonical types: the V2 aliases count too).
+ACL_BEARERS = {
+    BUCKET: ("acl", "grants"),
+    "aws:s3/bucketAcl:BucketAcl": ("acl", "accessControlPolicy"),
+    "aws:s3/bucketObject:BucketObject": ("acl", None),
+}
+
+
+def _public_acl(r: Resource) -> Iterable[str]:
+    canned_prop, grants_prop = ACL_BEARERS[canonical_type(r.type)]
+    canned = r.props.get(canned_prop)
+    if canned in PUBLIC_CANNED_ACLS:
+        yield f"{canned_prop} {canned} makes it readable by everyone"
+    grants = r.props.get(grants_prop) if grants_prop else None
+    if isinstance(grants, Mapping):
+        grants = grants.get("grants")
+    for grant in as_list(grants):
+        grantee = (grant.get("grantee") or {}) if isinstance(grant, Mapping) else {}
+        uri = grantee.get("uri") or grant.get("uri") if isinstance(grant, Mapping) else None
+        if uri in PUBLIC_GRANTEES:
+            yield f"a grant of {grant.get('permission') or grant.get('permissions')} to {uri.rsplit('/', 1)[-1]}"
+
+
 def _replication_rtc(r: Resource) -> Iterable[str]:
     for rule in r.props.get("rules") or []:
         destination = rule.get("destination") or {}
@@ -180,13 +247,30 @@ def _behaviors(props: Mapping[str, Any]) -> list[dict]:
     return [props.get("defaultCacheBehavior") or {}, *(props.get("orderedCacheBehaviors") or [])]
 
 
-def _cloudfront_oac(r: Resource) -> Iterable[str]:
-    for origin in r.props.get("origins") or []:
-        domain = str(origin.get("domainName", ""))
-        if "s3-website" in domain:
-            yield f"origin {origin.get('originId')} is a public S3 website endpoint"
-        elif ".s3." in domain and not origin.get("originAccessControlId"):
-            yield f"S3 origin {origin.get('originId')} is read without origin access control"
+# Every form of an S3 endpoint: bucket.s3.amazonaws.com, bucket.s3.<region>.amazonaws.com, the
+# legacy bucket.s3-<region>.amazonaws.com, dualstack, path style s3.<region>.amazonaws.com.
+_S3_ENDPOINT = re.compile(r"(^|\.)s3([.-][a-z0-9-]+)*\.amazonaws\.com(\.cn)?$")
+_S3_WEBSITE = re.compile(r"(^|\.)s3-website[.-]")
+
+
+def _is_s3_origin(origin: Mapping[str, Any], bucket_domains: set[str]) -> bool:
+    domain = str(origin.get("domainName", "")).lower().rstrip(".")
+    return bool(origin.get("s3OriginConfig")) or bool(_S3_ENDPOINT.search(domain)) or domain in bucket_domains
+
+
+def _cloudfront_oac(resources: list[Resource]) -> Iterable[Finding]:
+    """Every S3 origin of every distribution (however its endpoint is spelled) is read with origin
+    access control; a website endpoint is public by construction."""
+    bucket_domains = {
+        str(b.props.get(p, "")).lower() for b in _of(resources, BUCKET) for p in ("bucketRegionalDomainName", "bucketDomainName")
+    } - {""}
+    for distribution in _of(resources, DISTRIBUTION):
+        for origin in distribution.props.get("origins") or []:
+            domain = str(origin.get("domainName", "")).lower()
+            if _S3_WEBSITE.search(domain):
+                yield distribution.urn, f"origin {origin.get('originId')} is a public S3 website endpoint"
+            elif _is_s3_origin(origin, bucket_domains) and not origin.get("originAccessControlId"):
+                yield distribution.urn, f"S3 origin {origin.get('originId')} is read without origin access control"
 
 
 def _cloudfront_https(r: Resource) -> Iterable[str]:
@@ -207,10 +291,25 @@ def _cloudfront_tls(r: Resource) -> Iterable[str]:
         yield "custom certificate is served without SNI (dedicated IPs)"
 
 
-def _cloudfront_custom_certificate(r: Resource) -> Iterable[str]:
-    viewer = r.props.get("viewerCertificate") or {}
-    if viewer.get("cloudfrontDefaultCertificate") or not (viewer.get("acmCertificateArn") or viewer.get("iamCertificateId")):
-        yield "the default *.cloudfront.net certificate: CloudFront fixes its minimum protocol at TLSv1"
+# What shows a stack has a domain of its own: with one, every distribution can carry a certificate.
+DOMAIN_EVIDENCE = ("aws:route53/record:Record", "aws:acm/certificate:Certificate", "aws:apigateway/domainName:DomainName")
+
+
+def _cloudfront_custom_certificate(resources: list[Resource]) -> Iterable[Finding]:
+    """The default *.cloudfront.net certificate fixes the TLS floor at TLSv1. A stack without a
+    domain has no name to put on another one; a stack with one (aliases on the distribution, DNS
+    records, certificates or API domains anywhere in it) must use a certificate of its own."""
+    has_domain = any(_of(resources, t) for t in DOMAIN_EVIDENCE)
+    for distribution in _of(resources, DISTRIBUTION):
+        viewer = distribution.props.get("viewerCertificate") or {}
+        default = viewer.get("cloudfrontDefaultCertificate") or not (
+            viewer.get("acmCertificateArn") or viewer.get("iamCertificateId")
+        )
+        if default and (has_domain or distribution.props.get("aliases")):
+            yield (
+                distribution.urn,
+                "the default *.cloudfront.net certificate (TLS floor TLSv1) on a stack that has a domain: use an ACM certificate",
+            )
 
 
 def _cloudfront_origin_https(r: Resource) -> Iterable[str]:
@@ -246,6 +345,12 @@ def _cloudfront_headers(resources: list[Resource]) -> Iterable[Finding]:
     for distribution in _of(resources, DISTRIBUTION):
         if not set(distribution.depends_on("defaultCacheBehavior")) & good:
             yield distribution.urn, "default behavior has no response headers policy with HSTS (>= 1 year) and nosniff"
+        ordered = distribution.props.get("orderedCacheBehaviors") or []
+        if ordered and not set(distribution.depends_on("orderedCacheBehaviors")) & good:
+            yield distribution.urn, "its path behaviors use no response headers policy with HSTS (>= 1 year) and nosniff"
+        for behavior in ordered:
+            if not behavior.get("responseHeadersPolicyId"):
+                yield distribution.urn, f"behavior {behavior.get('pathPattern')} has no response headers policy"
 
 
 def _cloudfront_failover(r: Resource) -> Iterable[str]:
@@ -293,8 +398,11 @@ def _stage_execution_logging(resources: list[Resource]) -> Iterable[Finding]:
         s = settings.get(stage.urn, {})
         if s.get("loggingLevel") not in ("ERROR", "INFO"):
             yield stage.urn, f"stage {stage.props.get('stageName')} has no execution logging (ERROR or INFO)"
-        if s.get("dataTraceEnabled") is True:
-            yield stage.urn, f"stage {stage.props.get('stageName')} logs full request and response data"
+    # Full request/response logging writes bodies (and the admin key's header) to CloudWatch:
+    # refused at every level, stage-wide or for one method.
+    for method in _of(resources, METHOD_SETTINGS):
+        if (method.props.get("settings") or {}).get("dataTraceEnabled") is True:
+            yield method.urn, f"{method.props.get('methodPath')} logs full request and response data"
 
 
 def _stage_throttling(resources: list[Resource]) -> Iterable[Finding]:
@@ -548,7 +656,8 @@ def _sqs_encryption(r: Resource) -> Iterable[str]:
 
 
 def _messaging_policy_tls(r: Resource) -> Iterable[str]:
-    if not _denies_insecure_transport(_statements(r.props.get("policy"))):
+    service = "sns" if canonical_type(r.type) == "aws:sns/topicPolicy:TopicPolicy" else "sqs"
+    if not _denies_insecure_transport(_statements(r.props.get("policy")), service):
         yield "policy does not deny requests without TLS"
 
 
@@ -715,6 +824,23 @@ CREDENTIAL_OUTPUTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _no_plain_environment_secrets(resources: list[Resource]) -> Iterable[Finding]:
+    """A function's environment is readable by anyone allowed lambda:GetFunctionConfiguration and
+    sits in the template of every deploy: no credential in it, whether written there as a literal
+    (judged by the value) or passed from a credential the stack generates (judged by where the
+    value comes from). The function reads such a value at run time (SSM SecureString)."""
+    credential_urns = {r.urn for r in resources if canonical_type(r.type) in CREDENTIAL_OUTPUTS}
+    for function in _of(resources, FUNCTION):
+        environment = function.props.get("environment")
+        variables = environment.get("variables") if isinstance(environment, Mapping) else None
+        variables = variables if isinstance(variables, Mapping) else {}  # unknown, or a whole secret: values unseen
+        for name in sorted(variables):
+            if looks_like_secret(variables[name]):
+                yield function.urn, f"environment variable {name} holds a value that looks like a credential"
+        if set(function.depends_on("environment")) & credential_urns:
+            yield function.urn, "its environment carries a generated credential (a password or key resource of the stack)"
+
+
 def _credential_outputs_secret(r: Resource) -> Iterable[str]:
     missing = [o for o in CREDENTIAL_OUTPUTS.get(r.type, ()) if o not in r.additional_secret_outputs]
     if missing:
@@ -809,6 +935,13 @@ RULES: tuple[Rule, ...] = (
         ),
     ),
     Rule(
+        "s3-no-public-acls",
+        "no bucket, bucket ACL or object grants access to everyone by ACL (any of their type aliases)",
+        ("CKV_AWS_20", "CKV_AWS_57"),
+        types=tuple(ACL_BEARERS),
+        check=_public_acl,
+    ),
+    Rule(
         "s3-acls-disabled",
         "object ownership enforced: ACLs disabled",
         ("CKV2_AWS_65", "FSBP S3.12"),
@@ -858,10 +991,9 @@ RULES: tuple[Rule, ...] = (
     # CloudFront
     Rule(
         "cloudfront-oac",
-        "S3 origins through OAC, never a public website endpoint",
+        "every S3 origin through OAC, never a public website endpoint",
         ("CKV2_AWS_46", "FSBP CloudFront.13"),
-        types=(DISTRIBUTION,),
-        check=_cloudfront_oac,
+        check_stack=_cloudfront_oac,
     ),
     Rule(
         "cloudfront-https-only",
@@ -879,10 +1011,9 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "cloudfront-custom-certificate",
-        "a custom certificate, not the default one whose minimum protocol is TLSv1",
+        "wherever the stack has a domain, a custom certificate, not the default one whose minimum protocol is TLSv1",
         ("CKV2_AWS_42", "FSBP CloudFront.7"),
-        types=(DISTRIBUTION,),
-        check=_cloudfront_custom_certificate,
+        check_stack=_cloudfront_custom_certificate,
     ),
     Rule(
         "cloudfront-origin-https",
@@ -1116,6 +1247,12 @@ RULES: tuple[Rule, ...] = (
         check=_ses_tls,
     ),
     Rule(
+        "lambda-no-plain-secrets",
+        "no credential in a function's environment, literal or generated (read it from SSM at run time)",
+        ("CKV_AWS_45",),
+        check_stack=_no_plain_environment_secrets,
+    ),
+    Rule(
         "no-plain-credential-outputs",
         "resource outputs that hold a credential are stored as secrets",
         ("custom: Pulumi secrets",),
@@ -1180,6 +1317,7 @@ class Suppression:
     pattern: str  # resource name, a regular expression
     reason: str
     applies: Callable[[Resource], bool] = lambda _r: True  # narrower than the name, when needed
+    finding: str = ""  # narrower still: only findings whose message matches (e.g. one statement)
 
 
 # Nothing is suppressed without a written reason, and only where its condition holds.
@@ -1202,23 +1340,10 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
         "recorded by CloudFront's own access logs (siteAccessLogs), the log bucket does not log itself.",
     ),
     Suppression(
-        "s3-access-logging",
-        r"^analytics-.*-results$",
-        "Athena query results: written only by Athena for the workgroup's own queries and expiring after 30 days; "
-        "who ran which query is in Athena's query history and CloudTrail. The analytics data buckets do log.",
-    ),
-    Suppression(
         "s3-replication-rtc",
         r"^analytics-.*-replication$",
         "Analytics events are not a path users fail over to: replication within minutes without an SLA is enough "
         "(the analytics RPO in docs/analytics.md), and RTC's replication metrics would be a standing charge.",
-    ),
-    Suppression(
-        "cloudfront-custom-certificate",
-        r"^site-cdn$",
-        "A stack without `domain` has no name to put on a certificate: CloudFront's default *.cloudfront.net "
-        "certificate is the only one possible. Set `domain` to get an ACM certificate with TLSv1.2_2021.",
-        applies=lambda r: not r.props.get("aliases"),
     ),
     Suppression(
         "service-grants-name-their-source",
@@ -1228,17 +1353,21 @@ SUPPRESSIONS: tuple[Suppression, ...] = (
         "documented to send aws:SourceAccount on the KMS call, so a condition would drop every notification. The "
         "topic policy itself restricts SES by aws:SourceAccount; the key encrypts only this region's service topics.",
         applies=lambda r: r.type == "aws:kms/key:Key",
+        finding=r"lets ses\.amazonaws\.com act",
     ),
 )
 
 
-def suppression_reason(rule: str, resource: Resource | str) -> str | None:
+def suppression_reason(rule: str, resource: Resource | str, message: str = "") -> str | None:
     name = resource if isinstance(resource, str) else resource.name
     return next(
         (
             s.reason
             for s in SUPPRESSIONS
-            if s.rule == rule and re.match(s.pattern, name) and (isinstance(resource, str) or s.applies(resource))
+            if s.rule == rule
+            and re.match(s.pattern, name)
+            and (isinstance(resource, str) or s.applies(resource))
+            and (not s.finding or re.search(s.finding, message))
         ),
         None,
     )
@@ -1251,6 +1380,6 @@ def evaluate(resources: list[Resource], rules: Iterable[Rule] = RULES) -> list[d
     for rule in rules:
         for urn, message in rule.evaluate(resources):
             resource = by_urn.get(urn)
-            if resource is None or suppression_reason(rule.name, resource) is None:
+            if resource is None or suppression_reason(rule.name, resource, message) is None:
                 findings.append({"rule": rule.name, "urn": urn, "message": message, "enforcement": rule.enforcement})
     return findings

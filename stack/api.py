@@ -4,7 +4,10 @@ key and the regional custom domain."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
+import pulumi_aws as aws
 
 from components import ApiDomain, GlobalTable, ReplicatedBuckets, ServerlessApi, ServerlessApiArgs, allow
 from stack import api_contract, consumers
@@ -17,6 +20,38 @@ from stack.table_access import TableAccess
 # The API function's timeout: room for a write to be confirmed by the in-sync regions (the
 # functions' shared/confirm.py, up to 4 s) and, when it is not, to be deferred instead.
 API_TIMEOUT_SECONDS = 15
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """The HMAC key of write ids, cursors and sealed intents in one region: an SSM SecureString
+    (the same value everywhere), read by the functions at run time. Not in their environment:
+    lambda:GetFunctionConfiguration shows that to anyone allowed it (policy rule
+    lambda-no-plain-secrets). Encrypted with the AWS managed key aws/ssm, whose key policy lets
+    this account's principals decrypt through SSM: who may read it is who may ssm:GetParameter it."""
+
+    name: str
+    arn: pulumi.Output[str]
+
+    def environment(self) -> dict[str, str]:
+        return {"SIGNING_KEY_PARAMETER": self.name}
+
+    def grant(self, sid: str = "SigningKey") -> dict:
+        return allow(["ssm:GetParameter"], [self.arn], sid)
+
+
+def signing_key_parameter(cfg: StackConfig, region: Region, value: pulumi.Input[str]) -> SigningKey:
+    name = f"/{cfg.project}/{cfg.stack}/signing-key"
+    parameter = aws.ssm.Parameter(
+        f"signing-key-{region.name}",
+        name=name,
+        type="SecureString",
+        tier="Standard",
+        value=value,
+        description="HMAC key of the API's write ids, cursors and sealed write intents (the same in every region)",
+        opts=region.opts(),
+    )
+    return SigningKey(name, parameter.arn)
 
 
 def api_statements(access: TableAccess, region: str, topic_arn, page_views_grant: dict, bucket_arn) -> list[dict]:
@@ -44,7 +79,7 @@ def regional_apis(
     media: ReplicatedBuckets,
     site_origin: pulumi.Input[str],
     admin_key: pulumi.Input[str],
-    signing_key: pulumi.Input[str],
+    signing_keys: dict[str, SigningKey],
     drain_parameter_name: str,
 ) -> dict[str, ServerlessApi]:
     """One API per region, the home region's first (the others reuse its certificate validation)."""
@@ -65,12 +100,15 @@ def regional_apis(
                     **path.views_environment,
                     "MEDIA_BUCKET": media.names[name],
                     "MAX_UPLOAD_BYTES": str(cfg.max_upload_bytes),
-                    "SIGNING_KEY": pulumi.Output.secret(signing_key),
+                    **signing_keys[name].environment(),
                     "POWERTOOLS_SERVICE_NAME": "api",
                     "POWERTOOLS_METRICS_NAMESPACE": consumers.metrics_namespace(cfg),
                     "POWERTOOLS_LOG_LEVEL": "INFO",
                 },
-                statements=api_statements(access, name, path.write_retry.topic_arn, path.views_grant, media.arns[name]),
+                statements=[
+                    *api_statements(access, name, path.write_retry.topic_arn, path.views_grant, media.arns[name]),
+                    signing_keys[name].grant(),
+                ],
                 layers=[region.layer.arn],
                 health_handler="api.health_app.handler",
                 health_environment={

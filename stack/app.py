@@ -33,15 +33,16 @@ def build(cfg: StackConfig) -> None:
     # Per region: the foundation, the event paths, the API.
     # Welcome mail needs a sender SES can verify: the configured address, or noreply@ the domain.
     sender = cfg.sender_email or (f"noreply@{cfg.domain}" if cfg.domain else None)
-    regions = foundation.foundations(cfg, providers, mail=sender is not None)
+    regions = foundation.foundations(cfg, providers, mail=sender is not None, table_key_arns=table.key_arns)
     analytics_buckets = analytics.data_buckets(cfg, providers.regional) if cfg.analytics else None
+    signing_keys = {name: api.signing_key_parameter(cfg, region, signing_key.result) for name, region in regions.items()}
     paths = {
         name: regional_paths(
             cfg,
             region,
             access,
             media,
-            signing_key.result,
+            signing_keys[name],
             drain_parameter_name,
             sender=sender,
             analytics_buckets=analytics_buckets,
@@ -57,7 +58,7 @@ def build(cfg: StackConfig) -> None:
         media=media,
         site_origin=web.origin,
         admin_key=admin_key.result,
-        signing_key=signing_key.result,
+        signing_keys=signing_keys,
         drain_parameter_name=drain_parameter_name,
     )
 

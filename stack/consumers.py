@@ -43,6 +43,8 @@ class Region:
     idempotency: IdempotencyTable
     # Keys for log groups and function environments, a concurrency limit: the stack's choices.
     hardening: Hardening
+    # The idempotency table's customer-managed key (the region's table key), or None: AWS-owned.
+    idempotency_key_arn: pulumi.Input[str] | None = None
 
     @property
     def alert_topic_arn(self) -> pulumi.Output[str] | None:
@@ -66,6 +68,7 @@ def consumer_args(cfg: StackConfig, region: Region, package: str, **kwargs) -> E
         layer_arn=region.layer.arn,
         idempotency_table_name=region.idempotency.name,
         idempotency_table_arn=region.idempotency.arn,
+        idempotency_key_arn=region.idempotency_key_arn,
         log_retention_days=cfg.log_retention_days,
         metrics_namespace=metrics_namespace(cfg),
         hardening=region.hardening,
@@ -73,9 +76,9 @@ def consumer_args(cfg: StackConfig, region: Region, package: str, **kwargs) -> E
     )
 
 
-def write_retry(cfg: StackConfig, region: Region, access: TableAccess, signing_key: pulumi.Input[str]) -> EventPipeline:
+def write_retry(cfg: StackConfig, region: Region, access: TableAccess, signing_key) -> EventPipeline:
     """Deferred writes: SNS -> SQS -> the retry consumer, which applies them and records their fate.
-    `signing_key` verifies the seal the API put on each intent (shared/intent.py)."""
+    `signing_key` (stack/api.py SigningKey) verifies the seal the API put on each intent."""
     name = region.name
     return EventPipeline(
         f"write-retry-{name}",
@@ -88,8 +91,9 @@ def write_retry(cfg: StackConfig, region: Region, access: TableAccess, signing_k
             # the whole retention anew; the consumer bounds the whole wait (retry/app.py).
             message_retention_seconds=DEFERRED_WRITE_MAX_WAIT_DAYS * 24 * 3600,
             send_back_url_env="WRITE_RETRY_QUEUE_URL",
-            environment={**access.environment(), "SIGNING_KEY": pulumi.Output.secret(signing_key)},
+            environment={**access.environment(), **signing_key.environment()},
             statements=[
+                signing_key.grant(),
                 *access.reads(name),
                 *access.writes(name, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], sid="ApplyIntents"),
                 *access.lease_writes(),

@@ -45,7 +45,11 @@ def hardening(cfg: StackConfig, region: str, opts: pulumi.ResourceOptions) -> Ha
     )
 
 
-def regional_foundation(cfg: StackConfig, region: str, provider: aws.Provider, mail: bool) -> Region:
+def regional_foundation(
+    cfg: StackConfig, region: str, provider: aws.Provider, mail: bool, table_key_arn: pulumi.Input[str] | None = None
+) -> Region:
+    """`table_key_arn`: the region's customer-managed table key, which the idempotency table
+    shares under the `customer-managed` table-encryption choice (None: AWS-owned keys)."""
     opts = pulumi.ResourceOptions(provider=provider)
     key = messaging_key(cfg, region, opts, mail)
     return Region(
@@ -65,12 +69,17 @@ def regional_foundation(cfg: StackConfig, region: str, provider: aws.Provider, m
             opts=opts,
         ),
         idempotency=IdempotencyTable(
-            f"idempotency-{region}", IdempotencyTableArgs(deletion_protection=cfg.deletion_protection), opts=opts
+            f"idempotency-{region}",
+            IdempotencyTableArgs(deletion_protection=cfg.deletion_protection, kms_key_arn=table_key_arn),
+            opts=opts,
         ),
+        idempotency_key_arn=table_key_arn,
         hardening=hardening(cfg, region, opts),
     )
 
 
-def foundations(cfg: StackConfig, providers: Providers, *, mail: bool) -> dict[str, Region]:
+def foundations(cfg: StackConfig, providers: Providers, *, mail: bool, table_key_arns: dict) -> dict[str, Region]:
     """Every region's foundation, in the stack's order (the home region first)."""
-    return {r: regional_foundation(cfg, r, providers.regional[r], mail=mail) for r in cfg.regions}
+    return {
+        r: regional_foundation(cfg, r, providers.regional[r], mail=mail, table_key_arn=table_key_arns.get(r)) for r in cfg.regions
+    }

@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import pulumi
-
 from components import Analytics, EventPipeline, ReplicatedBuckets
 from stack import analytics, consumers, write_failover
 from stack.config import StackConfig
@@ -32,7 +30,7 @@ def regional_paths(
     region: Region,
     access: TableAccess,
     media: ReplicatedBuckets,
-    signing_key: pulumi.Input[str],
+    signing_key,
     drain_parameter_name: str,
     *,
     sender: str | None,

@@ -83,12 +83,7 @@ def program_types(runs=None) -> list[str]:
 # Checks no rule covers, and why. Every Checkov check on the program's Terraform types and every FSBP
 # control of its services is either cited by a rule or listed here (tests/policy/test_citations.py).
 NOT_COVERED: dict[str, str] = {
-    "CKV_AWS_20": "legacy ACL argument of aws_s3_bucket; ACLs are disabled (s3-acls-disabled) and the program sets none",
-    "CKV_AWS_57": "legacy ACL argument of aws_s3_bucket; ACLs are disabled (s3-acls-disabled) and the program sets none",
     "CKV_AWS_40": "policies attached only to groups or roles: the program creates no IAM users",
-    "CKV_AWS_45": "a pattern scan of environment values: the one secret there, the HMAC signing key, comes from a Pulumi "
-    "secret (encrypted in state, never in code); Secrets Manager would cost a secret per region; encrypting the "
-    "environment with a CMK is the lambda-environment-cmk advisory",
     "CKV_AWS_59": "methods without authorization: a public blog's reads are public by design; every write route "
     "requires the API key or states why it is public (apigw-admin-routes-keyed)",
     "CKV_AWS_72": "queue policies here only deny (TLS); grants are judged by principal (no-public-access, no-cross-account-access)",

@@ -37,7 +37,7 @@ ENVIRONMENT = {
     "MAX_UPLOAD_BYTES": str(5 * 1024 * 1024),
     "SENDER": "noreply@example.com",
     "CONFIGURATION_SET": "mail-test",
-    "SIGNING_KEY": "test-signing-key-not-a-secret",
+    "SIGNING_KEY_PARAMETER": "/serverless-dr/test/signing-key",
     "WRITE_MODE": "single-primary",
     "HOME_REGION": REGION,
     "MAX_RECEIVES": "5",
@@ -50,6 +50,9 @@ ENVIRONMENT = {
 
 # Set by the multi-region simulations for their regions; a single-region test runs without them.
 LEASE_ENVIRONMENT = ("WRITE_LEASE", "LEASE_VOTERS", "LEASE_SECONDS", "SERVING_REGIONS", "EVACUATED_REGIONS", "WRITE_FAILOVER")
+
+
+TEST_SIGNING_KEY = "test-signing-key-not-a-secret"
 
 
 def configure() -> None:
@@ -159,6 +162,8 @@ def make_regional_resources(region: str = REGION) -> Regional:
     s3.create_bucket(Bucket=media_bucket(region), **location)
     ssm = setup_client("ssm", region)
     ssm.put_parameter(Name=os.environ["DRAIN_PARAMETER"], Value="false", Type="String")
+    # The same key in every region, as the stack writes it (stack/api.py signing_key_parameter).
+    ssm.put_parameter(Name=os.environ["SIGNING_KEY_PARAMETER"], Value=TEST_SIGNING_KEY, Type="SecureString")
     environment = {
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
@@ -186,9 +191,10 @@ def make_regional_resources(region: str = REGION) -> Regional:
 def reset_handler_state() -> None:
     from api import health
     from aws_lambda_powertools.utilities import parameters
-    from shared import aws, control, failover
+    from shared import aws, control, failover, signing
 
     aws.reset(keep_session=True)
+    signing.reset_cache()
     control.reset_cache()
     failover.forget()
     health.reset_cache()

@@ -390,9 +390,9 @@ def _build_world(run, region: str) -> dict[str, Any]:
                 "BucketARN": "arn:aws:s3:::analytics-contract",
             },
         )
-    boto3.client("ssm", region_name=region).put_parameter(
-        Name=run.outputs["drainParameters"][region], Value="false", Type="String"
-    )
+    ssm = boto3.client("ssm", region_name=region)
+    ssm.put_parameter(Name=run.outputs["drainParameters"][region], Value="false", Type="String")
+    ssm.put_parameter(Name=api["SIGNING_KEY_PARAMETER"], Value="contract-signing-key", Type="SecureString")
     welcome = _function(run, f"welcome-{region}-fn")
     if welcome is not None:
         mail = _environment(welcome)

@@ -17,121 +17,60 @@ import copy
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from policy.rules import RULES, Resource, evaluate
-
-FOREIGN_ACCOUNT = "999999999999"
-
-
-@dataclass(frozen=True)
-class Mutant:
-    name: str
-    rule: str
-    target: str  # URN whose finding kills it ("" for any)
-    mutate: Callable[[list[Resource]], list[Resource]]
-
-
-def _with_props(resource: Resource, **changes: Any) -> Resource:
-    props = copy.deepcopy(dict(resource.props))
-    for key, value in changes.items():
-        if value is None:
-            props.pop(key, None)
-        else:
-            props[key] = value
-    return replace(resource, props=props)
-
-
-def _swap(target: Resource, changed: Resource) -> Callable[[list[Resource]], list[Resource]]:
-    return lambda resources: [changed if r.urn == target.urn else r for r in resources]
-
-
-def _add(*added: Resource) -> Callable[[list[Resource]], list[Resource]]:
-    return lambda resources: [*resources, *added]
-
-
-def _doc(*statements: dict) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
-
-
-def _statements(value: Any) -> list[dict]:
-    document = json.loads(value) if isinstance(value, str) else (value or {})
-    statements = document.get("Statement", [])
-    return list(statements if isinstance(statements, list) else [statements])
-
-
-def _append_statement(value: Any, statement: dict) -> str:
-    return _doc(*_statements(value), statement)
-
-
-def _adding(resource: Resource, statement: dict, prop: str = "policy") -> Callable[[list[Resource]], list[Resource]]:
-    """The mutation that appends `statement` to the policy document in `resource`'s `prop`."""
-    return _swap(resource, _with_props(resource, **{prop: _append_statement(resource.props.get(prop) or _doc(), statement)}))
-
-
-def _new(type_: str, name: str, **props: Any) -> Resource:
-    return Resource(type=type_, urn=f"urn:pulumi:mutant::p::{type_}::{name}", name=name, props=props)
-
-
-def _of(resources: list[Resource], type_: str) -> list[Resource]:
-    return [r for r in resources if r.type == type_]
-
-
-def _arn(resource: Resource, fallback: str) -> str:
-    return str(resource.props.get("arn") or fallback)
-
-
-PUBLIC = {"Sid": "Mutant", "Effect": "Allow", "Principal": "*"}
-
-
-def _public(action: str, resource: str = "*", **extra: Any) -> dict:
-    return {**PUBLIC, "Action": action, "Resource": resource, **extra}
-
-
-def _foreign(action: str, resource: str = "*") -> dict:
-    return {
-        "Sid": "Mutant",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{FOREIGN_ACCOUNT}:root"},
-        "Action": action,
-        "Resource": resource,
-    }
+from verify.mutation import (
+    FOREIGN_ACCOUNT,
+    Mutant,
+    add,
+    adding,
+    arn_or,
+    document,
+    foreign,
+    new_resource,
+    of_type,
+    public,
+    statements_of,
+    swap,
+    with_props,
+)
+from verify.property_mutants import PROPERTY_GENERATORS
 
 
 def _access_mutants(resources: list[Resource]) -> Iterator[Mutant]:
-    for bucket in _of(resources, "aws:s3/bucket:Bucket"):
+    for bucket in of_type(resources, "aws:s3/bucket:Bucket"):
         arn = f"arn:aws:s3:::{bucket.name}/*"
         yield Mutant(
             f"inline bucket policy public: {bucket.name}",
             "no-public-access",
             bucket.urn,
-            _swap(bucket, _with_props(bucket, policy=_doc(_public("s3:GetObject", arn)))),
+            swap(bucket, with_props(bucket, policy=document(public("s3:GetObject", arn)))),
         )
-    for policy in _of(resources, "aws:s3/bucketPolicy:BucketPolicy"):
+    for policy in of_type(resources, "aws:s3/bucketPolicy:BucketPolicy"):
         yield Mutant(
             f"bucket policy public: {policy.name}",
             "no-public-access",
             policy.urn,
-            _adding(policy, _public("s3:GetObject")),
+            adding(policy, public("s3:GetObject")),
         )
         yield Mutant(
             f"bucket policy public behind a wildcard condition: {policy.name}",
             "no-public-access",
             policy.urn,
-            _adding(
+            adding(
                 policy,
-                _public("s3:GetObject", Condition={"StringLike": {"aws:SourceArn": "*"}}),
+                public("s3:GetObject", Condition={"StringLike": {"aws:SourceArn": "*"}}),
             ),
         )
         yield Mutant(
             f"bucket policy to another account: {policy.name}",
             "no-cross-account-access",
             policy.urn,
-            _adding(policy, _foreign("s3:PutBucketPolicy")),
+            adding(policy, foreign("s3:PutBucketPolicy")),
         )
-        statements = _statements(policy.props.get("policy"))
+        statements = statements_of(policy.props.get("policy"))
         for index, statement in enumerate(statements):
             principal = statement.get("Principal")
             if statement.get("Effect") == "Allow" and isinstance(principal, dict) and "Service" in principal:
@@ -142,21 +81,21 @@ def _access_mutants(resources: list[Resource]) -> Iterator[Mutant]:
                     f"service grant without its source: {policy.name} {statement.get('Sid', index)}",
                     "service-grants-name-their-source",
                     policy.urn,
-                    _swap(policy, _with_props(policy, policy=_doc(*unconditioned))),
+                    swap(policy, with_props(policy, policy=document(*unconditioned))),
                 )
-    for queue in _of(resources, "aws:sqs/queue:Queue"):
+    for queue in of_type(resources, "aws:sqs/queue:Queue"):
         yield Mutant(
             f"queue's own policy public: {queue.name}",
             "no-public-access",
             queue.urn,
-            _swap(queue, _with_props(queue, policy=_doc({**_public("sqs:SendMessage"), "Principal": {"AWS": "*"}}))),
+            swap(queue, with_props(queue, policy=document({**public("sqs:SendMessage"), "Principal": {"AWS": "*"}}))),
         )
-    for policy in _of(resources, "aws:sqs/queuePolicy:QueuePolicy"):
+    for policy in of_type(resources, "aws:sqs/queuePolicy:QueuePolicy"):
         yield Mutant(
             f"queue policy with NotPrincipal: {policy.name}",
             "no-public-access",
             policy.urn,
-            _adding(
+            adding(
                 policy,
                 {
                     "Sid": "Mutant",
@@ -167,82 +106,82 @@ def _access_mutants(resources: list[Resource]) -> Iterator[Mutant]:
                 },
             ),
         )
-    for topic in _of(resources, "aws:sns/topic:Topic"):
+    for topic in of_type(resources, "aws:sns/topic:Topic"):
         yield Mutant(
             f"topic's own policy public: {topic.name}",
             "no-public-access",
             topic.urn,
-            _swap(topic, _with_props(topic, policy=_doc(_public("sns:Subscribe")))),
+            swap(topic, with_props(topic, policy=document(public("sns:Subscribe")))),
         )
-    for policy in _of(resources, "aws:sns/topicPolicy:TopicPolicy"):
+    for policy in of_type(resources, "aws:sns/topicPolicy:TopicPolicy"):
         yield Mutant(
             f"topic policy public with an IfExists condition: {policy.name}",
             "no-public-access",
             policy.urn,
-            _adding(
+            adding(
                 policy,
-                _public("sns:Publish", Condition={"StringEqualsIfExists": {"aws:SourceAccount": "123456789012"}}),
+                public("sns:Publish", Condition={"StringEqualsIfExists": {"aws:SourceAccount": "123456789012"}}),
             ),
         )
         yield Mutant(
             f"topic policy to another account: {policy.name}",
             "no-cross-account-access",
             policy.urn,
-            _adding(policy, _foreign("sns:Publish")),
+            adding(policy, foreign("sns:Publish")),
         )
-    for key in _of(resources, "aws:kms/key:Key"):
+    for key in of_type(resources, "aws:kms/key:Key"):
         yield Mutant(
             f"key policy public: {key.name}",
             "no-public-access",
             key.urn,
-            _adding(key, _public("kms:Decrypt")),
+            adding(key, public("kms:Decrypt")),
         )
         yield Mutant(
             f"key policy to another account: {key.name}",
             "no-cross-account-access",
             key.urn,
-            _adding(key, _foreign("kms:Decrypt")),
+            adding(key, foreign("kms:Decrypt")),
         )
-    for api in _of(resources, "aws:apigateway/restApi:RestApi"):
+    for api in of_type(resources, "aws:apigateway/restApi:RestApi"):
         yield Mutant(
             f"REST API policy to another account: {api.name}",
             "no-cross-account-access",
             api.urn,
-            _swap(api, _with_props(api, policy=_doc(_foreign("execute-api:Invoke")))),
+            swap(api, with_props(api, policy=document(foreign("execute-api:Invoke")))),
         )
-    for table in _of(resources, "aws:dynamodb/table:Table"):
+    for table in of_type(resources, "aws:dynamodb/table:Table"):
         yield Mutant(
             f"table resource policy public: {table.name}",
             "no-public-access",
             "",
-            _add(
-                _new(
+            add(
+                new_resource(
                     "aws:dynamodb/resourcePolicy:ResourcePolicy",
                     f"{table.name}-mutant",
-                    policy=_doc(_public("dynamodb:GetItem", _arn(table, "arn:t"))),
+                    policy=document(public("dynamodb:GetItem", arn_or(table, "arn:t"))),
                 )
             ),
         )
-    for identity in _of(resources, "aws:sesv2/emailIdentity:EmailIdentity"):
+    for identity in of_type(resources, "aws:sesv2/emailIdentity:EmailIdentity"):
         yield Mutant(
             f"email identity policy public: {identity.name}",
             "no-public-access",
             "",
-            _add(
-                _new(
+            add(
+                new_resource(
                     "aws:sesv2/emailIdentityPolicy:EmailIdentityPolicy",
                     f"{identity.name}-mutant",
-                    policy=_doc(_public("ses:SendEmail")),
+                    policy=document(public("ses:SendEmail")),
                 )
             ),
         )
-    for layer in _of(resources, "aws:lambda/layerVersion:LayerVersion"):
+    for layer in of_type(resources, "aws:lambda/layerVersion:LayerVersion"):
         yield Mutant(
             f"layer shared with everyone: {layer.name}",
             "no-public-access",
             "",
-            _add(
-                _new(
+            add(
+                new_resource(
                     "aws:lambda/layerVersionPermission:LayerVersionPermission",
                     f"{layer.name}-mutant",
                     principal="*",
@@ -251,69 +190,69 @@ def _access_mutants(resources: list[Resource]) -> Iterator[Mutant]:
                 )
             ),
         )
-    for permission in _of(resources, "aws:lambda/permission:Permission"):
+    for permission in of_type(resources, "aws:lambda/permission:Permission"):
         yield Mutant(
             f"invoke permission without its source: {permission.name}",
             "service-grants-name-their-source",
             permission.urn,
-            _swap(permission, _with_props(permission, sourceArn=None, sourceAccount=None)),
+            swap(permission, with_props(permission, sourceArn=None, sourceAccount=None)),
         )
         yield Mutant(
             f"invoke permission for anyone: {permission.name}",
             "no-public-access",
             permission.urn,
-            _swap(permission, _with_props(permission, principal="*", sourceArn=None)),
+            swap(permission, with_props(permission, principal="*", sourceArn=None)),
         )
-    for function in _of(resources, "aws:lambda/function:Function")[:4]:
+    for function in of_type(resources, "aws:lambda/function:Function")[:4]:
         yield Mutant(
             f"function URL without auth: {function.name}",
             "lambda-url-iam-auth",
             "",
-            _add(_new("aws:lambda/functionUrl:FunctionUrl", f"{function.name}-mutant", authorizationType="NONE")),
+            add(new_resource("aws:lambda/functionUrl:FunctionUrl", f"{function.name}-mutant", authorizationType="NONE")),
         )
 
 
 def _iam_mutants(resources: list[Resource]) -> Iterator[Mutant]:
-    roles = _of(resources, "aws:iam/role:Role")
+    roles = of_type(resources, "aws:iam/role:Role")
     for role in roles:
         yield Mutant(
             f"trust anyone: {role.name}",
             "iam-trust-scoped",
             role.urn,
-            _swap(role, _with_props(role, assumeRolePolicy=_doc({**_public("sts:AssumeRole"), "Principal": {"AWS": "*"}}))),
+            swap(role, with_props(role, assumeRolePolicy=document({**public("sts:AssumeRole"), "Principal": {"AWS": "*"}}))),
         )
         yield Mutant(
             f"trust another account without a condition: {role.name}",
             "iam-trust-scoped",
             role.urn,
-            _adding(role, _foreign("sts:AssumeRole"), "assumeRolePolicy"),
+            adding(role, foreign("sts:AssumeRole"), "assumeRolePolicy"),
         )
     for role in roles[:6]:
         yield Mutant(
             f"AdministratorAccess attached: {role.name}",
             "iam-no-admin-policies",
             role.urn,
-            _swap(role, _with_props(role, managedPolicyArns=["arn:aws:iam::aws:policy/AdministratorAccess"])),
+            swap(role, with_props(role, managedPolicyArns=["arn:aws:iam::aws:policy/AdministratorAccess"])),
         )
         yield Mutant(
             f"inline '*' action: {role.name}",
             "iam-no-wildcard-actions",
             role.urn,
-            _swap(
+            swap(
                 role,
-                _with_props(
-                    role, inlinePolicies=[{"name": "m", "policy": _doc({"Effect": "Allow", "Action": "*", "Resource": "*"})}]
+                with_props(
+                    role, inlinePolicies=[{"name": "m", "policy": document({"Effect": "Allow", "Action": "*", "Resource": "*"})}]
                 ),
             ),
         )
-    for attachment in _of(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+    for attachment in of_type(resources, "aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
         yield Mutant(
             f"IAMFullAccess attached: {attachment.name}",
             "iam-no-admin-policies",
             attachment.urn,
-            _swap(attachment, _with_props(attachment, policyArn="arn:aws:iam::aws:policy/IAMFullAccess")),
+            swap(attachment, with_props(attachment, policyArn="arn:aws:iam::aws:policy/IAMFullAccess")),
         )
-    for policy in _of(resources, "aws:iam/rolePolicy:RolePolicy"):
+    for policy in of_type(resources, "aws:iam/rolePolicy:RolePolicy"):
         for name, rule, statement in (
             (
                 "prefix-wildcard action",
@@ -336,12 +275,12 @@ def _iam_mutants(resources: list[Resource]) -> Iterator[Mutant]:
                 f"{name}: {policy.name}",
                 rule,
                 policy.urn,
-                _adding(policy, statement),
+                adding(policy, statement),
             )
 
 
 def _api_mutants(resources: list[Resource]) -> Iterator[Mutant]:
-    for api in _of(resources, "aws:apigateway/restApi:RestApi"):
+    for api in of_type(resources, "aws:apigateway/restApi:RestApi"):
         body = json.loads(api.props.get("body") or "{}")
         for path, methods in (body.get("paths") or {}).items():
             for method, operation in methods.items():
@@ -352,40 +291,40 @@ def _api_mutants(resources: list[Resource]) -> Iterator[Mutant]:
                         f"{method.upper()} {path} without its key: {api.name}",
                         "apigw-admin-routes-keyed",
                         api.urn,
-                        _swap(api, _with_props(api, body=json.dumps(open_body))),
+                        swap(api, with_props(api, body=json.dumps(open_body))),
                     )
-    for domain in _of(resources, "aws:apigateway/domainName:DomainName"):
+    for domain in of_type(resources, "aws:apigateway/domainName:DomainName"):
         yield Mutant(
             f"domain allows TLS 1.0: {domain.name}",
             "apigw-domain-tls12-regional",
             domain.urn,
-            _swap(domain, _with_props(domain, securityPolicy="TLS_1_0")),
+            swap(domain, with_props(domain, securityPolicy="TLS_1_0")),
         )
-    for stage in _of(resources, "aws:apigateway/stage:Stage"):
+    for stage in of_type(resources, "aws:apigateway/stage:Stage"):
         yield Mutant(
             f"stage without X-Ray: {stage.name}",
             "apigw-xray",
             stage.urn,
-            _swap(stage, _with_props(stage, xrayTracingEnabled=False)),
+            swap(stage, with_props(stage, xrayTracingEnabled=False)),
         )
         yield Mutant(
             f"stage without access logs: {stage.name}",
             "apigw-access-logging",
             stage.urn,
-            _swap(stage, _with_props(stage, accessLogSettings=None)),
+            swap(stage, with_props(stage, accessLogSettings=None)),
         )
 
 
 def _cloudfront_mutants(resources: list[Resource]) -> Iterator[Mutant]:
-    for distribution in _of(resources, "aws:cloudfront/distribution:Distribution"):
+    for distribution in of_type(resources, "aws:cloudfront/distribution:Distribution"):
         viewer = dict(distribution.props.get("viewerCertificate") or {})
         yield Mutant(
             f"IAM certificate with TLSv1: {distribution.name}",
             "cloudfront-tls",
             distribution.urn,
-            _swap(
+            swap(
                 distribution,
-                _with_props(
+                with_props(
                     distribution,
                     viewerCertificate={
                         "iamCertificateId": "ASCAEXAMPLE",
@@ -400,16 +339,16 @@ def _cloudfront_mutants(resources: list[Resource]) -> Iterator[Mutant]:
                 f"default certificate on a named site: {distribution.name}",
                 "cloudfront-custom-certificate",
                 distribution.urn,
-                _swap(distribution, _with_props(distribution, viewerCertificate={"cloudfrontDefaultCertificate": True})),
+                swap(distribution, with_props(distribution, viewerCertificate={"cloudfrontDefaultCertificate": True})),
             )
         origins = list(distribution.props.get("origins") or [])
         yield Mutant(
             f"custom origin over HTTP: {distribution.name}",
             "cloudfront-origin-https",
             distribution.urn,
-            _swap(
+            swap(
                 distribution,
-                _with_props(
+                with_props(
                     distribution,
                     origins=[
                         *origins,
@@ -432,116 +371,114 @@ def _cloudfront_mutants(resources: list[Resource]) -> Iterator[Mutant]:
             f"viewers over HTTP: {distribution.name}",
             "cloudfront-https-only",
             distribution.urn,
-            _swap(
-                distribution, _with_props(distribution, defaultCacheBehavior={**behavior, "viewerProtocolPolicy": "allow-all"})
-            ),
+            swap(distribution, with_props(distribution, defaultCacheBehavior={**behavior, "viewerProtocolPolicy": "allow-all"})),
         )
         yield Mutant(
             f"no default root object: {distribution.name}",
             "cloudfront-default-root-object",
             distribution.urn,
-            _swap(distribution, _with_props(distribution, defaultRootObject=None)),
+            swap(distribution, with_props(distribution, defaultRootObject=None)),
         )
         del viewer
 
 
 def _protection_mutants(resources: list[Resource]) -> Iterator[Mutant]:
-    for block in _of(resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
+    for block in of_type(resources, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"):
         yield Mutant(
             f"public policies allowed: {block.name}",
             "s3-public-access-block",
             "",
-            _swap(block, _with_props(block, restrictPublicBuckets=False)),
+            swap(block, with_props(block, restrictPublicBuckets=False)),
         )
-    for table in _of(resources, "aws:dynamodb/table:Table"):
+    for table in of_type(resources, "aws:dynamodb/table:Table"):
         yield Mutant(
             f"PITR off: {table.name}",
             "dynamodb-pitr",
             table.urn,
-            _swap(table, _with_props(table, pointInTimeRecovery={"enabled": False})),
+            swap(table, with_props(table, pointInTimeRecovery={"enabled": False})),
         )
-    for topic in _of(resources, "aws:sns/topic:Topic"):
+    for topic in of_type(resources, "aws:sns/topic:Topic"):
         yield Mutant(
-            f"topic unencrypted: {topic.name}", "sns-encryption", topic.urn, _swap(topic, _with_props(topic, kmsMasterKeyId=None))
+            f"topic unencrypted: {topic.name}", "sns-encryption", topic.urn, swap(topic, with_props(topic, kmsMasterKeyId=None))
         )
-    for queue in _of(resources, "aws:sqs/queue:Queue"):
+    for queue in of_type(resources, "aws:sqs/queue:Queue"):
         yield Mutant(
             f"queue unencrypted: {queue.name}",
             "sqs-encryption",
             queue.urn,
-            _swap(queue, _with_props(queue, sqsManagedSseEnabled=False, kmsMasterKeyId=None)),
+            swap(queue, with_props(queue, sqsManagedSseEnabled=False, kmsMasterKeyId=None)),
         )
-    for key in _of(resources, "aws:kms/key:Key"):
+    for key in of_type(resources, "aws:kms/key:Key"):
         yield Mutant(
-            f"key rotation off: {key.name}", "kms-rotation", key.urn, _swap(key, _with_props(key, enableKeyRotation=False))
+            f"key rotation off: {key.name}", "kms-rotation", key.urn, swap(key, with_props(key, enableKeyRotation=False))
         )
-    for group in _of(resources, "aws:cloudwatch/logGroup:LogGroup"):
+    for group in of_type(resources, "aws:cloudwatch/logGroup:LogGroup"):
         yield Mutant(
             f"logs kept forever: {group.name}",
             "log-group-retention",
             group.urn,
-            _swap(group, _with_props(group, retentionInDays=None)),
+            swap(group, with_props(group, retentionInDays=None)),
         )
-    for function in _of(resources, "aws:lambda/function:Function"):
+    for function in of_type(resources, "aws:lambda/function:Function"):
         yield Mutant(
             f"tracing off: {function.name}",
             "lambda-tracing",
             function.urn,
-            _swap(function, _with_props(function, tracingConfig={"mode": "PassThrough"})),
+            swap(function, with_props(function, tracingConfig={"mode": "PassThrough"})),
         )
         yield Mutant(
             f"old runtime: {function.name}",
             "lambda-current-runtime",
             function.urn,
-            _swap(function, _with_props(function, runtime="python3.8")),
+            swap(function, with_props(function, runtime="python3.8")),
         )
-    for stream in _of(resources, "aws:kinesis/stream:Stream"):
+    for stream in of_type(resources, "aws:kinesis/stream:Stream"):
         yield Mutant(
             f"stream unencrypted: {stream.name}",
             "kinesis-encryption-retention",
             stream.urn,
-            _swap(stream, _with_props(stream, encryptionType="NONE")),
+            swap(stream, with_props(stream, encryptionType="NONE")),
         )
-    for certificate in _of(resources, "aws:acm/certificate:Certificate"):
+    for certificate in of_type(resources, "aws:acm/certificate:Certificate"):
         yield Mutant(
             f"wildcard certificate: {certificate.name}",
             "acm-no-wildcard",
             certificate.urn,
-            _swap(certificate, _with_props(certificate, domainName="*." + str(certificate.props.get("domainName")))),
+            swap(certificate, with_props(certificate, domainName="*." + str(certificate.props.get("domainName")))),
         )
-    for selection in _of(resources, "aws:backup/selection:Selection"):
-        if any(t.props.get("replicas") for t in _of(resources, "aws:dynamodb/table:Table")):
+    for selection in of_type(resources, "aws:backup/selection:Selection"):
+        if any(t.props.get("replicas") for t in of_type(resources, "aws:dynamodb/table:Table")):
             yield Mutant(
                 f"backup selection removed: {selection.name}",
                 "dynamodb-global-table-backed-up",
                 "",
                 lambda rs, urn=selection.urn: [r for r in rs if r.urn != urn],
             )
-    for vault in _of(resources, "aws:backup/vault:Vault"):
+    for vault in of_type(resources, "aws:backup/vault:Vault"):
         yield Mutant(
             f"vault under the AWS managed key: {vault.name}",
             "backup-vault-cmk",
             vault.urn,
-            _swap(vault, _with_props(vault, kmsKeyArn=None)),
+            swap(vault, with_props(vault, kmsKeyArn=None)),
         )
-    if len(_of(resources, "aws:backup/vault:Vault")) > 1:
-        for plan in _of(resources, "aws:backup/plan:Plan"):
+    if len(of_type(resources, "aws:backup/vault:Vault")) > 1:
+        for plan in of_type(resources, "aws:backup/plan:Plan"):
             rules = [{k: v for k, v in rule.items() if k != "copyActions"} for rule in plan.props.get("rules") or []]
             yield Mutant(
                 f"backups kept in one region: {plan.name}",
                 "backup-copy-cross-region",
                 plan.urn,
-                _swap(plan, _with_props(plan, rules=rules)),
+                swap(plan, with_props(plan, rules=rules)),
             )
-    for stream in _of(resources, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"):
+    for stream in of_type(resources, "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"):
         if not stream.props.get("kinesisSourceConfiguration"):
             yield Mutant(
                 f"delivery stream unencrypted: {stream.name}",
                 "firehose-encrypted",
                 stream.urn,
-                _swap(stream, _with_props(stream, serverSideEncryption={"enabled": False})),
+                swap(stream, with_props(stream, serverSideEncryption={"enabled": False})),
             )
-    for workgroup in _of(resources, "aws:athena/workgroup:Workgroup"):
+    for workgroup in of_type(resources, "aws:athena/workgroup:Workgroup"):
         configuration = dict(workgroup.props.get("configuration") or {})
         plain_results = {**(configuration.get("resultConfiguration") or {}), "encryptionConfiguration": None}
         for label, rule, changed in (
@@ -553,18 +490,18 @@ def _protection_mutants(resources: list[Resource]) -> Iterator[Mutant]:
                 f"workgroup {label}: {workgroup.name}",
                 rule,
                 workgroup.urn,
-                _swap(workgroup, _with_props(workgroup, configuration=changed)),
+                swap(workgroup, with_props(workgroup, configuration=changed)),
             )
-    for config_set in _of(resources, "aws:sesv2/configurationSet:ConfigurationSet"):
+    for config_set in of_type(resources, "aws:sesv2/configurationSet:ConfigurationSet"):
         yield Mutant(
             f"mail without TLS: {config_set.name}",
             "ses-tls-required",
             config_set.urn,
-            _swap(config_set, _with_props(config_set, deliveryOptions={"tlsPolicy": "OPTIONAL"})),
+            swap(config_set, with_props(config_set, deliveryOptions={"tlsPolicy": "OPTIONAL"})),
         )
 
 
-GENERATORS = (_access_mutants, _iam_mutants, _api_mutants, _cloudfront_mutants, _protection_mutants)
+GENERATORS = (_access_mutants, _iam_mutants, _api_mutants, _cloudfront_mutants, _protection_mutants, *PROPERTY_GENERATORS)
 
 
 def mutants_of(resources: list[Resource]) -> list[Mutant]:

@@ -1,8 +1,8 @@
 """A customer-managed KMS key with rotation: the one shape every component that needs a CMK uses.
 
-Without `service_principals` no key policy is given and AWS applies its default one (the account
-root administers and uses the key, IAM policies grant the rest). With them, the policy keeps that
-root statement and lets those AWS services use the key (for this account only where the service
+The key policy is always explicit. Without `service_principals` it is AWS's default one written
+out (the account root administers and uses the key, IAM policies grant the rest). With them, it
+keeps that root statement and lets those AWS services use the key (for this account only where the service
 supports aws:SourceAccount on its KMS calls): the case of
 CloudWatch alarms publishing to an encrypted SNS topic, which the AWS-managed SNS key cannot
 allow. CloudWatch Logs (`logs.<region>.amazonaws.com`) gets the statement its guide documents:
@@ -76,10 +76,10 @@ def rotating_key(
     opts: pulumi.ResourceOptions,
     service_principals: Sequence[str] = (),
 ) -> aws.kms.Key:
-    policy = None
-    if service_principals:
-        account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=opts.parent, provider=opts.provider))
-        policy = account.account_id.apply(lambda account_id: _key_policy(account_id, service_principals))
+    # Always an explicit policy, even when it only says what AWS's default would: a key policy
+    # that is written down is reviewed, diffed and checked by the policy pack (CKV2_AWS_64).
+    account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=opts.parent, provider=opts.provider))
+    policy = account.account_id.apply(lambda account_id: _key_policy(account_id, service_principals))
     return aws.kms.Key(
         name,
         description=description,

@@ -1,7 +1,7 @@
 """Lambda entry point of the regional API: routing (Powertools), thin handlers, JSON errors.
 
 Environment: TABLE_NAME, WRITE_RETRY_TOPIC_ARN, EVENTS_STREAM_NAME, MEDIA_BUCKET, DRAIN_PARAMETER,
-ALLOWED_ORIGIN, MAX_UPLOAD_BYTES, SIGNING_KEY, WRITE_MODE, HOME_REGION; AWS_REGION comes from
+ALLOWED_ORIGIN, MAX_UPLOAD_BYTES, SIGNING_KEY_PARAMETER, WRITE_MODE, HOME_REGION; AWS_REGION comes from
 Lambda. Every invocation runs under a deadline taken from the Lambda context (shared/deadline.py),
 so every request is answered before the function's timeout.
 """

@@ -4,7 +4,7 @@ The write-retry topic and queue are reachable by anything in the account the acc
 publish, so the consumer trusts no message for what it says. Two checks stand between a message
 and the table:
 
-- **the seal**: the API seals every intent it publishes with an HMAC under SIGNING_KEY (the key
+- **the seal**: the API seals every intent it publishes with an HMAC under the signing key (the key
   it already signs write ids and cursors with, the same in every region). A message without the
   seal, or with any field changed after sealing, is `Forged`.
 - **the scope**: even a sealed intent may only touch what its route writes: `POST /posts` creates

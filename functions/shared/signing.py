@@ -1,10 +1,14 @@
 """Opaque values the API hands out and later takes back (write ids, listing cursors), and the seal
 of the write intents it publishes.
 
-Both are derived or sealed with an HMAC under SIGNING_KEY, which is the same in every region, so
-a client that fails over to another region can present them there. A value this API did not
+Both are derived or sealed with an HMAC under the signing key, which is the same in every region,
+so a client that fails over to another region can present them there. A value this API did not
 issue fails verification and is refused as the caller's mistake (400/404), never reaching
 DynamoDB.
+
+The key is an SSM SecureString (SIGNING_KEY_PARAMETER names it in each region), read once per
+process and kept for KEY_CACHE_SECONDS: a function's environment is shown to anyone allowed
+lambda:GetFunctionConfiguration and sits in every deploy's template, so no credential goes there.
 """
 
 from __future__ import annotations
@@ -16,11 +20,25 @@ import json
 import os
 from typing import Any
 
+from shared import aws
+
 WRITE_ID_CHARS = 26  # 130 bits of the HMAC, base32
+KEY_CACHE_SECONDS = 3600  # a rotated key reaches every warm function within this
+_providers: dict[str, Any] = {}
 
 
 def _key() -> bytes:
-    return os.environ["SIGNING_KEY"].encode()
+    from aws_lambda_powertools.utilities.parameters import SSMProvider
+
+    region = aws.local_region()
+    if region not in _providers:
+        # On this region's deadline-bound client: reading the key never outlives the request.
+        _providers[region] = SSMProvider(boto3_client=aws.client("ssm"))
+    return _providers[region].get(os.environ["SIGNING_KEY_PARAMETER"], decrypt=True, max_age=KEY_CACHE_SECONDS).encode()
+
+
+def reset_cache() -> None:
+    _providers.clear()
 
 
 def _mac(message: str) -> bytes:

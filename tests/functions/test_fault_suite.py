@@ -70,7 +70,12 @@ def test_the_suite_counts_duplicates_when_writes_stop_being_conditional():
 def test_the_suite_counts_lost_writes_when_a_deferral_drops_the_intent():
     from api import writing
 
-    with mock.patch.object(writing.aws, "client", return_value=mock.Mock()):
+    real_client = writing.aws.client
+
+    def dropping_publishes(service, *args, **kwargs):
+        return mock.Mock() if service == "sns" else real_client(service, *args, **kwargs)
+
+    with mock.patch.object(writing.aws, "client", dropping_publishes):
         broken = fault_suite.run(seed=5, writes=150)
     assert broken.total()["lost"] > 0
 

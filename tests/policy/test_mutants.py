@@ -53,3 +53,44 @@ def test_a_rule_that_stops_looking_lets_its_mutants_survive(resources, monkeypat
     report = run_suite({"dr": resources["dr"]})
     assert report.survivors and all("no-public-access" in s for s in report.survivors)
     assert report.kill_ratio < 1.0
+
+
+def test_every_property_class_has_mutants_in_each_of_its_spellings(resources):
+    names = " ".join(m.name for m in mutants_of(resources["dr"]))
+    for spelling in (
+        "source conditions for any account",
+        "source conditions for any resource",
+        "invoke permission from any resource",
+        "TLS deny narrowed to one principal",
+        "TLS deny narrowed to NotPrincipal",
+        "TLS deny narrowed to NotAction",
+        "TLS deny narrowed to objects only",
+        "BucketV2 public-read",
+        "BucketAclV2 grant to AllUsers",
+        "default certificate and its aliases",
+        "legacy dash endpoint",
+        "an origin access identity",
+        "the website endpoint",
+        "without headers policy",
+        "data tracing on",
+        "a generated password in the plain environment",
+    ):
+        assert spelling in names, spelling
+
+
+@pytest.mark.parametrize(
+    ("helper", "blind", "rule"),
+    [
+        # The narrowed-deny class: a rule that checks only that a deny exists lets every narrowing through.
+        ("_covers_everyone", lambda _statement: True, "s3-tls-only"),
+        # The type-alias class: a rule that sees only the canonical spelling misses BucketV2 and BucketAclV2.
+        ("canonical_type", lambda type_: type_, "s3-no-public-acls"),
+    ],
+)
+def test_a_rule_that_knows_one_spelling_lets_the_others_survive(resources, monkeypatch, helper, blind, rule):
+    import policy.rules
+
+    monkeypatch.setattr(policy.rules, helper, blind)
+    report = run_suite({"dr": resources["dr"]})
+    survivors = [s for s in report.survivors if f"expected {rule}" in s]
+    assert survivors, f"{rule} still killed everything with {helper} blinded"

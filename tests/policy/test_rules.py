@@ -1,6 +1,8 @@
 """Every rule: a compliant case passes, a violating case is caught; both stacks are clean."""
 
 import json
+import random
+import string
 
 import pytest
 
@@ -182,12 +184,16 @@ CASES = {
                     {
                         **allow("s3:GetObject", "arn:o"),
                         "Principal": {"Service": "cloudfront.amazonaws.com"},
-                        "Condition": {"StringEquals": {"AWS:SourceArn": "arn:d"}},
+                        "Condition": {"StringEquals": {"AWS:SourceArn": "arn:aws:cloudfront::111111111111:distribution/E1"}},
                     },
                     TLS_DENY,
                 ),
             ),
-            res("aws:lambda/permission:Permission", principal="apigateway.amazonaws.com", sourceArn="arn:x/*"),
+            res(
+                "aws:lambda/permission:Permission",
+                principal="apigateway.amazonaws.com",
+                sourceArn="arn:aws:execute-api:us-east-1:111111111111:api1/*",
+            ),
         ],
         [res("aws:sqs/queue:Queue", policy=doc({**allow("sqs:SendMessage", "arn:q"), "Principal": "*"}))],
     ),
@@ -393,7 +399,7 @@ CASES = {
     "sns-encryption": ([res("aws:sns/topic:Topic", kmsMasterKeyId="alias/aws/sns")], [res("aws:sns/topic:Topic")]),
     "sqs-encryption": ([QUEUE_OK], [res("aws:sqs/queue:Queue")]),
     "messaging-policy-tls": (
-        [res("aws:sqs/queuePolicy:QueuePolicy", policy=doc(TLS_DENY))],
+        [res("aws:sqs/queuePolicy:QueuePolicy", policy=doc({**TLS_DENY, "Action": "sqs:*"}))],
         [res("aws:sns/topicPolicy:TopicPolicy", policy=doc(allow("sns:Publish", "arn:t")))],
     ),
     "sqs-consumer-settings": (
@@ -486,8 +492,53 @@ CASES = {
         [res(WORKGROUP, configuration={k: v for k, v in ATHENA_OK.items() if k != "bytesScannedCutoffPerQuery"})],
     ),
     "cloudfront-custom-certificate": (
-        [res(DISTRIBUTION, viewerCertificate={"acmCertificateArn": "arn:c", "minimumProtocolVersion": "TLSv1.2_2021"})],
-        [res(DISTRIBUTION, viewerCertificate={"cloudfrontDefaultCertificate": True})],
+        [
+            res(DISTRIBUTION, viewerCertificate={"acmCertificateArn": "arn:c", "minimumProtocolVersion": "TLSv1.2_2021"}),
+            res("aws:route53/record:Record", name="www.acme.io"),
+            res(DISTRIBUTION, "no-domain-stack-would-be-fine-alone", viewerCertificate={"acmCertificateArn": "arn:c"}),
+        ],
+        # The default certificate without aliases, in a stack that has a domain (its DNS records).
+        [res(DISTRIBUTION, viewerCertificate={"cloudfrontDefaultCertificate": True}), res("aws:route53/record:Record")],
+    ),
+    "s3-no-public-acls": (
+        [B, res("aws:s3/bucketAclV2:BucketAclV2", acl="private"), res("aws:s3/bucketObject:BucketObject", acl="private")],
+        [
+            res("aws:s3/bucketV2:BucketV2", "media", acl="public-read"),
+            res(
+                "aws:s3/bucketAcl:BucketAcl",
+                "grants",
+                accessControlPolicy={
+                    "grants": [
+                        {
+                            "permission": "READ",
+                            "grantee": {"type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AllUsers"},
+                        }
+                    ]
+                },
+            ),
+        ],
+    ),
+    "lambda-no-plain-secrets": (
+        [
+            res(
+                "aws:lambda/function:Function",
+                environment={"variables": {"TABLE_NAME": "app-table-7d3f2a1", "SIGNING_KEY_PARAMETER": "/sdr/dr/signing-key"}},
+            )
+        ],
+        [
+            res(
+                "aws:lambda/function:Function",
+                "literal",
+                environment={"variables": {"CONFIG": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}},
+            ),
+            res("random:index/randomPassword:RandomPassword", "pw"),
+            res(
+                "aws:lambda/function:Function",
+                "generated",
+                deps={"environment": ["urn:random:index/randomPassword:RandomPassword::pw"]},
+                environment={"variables": {"K": "[secret]"}},
+            ),
+        ],
     ),
     "cloudfront-origin-https": (
         [
@@ -556,9 +607,8 @@ def test_suppressions_carry_a_written_reason_and_apply_only_to_their_resource():
         assert suppression.rule in CASES and suppression.pattern and len(suppression.reason) > 40
     assert suppression_reason("s3-acls-disabled", bucket("site-logs")) is not None
     assert suppression_reason("s3-acls-disabled", bucket("site-us-east-1")) is None
-    # A narrower condition: the default certificate is accepted only for a distribution without aliases.
-    assert suppression_reason("cloudfront-custom-certificate", res(DISTRIBUTION, "site-cdn")) is not None
-    assert suppression_reason("cloudfront-custom-certificate", res(DISTRIBUTION, "site-cdn", aliases=["www.acme.io"])) is None
+    # The default certificate is no longer a suppression: the rule itself asks whether the stack has a domain.
+    assert suppression_reason("cloudfront-custom-certificate", res(DISTRIBUTION, "site-cdn")) is None
     logs = bucket("site-logs")
     assert evaluate([logs], [r for r in RULES if r.name == "s3-acls-disabled"]) == []
     assert evaluate([bucket("media")], [r for r in RULES if r.name == "s3-acls-disabled"]) != []
@@ -592,6 +642,19 @@ def test_plain_secret_looking_output_is_a_violation():
     leaky = type(run)(**{**run.__dict__, "secret_outputs": set()})
     [finding] = evaluate_run(leaky)["violations"]
     assert finding["rule"] == "no-plain-secret-outputs" and "adminApiKey" in finding["message"]
+
+
+def test_a_credential_exported_under_an_innocent_name_is_found_by_its_value():
+    run = cached_stack("dr")
+    rng = random.Random(7)
+    key = "".join(rng.choice(string.ascii_letters + string.digits) for _ in range(40))
+    outputs = {**run.outputs, "writeAccess": key, "regionsCopy": run.outputs["regions"]}
+    leaky = type(run)(**{**run.__dict__, "outputs": outputs})
+    [finding] = evaluate_run(leaky)["violations"]
+    assert "writeAccess" in finding["message"] and "looks like a credential" in finding["message"]
+    # Marked secret, the same value is fine.
+    sealed = type(run)(**{**run.__dict__, "outputs": outputs, "secret_outputs": {*run.secret_outputs, "writeAccess"}})
+    assert evaluate_run(sealed)["violations"] == []
 
 
 def test_pack_wrappers_report_like_pulumi_policy():

@@ -122,6 +122,13 @@ def _table(run: StackRun, cfg: StackConfig) -> list[str]:
     idempotency = sorted(t.region for t in run.of_type(TABLE) if t.name.startswith("idempotency-"))
     if idempotency != sorted(cfg.regions):
         out.append(f"idempotency tables in {idempotency}")
+    # Under customer-managed keys every table is, the idempotency tables (region-local) included.
+    for table in (t for t in run.of_type(TABLE) if t.name.startswith("idempotency-")):
+        key = str((table.inputs.get("serverSideEncryption") or {}).get("kmsKeyArn") or "")
+        if cfg.table_encryption == "customer-managed" and f":{table.region}:" not in key:
+            out.append(f"idempotency table {table.name} not under its region's key")
+        if cfg.table_encryption != "customer-managed" and key:
+            out.append(f"idempotency table {table.name} under a customer managed key on an aws-owned stack")
     return out
 
 
