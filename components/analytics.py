@@ -187,7 +187,8 @@ class Analytics(pulumi.ComponentResource):
         bucket_objects = pulumi.Output.from_input(args.bucket_arn).apply(lambda arn: f"{arn}/*")
         statements = [
             allow(
-                ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
+                # AbortMultipartUpload acts on objects: granted below, on them.
+                ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"],
                 [args.bucket_arn],
                 "Bucket",
             ),

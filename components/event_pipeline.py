@@ -44,6 +44,9 @@ SourceKind = Literal["sns", "s3", "sqs-fifo", "kinesis", "dynamodb"]
 SOURCES: tuple[str, ...] = ("sns", "s3", "sqs-fifo", "kinesis", "dynamodb")
 STREAM_MODES: tuple[str, ...] = ("ON_DEMAND", "PROVISIONED")
 VISIBILITY_TIMEOUT_FACTOR = 6
+# Powertools' DynamoDBPersistenceLayer: read a record, create it, complete it, and delete it
+# when the wrapped function raises (so the retry is not refused as a duplicate).
+POWERTOOLS_IDEMPOTENCY_ACTIONS = ("dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem")
 MIN_RECEIVE_COUNT = 5
 
 
@@ -69,6 +72,9 @@ class EventPipelineArgs:
     idempotency_table_arn: pulumi.Input[str]
     log_retention_days: int
     idempotency_key_arn: pulumi.Input[str] | None = None  # the table's customer-managed key, if any
+    # What the consumer does with the idempotency table: Powertools' records by default; a
+    # consumer that keeps none passes () and gets no grant on it.
+    idempotency_actions: Sequence[str] = POWERTOOLS_IDEMPOTENCY_ACTIONS
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     statements: Sequence[Mapping[str, Any]] = ()
     timeout: int = 30
@@ -187,21 +193,7 @@ class EventPipeline(pulumi.ComponentResource):
         if args.source != "sns":  # an SNS source's DLQ also admits the topic (below)
             self._tls_only(f"{name}-dlq-policy", dlq, extra=[], child=child)
 
-        grants: list[Mapping[str, Any]] = [
-            allow(
-                ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-                [args.idempotency_table_arn],
-                "IdempotencyRecords",
-            ),
-            # Items of a table under a customer-managed key: DynamoDB calls KMS with the caller's
-            # permissions, to decrypt on a read and for a data key on a write.
-            *(
-                [allow(["kms:Decrypt", "kms:GenerateDataKey"], [args.idempotency_key_arn], "IdempotencyRecordsKey")]
-                if args.idempotency_key_arn
-                else []
-            ),
-            *args.statements,
-        ]
+        grants: list[Mapping[str, Any]] = [*self._idempotency_grants(args), *args.statements]
         queue = None
         if args.buffered:
             fifo = (
@@ -231,7 +223,8 @@ class EventPipeline(pulumi.ComponentResource):
             self.queue_arn, self.queue_url = queue.arn, queue.url
             grants.append(
                 allow(
-                    ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
+                    # What Lambda's poller does with the role (AWSLambdaSQSQueueExecutionRole).
+                    ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"],
                     [queue.arn],
                     "Buffer",
                 )
@@ -356,8 +349,13 @@ class EventPipeline(pulumi.ComponentResource):
                 source_arn = pulumi.Output.from_input(args.stream_arn)
                 grants.append(
                     allow(
-                        ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"],
-                        [source_arn],
+                        # ListStreams takes no resource (only "*"): on the stream ARN it authorised
+                        # nothing, and the mapping reads the stream it is given without it.
+                        ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"],
+                        # The table's streams (`table/<t>/stream/*`, as AWS's example policy has
+                        # it): a stream label carries colons that linters misread as ARN fields,
+                        # and the grant stays on this table when the stream is re-enabled.
+                        [source_arn.apply(lambda arn: arn.split("/stream/", 1)[0] + "/stream/*")],
                         "ReadTableStream",
                     )
                 )
@@ -483,6 +481,18 @@ class EventPipeline(pulumi.ComponentResource):
                 "stream_arn": self.stream_arn,
             }
         )
+
+    @staticmethod
+    def _idempotency_grants(args: EventPipelineArgs) -> list[Mapping[str, Any]]:
+        if not args.idempotency_actions:
+            return []
+        grants = [allow(sorted(args.idempotency_actions), [args.idempotency_table_arn], "IdempotencyRecords")]
+        if args.idempotency_key_arn:
+            # A table under a customer-managed key: DynamoDB calls KMS with the caller's
+            # permissions, to decrypt on a read and for a data key on a write.
+            key = allow(["kms:Decrypt", "kms:GenerateDataKey"], [args.idempotency_key_arn], "IdempotencyRecordsKey")
+            grants.append({**key, "Condition": {"StringLike": {"kms:ViaService": "dynamodb.*.amazonaws.com"}}})
+        return grants
 
     def _tls_only(self, name: str, queue: aws.sqs.Queue, extra: list, child: pulumi.ResourceOptions) -> aws.sqs.QueuePolicy:
         return aws.sqs.QueuePolicy(

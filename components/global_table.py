@@ -17,7 +17,7 @@ Outputs
 - `name`: the table name (identical in every region)
 - `arns`, `stream_arns`: `{region: Output[str]}`
 - `key_arns`: `{region: Output[str]}` of the customer-managed keys (empty with AWS-owned keys):
-  callers of the table under a CMK need kms:Decrypt/Encrypt/GenerateDataKey* on their region's key
+  callers of the table under a CMK need kms:Decrypt (reads) and kms:GenerateDataKey (writes) on their region's key, through DynamoDB
 
 Secure defaults: on-demand billing, stream NEW_AND_OLD_IMAGES (the consumers of the welcome
 email path read it in every region), point-in-time recovery on the table and on every replica,

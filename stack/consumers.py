@@ -23,11 +23,22 @@ from components import (
     ReplicatedBuckets,
     allow,
 )
+from components.event_pipeline import POWERTOOLS_IDEMPOTENCY_ACTIONS
 from functions.shared.failover_timing import DEFERRED_WRITE_MAX_WAIT_DAYS
 from stack.config import StackConfig
 from stack.event_filters import welcome_filter
 from stack.packaging import code_archive, handler_of
 from stack.table_access import TableAccess
+
+# Each consumer's use of the region-local idempotency table: Powertools' records (welcome,
+# bounces), the views' once-per-view marks (read, create, raise a count: never deleted), or none.
+IDEMPOTENCY_USE: dict[str, tuple[str, ...]] = {
+    "welcome": POWERTOOLS_IDEMPOTENCY_ACTIONS,
+    "bounces": POWERTOOLS_IDEMPOTENCY_ACTIONS,
+    "views": ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+    "retry": (),
+    "thumbnails": (),
+}
 
 
 @dataclass(frozen=True)
@@ -59,7 +70,8 @@ def metrics_namespace(cfg: StackConfig) -> str:
 
 
 def consumer_args(cfg: StackConfig, region: Region, package: str, **kwargs) -> EventPipelineArgs:
-    """A pipeline consuming with functions/<package> (handler `<package>.app.handler`)."""
+    """A pipeline consuming with functions/<package> (handler `<package>.app.handler`). Its
+    grant on the region's idempotency table is what the package does there (IDEMPOTENCY_USE)."""
     return EventPipelineArgs(
         code=code_archive(package),
         handler=handler_of(package),
@@ -69,6 +81,7 @@ def consumer_args(cfg: StackConfig, region: Region, package: str, **kwargs) -> E
         idempotency_table_name=region.idempotency.name,
         idempotency_table_arn=region.idempotency.arn,
         idempotency_key_arn=region.idempotency_key_arn,
+        idempotency_actions=IDEMPOTENCY_USE[package],
         log_retention_days=cfg.log_retention_days,
         metrics_namespace=metrics_namespace(cfg),
         hardening=region.hardening,
@@ -80,6 +93,10 @@ def write_retry(cfg: StackConfig, region: Region, access: TableAccess, signing_k
     """Deferred writes: SNS -> SQS -> the retry consumer, which applies them and records their fate.
     `signing_key` (stack/api.py SigningKey) verifies the seal the API put on each intent."""
     name = region.name
+    # A fenced write is one transaction of puts; UpdateItem is for the unfenced writes of the
+    # multi-writer mode and for taking a region out of the lease's in-sync set.
+    unfenced = cfg.write_mode != "single-primary"
+    apply_actions = ["dynamodb:GetItem", "dynamodb:PutItem", *(["dynamodb:UpdateItem"] if unfenced or access.voters else [])]
     return EventPipeline(
         f"write-retry-{name}",
         consumer_args(
@@ -95,7 +112,7 @@ def write_retry(cfg: StackConfig, region: Region, access: TableAccess, signing_k
             statements=[
                 signing_key.grant(),
                 *access.reads(name),
-                *access.writes(name, ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], sid="ApplyIntents"),
+                *access.writes(name, apply_actions, sid="ApplyIntents"),
                 *access.lease_writes(),
             ],
             metric_alarms=[

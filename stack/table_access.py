@@ -21,7 +21,18 @@ from components import GlobalTable, LeaseVoters, allow
 from stack.config import StackConfig
 
 # DynamoDB's calls to KMS for a table under a customer-managed key, made with the caller's rights.
-TABLE_KEY_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*")
+# What DynamoDB asks of KMS with the caller's rights on a table under a customer-managed key:
+# decrypt the table key to read, a data key to write. Only through DynamoDB (kms:ViaService).
+TABLE_KEY_READS = ("kms:Decrypt",)
+TABLE_KEY_WRITES = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def table_key_grant(keys: Sequence[Any], regions: Sequence[str], sid: str, *, write: bool) -> dict[str, Any]:
+    statement = allow(list(TABLE_KEY_WRITES if write else TABLE_KEY_READS), list(keys), sid)
+    via = sorted({f"dynamodb.{r}.amazonaws.com" for r in regions})
+    return {**statement, "Condition": {"StringEquals": {"kms:ViaService": via}}}
+
+
 REQUEST_RECORD_DAYS = "7"
 
 
@@ -68,16 +79,18 @@ class TableAccess:
         caller's rights on a table's key)."""
         if self.voters is None or not self.voters.key_arns:
             return []
-        return [allow(list(TABLE_KEY_ACTIONS), list(self.voters.key_arns.values()), f"{sid}Keys")]
+        regions = list(self.voters.key_arns)
+        return [table_key_grant([self.voters.key_arns[r] for r in regions], regions, f"{sid}Keys", write=True)]
 
     def write_regions(self, region: str) -> list[str]:
         return list(self.cfg.regions) if self.cfg.write_mode == "single-primary" else [region]
 
     def reads(self, region: str, *, query: bool = False, sid: str = "LocalReplicaReads") -> list[dict[str, Any]]:
         arn = self.table.arns[region]
-        actions = ["dynamodb:GetItem", *(["dynamodb:Query"] if query else [])]
-        resources = [arn, *([pulumi.Output.concat(arn, "/index/*")] if query else [])]
-        return [allow(actions, resources, sid), *self.key_use([region], f"{sid}Key")]
+        statements = [allow(["dynamodb:GetItem", *(["dynamodb:Query"] if query else [])], [arn], sid)]
+        if query:  # GetItem has no meaning on an index; Query reads through them
+            statements.append(allow(["dynamodb:Query"], [pulumi.Output.concat(arn, "/index/*")], f"{sid}Indexes"))
+        return [*statements, *self.key_use([region], f"{sid}Key", write=False)]
 
     def writes(self, region: str, actions: Sequence[str], *, sid: str = "TableWrites") -> list[dict[str, Any]]:
         regions = self.write_regions(region)
@@ -98,7 +111,7 @@ class TableAccess:
         """Writes to items only this region writes (view counters): its own replica, any mode."""
         return [allow(list(actions), [self.table.arns[region]], sid), *self.key_use([region], f"{sid}Key")]
 
-    def key_use(self, regions: Sequence[str], sid: str) -> list[dict[str, Any]]:
+    def key_use(self, regions: Sequence[str], sid: str, *, write: bool = True) -> list[dict[str, Any]]:
         if not self.table.key_arns:
             return []
-        return [allow(list(TABLE_KEY_ACTIONS), [self.table.key_arns[r] for r in regions], sid)]
+        return [table_key_grant([self.table.key_arns[r] for r in regions], regions, sid, write=write)]

@@ -189,10 +189,11 @@ def make_regional_resources(region: str = REGION) -> Regional:
 
 
 def reset_handler_state() -> None:
-    from api import health
+    from api import health, health_app
     from aws_lambda_powertools.utilities import parameters
     from shared import aws, control, failover, signing
 
+    health_app._last_tick.clear()  # a new world: its first health check asks for a tick
     aws.reset(keep_session=True)
     signing.reset_cache()
     control.reset_cache()

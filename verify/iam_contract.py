@@ -67,6 +67,16 @@ class CallRecorder:
 
     def __init__(self) -> None:
         self.calls: list[Call] = []
+        self._paused = False
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Calls made by the harness, not by the function (reading what it published)."""
+        self._paused = True
+        try:
+            yield
+        finally:
+            self._paused = False
 
     @contextlib.contextmanager
     def active(self) -> Iterator[CallRecorder]:
@@ -78,6 +88,8 @@ class CallRecorder:
         original_call = botocore.client.BaseClient._make_api_call
 
         def make_api_call(client, operation_name, api_params):
+            if recorder._paused:
+                return original_call(client, operation_name, api_params)
             service = client.meta.service_model.service_name
             try:
                 result = original_call(client, operation_name, api_params)
@@ -203,7 +215,9 @@ def _kms(table_keys: dict[str, str], table: str, *, write: bool, because: str) -
     if key is None:
         return []
     actions = ["kms:Decrypt", *(["kms:GenerateDataKey"] if write else [])]
-    return [Requirement(a, key, because=f"{because} on a table under a customer-managed key") for a in actions]
+    # DynamoDB makes the call: the request carries kms:ViaService of the table's region.
+    context = {"kms:ViaService": f"dynamodb.{key.split(':')[3]}.amazonaws.com"}
+    return [Requirement(a, key, context, because=f"{because} on a table under a customer-managed key") for a in actions]
 
 
 def platform_requirements(run, function) -> list[Requirement]:
@@ -217,6 +231,10 @@ def platform_requirements(run, function) -> list[Requirement]:
     for group in groups:
         for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
             needs.append(Requirement(action, f"{group.state['arn']}:log-stream:x", because="the function's logs"))
+    if (function.inputs.get("tracingConfig") or {}).get("mode") == "Active":
+        # Active tracing: Lambda's X-Ray daemon sends the function's segments with its role.
+        for action in ("xray:PutTraceSegments", "xray:PutTelemetryRecords"):
+            needs.append(Requirement(action, "*", because="active X-Ray tracing"))
     keys = table_keys_of(run)
     for mapping in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping"):
         if function.urn not in mapping.property_dependencies.get("functionName", []):
@@ -224,7 +242,7 @@ def platform_requirements(run, function) -> list[Requirement]:
         source = mapping.inputs["eventSourceArn"]
         service = source.split(":")[2]
         if service == "sqs":
-            actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"]
+            actions = ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
         elif service == "kinesis":
             actions = [
                 "kinesis:GetRecords",
@@ -234,7 +252,7 @@ def platform_requirements(run, function) -> list[Requirement]:
                 "kinesis:ListShards",
             ]
         else:
-            actions = ["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"]
+            actions = ["dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream"]
             key = keys.get(source.split("/stream/")[0])
             if key:
                 needs.append(Requirement("kms:Decrypt", key, because="reading a table stream under a customer-managed key"))
@@ -259,6 +277,27 @@ def table_keys_of(run) -> dict[str, str]:
 
 
 # --- evaluating -----------------------------------------------------------------------------
+
+# Grants the workloads cannot make a function use, each with the code path that needs it:
+# (statement Sid, action) -> why it is kept.
+RARE_PATHS: dict[tuple[str, str], str] = {
+    ("LeaseInSyncSet", "dynamodb:GetItem"): (
+        "a voter refused an in-sync update: the writer reads it to see whether an earlier attempt "
+        "already made the change (shared/lease.py Voters._in_sync_update)"
+    ),
+    ("IdempotencyRecords", "dynamodb:GetItem"): (
+        "Powertools reads a record only when a refused PutItem did not return it "
+        "(ReturnValuesOnConditionCheckFailure answers otherwise: idempotency/base.py _process_idempotency)"
+    ),
+    ("ClaimWelcomesControlAtPrimary", "dynamodb:GetItem"): (
+        "the fence refused a claim because this replica's control item lags the primary's: the "
+        "writer reads it there (shared/writes.py); the API and retry workloads take this path"
+    ),
+    ("RecordSuppressionsControlAtPrimary", "dynamodb:GetItem"): (
+        "the fence refused a suppression because this replica's control item lags the primary's: "
+        "the writer reads it there (shared/writes.py); the API and retry workloads take this path"
+    ),
+}
 
 
 def _matches(patterns: list[str], value: str, *, case: bool) -> bool:
@@ -335,12 +374,45 @@ class Denial:
         return f"{self.function}: {self.requirement.describe()} is not allowed by its role"
 
 
-def denials(run, function, calls: list[Call]) -> list[Denial]:
-    statements = role_statements(run, function)
+def needs_of(run, function, calls: list[Call]) -> list[Requirement]:
+    """Everything the function's role must allow: its recorded calls and what Lambda does with it."""
     keys = table_keys_of(run)
     needed = [r for call in calls for r in requirements(call, keys)] + platform_requirements(run, function)
-    unique = {(r.action, r.resource, json.dumps(r.context, sort_keys=True)): r for r in needed}
-    return [Denial(function.name, r) for r in unique.values() if not allowed(statements, r)]
+    return list({(r.action, r.resource, json.dumps(r.context, sort_keys=True)): r for r in needed}.values())
+
+
+def denials(run, function, calls: list[Call]) -> list[Denial]:
+    statements = role_statements(run, function)
+    return [Denial(function.name, r) for r in needs_of(run, function, calls) if not allowed(statements, r)]
+
+
+@dataclass(frozen=True)
+class UnusedGrant:
+    function: str
+    sid: str
+    action: str
+    resource: str
+
+    def __str__(self) -> str:
+        return f"{self.function}: {self.sid or '?'} grants {self.action} on {self.resource}, which no recorded call needs"
+
+
+def unused_grants(run, function, calls: list[Call]) -> list[UnusedGrant]:
+    """The reverse direction: each (action, resource) pair an Allow statement grants must admit
+    some requirement; one that authorises nothing the function does is a grant a bug or a
+    compromised dependency could use. A pair in RARE_PATHS is reported only without its reason."""
+    needs = needs_of(run, function, calls)
+    unused = []
+    for statement in role_statements(run, function):
+        if statement.get("Effect") != "Allow":
+            continue
+        for action in as_list(statement.get("Action")):
+            for resource in as_list(statement.get("Resource")):
+                grant = {**statement, "Action": action, "Resource": resource}
+                if any(_applies(grant, need) for need in needs) or (statement.get("Sid"), action) in RARE_PATHS:
+                    continue
+                unused.append(UnusedGrant(function.name, statement.get("Sid", ""), action, resource))
+    return unused
 
 
 Workload = Callable[[dict[str, str]], None]
@@ -358,7 +430,7 @@ def _environment(function) -> dict[str, str]:
     return dict((function.state.get("environment") or {}).get("variables") or {})
 
 
-def _build_world(run, region: str) -> dict[str, Any]:
+def _build_world(run, region: str, phase: Phase) -> dict[str, Any]:
     """moto resources with the names the offline run gave them (so ARNs match the policies)."""
     import boto3
 
@@ -399,31 +471,34 @@ def _build_world(run, region: str) -> dict[str, Any]:
         identity = mail["SENDER"].split("@", 1)[1]
         boto3.client("ses", region_name=region).verify_domain_identity(Domain=identity)
         boto3.client("sesv2", region_name=region).create_configuration_set(ConfigurationSetName=mail["CONFIGURATION_SET"])
-    _lease_world(run, api)
+    _lease_world(run, api, phase)
     # A subscriber accepted here, written (as every write) at the primary: the welcome's input.
     subscriber = {"pk": "SUB#new@example.com", "sk": "SUB", "email": "new@example.com", "origin_region": region, "version": 1}
-    boto3.resource("dynamodb", region_name=run.outputs["homeRegion"]).Table(api["TABLE_NAME"]).put_item(Item=subscriber)
-    return {"queue": queue, "subscriber": subscriber, "views_from_queue": bool(api.get("EVENTS_QUEUE_URL"))}
+    boto3.resource("dynamodb", region_name=phase.holder).Table(api["TABLE_NAME"]).put_item(Item=subscriber)
+    return {"queue": queue, "subscriber": subscriber, "views_from_queue": bool(api.get("EVENTS_QUEUE_URL")), "api_env": api}
 
 
 LEASE_UNTIL_SECONDS = 86_400  # the workloads run under a lease that outlives them
 
 
-def _lease_world(run, api: dict[str, str]) -> None:
-    """With a write lease: its voters, the home region holding it, every region in sync (so the
-    first write waits for the others, which moto does not replicate to, and takes them out)."""
+def _lease_world(run, api: dict[str, str], phase: Phase, *, create: bool = True) -> None:
+    """With a write lease: its voters, the phase's holder, the phase's in-sync set (with every
+    region in it the first write waits for the others, which moto does not replicate to, and
+    takes them out)."""
     import boto3
     from shared import clock
 
     voters = run.outputs.get("leaseVoterTables")
     if not voters:
         return
-    home, regions = run.outputs["homeRegion"], run.outputs["regions"]
+    home, regions = phase.holder, run.outputs["regions"]
+    in_sync = [r for r in regions if r not in phase.out_of_sync]
     now = clock.now_ms()
-    until = str(now + LEASE_UNTIL_SECONDS * 1000)
+    until = str(now + (LEASE_UNTIL_SECONDS if phase.lease_live else -LEASE_UNTIL_SECONDS) * 1000)
     from verify.harness import create_voter_tables
 
-    create_voter_tables(voters)
+    if create:
+        create_voter_tables(voters)
     for region, name in voters.items():
         boto3.client("dynamodb", region_name=region).put_item(
             TableName=name,
@@ -433,7 +508,7 @@ def _lease_world(run, api: dict[str, str]) -> None:
                 "epoch": {"N": "1"},
                 "expires_at": {"N": until},
                 "renewed_at": {"N": str(now)},
-                "in_sync": {"SS": list(regions)},
+                "in_sync": {"SS": in_sync},
             },
         )
     control = {
@@ -443,7 +518,7 @@ def _lease_world(run, api: dict[str, str]) -> None:
         "epoch": {"N": "1"},
         "lease_until": {"N": until},
         "renewed_at": {"N": str(now)},
-        "in_sync": {"SS": list(regions)},
+        "in_sync": {"SS": in_sync},
         "rev": {"N": "0"},
         "writes_out_of_sync": {"N": "0"},
     }
@@ -468,8 +543,14 @@ def _api(env: dict[str, str], world: dict[str, Any]) -> None:
     upload = call_api("POST", "/uploads", body={"content_type": "image/png", "size": 100})[1]
     call_api("GET", f"/thumbnails/{upload['thumbnail']}")  # not made yet: 404
     call_api("POST", "/events", body={"post_id": "a" * 32})
+    status, second, _ = call_api(
+        "POST", "/posts", body={"title": "t2", "body": "b"}, headers={"Idempotency-Key": "contract-0002"}
+    )
+    assert status == 201, second
     with injected(FaultInjector(VirtualClock(), rules=[Rule(fault="http500", operations=frozenset({"TransactWriteItems"}))])):
-        assert call_api("POST", "/subscribers", body={"email": "later@example.com"})[0] == 202  # deferred: published
+        # Deferred: published for the write-retry consumer (its workload applies them).
+        assert call_api("POST", "/subscribers", body={"email": "later@example.com"})[0] == 202
+        assert call_api("PUT", f"/posts/{second['id']}", body={"version": 1, "title": "later"})[0] == 202
 
 
 def _health(env: dict[str, str], world: dict[str, Any]) -> None:
@@ -481,25 +562,24 @@ def _health(env: dict[str, str], world: dict[str, Any]) -> None:
 
 
 def _retry(env: dict[str, str], world: dict[str, Any]) -> None:
+    """The intents the API deferred in this world (a subscription and a post update), applied;
+    then one that meets a failing table and waits (sent back to the queue with a delay)."""
+    import boto3
     from retry.app import handler
-    from shared import writes
-    from shared.intent import WriteIntent
-    from shared.items import subscriber_key
 
+    from verify.faults import FaultInjector, Rule, VirtualClock, injected
     from verify.harness import FakeContext, sqs_event
 
-    item = {**subscriber_key("deferred@example.com"), "email": "deferred@example.com"}
-    intent = WriteIntent(
-        write_id="contract-retry",
-        route="POST /subscribers",
-        body_hash=writes.body_hash({"email": "deferred@example.com"}),
-        kind="subscribe",
-        key=subscriber_key("deferred@example.com"),
-        item=item,
-        accepted_region=env["AWS_REGION"],
-        accepted_at="2026-11-26T00:00:00.000Z",
-    )
-    assert handler(sqs_event(intent.to_json()), FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+    with world["recorder"].paused():
+        sqs = boto3.client("sqs", region_name=env["AWS_REGION"])
+        sqs.create_queue(QueueName=env["WRITE_RETRY_QUEUE_URL"].rsplit("/", 1)[1])  # where waiting intents go back
+        messages = sqs.receive_message(QueueUrl=world["queue"], MaxNumberOfMessages=10).get("Messages", [])
+    bodies = [m["Body"] for m in messages]
+    assert bodies, "the API workload deferred nothing"
+    assert handler(sqs_event(*bodies), FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+    failing = FaultInjector(VirtualClock(), rules=[Rule(fault="http500", operations=frozenset({"TransactWriteItems"}))])
+    with injected(failing):
+        assert handler(sqs_event(bodies[0]), FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
 
 
 def _views(env: dict[str, str], world: dict[str, Any]) -> None:
@@ -519,6 +599,23 @@ def _welcome(env: dict[str, str], world: dict[str, Any]) -> None:
 
     event = {"Records": [dynamodb_insert(world["subscriber"], "1", region=env["AWS_REGION"])]}
     assert handler(event, FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+    # Delivered again (streams deliver at least once): the idempotency record answers.
+    assert handler(event, FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+    # One whose mail cannot be sent: reported, its idempotency record deleted for the redelivery.
+    other = {**world["subscriber"], "pk": "SUB#other@example.com", "email": "other@example.com"}
+    with _failing("sesv2", "SendEmail"):
+        failed = handler({"Records": [dynamodb_insert(other, "2", region=env["AWS_REGION"])]}, FakeContext(timeout_ms=30_000))
+    assert failed["batchItemFailures"], "the failed delivery was not reported"
+
+
+@contextlib.contextmanager
+def _failing(service: str, *operations: str) -> Iterator[None]:
+    from verify.faults import FaultInjector, Rule, VirtualClock, injected
+
+    with injected(
+        FaultInjector(VirtualClock(), rules=[Rule(fault="http500", service=service, operations=frozenset(operations))])
+    ):
+        yield
 
 
 def _bounces(env: dict[str, str], world: dict[str, Any]) -> None:
@@ -526,14 +623,19 @@ def _bounces(env: dict[str, str], world: dict[str, Any]) -> None:
 
     from verify.harness import FakeContext, sqs_event
 
-    body = json.dumps(
-        {
-            "eventType": "Complaint",
-            "mail": {"messageId": "m-1"},
-            "complaint": {"complainedRecipients": [{"emailAddress": "a@example.com"}]},
-        }
-    )
+    def complaint(message_id: str, address: str) -> str:
+        recipients = [{"emailAddress": address}]
+        return json.dumps(
+            {"eventType": "Complaint", "mail": {"messageId": message_id}, "complaint": {"complainedRecipients": recipients}}
+        )
+
+    body = complaint("m-1", "a@example.com")
     assert handler(sqs_event(body), FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+    # Delivered again: the idempotency record answers.
+    assert handler(sqs_event(body), FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+    # One whose suppression cannot be written: reported, its idempotency record deleted.
+    with _failing("dynamodb", "TransactWriteItems", "UpdateItem"):
+        assert handler(sqs_event(complaint("m-2", "b@example.com")), FakeContext(timeout_ms=30_000))["batchItemFailures"]
 
 
 def _thumbnails(env: dict[str, str], world: dict[str, Any]) -> None:
@@ -551,7 +653,8 @@ def _failover(env: dict[str, str], world: dict[str, Any]) -> None:
     from verify.harness import FakeContext
 
     report = handler({}, FakeContext(function_name="failover", timeout_ms=25_000))
-    assert report["action"] in ("renewed", "following"), report
+    expected = ("renewed", "following") if world["phase"].lease_live else ("acquired", "activated")
+    assert report["action"] in expected, report
 
 
 WORKLOADS: dict[str, Workload] = {
@@ -589,9 +692,73 @@ def _waiting_without_sleeping() -> Iterator[None]:
         yield
 
 
-def check(run, region: str, *, mutate: Callable[[Any], None] | None = None) -> dict[str, list[Denial]]:
+@dataclass(frozen=True)
+class Verdict:
+    denials: list[Denial]
+    unused: list[UnusedGrant]
+
+
+def check(
+    run, region: str, *, mutate: Callable[[Any], None] | None = None, first_phase_only: bool = False
+) -> dict[str, list[Denial]]:
     """{function name: denials} for every function of `region` that has a workload. `mutate`
-    changes the recorded run before evaluation (a test removing a grant)."""
+    changes the recorded run before evaluation (a test removing a grant); `first_phase_only`
+    runs the workloads once, with the home region holding the lease."""
+    verdicts = evaluate(run, region, mutate=mutate, first_phase_only=first_phase_only)
+    return {name: verdict.denials for name, verdict in verdicts.items()}
+
+
+@dataclass(frozen=True)
+class Phase:
+    """The state of the write lease while the workloads run. Every region holds it in turn (a
+    writer's grants cover whichever replica is the primary's); a lapsed lease is taken over; a
+    region taken out of the in-sync set is brought back; a voter does not answer."""
+
+    name: str
+    holder: str
+    lease_live: bool = True
+    only: tuple[str, ...] = ()  # the workloads that run (all when empty)
+    out_of_sync: tuple[str, ...] = ()  # regions taken out of the in-sync set earlier
+    voter_down: str | None = None  # a voter region that does not answer
+
+
+def phases(run, region: str) -> list[Phase]:
+    home, regions = run.outputs["homeRegion"], list(run.outputs["regions"])
+    if not run.outputs.get("leaseVoterTables"):
+        return [Phase(f"{home} primary", home)]
+    other = next(r for r in regions if r != region)
+    voters = sorted(run.outputs["leaseVoterTables"])
+    return [
+        *(Phase(f"{holder} holds the lease", holder) for holder in regions),
+        # With the lease lapsed every writer is refused; only the failover function acts.
+        Phase("lease lapsed", other, lease_live=False, only=("failover-{region}",)),
+        # The holder brings back a region taken out of the set, once its replica holds everything.
+        Phase(f"{other} rejoins", region, out_of_sync=(other,), only=("failover-{region}",)),
+        # A majority still answers without one voter: the failover function asks the remaining one.
+        Phase(f"voter {region} down", region, voter_down=region if region in voters else voters[0], only=("failover-{region}",)),
+    ]
+
+
+def evaluate(
+    run, region: str, *, mutate: Callable[[Any], None] | None = None, first_phase_only: bool = False
+) -> dict[str, Verdict]:
+    """{function name: denials and unused grants} for every function of `region` with a workload,
+    over the calls of every phase (a grant used in one of them is used)."""
+    if mutate is not None:
+        mutate(run)
+    calls: dict[str, list[Call]] = {}
+    functions: dict[str, Any] = {}
+    for phase in phases(run, region)[: 1 if first_phase_only else None]:
+        for function, recorded in _record(run, region, phase):
+            functions[function.name] = function
+            calls.setdefault(function.name, []).extend(recorded)
+    return {
+        name: Verdict(denials(run, functions[name], found), unused_grants(run, functions[name], found))
+        for name, found in calls.items()
+    }
+
+
+def _record(run, region: str, phase: Phase) -> list[tuple[Any, list[Call]]]:
     import os
 
     import boto3
@@ -600,29 +767,40 @@ def check(run, region: str, *, mutate: Callable[[Any], None] | None = None) -> d
     from verify.harness import configure, reset_handler_state
 
     configure()
-    if mutate is not None:
-        mutate(run)
-    results: dict[str, list[Denial]] = {}
+    recorded = []
     saved = dict(os.environ)
     try:
         with mock_aws():
             reset_handler_state()
-            world = _build_world(run, region)
+            world = _build_world(run, region, phase)
             media = _environment(_function(run, f"api-{region}-fn"))["MEDIA_BUCKET"]
             boto3.client("s3", region_name=region).put_object(Bucket=media, Key="uploads/photo.png", Body=_png())
             for pattern, workload in WORKLOADS.items():
                 function = _function(run, pattern.format(region=region))
-                if function is None:
+                if function is None or (phase.only and pattern not in phase.only):
                     continue
                 env = {**_environment(function), "AWS_REGION": region, "AWS_DEFAULT_REGION": region, "_BUCKET": media}
                 os.environ.update(env)
                 reset_handler_state()
                 recorder = CallRecorder()
-                with recorder.active(), _waiting_without_sleeping():
-                    workload(env, world)
-                results[function.name] = denials(run, function, recorder.calls)
+                _lease_world(run, world["api_env"], phase, create=False)  # each workload starts from the phase's lease
+                with recorder.active(), _waiting_without_sleeping(), _voter_down(run, phase):
+                    workload(env, {**world, "phase": phase, "recorder": recorder})
+                recorded.append((function, recorder.calls))
     finally:
         os.environ.clear()
         os.environ.update(saved)
         reset_handler_state()
-    return results
+    return recorded
+
+
+@contextlib.contextmanager
+def _voter_down(run, phase: Phase) -> Iterator[None]:
+    if phase.voter_down is None:
+        yield
+        return
+    from verify.faults import FaultInjector, Rule, VirtualClock, injected
+
+    table = run.outputs["leaseVoterTables"][phase.voter_down]
+    with injected(FaultInjector(VirtualClock(), rules=[Rule(fault="http500", tables=frozenset({table}))])):
+        yield

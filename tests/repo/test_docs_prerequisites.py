@@ -38,3 +38,13 @@ def test_every_planned_aws_resource_type_has_its_deploy_permissions_documented(r
 def test_the_doc_table_is_read_not_empty():
     exact, modules = documented_types()
     assert len(exact) >= 20 and {"apigateway", "lambda", "s3", "sesv2"} <= modules
+
+
+def test_the_vault_row_grants_what_aws_backup_documents_for_an_encrypted_vault():
+    """AWS's "Backup vault creation and deletion" lists these for a vault under a customer key;
+    backups are on by default, so a role built from the table must be able to create one."""
+    text = DOC.read_text()
+    [row] = [line for line in text.splitlines() if line.startswith("| `aws:backup/vault:Vault`")]
+    for action in ("kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant", "kms:Decrypt", "kms:GenerateDataKey", "MountCapsule"):
+        assert action in row, action
+    assert any(r.type == "aws:backup/vault:Vault" for r in cached_stack("dr").resources), "the stack no longer plans a vault"

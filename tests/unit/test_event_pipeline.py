@@ -142,7 +142,8 @@ def test_dynamodb_stream_source_with_a_filter_naming_the_local_region():
     assert mapping.inputs["eventSourceArn"] == stream_arn
     [filter_] = mapping.inputs["filterCriteria"]["filters"]
     assert json.loads(filter_["pattern"]) == pattern
-    assert grants(run)["ReadTableStream"]["Resource"] == [stream_arn]
+    # The table's streams: the label may change when the stream is re-enabled, the table may not.
+    assert grants(run)["ReadTableStream"]["Resource"] == ["arn:aws:dynamodb:us-west-2:123456789012:table/app/stream/*"]
 
 
 @pytest.mark.parametrize(
@@ -188,4 +189,5 @@ def test_dr_runs_the_write_retry_and_page_view_paths_in_both_regions():
     assert retry_grants["ApplyIntents"]["Resource"] == [dr.outputs["tableArns"][r] for r in dr.outputs["regions"]]
     assert "dynamodb:ConditionCheckItem" in retry_grants["ApplyIntents"]["Action"]
     assert retry_grants["LocalReplicaReads"]["Resource"] == [dr.outputs["tableArns"]["us-west-2"]]
-    assert retry_grants["IdempotencyRecords"]["Resource"][0].endswith(dr.outputs["idempotencyTableNames"]["us-west-2"])
+    # It keeps no idempotency records (its writes are conditional on the write id): no grant there.
+    assert "IdempotencyRecords" not in retry_grants
