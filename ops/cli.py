@@ -204,6 +204,22 @@ def config(stack: str, assignments: tuple[str, ...], check: bool, path: Path | N
         click.echo(line)
 
 
+@cli.command("deploy-role")
+@stack_option
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True)
+@operator_command
+def deploy_role(stack: str, fmt: str) -> None:
+    """The IAM policy the deploying role needs for the stack's planned resources and choices.
+
+    \b
+    Example:
+      sdr deploy-role --stack dr > deploy-policy.json
+    """
+    from ops import deploy_role as permissions
+
+    click.echo(permissions.report(stack, fmt=fmt), nl=False)
+
+
 @cli.command()
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), help="Where to write the layer archive.")
 @click.option("--lock", is_flag=True, help="Re-resolve functions/requirements.lock instead of building.")

@@ -20,3 +20,18 @@ def replace_section(name: str, text: str, readme: Path = README) -> None:
     before, rest = content.split(start, 1)
     _, after = rest.split(end, 1)
     readme.write_text(f"{before}{start}\n{text}{end}{after}")
+
+
+def write_deploy_role_table() -> None:
+    """docs/prerequisites.md's deploy-role table, rendered from ops/deploy_role.py."""
+    from ops.deploy_role import markdown_table
+
+    replace_section("deploy-role", markdown_table(), readme=README.parent / "docs" / "prerequisites.md")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["deploy-role"]:
+        raise SystemExit("usage: python -m verify.readme deploy-role")
+    write_deploy_role_table()

@@ -1,5 +1,6 @@
 """docs/prerequisites.md names what the deploy role needs for every AWS resource type the program creates."""
 
+import json
 import re
 from pathlib import Path
 
@@ -48,3 +49,54 @@ def test_the_vault_row_grants_what_aws_backup_documents_for_an_encrypted_vault()
     for action in ("kms:CreateGrant", "kms:DescribeKey", "kms:RetireGrant", "kms:Decrypt", "kms:GenerateDataKey", "MountCapsule"):
         assert action in row, action
     assert any(r.type == "aws:backup/vault:Vault" for r in cached_stack("dr").resources), "the stack no longer plans a vault"
+
+
+def test_the_doc_table_is_the_one_rendered_from_the_code():
+    from ops.deploy_role import markdown_table
+
+    text = DOC.read_text()
+    section = text[text.index("<!-- deploy-role:start -->") : text.index("<!-- deploy-role:end -->")]
+    assert section.split("\n", 1)[1] == markdown_table(), "run: python -m verify.readme deploy-role"
+
+
+HARDENED = {
+    "tableEncryption": "customer-managed",
+    "logEncryption": "customer-managed",
+    "functionEnvironmentEncryption": "customer-managed",
+    "pageViewTransport": "kinesis-on-demand",
+}
+
+
+@pytest.mark.parametrize(("stack", "overrides"), [("dev", {}), ("dr", {}), ("dr", HARDENED)], ids=["dev", "dr", "dr-hardened"])
+def test_the_generated_policy_covers_the_plan_and_names_only_real_actions(stack, overrides):
+    import warnings
+
+    from ops.deploy_role import policy_document, required
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # parliament imports pkg_resources
+        from parliament import analyze_policy_string
+
+    rows, choices, uncovered = required(cached_stack(stack, **overrides))
+    assert uncovered == []
+    document = policy_document(rows, choices)
+    # parliament's catalogue of IAM actions: a misspelt or invented action is UNKNOWN_ACTION.
+    issues = {f.issue for f in analyze_policy_string(json.dumps(document)).findings}
+    assert not issues & {"UNKNOWN_ACTION", "UNKNOWN_PREFIX", "MALFORMED", "UNKNOWN_CONDITION_FOR_ACTION"}, issues
+    actions = {a for s in document["Statement"] for a in (s["Action"] if isinstance(s["Action"], list) else [s["Action"]])}
+    cmk = overrides.get("tableEncryption") == "customer-managed"
+    assert ("kms:CreateGrant" in actions) is (cmk or any(r.types[0].startswith("aws:backup/") for r in rows))
+
+
+def test_a_planned_type_without_a_row_is_named():
+    from ops import deploy_role
+
+    run = cached_stack("dev")
+    rows = tuple(p for p in deploy_role.PERMISSIONS if not p.covers("aws:sqs/queue:Queue"))
+    original = deploy_role.PERMISSIONS
+    try:
+        deploy_role.PERMISSIONS = rows
+        _, _, uncovered = deploy_role.required(run)
+    finally:
+        deploy_role.PERMISSIONS = original
+    assert "aws:sqs/queue:Queue" in uncovered
