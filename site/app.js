@@ -35,7 +35,16 @@ function clearError() {
   state.retry = null;
 }
 
+const RECHECK_MS = 15000; // how often the page asks whether its preferred region is back
+
 function announceFailover({ from, to, reason }) {
+  if (reason === "back") {
+    $("notice").textContent = `Back on ${to}: it answers again.`;
+    $("notice").hidden = false;
+    $("failover-note").textContent = "";
+    showRegion(to);
+    return;
+  }
   const why = reason ? `${from} was ${reason === "unreachable" ? "unreachable" : `failing (${reason})`}` : `${from} did not answer`;
   $("notice").textContent = `Switched to ${to} because ${why}. Nothing you did was lost.`;
   $("notice").hidden = false;
@@ -429,6 +438,7 @@ async function start() {
   }
   state.client = new RegionalClient(config, { timeoutMs: Number(config.failoverTimeoutMs) || 1500 });
   state.client.onFailover(announceFailover);
+  window.sdrClient = state.client; // for the console (and the tests): which region, what is down
   const names = state.client.regionNames();
   $("region-count").textContent = names.length > 1 ? `${names.length} regions (${names.join(", ")})` : names[0];
   $("retry").addEventListener("click", () => {
@@ -445,6 +455,7 @@ async function start() {
   $("more").addEventListener("click", () => loadPosts(true).catch((error) => showError(error, () => loadPosts(true))));
   window.addEventListener("hashchange", route);
   const healthy = await state.client.probe();
+  if (names.length > 1) setInterval(() => state.client.recheck().catch(() => {}), RECHECK_MS);
   showRegion(healthy[0] || "no region answered yet");
   await route();
   document.body.dataset.ready = "true";

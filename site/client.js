@@ -5,8 +5,14 @@
 // healthy one answers from then on. A request that meets a network error, no answer within
 // `timeoutMs` or a 5xx is tried on the next region at once, with the same Idempotency-Key for
 // writes: the API answers a repeated key with the first outcome, so a write that did land in the
-// region that went quiet is not applied twice. A region that failed is tried last for
-// `downMs`, then probed again. Listeners hear every failover, to tell the reader.
+// region that went quiet is not applied twice. A 429 (throttled) moves on too; the region is
+// left alone for its Retry-After. With nowhere else to go, the client waits that long (at most
+// MAX_RETRY_AFTER_MS) and tries once more. Reads are hedged: a read with no answer after about
+// the region's p95 latency is also sent to the next region, and the first good answer wins, so a
+// hanging region costs the reader a fraction of a second, not the timeout. A region that failed
+// is tried last for `downMs` (or its Retry-After); `recheck()` brings the page back to the
+// region it preferred once that one answers its health check twice in a row. Listeners hear
+// every switch, to tell the reader.
 "use strict";
 
 export class ApiError extends Error {
@@ -26,6 +32,26 @@ export class Unavailable extends Error {
 }
 
 const HEALTH_PATH = "/health";
+const MAX_RETRY_AFTER_MS = 5000;
+const HEDGE_BOUNDS_MS = [100, 500]; // never sooner (a healthy region's jitter), never later
+const LATENCY_WINDOW = 20;
+
+export class Throttled extends Error {
+  constructor(retryAfterMs) {
+    super(`the blog is busy; try again in ${Math.ceil(retryAfterMs / 1000)} s`);
+    this.status = 429;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+// Retry-After in seconds or as an HTTP date, bounded; 1 s when absent or unreadable.
+export function retryAfterMs(response, now = Date.now()) {
+  const value = response.headers && response.headers.get("Retry-After");
+  let ms = 1000;
+  if (value && /^\d+$/.test(value.trim())) ms = Number(value) * 1000;
+  else if (value && !Number.isNaN(Date.parse(value))) ms = Date.parse(value) - now;
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, ms));
+}
 
 export function newIdempotencyKey() {
   if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -42,7 +68,9 @@ export class RegionalClient {
     this.downMs = downMs;
     this.fetch = fetchImpl;
     this.latency = {};
+    this.samples = {};
     this.downUntil = {};
+    this.healthyStreak = {};
     this.current = Object.keys(this.bases)[0];
     this.listeners = [];
   }
@@ -66,9 +94,10 @@ export class RegionalClient {
     });
   }
 
-  async attempt(region, path, init) {
+  async attempt(region, path, init, cancel) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), this.timeoutMs);
+    if (cancel) cancel.addEventListener("abort", () => controller.abort());
     const started = performance.now();
     try {
       const response = await this.fetch(this.bases[region] + path, { ...init, signal: controller.signal });
@@ -78,7 +107,7 @@ export class RegionalClient {
       } catch (_) {
         body = null;
       }
-      this.latency[region] = performance.now() - started;
+      this.record(region, performance.now() - started);
       return { response, body };
     } finally {
       clearTimeout(timer);
@@ -99,8 +128,54 @@ export class RegionalClient {
     );
     const healthy = results.filter((r) => r.ok).sort((a, b) => this.latency[a.region] - this.latency[b.region]);
     for (const r of results) if (!r.ok) this.downUntil[r.region] = Date.now() + this.downMs;
-    if (healthy.length) this.current = healthy[0].region;
+    if (healthy.length) this.current = this.preferred = healthy[0].region;
     return healthy.map((r) => r.region);
+  }
+
+  record(region, ms) {
+    this.latency[region] = ms;
+    this.samples[region] = [...(this.samples[region] || []), ms].slice(-LATENCY_WINDOW);
+  }
+
+  // How long a read waits before it is also sent elsewhere: the region's p95, bounded.
+  hedgeDelayMs(region) {
+    const seen = [...(this.samples[region] || [])].sort((a, b) => a - b);
+    const p95 = seen.length ? seen[Math.min(seen.length - 1, Math.floor(seen.length * 0.95))] : HEDGE_BOUNDS_MS[1];
+    return Math.min(HEDGE_BOUNDS_MS[1], Math.max(HEDGE_BOUNDS_MS[0], p95));
+  }
+
+  // Back to the preferred (fastest at start) region once it is healthy again: two health
+  // checks in a row, so a flapping region does not bounce the page. Call it periodically.
+  async recheck() {
+    const preferred = this.preferred;
+    if (!preferred || preferred === this.current || this.downUntil[preferred] > Date.now()) return false;
+    try {
+      const { response } = await this.attempt(preferred, HEALTH_PATH, { cache: "no-store" });
+      this.healthyStreak[preferred] = response.ok ? (this.healthyStreak[preferred] || 0) + 1 : 0;
+    } catch (_) {
+      this.healthyStreak[preferred] = 0;
+    }
+    if (this.healthyStreak[preferred] < 2) return false;
+    this.healthyStreak[preferred] = 0;
+    this.failedFrom = { region: this.current, reason: "back" };
+    this.use(preferred);
+    return true;
+  }
+
+  // A region whose answer says "go elsewhere": a 5xx, or throttled (429).
+  movesOn(region, response) {
+    const askedToWait = response.status === 429 || (response.status === 503 && response.headers && response.headers.get("Retry-After"));
+    if (response.status >= 500 && !askedToWait) {
+      this.markDown(region, `HTTP ${response.status}`);
+      return true;
+    }
+    if (askedToWait) {
+      const wait = retryAfterMs(response);
+      this.markDown(region, `busy (HTTP ${response.status})`, Math.max(wait, 1000));
+      this.lastRetryAfterMs = wait;
+      return true;
+    }
+    return false;
   }
 
   // One API call. `failover: false` for calls that must not be repeated anywhere (page views:
@@ -116,8 +191,29 @@ export class RegionalClient {
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     };
-    const tried = [];
+    this.lastRetryAfterMs = null;
     const regions = failover ? this.order() : [this.current];
+    try {
+      if (method === "GET" && failover && regions.length > 1) return await this.hedged(path, init, regions);
+      return await this.inTurn(path, init, regions, failover);
+    } catch (error) {
+      if (!(error instanceof Unavailable) || this.lastRetryAfterMs === null) throw error;
+      // Every region was throttled: wait as asked (bounded), then once more where it is least busy.
+      const wait = this.lastRetryAfterMs;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+      this.lastRetryAfterMs = null;
+      try {
+        return await this.inTurn(path, init, [this.order()[0]], false);
+      } catch (again) {
+        if (again instanceof ApiError && again.status === 429) throw new Throttled(wait);
+        throw again;
+      }
+    }
+  }
+
+  // One region after another, each with the full timeout.
+  async inTurn(path, init, regions, failover) {
+    const tried = [];
     for (const region of regions) {
       tried.push(region);
       let outcome;
@@ -128,10 +224,7 @@ export class RegionalClient {
         continue;
       }
       const { response, body: answer } = outcome;
-      if (response.status >= 500 && failover) {
-        this.markDown(region, `HTTP ${response.status}`);
-        continue;
-      }
+      if (failover && this.movesOn(region, response)) continue;
       this.use(region);
       if (!response.ok) throw new ApiError(response.status, answer);
       return { body: answer, region, status: response.status, headers: response.headers };
@@ -139,8 +232,60 @@ export class RegionalClient {
     throw new Unavailable(tried);
   }
 
-  markDown(region, reason) {
-    this.downUntil[region] = Date.now() + this.downMs;
+  // A read sent to the first region, and to the next one when the first has not answered within
+  // its hedge delay (or failed); the first good answer wins and the others are cancelled.
+  hedged(path, init, regions) {
+    return new Promise((resolve, reject) => {
+      const tried = [];
+      const cancels = [];
+      let next = 0;
+      let pending = 0;
+      let settled = false;
+      const settle = (region, response, body) => {
+        settled = true;
+        cancels.forEach((c) => c.abort());
+        this.use(region);
+        if (!response.ok) reject(new ApiError(response.status, body));
+        else resolve({ body, region, status: response.status, headers: response.headers });
+      };
+      const launch = () => {
+        if (settled || next >= regions.length) {
+          if (!settled && pending === 0) reject(new Unavailable(tried));
+          return;
+        }
+        const region = regions[next++];
+        const cancel = new AbortController();
+        tried.push(region);
+        cancels.push(cancel);
+        pending += 1;
+        const hedge = setTimeout(launch, this.hedgeDelayMs(region));
+        this.attempt(region, path, init, cancel.signal).then(
+          ({ response, body }) => {
+            pending -= 1;
+            if (settled) return;
+            if (this.movesOn(region, response)) {
+              clearTimeout(hedge);
+              launch();
+              return;
+            }
+            clearTimeout(hedge);
+            settle(region, response, body);
+          },
+          (error) => {
+            pending -= 1;
+            if (settled) return;
+            clearTimeout(hedge);
+            this.markDown(region, error.name === "AbortError" ? `no answer within ${this.timeoutMs} ms` : "unreachable");
+            launch();
+          },
+        );
+      };
+      launch();
+    });
+  }
+
+  markDown(region, reason, forMs = this.downMs) {
+    this.downUntil[region] = Date.now() + forMs;
     if (region === this.current) this.failedFrom = { region, reason, at: new Date() };
   }
 

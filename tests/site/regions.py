@@ -86,7 +86,7 @@ class RegionHandler(SimpleHTTPRequestHandler):
         self.send_header("Access-Control-Allow-Origin", "*")
         self.send_header("Access-Control-Allow-Headers", "Content-Type,X-Api-Key,Idempotency-Key")
         self.send_header("Access-Control-Allow-Methods", "GET,POST,PUT,DELETE,OPTIONS")
-        self.send_header("Access-Control-Expose-Headers", "Location,X-Write-Id")
+        self.send_header("Access-Control-Expose-Headers", "Location,X-Write-Id,Retry-After")
 
     def _json(self, status: int, body: Any = None) -> None:
         data = b"" if body is None else json.dumps(body).encode()
@@ -102,8 +102,20 @@ class RegionHandler(SimpleHTTPRequestHandler):
         self.server.stalled_until_revived.wait(timeout=30)
 
     def _stalled(self, writing: bool = False) -> bool:
-        """Stalled regions answer nothing; regions that lose answers still apply writes first."""
+        """Stalled regions answer nothing; regions that lose answers still apply writes first;
+        throttled regions answer 429 with a Retry-After to everything but a preflight."""
         mode = self.server.mode
+        if mode == "throttled" and self.command != "OPTIONS":
+            self.server.throttled_requests += 1
+            data = json.dumps({"error": "throttled", "message": "Too Many Requests"}).encode()
+            self.send_response(429)
+            self._cors()
+            self.send_header("Retry-After", "2")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return True
         if mode == "stalled" or (mode == "answers-lost" and not writing):
             self._hang()
             return True
@@ -278,8 +290,9 @@ class RegionServer(ThreadingHTTPServer):
         self.region, self.world = region, world
         self.port = self.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.mode = "up"  # up | stalled | answers-lost
+        self.mode = "up"  # up | stalled | answers-lost | throttled
         self.stalled_until_revived = threading.Event()
+        self.throttled_requests = 0
         self.pending_upload: str | None = None
         self.thread: threading.Thread | None = None
 
@@ -308,6 +321,10 @@ class Region:
         self.server.stalled_until_revived.clear()
         self.server.mode = "answers-lost" if answers_lost else "stalled"
 
+    def throttle(self) -> None:
+        """Every request is answered 429 Too Many Requests, Retry-After: 2."""
+        self.server.mode = "throttled"
+
     def revive(self) -> None:
         if self.server.mode != "up":
             self.server.mode = "up"
@@ -319,6 +336,7 @@ class Region:
         ThreadingHTTPServer.__init__(server, ("127.0.0.1", self.port), RegionHandler)
         server.region, server.world, server.port, server.url = self.name, self.world, self.port, self.url
         server.mode, server.stalled_until_revived, server.pending_upload = "up", threading.Event(), None
+        server.throttled_requests = 0
         self.server = server.start()
 
 

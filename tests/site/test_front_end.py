@@ -328,3 +328,61 @@ def test_screenshots_of_the_main_pages(page, regions, tmp_path):
     page.screenshot(path=shots / "failover.png")
     for name in ("posts", "post", "admin", "failover"):
         assert (shots / f"{name}.png").stat().st_size > 5_000
+
+
+def test_a_throttled_region_is_left_for_the_other_and_the_reader_never_sees_429(page, world, regions):
+    """429 with Retry-After moves the read and the write to the other region at once (the
+    throttled one is left alone for its Retry-After); the write is applied once."""
+    page.click("text=Global tables")
+    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Global tables')")
+    current = page.inner_text("#region")
+    regions[current].throttle()
+    page.click("text=All posts")
+    started = time.monotonic()
+    page.click("text=Surviving a region")
+    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Surviving a region')")
+    read_seconds = time.monotonic() - started
+    email = f"throttled-{time.monotonic_ns()}@example.com"
+    page.click("nav >> text=Subscribe")
+    page.fill("#email", email)
+    started = time.monotonic()
+    page.click("#subscribe-form button")
+    page.wait_for_selector("#subscribe-status.ok")
+    write_seconds = time.monotonic() - started
+    assert read_seconds < 1.0 and write_seconds < 1.0, (read_seconds, write_seconds)
+    assert page.inner_text("#region") != current
+    assert "Too Many Requests" not in page.inner_text("body")
+    assert sum(1 for route, _key, body in world.applied if route == "POST /subscribers" and email in body) == 1
+    assert regions[current].server.throttled_requests >= 1  # it was asked, and answered 429
+
+
+def test_a_hanging_region_costs_a_read_the_hedge_delay_not_the_timeout(page, regions):
+    """The page's timeout is 1.5 s; a read the current region never answers is also sent to the
+    other region after at most 0.5 s (the hedge), so the reader waits well under the timeout."""
+    page.click("text=Global tables")
+    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Global tables')")
+    current = page.inner_text("#region")
+    regions[current].stall()
+    page.click("text=All posts")
+    started = time.monotonic()
+    page.click("text=Surviving a region")
+    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Surviving a region')")
+    assert time.monotonic() - started < 1.0
+    assert page.inner_text("#region") != current
+
+
+def test_the_page_returns_to_its_preferred_region_once_it_answers_again(page, regions):
+    page.click("text=Global tables")
+    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Global tables')")
+    preferred = page.inner_text("#region")
+    regions[preferred].kill()
+    page.click("text=All posts")
+    page.wait_for_selector("#view-posts:not([hidden])")
+    page.wait_for_function(f"document.querySelector('#region').textContent !== {preferred!r}")
+    regions[preferred].revive()
+    # Left alone for its down window, then two health checks in a row: the test shortens both.
+    page.evaluate("window.sdrClient.downUntil = {}")
+    page.evaluate("window.sdrClient.recheck()")
+    page.evaluate("window.sdrClient.recheck()")
+    page.wait_for_function(f"document.querySelector('#region').textContent === {preferred!r}", timeout=5000)
+    assert "Back on" in page.inner_text("#notice")
