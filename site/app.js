@@ -179,11 +179,13 @@ async function subscribe(event) {
   status.textContent = "Subscribing…";
   const key = newIdempotencyKey(); // one key per press: a failover repeats it, never a new one
   try {
-    const { body, status: code } = await call("/subscribers", { method: "POST", body: { email: input.value.trim() }, idempotencyKey: key });
+    const email = input.value.trim();
+    const send = () => call("/subscribers", { method: "POST", body: { email }, idempotencyKey: key });
+    const { body, status: code } = await settledWrite(send, status);
     status.className = "status ok";
     status.textContent =
       code === 202
-        ? "Thanks! We are a little busy; your subscription is being recorded and the welcome email follows."
+        ? `Subscribed! A welcome email is on its way to ${email}.`
         : body.status === "already_subscribed"
           ? "You were already subscribed — nothing to do."
           : `Subscribed! A welcome email is on its way to ${body.email}.`;
@@ -297,6 +299,40 @@ async function loadAdminPosts() {
   }
 }
 
+// The editor's draft survives a reload and a closed tab (localStorage), with the idempotency key
+// of the write it will make: a draft sent before the tab closed is, sent again, the same write.
+// Cleared once the write is applied, or when the author cancels.
+const DRAFT_STORAGE = "serverless-dr-draft";
+
+function keepDraft() {
+  const draft = { editing: state.editing, newKey: state.newKey, title: $("post-title-input").value, body: $("post-body-input").value };
+  localStorage.setItem(DRAFT_STORAGE, JSON.stringify(draft));
+}
+
+function forgetDraft() {
+  localStorage.removeItem(DRAFT_STORAGE);
+}
+
+function restoreDraft() {
+  let draft = null;
+  try {
+    draft = JSON.parse(localStorage.getItem(DRAFT_STORAGE) || "null");
+  } catch (_) {
+    forgetDraft();
+  }
+  if (!draft || !(draft.title || draft.body)) return;
+  state.editing = draft.editing || null;
+  state.newKey = draft.newKey || null;
+  $("post-title-input").value = draft.title || "";
+  $("post-body-input").value = draft.body || "";
+  if (state.editing) {
+    $("editor-heading").textContent = "Edit (restored draft)";
+    $("save").textContent = "Save changes";
+    $("cancel-edit").hidden = false;
+  }
+  $("editor-status").textContent = "Your unsent draft was restored.";
+}
+
 function startEdit(post) {
   state.editing = { id: post.id, version: post.version, key: newIdempotencyKey() };
   $("editor-heading").textContent = `Edit “${post.title}”`;
@@ -310,6 +346,7 @@ function startEdit(post) {
 
 function stopEdit() {
   state.editing = null;
+  forgetDraft();
   $("editor").reset();
   $("editor-heading").textContent = "New post";
   $("save").textContent = "Publish";
@@ -321,15 +358,46 @@ function adminHeaders() {
 }
 
 // A deferred write (202) is followed through GET /writes/{id} until it is applied or rejected.
+// One the accepting region lost (its id unknown for UNKNOWN_WRITE_MS, or pending past
+// PENDING_WRITE_MS) is sent again, with the same Idempotency-Key, through another region: the key
+// makes the repeat the same write, never a second one. Until then the page says "not saved yet".
+const UNKNOWN_WRITE_MS = 3000;
+const PENDING_WRITE_MS = 20000;
+const RESENDS = 2;
+
 async function followWrite(writeId, status) {
-  for (let attempt = 0; attempt < 60; attempt += 1) {
-    const { body } = await call(`/writes/${encodeURIComponent(writeId)}`);
-    if (body.state === "applied") return body;
-    if (body.state === "rejected" || body.state === "dead_lettered") throw new Error(`the change was not applied: ${body.reason || body.state}`);
-    status.textContent = "Saved; applying…";
-    await sleep(1000);
+  const started = Date.now();
+  let seen = false;
+  for (;;) {
+    let body = null;
+    try {
+      ({ body } = await call(`/writes/${encodeURIComponent(writeId)}`));
+      seen = true;
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 404) throw error;
+    }
+    if (body && body.state === "applied") return "applied";
+    if (body && (body.state === "rejected" || body.state === "dead_lettered")) {
+      throw new Error(`the change was not applied: ${body.reason || body.state}`);
+    }
+    const waited = Date.now() - started;
+    if ((!seen && waited > UNKNOWN_WRITE_MS) || waited > PENDING_WRITE_MS) return "lost";
+    status.textContent = "Not saved yet: the blog is applying it…";
+    await sleep(500);
   }
-  throw new Error("the change is still being applied; check the list again in a minute");
+}
+
+// `send()` makes the write (the same key every time); the answer once it is applied for sure.
+async function settledWrite(send, status) {
+  let answer = await send();
+  for (let resend = 0; answer.status === 202; resend += 1) {
+    if ((await followWrite(answer.body.write_id, status)) === "applied") return answer;
+    if (resend === RESENDS) throw new Error("not saved: no region applied the change; press Try again to send it once more");
+    state.client.markDown(answer.region, "lost an accepted write");
+    status.textContent = "Not saved yet: sending it again through another region…";
+    answer = await send();
+  }
+  return answer;
 }
 
 function conflictMessage(error) {
@@ -362,10 +430,11 @@ async function save(event) {
   status.textContent = editing ? "Saving…" : "Publishing…";
   $("save").disabled = true;
   try {
-    const answer = editing
-      ? await call(`/posts/${editing.id}`, { method: "PUT", body: { version: editing.version, title, body: text }, headers: adminHeaders(), idempotencyKey: key })
-      : await call("/posts", { method: "POST", body: { title, body: text }, headers: adminHeaders(), idempotencyKey: key });
-    if (answer.status === 202) await followWrite(answer.body.write_id, status);
+    const send = () =>
+      editing
+        ? call(`/posts/${editing.id}`, { method: "PUT", body: { version: editing.version, title, body: text }, headers: adminHeaders(), idempotencyKey: key })
+        : call("/posts", { method: "POST", body: { title, body: text }, headers: adminHeaders(), idempotencyKey: key });
+    await settledWrite(send, status);
     state.newKey = null;
     stopEdit();
     await confirmAfterRefresh(status, editing ? "Saved." : "Published.");
@@ -393,8 +462,8 @@ async function deletePost(post) {
   if (!window.confirm(`Delete “${post.title}”? This cannot be undone.`)) return;
   const status = $("editor-status");
   try {
-    const answer = await call(`/posts/${post.id}?version=${post.version}`, { method: "DELETE", headers: adminHeaders(), idempotencyKey: newIdempotencyKey() });
-    if (answer.status === 202) await followWrite(answer.body.write_id, status);
+    const key = newIdempotencyKey();
+    await settledWrite(() => call(`/posts/${post.id}?version=${post.version}`, { method: "DELETE", headers: adminHeaders(), idempotencyKey: key }), status);
     await confirmAfterRefresh(status, `Deleted “${post.title}”.`);
   } catch (error) {
     if (error instanceof ApiError && error.status === 409) {
@@ -451,6 +520,11 @@ async function start() {
   $("key-form").addEventListener("submit", unlock);
   $("editor").addEventListener("submit", save);
   $("cancel-edit").addEventListener("click", stopEdit);
+  $("editor").addEventListener("input", () => {
+    if (!state.editing && !state.newKey) state.newKey = newIdempotencyKey();
+    keepDraft();
+  });
+  restoreDraft();
   $("sign-out").addEventListener("click", lock);
   $("more").addEventListener("click", () => loadPosts(true).catch((error) => showError(error, () => loadPosts(true))));
   window.addEventListener("hashchange", route);

@@ -145,6 +145,8 @@ class RegionHandler(SimpleHTTPRequestHandler):
         if match := POST_ID.match(path):
             post = world.posts.get(match[1])
             return self._json(200, post) if post else self._json(404, {"error": "not_found", "message": "post not found"})
+        if path.startswith("/writes/"):  # writes are applied at once here: a deferred one is unknown
+            return self._json(404, {"error": "not_found", "message": "no such write"})
         if path.startswith("/thumbnails/"):
             name = path.rsplit("/", 1)[1]
             ready = world.thumbnails.get(name)
@@ -163,6 +165,9 @@ class RegionHandler(SimpleHTTPRequestHandler):
     # --- writes ----------------------------------------------------------------------------
 
     def _idempotent(self, route: str, body: Any, apply) -> None:
+        if self.server.mode == "loses-accepted":
+            # Accepted (202) and then lost with the region: nothing recorded anywhere.
+            return self._json(202, {"write_id": f"lost{uuid.uuid4().hex[:22]}", "status": "accepted"})
         key = self.headers.get("Idempotency-Key") or str(uuid.uuid4())
         world, fingerprint = self.server.world, json.dumps(body, sort_keys=True)
         with world.lock:
@@ -290,7 +295,7 @@ class RegionServer(ThreadingHTTPServer):
         self.region, self.world = region, world
         self.port = self.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.mode = "up"  # up | stalled | answers-lost | throttled
+        self.mode = "up"  # up | stalled | answers-lost | throttled | loses-accepted
         self.stalled_until_revived = threading.Event()
         self.throttled_requests = 0
         self.pending_upload: str | None = None
@@ -320,6 +325,10 @@ class Region:
         """Requests are accepted and never answered; with `answers_lost`, writes are applied first."""
         self.server.stalled_until_revived.clear()
         self.server.mode = "answers-lost" if answers_lost else "stalled"
+
+    def lose_accepted_writes(self) -> None:
+        """Writes are answered 202 and never applied (the region is lost with its queue)."""
+        self.server.mode = "loses-accepted"
 
     def throttle(self) -> None:
         """Every request is answered 429 Too Many Requests, Retry-After: 2."""

@@ -386,3 +386,38 @@ def test_the_page_returns_to_its_preferred_region_once_it_answers_again(page, re
     page.evaluate("window.sdrClient.recheck()")
     page.wait_for_function(f"document.querySelector('#region').textContent === {preferred!r}", timeout=5000)
     assert "Back on" in page.inner_text("#notice")
+
+
+def test_an_accepted_write_its_region_loses_is_sent_again_elsewhere_and_applied_once(page, world, regions):
+    """The region answers 202 and loses the write (GET /writes/{id} never knows it): the page says
+    "not saved yet", re-sends with the same key through the other region, and only then says done."""
+    page.click("text=Global tables")
+    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Global tables')")
+    current = page.inner_text("#region")
+    regions[current].lose_accepted_writes()
+    email = f"lost-{time.monotonic_ns()}@example.com"
+    page.click("nav >> text=Subscribe")
+    page.fill("#email", email)
+    page.click("#subscribe-form button")
+    page.wait_for_selector("#subscribe-status:has-text('Not saved yet')")
+    assert "Subscribed" not in page.inner_text("#subscribe-status")
+    page.wait_for_selector("#subscribe-status.ok", timeout=10_000)
+    assert "Subscribed" in page.inner_text("#subscribe-status")
+    assert sum(1 for route, _key, body in world.applied if route == "POST /subscribers" and email in body) == 1
+    assert page.inner_text("#region") != current
+
+
+def test_a_draft_survives_a_reload_and_is_published_once_with_its_key(page, world):
+    unlock_admin(page)
+    page.fill("#post-title-input", "Drafted before a crash")
+    page.fill("#post-body-input", "Typed, then the tab went away.")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("#admin-posts li")  # the key is kept for the tab's session
+    assert page.input_value("#post-title-input") == "Drafted before a crash"
+    assert page.input_value("#post-body-input") == "Typed, then the tab went away."
+    assert "restored" in page.inner_text("#editor-status")
+    page.click("#save")
+    page.wait_for_selector("text=Published.")
+    assert page.evaluate("localStorage.getItem('serverless-dr-draft')") is None  # applied: forgotten
+    assert [r for r, _k, body in world.applied if "Drafted before a crash" in body] == ["POST /posts"]
