@@ -35,6 +35,7 @@ function clearError() {
   state.retry = null;
 }
 
+const NOTICE_MS = 15000; // a switch is news for a while, not for the rest of the visit
 const RECHECK_MS = 15000; // how often the page asks whether its preferred region is back
 
 function announceFailover({ from, to, reason }) {
@@ -46,8 +47,10 @@ function announceFailover({ from, to, reason }) {
     return;
   }
   const why = reason ? `${from} was ${reason === "unreachable" ? "unreachable" : `failing (${reason})`}` : `${from} did not answer`;
-  $("notice").textContent = `Switched to ${to} because ${why}. Nothing you did was lost.`;
+  $("notice").textContent = `Switched to ${to} because ${why}.`;
   $("notice").hidden = false;
+  clearTimeout(state.noticeTimer);
+  state.noticeTimer = setTimeout(() => ($("notice").hidden = true), NOTICE_MS);
   $("failover-note").textContent = ` · switched from ${from} at ${new Date().toLocaleTimeString()}`;
 }
 
@@ -145,7 +148,7 @@ function readerId() {
   }
 }
 
-async function route() {
+async function route(event) {
   clearError();
   const hash = location.hash || "#/";
   const post = hash.match(/^#\/posts\/([0-9a-f]{32})$/);
@@ -158,6 +161,12 @@ async function route() {
     else if (view === "admin") await showAdmin();
   } catch (error) {
     showError(error, route);
+  }
+  // After a navigation (not the first load), focus moves to the new view's heading, so a
+  // screen reader announces where the reader is and the keyboard starts from there.
+  if (event && event.type === "hashchange") {
+    const heading = document.querySelector(`#view-${view} h1`);
+    if (heading) heading.focus();
   }
 }
 
@@ -528,6 +537,12 @@ async function start() {
   $("sign-out").addEventListener("click", lock);
   $("more").addEventListener("click", () => loadPosts(true).catch((error) => showError(error, () => loadPosts(true))));
   window.addEventListener("hashchange", route);
+  // "Skip to content" must not change the route (#main is no view): it moves focus only.
+  document.querySelector(".skip").addEventListener("click", (event) => {
+    event.preventDefault();
+    $("main").focus();
+  });
+  $("failover-promise").hidden = names.length < 2;
   const healthy = await state.client.probe();
   if (names.length > 1) setInterval(() => state.client.recheck().catch(() => {}), RECHECK_MS);
   showRegion(healthy[0] || "no region answered yet");

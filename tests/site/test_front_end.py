@@ -421,3 +421,17 @@ def test_a_draft_survives_a_reload_and_is_published_once_with_its_key(page, worl
     page.wait_for_selector("text=Published.")
     assert page.evaluate("localStorage.getItem('serverless-dr-draft')") is None  # applied: forgotten
     assert [r for r, _k, body in world.applied if "Drafted before a crash" in body] == ["POST /posts"]
+
+
+def test_skip_to_content_keeps_the_view_and_focus_follows_navigation(page):
+    page.click("nav >> text=Subscribe")
+    page.wait_for_selector("#view-subscribe:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "subscribe-heading"
+    page.keyboard.press("Shift+Tab")  # anywhere before the skip link, then onto it
+    page.focus("a.skip")
+    page.keyboard.press("Enter")
+    assert page.is_visible("#view-subscribe") and not page.is_visible("#view-posts")
+    assert page.evaluate("document.activeElement.id") == "main"
+    page.click("nav >> text=Posts")
+    page.wait_for_selector("#view-posts:not([hidden])")
+    assert page.evaluate("document.activeElement.id") == "posts-heading"
