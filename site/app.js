@@ -121,6 +121,10 @@ async function loadPosts(append = false) {
 }
 
 async function showPost(id) {
+  // Nothing of the previous post stays under this one's address, even when loading it fails.
+  $("post-title").textContent = "Loading…";
+  for (const field of ["post-date", "post-views"]) $(field).textContent = "";
+  $("post-body").replaceChildren();
   const { body: post } = await call(`/posts/${encodeURIComponent(id)}`);
   $("post-title").textContent = post.title;
   $("post-date").textContent = formatDate(post.created_at);

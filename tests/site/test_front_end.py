@@ -435,3 +435,11 @@ def test_skip_to_content_keeps_the_view_and_focus_follows_navigation(page):
     page.click("nav >> text=Posts")
     page.wait_for_selector("#view-posts:not([hidden])")
     assert page.evaluate("document.activeElement.id") == "posts-heading"
+
+
+def test_a_post_that_fails_to_open_shows_nothing_of_the_previous_one(page, regions):
+    page.click("text=Global tables")
+    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Global tables')")
+    page.goto(page.url.split("#")[0] + "#/posts/" + "f" * 32)  # no such post: 404
+    page.wait_for_selector("#error:not([hidden])")
+    assert "Global tables" not in page.inner_text("#view-post")
