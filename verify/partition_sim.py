@@ -840,6 +840,13 @@ def summarize(verdicts: list[Verdict]) -> dict[str, Any]:
         "write_rto_median_seconds": round(statistics.median(rtos), 1) if rtos else None,
         "write_rto_max_seconds": max(rtos) if rtos else None,
         "write_rto_samples": len(rtos),
+        # Per scenario: a partition that leaves no serving region with a majority of voters has
+        # no write primary until it heals (the lease refuses two), so its RTO is the partition's.
+        "write_rto_by_scenario": {
+            scenario: (round(statistics.median(found), 1), max(found), len(found))
+            for scenario in sorted({v.scenario for v in verdicts})
+            if (found := [v.write_rto_seconds for v in verdicts if v.scenario == scenario and v.write_rto_seconds is not None])
+        },
     }
 
 
@@ -865,6 +872,13 @@ def render_markdown(summary: dict[str, Any], outage: Verdict | None, hours: floa
         f"{summary['write_rto_median_seconds']} s / {summary['write_rto_max_seconds']} s |",
         "",
         "Scenarios: " + ", ".join(f"{name} {count}" for name, count in sorted(summary["scenarios"].items())) + ".",
+        "",
+        "| scenario | schedules with a primary lost | write RTO median | max |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {count} | {median} s | {worst} s |"
+            for name, (median, worst, count) in sorted(summary["write_rto_by_scenario"].items())
+        ),
     ]
     if outage is not None:
         lines += [
