@@ -35,14 +35,13 @@ class Permissions:
 class Choice:
     """Actions a config choice adds, and why (the AWS page that says so)."""
 
-    applies: str  # a StackConfig attribute and the value that brings it: "table_encryption=customer-managed"
+    attribute: str  # of StackConfig (its stack key is the same in camelCase)
+    value: str  # the value that brings the actions
     actions: tuple[str, ...]
     why: str
-    when_type: str = ""  # and only when the stack plans this type ("" always)
 
-    def holds(self, cfg, planned: set[str]) -> bool:
-        attribute, value = self.applies.split("=", 1)
-        return str(getattr(cfg, attribute)) == value and (not self.when_type or self.when_type in planned)
+    def holds(self, cfg) -> bool:
+        return str(getattr(cfg, self.attribute)) == self.value
 
 
 PERMISSIONS: tuple[Permissions, ...] = (
@@ -388,12 +387,14 @@ PERMISSIONS: tuple[Permissions, ...] = (
 
 CHOICES: tuple[Choice, ...] = (
     Choice(
-        "table_encryption=customer-managed",
+        "table_encryption",
+        "customer-managed",
         ("kms:CreateGrant", "kms:DescribeKey"),
         "DynamoDB creates grants as the caller when a table or replica uses a customer managed key",
     ),
     Choice(
-        "function_environment_encryption=customer-managed",
+        "function_environment_encryption",
+        "customer-managed",
         ("kms:CreateGrant", "kms:Encrypt", "kms:Decrypt"),
         "Lambda encrypts the environment as the caller and creates a grant for each execution role",
     ),
@@ -412,7 +413,7 @@ def required(run) -> tuple[list[Permissions], list[Choice], list[str]]:
     planned = {r.type for r in run.resources if r.is_aws}
     rows = [p for p in PERMISSIONS if any(p.covers(t) for t in planned)]
     uncovered = sorted(t for t in planned if not any(p.covers(t) for p in PERMISSIONS))
-    return rows, [c for c in CHOICES if c.holds(cfg, planned)], uncovered
+    return rows, [c for c in CHOICES if c.holds(cfg)], uncovered
 
 
 def policy_document(rows: Iterable[Permissions], choices: Iterable[Choice]) -> dict:
@@ -421,7 +422,8 @@ def policy_document(rows: Iterable[Permissions], choices: Iterable[Choice]) -> d
     rows, choices = list(rows), list(choices)
     statements = [{"Sid": _sid(p), "Effect": "Allow", "Action": sorted(set(p.actions)), "Resource": "*"} for p in rows]
     for choice in choices:
-        statements.append({"Sid": _sid_of(choice.applies), "Effect": "Allow", "Action": sorted(choice.actions), "Resource": "*"})
+        sid = _sid_of(f"{choice.attribute} {choice.value}")
+        statements.append({"Sid": sid, "Effect": "Allow", "Action": sorted(choice.actions), "Resource": "*"})
     services = sorted({p.passes_role_to for p in rows if p.passes_role_to})
     if services:
         statements.append(
@@ -452,16 +454,11 @@ def markdown_table() -> str:
     for p in PERMISSIONS:
         types = ", ".join(f"`{t}`" for t in p.types)
         actions = ", ".join(f"`{a}`" for a in p.actions)
-        extra = "".join(
-            [
-                f"; `iam:PassRole` with `iam:PassedToService` `{p.passes_role_to}`" if p.passes_role_to else "",
-                f"; {p.note}" if p.note else "",
-            ]
-        )
-        lines.append(f"| {types} | {actions}{extra} |")
+        passes = f"; `iam:PassRole` with `iam:PassedToService` `{p.passes_role_to}`" if p.passes_role_to else ""
+        note = f"; {p.note}" if p.note else ""
+        lines.append(f"| {types} | {actions}{passes}{note} |")
     for c in CHOICES:
-        attribute, value = c.applies.split("=", 1)
-        lines.append(f"| with `{_camel(attribute)}: {value}` | {', '.join(f'`{a}`' for a in c.actions)}: {c.why} |")
+        lines.append(f"| with `{_camel(c.attribute)}: {c.value}` | {', '.join(f'`{a}`' for a in c.actions)}: {c.why} |")
     return "\n".join(lines) + "\n"
 
 

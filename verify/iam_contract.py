@@ -381,9 +381,9 @@ def needs_of(run, function, calls: list[Call]) -> list[Requirement]:
     return list({(r.action, r.resource, json.dumps(r.context, sort_keys=True)): r for r in needed}.values())
 
 
-def denials(run, function, calls: list[Call]) -> list[Denial]:
-    statements = role_statements(run, function)
-    return [Denial(function.name, r) for r in needs_of(run, function, calls) if not allowed(statements, r)]
+def denials(name: str, statements: list[dict[str, Any]], needs: list[Requirement]) -> list[Denial]:
+    """What the function needs that its role does not allow."""
+    return [Denial(name, r) for r in needs if not allowed(statements, r)]
 
 
 @dataclass(frozen=True)
@@ -397,13 +397,12 @@ class UnusedGrant:
         return f"{self.function}: {self.sid or '?'} grants {self.action} on {self.resource}, which no recorded call needs"
 
 
-def unused_grants(run, function, calls: list[Call]) -> list[UnusedGrant]:
+def unused_grants(name: str, statements: list[dict[str, Any]], needs: list[Requirement]) -> list[UnusedGrant]:
     """The reverse direction: each (action, resource) pair an Allow statement grants must admit
     some requirement; one that authorises nothing the function does is a grant a bug or a
     compromised dependency could use. A pair in RARE_PATHS is reported only without its reason."""
-    needs = needs_of(run, function, calls)
     unused = []
-    for statement in role_statements(run, function):
+    for statement in statements:
         if statement.get("Effect") != "Allow":
             continue
         for action in as_list(statement.get("Action")):
@@ -411,7 +410,7 @@ def unused_grants(run, function, calls: list[Call]) -> list[UnusedGrant]:
                 grant = {**statement, "Action": action, "Resource": resource}
                 if any(_applies(grant, need) for need in needs) or (statement.get("Sid"), action) in RARE_PATHS:
                     continue
-                unused.append(UnusedGrant(function.name, statement.get("Sid", ""), action, resource))
+                unused.append(UnusedGrant(name, statement.get("Sid", ""), action, resource))
     return unused
 
 
@@ -752,10 +751,12 @@ def evaluate(
         for function, recorded in _record(run, region, phase):
             functions[function.name] = function
             calls.setdefault(function.name, []).extend(recorded)
-    return {
-        name: Verdict(denials(run, functions[name], found), unused_grants(run, functions[name], found))
-        for name, found in calls.items()
-    }
+    verdicts = {}
+    for name, found in calls.items():
+        # One role read and one mapping of the calls to what they need, for both directions.
+        statements, needs = role_statements(run, functions[name]), needs_of(run, functions[name], found)
+        verdicts[name] = Verdict(denials(name, statements, needs), unused_grants(name, statements, needs))
+    return verdicts
 
 
 def _record(run, region: str, phase: Phase) -> list[tuple[Any, list[Call]]]:

@@ -26,7 +26,7 @@ from dataclasses import replace
 from typing import Any
 
 from policy.access import SOURCE_KEYS
-from policy.rules import DOMAIN_EVIDENCE, Resource, canonical_type
+from policy.rules import BUCKET, DISTRIBUTION, DOMAIN_EVIDENCE, Resource, canonical_type
 from verify.mutation import FOREIGN_ACCOUNT, Mutant, add, document, new_resource, of_type, statements_of, swap, with_props
 
 POLICY_HOLDERS = (
@@ -35,8 +35,6 @@ POLICY_HOLDERS = (
     "aws:sqs/queuePolicy:QueuePolicy",
     "aws:kms/key:Key",
 )
-BUCKET = "aws:s3/bucket:Bucket"
-DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 
 
 def _with_statement(resource: Resource, index: int, statement: dict) -> Resource:
