@@ -117,6 +117,13 @@ def unlock_admin(page) -> None:
     page.wait_for_selector("#admin-posts li")
 
 
+def open_post(page, title: str) -> str:
+    """Open the post `title` from the list; the region that answered."""
+    page.click(f"text={title}")
+    page.wait_for_selector(f"#view-post:not([hidden]) #post-title:text('{title}')")
+    return page.inner_text("#region")
+
+
 # --- reading -------------------------------------------------------------------------------------
 
 
@@ -333,14 +340,11 @@ def test_screenshots_of_the_main_pages(page, regions, tmp_path):
 def test_a_throttled_region_is_left_for_the_other_and_the_reader_never_sees_429(page, world, regions):
     """429 with Retry-After moves the read and the write to the other region at once (the
     throttled one is left alone for its Retry-After); the write is applied once."""
-    page.click("text=Global tables")
-    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Global tables')")
-    current = page.inner_text("#region")
+    current = open_post(page, "Global tables")
     regions[current].throttle()
     page.click("text=All posts")
     started = time.monotonic()
-    page.click("text=Surviving a region")
-    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Surviving a region')")
+    open_post(page, "Surviving a region")
     read_seconds = time.monotonic() - started
     email = f"throttled-{time.monotonic_ns()}@example.com"
     page.click("nav >> text=Subscribe")
@@ -359,22 +363,17 @@ def test_a_throttled_region_is_left_for_the_other_and_the_reader_never_sees_429(
 def test_a_hanging_region_costs_a_read_the_hedge_delay_not_the_timeout(page, regions):
     """The page's timeout is 1.5 s; a read the current region never answers is also sent to the
     other region after at most 0.5 s (the hedge), so the reader waits well under the timeout."""
-    page.click("text=Global tables")
-    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Global tables')")
-    current = page.inner_text("#region")
+    current = open_post(page, "Global tables")
     regions[current].stall()
     page.click("text=All posts")
     started = time.monotonic()
-    page.click("text=Surviving a region")
-    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Surviving a region')")
+    open_post(page, "Surviving a region")
     assert time.monotonic() - started < 1.0
     assert page.inner_text("#region") != current
 
 
 def test_the_page_returns_to_its_preferred_region_once_it_answers_again(page, regions):
-    page.click("text=Global tables")
-    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Global tables')")
-    preferred = page.inner_text("#region")
+    preferred = open_post(page, "Global tables")
     regions[preferred].kill()
     page.click("text=All posts")
     page.wait_for_selector("#view-posts:not([hidden])")
@@ -391,9 +390,7 @@ def test_the_page_returns_to_its_preferred_region_once_it_answers_again(page, re
 def test_an_accepted_write_its_region_loses_is_sent_again_elsewhere_and_applied_once(page, world, regions):
     """The region answers 202 and loses the write (GET /writes/{id} never knows it): the page says
     "not saved yet", re-sends with the same key through the other region, and only then says done."""
-    page.click("text=Global tables")
-    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Global tables')")
-    current = page.inner_text("#region")
+    current = open_post(page, "Global tables")
     regions[current].lose_accepted_writes()
     email = f"lost-{time.monotonic_ns()}@example.com"
     page.click("nav >> text=Subscribe")
@@ -438,8 +435,7 @@ def test_skip_to_content_keeps_the_view_and_focus_follows_navigation(page):
 
 
 def test_a_post_that_fails_to_open_shows_nothing_of_the_previous_one(page, regions):
-    page.click("text=Global tables")
-    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Global tables')")
+    open_post(page, "Global tables")
     page.goto(page.url.split("#")[0] + "#/posts/" + "f" * 32)  # no such post: 404
     page.wait_for_selector("#error:not([hidden])")
     assert "Global tables" not in page.inner_text("#view-post")
