@@ -519,7 +519,6 @@ def _lease_world(run, api: dict[str, str], phase: Phase, *, create: bool = True)
         "renewed_at": {"N": str(now)},
         "in_sync": {"SS": in_sync},
         "rev": {"N": "0"},
-        "writes_out_of_sync": {"N": "0"},
     }
     for region in regions:  # as replication would have it
         boto3.client("dynamodb", region_name=region).put_item(TableName=api["TABLE_NAME"], Item=control)

@@ -248,6 +248,8 @@ class Cluster:
         self.operator_outcomes: list[str] = []
         self.primary_lost_at: float | None = None
         self.crash_activation: set[str] = set()
+        self.concurrent_ticks = False  # while the schedule runs (not while it is wound up)
+        self.ticking = False
 
     # --- time, and running code in a region --------------------------------------------------
 
@@ -267,6 +269,21 @@ class Cluster:
         while self.clock.now < end:
             self.clock.advance(min(step, end - self.clock.now))
             self.settle()
+            self._ticks_due()
+
+    def _ticks_due(self) -> None:
+        """The failover functions run on their own schedule, also while a request in some region
+        waits (for its confirmation, a back-off): a tick that falls due then runs at that point,
+        as a concurrent invocation would, instead of after the request."""
+        if not self.concurrent_ticks or self.ticking:
+            return
+        due = [event for event in self.events if event[2] == "tick" and event[0] <= self.clock.now]
+        if not due:
+            return
+        self.events = [event for event in self.events if event not in due]
+        heapq.heapify(self.events)
+        for _when, _, _kind, region in sorted(due):
+            self._on_tick(region)
 
     @contextlib.contextmanager
     def in_region(self, region: str | None) -> Iterator[None]:
@@ -327,28 +344,34 @@ class Cluster:
         self.at(s.fault_at, "fault")
         self.at(s.fault_at + s.fault_seconds, "heal")
         self.at(5.0, "poll")
+        self.concurrent_ticks = True
         while self.events and self.events[0][0] <= s.duration:
             when, _, kind, payload = heapq.heappop(self.events)
             if when > self.clock.now:
                 self.advance(when - self.clock.now)
             getattr(self, f"_on_{kind}")(payload)
+        self.concurrent_ticks = False
         self._finish()
 
     def _up(self, region: str) -> bool:
         return region not in self.net.down
 
     def _on_tick(self, region: str) -> None:
-        from shared import failover
+        from shared import deadline, failover
 
         self.at(self.clock.now + LEASE_SECONDS / 2 + self.rng.uniform(-1, 1), "tick", region)
         if not self._up(region):
             return
-        with self.in_region(region), self._promoter_crash(region):
-            try:
+        self.ticking = True
+        try:
+            # its own invocation: not bound by the deadline of a request it interrupts
+            with self.in_region(region), self._promoter_crash(region), deadline.within(None, 0):
                 report = failover.tick(self.settings(region), drained=lambda: False)
                 self.ticks[report.action] += 1
-            except Exception as error:  # a crashed promoter, an unreachable local replica
-                self.ticks[f"crashed: {type(error).__name__}"] += 1
+        except Exception as error:  # a crashed promoter, an unreachable local replica
+            self.ticks[f"crashed: {type(error).__name__}"] += 1
+        finally:
+            self.ticking = False
 
     @contextlib.contextmanager
     def _promoter_crash(self, region: str) -> Iterator[None]:
@@ -778,13 +801,30 @@ def world(schedule: Schedule) -> Iterator[Cluster]:
 
     configure()
     cluster = Cluster(schedule)
-    with mock_aws(), fast_transactions(), _granting_recorded(cluster):
+    with mock_aws(), fast_transactions(), _granting_recorded(cluster), _seeded(schedule.seed):
         reset_handler_state()
         with injected(cluster.net), powertools_on(cluster.clock), clock.use(now=cluster.wall, sleep=cluster.sleep):
             cluster.build()
             yield cluster
         reset_handler_state()
     configure()
+
+
+@contextlib.contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """The handlers' own randomness (back-off jitter, request and upload ids) from the schedule's
+    seed, so that one schedule replays the same history in any worker, after any other."""
+    import uuid
+    from unittest import mock
+
+    ids = random.Random(f"ids-{seed}")
+    saved = random.getstate()
+    random.seed(f"handlers-{seed}")
+    try:
+        with mock.patch.object(uuid, "uuid4", lambda: uuid.UUID(int=ids.getrandbits(128), version=4)):
+            yield
+    finally:
+        random.setstate(saved)
 
 
 @contextlib.contextmanager
@@ -847,11 +887,17 @@ def summarize(verdicts: list[Verdict]) -> dict[str, Any]:
             for scenario in sorted({v.scenario for v in verdicts})
             if (found := [v.write_rto_seconds for v in verdicts if v.scenario == scenario and v.write_rto_seconds is not None])
         },
+        # The slowest takeovers, to replay one: --start SEED --schedules 1 (and the same --lag).
+        "write_rto_slowest": [
+            (v.seed, v.scenario, v.write_rto_seconds)
+            for v in sorted(verdicts, key=lambda v: -(v.write_rto_seconds or 0))[:5]
+            if v.write_rto_seconds is not None
+        ],
     }
 
 
-def _run_seeds(seeds: list[int]) -> list[Verdict]:
-    return [run_schedule(schedule_of(seed)) for seed in seeds]
+def _run_seeds(seeds: list[int], lag: float | None = None) -> list[Verdict]:
+    return [run_schedule(schedule_of(seed, lag=lag)) for seed in seeds]
 
 
 def long_outage(hours: float, seed: int = 1) -> Verdict:
@@ -871,7 +917,11 @@ def render_markdown(summary: dict[str, Any], outage: Verdict | None, hours: floa
         f"{summary['overwritten']} | {summary['overlapping_leases']} | {summary['diverged']} | {summary['undecided']} | "
         f"{summary['write_rto_median_seconds']} s / {summary['write_rto_max_seconds']} s |",
         "",
-        "Scenarios: " + ", ".join(f"{name} {count}" for name, count in sorted(summary["scenarios"].items())) + ".",
+        "Scenarios: "
+        + ", ".join(f"{name} {count}" for name, count in sorted(summary["scenarios"].items()))
+        + "; "
+        + (f"replication lag {summary['lag']:g} s" if summary.get("lag") is not None else "replication lag 0.1-5 s")
+        + f" (jitter 30 %); {summary['seconds']} s on {summary['workers']} workers.",
         "",
         "| scenario | schedules with a primary lost | write RTO median | max |",
         "|---|---|---|---|",
@@ -879,6 +929,10 @@ def render_markdown(summary: dict[str, Any], outage: Verdict | None, hours: floa
             f"| {name} | {count} | {median} s | {worst} s |"
             for name, (median, worst, count) in sorted(summary["write_rto_by_scenario"].items())
         ),
+        "",
+        "Slowest takeovers (replay one with `--start SEED --schedules 1`): "
+        + ", ".join(f"seed {seed} {scenario} {rto} s" for seed, scenario, rto in summary["write_rto_slowest"])
+        + ".",
     ]
     if outage is not None:
         lines += [
@@ -895,6 +949,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--schedules", type=int, default=1000)
     parser.add_argument("--start", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--lag", type=float, help="one replication lag (s) for every schedule, instead of 0.1-5 s")
     parser.add_argument("--outage-hours", type=float, default=2.0, help="also one outage this long (0: none)")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--readme", action="store_true", help="replace the partitions table in README.md")
@@ -906,11 +961,11 @@ def main(argv: list[str] | None = None) -> int:
 
         chunks = [seeds[i :: args.workers] for i in range(args.workers)]
         with ProcessPoolExecutor(args.workers) as pool:
-            verdicts = [v for chunk in pool.map(_run_seeds, chunks) for v in chunk]
+            verdicts = [v for chunk in pool.map(_run_seeds, chunks, [args.lag] * len(chunks)) for v in chunk]
     else:
-        verdicts = _run_seeds(seeds)
+        verdicts = _run_seeds(seeds, args.lag)
     outage = long_outage(args.outage_hours) if args.outage_hours > 0 else None
-    summary = summarize(verdicts) | {"seconds": round(time.perf_counter() - started)}
+    summary = summarize(verdicts) | {"seconds": round(time.perf_counter() - started), "lag": args.lag, "workers": args.workers}
     if args.json:
         print(json.dumps(summary, indent=2))
     table = render_markdown(summary, outage, args.outage_hours)

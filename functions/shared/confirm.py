@@ -14,8 +14,9 @@ primary's control item (later writes stop waiting for it and count themselves wh
 and the write is acknowledged without it. If that cannot be done (the voters are out of reach:
 this region is the one cut off), the write is not acknowledged: it is deferred (202), and its
 fate says `pending` until it is confirmed. `GET /writes/{id}` makes the same check, read-only.
-The region comes back once its replica is verified to hold everything the primary holds
-(shared/failover.py). The Kafka-style in-sync replica set is the model; the table is the log.
+A region on its way back (`joining`: shared/failover.py) is waited for in the same way; one that
+misses a write is only turned away from `joining`, it was never eligible to take the lease.
+The Kafka-style in-sync replica set is the model; the table is the log.
 """
 
 from __future__ import annotations
@@ -76,36 +77,50 @@ def lagging(regions: Iterable[str], key: dict[str, str], version: int, write_id:
 
 
 def confirm(key: dict[str, str], version: int, write_id: str, primary: Primary) -> None:
-    """Return once every in-sync region holds the write (or was taken out of the set); else
-    Unconfirmed."""
-    others = sorted(primary.in_sync - {primary.region})
+    """Return once every in-sync and joining region holds the write (or was taken out of its
+    set); else Unconfirmed."""
+    others = sorted(primary.confirming)
     if not others:
         return
     # Keep back what taking a region out of the set needs (its calls fail fast past the deadline).
     budget = min(CONFIRM_SECONDS, deadline.remaining() - 2 * aws.ATTEMPT_SECONDS)
     behind = lagging(others, key, version, write_id, wait_seconds=max(0.0, budget))
     for region in sorted(behind):
-        take_out(primary, region)
+        if region in primary.in_sync:
+            take_out(primary, region)
+        else:
+            turn_away(primary, region)
 
 
 def take_out(primary: Primary, region: str) -> None:
     """`region` out of the in-sync set: on a majority of voters, then in the primary's control
-    item (counting the write acknowledged without it); Unconfirmed when either cannot be done."""
+    item; Unconfirmed when either cannot be done."""
     lease_voters = voters()
     outcome = lease_voters.shrink(primary.region, primary.epoch, region)
     if len(outcome.granted) < lease_voters.majority:
         raise Unconfirmed(f"{region} does not hold the write and could not be taken out of the in-sync set")
+    _update_control(primary, region, "DELETE in_sync :region, joining :region ADD #rev :one")
+
+
+def turn_away(primary: Primary, region: str) -> None:
+    """A joining `region` that missed this write back out of `joining` (it was never eligible on
+    the voters); the revision change stops its rejoin (shared/failover.py). Unconfirmed when the
+    control item cannot be updated: the rejoin could otherwise complete without this write."""
+    _update_control(primary, region, "DELETE joining :region ADD #rev :one")
+
+
+def _update_control(primary: Primary, region: str, update: str) -> None:
     try:
         aws.table(os.environ["TABLE_NAME"], region=primary.region).update_item(
             Key=CONTROL_KEY,
-            UpdateExpression="DELETE in_sync :region ADD writes_out_of_sync :one, #rev :one",
+            UpdateExpression=update,
             ConditionExpression="primary_region = :primary AND epoch = :epoch",
             ExpressionAttributeNames={"#rev": "rev"},
             ExpressionAttributeValues={":region": {region}, ":one": 1, ":primary": primary.region, ":epoch": primary.epoch},
         )
     except Exception as error:
         if aws.error_code(error) == "ConditionalCheckFailedException":
-            raise Unconfirmed(f"the primary moved while {region} was taken out of the in-sync set") from None
+            raise Unconfirmed(f"the primary moved while {region} was taken out of the set it confirms with") from None
         if aws.is_transient(error):
             raise Unconfirmed(f"the primary's control item could not be updated ({type(error).__name__})") from None
         raise

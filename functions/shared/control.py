@@ -5,7 +5,7 @@ region accepted the request; reads stay local. The item `CONTROL#writer` in the 
 who that is:
 
     primary_region, epoch, lease_until (ms), renewed_at (ms), [revoked],
-    in_sync (regions), rev, writes_out_of_sync
+    in_sync (regions), joining (regions), rev
 
 It follows the write lease (shared/lease.py), it does not decide it: the lease holder writes it to
 its own replica when it takes the lease and on every renewal, and it replicates to the others.
@@ -15,8 +15,9 @@ its lease must still run for longer than the clock-drift margin plus one attempt
 clock. So a primary cut off from the voters stops taking writes when its lease runs out, a fenced
 one (revoked by a planned promotion) at once, a stale epoch never lands after a promotion, and a
 write is confirmed with the in-sync set that was current when it landed (shared/confirm.py).
-While the set lacks a serving region, each write also counts itself (`writes_out_of_sync`), so a
-region's return to the set can tell whether writes landed while its replica was being checked.
+A region on its way back into the set is `joining`: writes wait for it as for the set, and one it
+does not confirm in time takes it out of `joining`; every change of either set raises `rev`, so
+a write never lands under a membership it did not confirm with (shared/failover.py, `_rejoin`).
 
 `WRITE_LEASE=off` (a single-region stack: nothing to fail over to): the home region is primary at
 epoch 0 and the fence checks the epoch only, as before there was a lease.
@@ -27,7 +28,6 @@ DynamoDB itself refuses conflicting writes; there is no primary.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 
@@ -52,6 +52,12 @@ class Primary:
     revoked: bool = False
     in_sync: frozenset[str] = frozenset()
     rev: int = 0
+    joining: frozenset[str] = frozenset()
+
+    @property
+    def confirming(self) -> frozenset[str]:
+        """The other regions a write must reach before it is acknowledged."""
+        return (self.in_sync | self.joining) - {self.region}
 
     def usable(self, now_ms: int) -> bool:
         if self.lease_until_ms is None:
@@ -80,16 +86,6 @@ def home_region() -> str:
     return os.environ.get("HOME_REGION") or aws.local_region()
 
 
-def serving_regions() -> tuple[str, ...]:
-    """The stack's serving regions that are not evacuated: what a complete in-sync set holds."""
-    evacuated = set(json.loads(os.environ.get("EVACUATED_REGIONS") or "[]"))
-    return tuple(r for r in json.loads(os.environ.get("SERVING_REGIONS") or "[]") if r not in evacuated)
-
-
-def complete(primary: Primary) -> bool:
-    return set(serving_regions()) <= primary.in_sync
-
-
 def fence_margin_ms() -> int:
     """How long a lease must still run when a writer sends a write: the clocks' drift plus the
     longest one attempt may take to reach DynamoDB (the writer's clock is read per attempt)."""
@@ -110,6 +106,7 @@ def from_item(item: dict | None) -> Primary | None:
         revoked=bool(item.get("revoked")),
         in_sync=frozenset(item.get("in_sync") or ()),
         rev=int(item.get("rev", 0)),
+        joining=frozenset(item.get("joining") or ()),
     )
 
 
@@ -170,8 +167,7 @@ def fence_condition(primary: Primary) -> tuple[str, dict]:
 
 
 def fence(table_name: str, primary: Primary) -> dict:
-    """The transaction item that fences a write: a ConditionCheck of the control item, or, while
-    the in-sync set lacks a serving region, an Update that also counts the write (see above)."""
+    """The transaction item that fences a write: a ConditionCheck of the control item."""
     from boto3.dynamodb.types import TypeSerializer
 
     condition, values = fence_condition(primary)
@@ -180,15 +176,10 @@ def fence(table_name: str, primary: Primary) -> dict:
         "TableName": table_name,
         "Key": {k: serializer.serialize(v) for k, v in CONTROL_KEY.items()},
         "ConditionExpression": condition,
+        "ExpressionAttributeValues": {k: serializer.serialize(v) for k, v in values.items()},
     }
-    names = {"#rev": "rev"} if ":rev" in values else {}
-    if primary.lease_until_ms is not None and not complete(primary):
-        values = {**values, ":one": 1}
-        part["UpdateExpression"] = "ADD writes_out_of_sync :one"
-        part["ExpressionAttributeValues"] = {k: serializer.serialize(v) for k, v in values.items()}
-        return {"Update": {**part, "ExpressionAttributeNames": names}}
-    part["ExpressionAttributeValues"] = {k: serializer.serialize(v) for k, v in values.items()}
-    return {"ConditionCheck": {**part, **({"ExpressionAttributeNames": names} if names else {})}}
+    names = {"ExpressionAttributeNames": {"#rev": "rev"}} if ":rev" in values else {}
+    return {"ConditionCheck": {**part, **names}}
 
 
 def reset_cache() -> None:

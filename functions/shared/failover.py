@@ -7,10 +7,10 @@ them up: api/failover_app.py). What it does depends on the voters' latest lease 
 - **this region holds it**: renew on a majority of the voters, then extend its control item's
   `lease_until` so writes keep landing; if its control item is not at the lease's epoch yet (the
   promotion that gave it the lease stopped before activating), activate it. Then bring back into
-  the in-sync set any serving region whose replica is verified to hold every post and subscriber
-  exactly as the primary holds them (same version, same writer), checked between two readings of
-  the control item's count of writes made while the set was incomplete: first in the control
-  item (writes wait for it again), then on the voters (it may become primary again). A holder
+  the in-sync set any serving region whose replica answers: it joins first (writes wait for it
+  again), then, once its replica is verified to hold every post and subscriber the primary holds
+  and no write missed it meanwhile, it is in the set, in the control item and then on the voters
+  (it may become primary again: `_rejoin`). A holder
   that is drained, or whose control item a planned promotion revoked, gives the lease back.
 - **another region holds it, unexpired**: nothing, unless the lease runs out before the next tick:
   then an eligible region waits for that moment (a holder that renews never gets that close).
@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from shared import aws, clock, confirm, deadline
+from shared import aws, clock, confirm, deadline, lineage
 from shared.failover_timing import DEFAULT_LEASE_SECONDS, DRIFT_SECONDS, PRIORITY_STEP_SECONDS, renew_every_seconds
 from shared.items import CONTROL_KEY
 from shared.lease import Lease, Voters
@@ -104,7 +104,6 @@ def activate(client: Any, table: str, region: str, lease: Lease, valid_until_ms:
             "renewed_at": {"N": str(now_ms)},
             "in_sync": {"SS": sorted(lease.in_sync)},
             "rev": {"N": "0"},
-            "writes_out_of_sync": {"N": "0"},
         },
         ConditionExpression="attribute_not_exists(pk) OR epoch < :epoch OR (epoch = :epoch AND primary_region = :region)",
         ExpressionAttributeValues={":epoch": {"N": str(lease.epoch)}, ":region": {"S": region}},
@@ -246,8 +245,19 @@ def _as_holder(
 
 
 def _rejoin(settings: Settings, voters: Voters, lease: Lease, local: Any) -> list[str]:
-    """Serving regions out of the in-sync set whose replica holds everything: into the control
-    item, then onto the voters. Returns the regions added to the control item."""
+    """Serving regions out of the in-sync set, back in it, in two steps that hold under a steady
+    stream of writes:
+
+    1. `joining`: a region whose replica answers joins the control item's `joining` set (raising
+       `rev`, so every write from then on lands knowing it). Writes now wait for it as for the
+       set; one it misses turns it away (raising `rev` again: shared/confirm.py).
+    2. verified: every post and subscriber item the primary holds is held by the region's replica
+       (waiting a moment for those still replicating), checked after step 1. What landed before
+       the check is compared, what lands after it was confirmed there by its writer. If `rev` has
+       not moved since the check began, the region leaves `joining` for `in_sync`, in the control
+       item and then on the voters (from then on it may take the lease).
+
+    Returns the regions added to the control item's in-sync set."""
     if set(settings.candidates) <= lease.in_sync:
         return []  # nobody to bring back (the usual case: no read at all)
     control = read_control(local, settings.table)
@@ -260,8 +270,14 @@ def _rejoin(settings: Settings, voters: Voters, lease: Lease, local: Any) -> lis
     for region in settings.candidates:
         if region in in_control or region == settings.region:
             continue
+        if region not in control.get("joining", {}).get("SS", []):
+            if not _region_answers(settings.table, region):
+                continue
+            control = _start_joining(local, settings, control, region)
+            if control is None:
+                return added
         if not _replica_holds_everything(settings, region):
-            continue
+            continue  # it stays joining: the next tick checks again
         if _grow_control(local, settings, control, region):
             added.append(region)
             voters.grow(settings.region, lease.epoch, region)
@@ -269,9 +285,30 @@ def _rejoin(settings: Settings, voters: Voters, lease: Lease, local: Any) -> lis
     return added
 
 
+def _start_joining(local: Any, settings: Settings, control: dict[str, Any], region: str) -> dict[str, Any] | None:
+    """`region` into the control item's `joining` set; the control item as it is then (None when
+    this region is no longer the primary at that epoch)."""
+    if not _change_membership(local, settings, control, region, "ADD joining :region, #rev :one"):
+        return None
+    return read_control(local, settings.table)
+
+
+def _region_answers(table: str, region: str) -> bool:
+    """Whether `region`'s replica answers a read now (one attempt): a region out of reach would
+    only make writes wait for it, then turn it away."""
+    try:
+        _batch_get(aws.client("dynamodb", region=region, attempts=1), table, [_CONTROL])
+    except Exception as error:
+        if aws.is_transient(error):
+            return False
+        raise
+    return True
+
+
 def _replica_holds_everything(settings: Settings, region: str) -> bool:
-    """Every post and subscriber item of the primary's replica is in `region`'s at the same
-    version by the same write (strongly consistent reads on both sides); False as soon as one is
+    """Every post and subscriber item of the primary's replica is held by `region`'s, as the
+    write that made it left it (strongly consistent reads on both sides; an item still behind is
+    waited for up to confirm.CONFIRM_SECONDS: it may be replicating); False as soon as one is
     not, or when the deadline comes first (the next tick tries again)."""
     local, other = aws.client("dynamodb"), aws.client("dynamodb", region=region)
     scan: dict[str, Any] = {
@@ -281,57 +318,97 @@ def _replica_holds_everything(settings: Settings, region: str) -> bool:
         "ProjectionExpression": "pk, sk, version, write_id",
         "ExpressionAttributeValues": {":post": {"S": "POST#"}, ":sub": {"S": "SUB#"}},
     }
+    behind: list[dict[str, Any]] = []
     try:
         while True:
-            if deadline.remaining() < 3 * aws.ATTEMPT_SECONDS:
+            if deadline.remaining() < confirm.CONFIRM_SECONDS + 3 * aws.ATTEMPT_SECONDS:
                 return False
             page = local.scan(**scan)
-            if not _same_in(other, settings.table, page.get("Items", [])):
-                return False
+            behind += _not_held_in(other, settings.table, page.get("Items", []))
             if "LastEvaluatedKey" not in page:
-                return True
+                break
             scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        waited = 0.0
+        while behind and waited < confirm.CONFIRM_SECONDS:  # replicating, or never coming
+            clock.sleep(confirm.POLL_SECONDS)
+            waited += confirm.POLL_SECONDS
+            behind = _not_held_in(other, settings.table, behind)
+        return not behind
     except Exception as error:
         if aws.is_transient(error):
             return False
         raise
 
 
-def _same_in(client: Any, table: str, items: list[dict[str, Any]]) -> bool:
-    for start in range(0, len(items), 100):
-        chunk = items[start : start + 100]
-        keys = [{"pk": i["pk"], "sk": i["sk"]} for i in chunk]
-        request = {table: {"Keys": keys, "ConsistentRead": True, "ProjectionExpression": "pk, sk, version, write_id"}}
-        found: list[dict[str, Any]] = []
+def _not_held_in(client: Any, table: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The primary's `items` that `table` in `client`'s region does not hold as their writer left
+    them: at that version by that write, or moved on past it in the item's lineage."""
+    theirs = {(f["pk"]["S"], f["sk"]["S"]): f for f in _batch_get(client, table, [{"pk": i["pk"], "sk": i["sk"]} for i in items])}
+    return [i for i in items if not _holds(theirs.get((i["pk"]["S"], i["sk"]["S"])), i)]
+
+
+def _holds(theirs: dict[str, Any] | None, ours: dict[str, Any]) -> bool:
+    if theirs is None:
+        return False
+    if "version" not in ours or "write_id" not in ours:  # nothing to follow a lineage by
+        return (theirs.get("version"), theirs.get("write_id")) == (ours.get("version"), ours.get("write_id"))
+    plain = {
+        "version": int(theirs.get("version", {}).get("N", "0")),
+        "write_id": theirs.get("write_id", {}).get("S"),
+        lineage.ATTRIBUTE: [e.get("S") for e in theirs.get(lineage.ATTRIBUTE, {}).get("L", [])],
+    }
+    return lineage.verdict(plain, int(ours["version"]["N"]), ours["write_id"]["S"]) == "held"
+
+
+def _batch_get(client: Any, table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Strongly consistent reads of `keys` (100 at a time, unprocessed ones again)."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), 100):
+        projection = f"pk, sk, version, write_id, {lineage.ATTRIBUTE}"
+        request = {table: {"Keys": keys[start : start + 100], "ConsistentRead": True, "ProjectionExpression": projection}}
         while request:
             answer = client.batch_get_item(RequestItems=request)
             found += answer.get("Responses", {}).get(table, [])
             request = answer.get("UnprocessedKeys") or {}
-        theirs = {(f["pk"]["S"], f["sk"]["S"]): (f.get("version"), f.get("write_id")) for f in found}
-        for item in chunk:
-            if theirs.get((item["pk"]["S"], item["sk"]["S"])) != (item.get("version"), item.get("write_id")):
-                return False
-    return True
+    return found
 
 
 def _grow_control(local: Any, settings: Settings, control: dict[str, Any], region: str) -> bool:
-    """Add `region` to the control item's in-sync set, only if no write landed (nor the set
-    changed) since `control` was read: what the check compared is still everything."""
+    """`region` from `joining` into the control item's in-sync set, only if neither set changed
+    since `control` was read (before the check began): then every write since is confirmed there."""
+    return _change_membership(
+        local,
+        settings,
+        control,
+        region,
+        "ADD in_sync :region, #rev :one DELETE joining :region",
+        unchanged_since_read=True,
+    )
+
+
+def _change_membership(
+    local: Any, settings: Settings, control: dict[str, Any], region: str, update: str, *, unchanged_since_read: bool = False
+) -> bool:
+    """One conditional update of the sets in this primary's control item (at its epoch; with
+    `unchanged_since_read`, also at `control`'s revision and with `region` still joining)."""
+    condition = "primary_region = :primary AND epoch = :epoch"
+    values = {
+        ":region": {"SS": [region]},
+        ":one": {"N": "1"},
+        ":primary": {"S": settings.region},
+        ":epoch": control["epoch"],
+    }
+    if unchanged_since_read:
+        condition += " AND #rev = :rev AND contains(joining, :name)"
+        values |= {":rev": control.get("rev", {"N": "0"}), ":name": {"S": region}}
     try:
         local.update_item(
             TableName=settings.table,
             Key=_CONTROL,
-            UpdateExpression="ADD in_sync :region, #rev :one",
-            ConditionExpression="primary_region = :primary AND epoch = :epoch AND #rev = :rev AND writes_out_of_sync = :count",
+            UpdateExpression=update,
+            ConditionExpression=condition,
             ExpressionAttributeNames={"#rev": "rev"},
-            ExpressionAttributeValues={
-                ":region": {"SS": [region]},
-                ":one": {"N": "1"},
-                ":primary": {"S": settings.region},
-                ":epoch": control["epoch"],
-                ":rev": control.get("rev", {"N": "0"}),
-                ":count": control.get("writes_out_of_sync", {"N": "0"}),
-            },
+            ExpressionAttributeValues=values,
         )
     except Exception as error:
         if failed_condition(error):

@@ -547,7 +547,7 @@ def _held_everywhere(record: dict[str, Any], write_id: str) -> bool:
     primary = control.current()
     if primary is None:
         return False
-    others = [r for r in primary.in_sync if r != aws.local_region()]
+    others = sorted((primary.in_sync | primary.joining) - {aws.local_region()})
     key = {"pk": record["item_pk"], "sk": record["item_sk"]}
     return not confirm.lagging(others, key, int(record["item_version"]), write_id, wait_seconds=0)
 

@@ -187,37 +187,98 @@ def test_a_region_back_in_step_rejoins_the_in_sync_set_first_in_the_control_item
     assert world.latest().in_sync == frozenset(SERVING)
 
 
-def test_a_write_landing_while_a_region_is_checked_keeps_it_out(world):
-    from shared import failover
-
-    world.tick("us-east-1")
-    world.voters().shrink("us-east-1", 1, "us-west-2")
-    east = boto3.client("dynamodb", region_name="us-east-1")
-    key = {"pk": {"S": "CONTROL#writer"}, "sk": {"S": "CONTROL"}}
-    east.update_item(
+def _out_of_sync(world, region: str = "us-west-2"):
+    """`region` taken out of the in-sync set, on the voters and in the primary's control item."""
+    world.voters().shrink("us-east-1", 1, region)
+    boto3.client("dynamodb", region_name="us-east-1").update_item(
         TableName="app-table",
-        Key=key,
-        UpdateExpression="DELETE in_sync :r",
-        ExpressionAttributeValues={":r": {"SS": ["us-west-2"]}},
+        Key=CONTROL,
+        UpdateExpression="DELETE in_sync :r ADD #rev :one",
+        ExpressionAttributeNames={"#rev": "rev"},
+        ExpressionAttributeValues={":r": {"SS": [region]}, ":one": {"N": "1"}},
     )
-    real = failover._replica_holds_everything
 
-    def check_then_a_write_lands(settings, region):
-        verdict = real(settings, region)
-        east.update_item(
-            TableName="app-table",
-            Key=key,
-            UpdateExpression="ADD writes_out_of_sync :one",
-            ExpressionAttributeValues={":one": {"N": "1"}},
-        )
-        return verdict
 
-    world.pass_time(LEASE / 2)
+CONTROL = {"pk": {"S": "CONTROL#writer"}, "sk": {"S": "CONTROL"}}
+
+
+def _checked_while(world, write_during_check):
+    """One holder tick whose replica check runs `write_during_check()` first (a write landing
+    while the region is being checked); the tick's report."""
     from unittest import mock
 
-    with mock.patch.object(failover, "_replica_holds_everything", check_then_a_write_lands):
-        assert "back in sync" not in world.tick("us-east-1").detail
+    from shared import failover
+
+    real = failover._replica_holds_everything
+
+    def check_with_a_write(settings, region):
+        write_during_check()
+        return real(settings, region)
+
+    world.pass_time(LEASE / 2)
+    with mock.patch.object(failover, "_replica_holds_everything", check_with_a_write):
+        return world.tick("us-east-1")
+
+
+def test_a_region_rejoins_while_writes_it_confirms_keep_landing(world):
+    # GIVEN us-west-2 out of the set, and a write to both replicas during its check (as a write
+    # confirmed at a joining region lands): steady writes must not keep a region out for ever
+    world.tick("us-east-1")
+    _out_of_sync(world)
+    version = iter(range(1, 100))
+
+    def confirmed_write():
+        post = {
+            "pk": {"S": "POST#" + "b" * 32},
+            "sk": {"S": "POST"},
+            "version": {"N": str(next(version))},
+            "write_id": {"S": "w"},
+        }
+        for region in SERVING:
+            boto3.client("dynamodb", region_name=region).put_item(TableName="app-table", Item=post)
+
+    assert "back in sync: us-west-2" in _checked_while(world, confirmed_write).detail
+    assert world.latest().in_sync == frozenset(SERVING)
+    assert "joining" not in world.control("us-east-1")
+
+
+def test_a_write_the_joining_region_misses_keeps_it_out(world):
+    from shared.confirm import turn_away
+    from shared.control import Primary
+
+    world.tick("us-east-1")
+    _out_of_sync(world)
+    # WHEN a writer turns the joining region away (it did not confirm a write in time)
+    primary = Primary("us-east-1", 1, lease_until_ms=0, in_sync=frozenset({"us-east-1"}), joining=frozenset({"us-west-2"}))
+    report = _checked_while(world, lambda: turn_away(primary, "us-west-2"))
+    # THEN it is back neither in the control item nor on the voters, and joins again next tick
+    assert "back in sync" not in report.detail
     assert world.latest().in_sync == frozenset({"us-east-1"})
+    assert set(world.control("us-east-1")["in_sync"]["SS"]) == {"us-east-1"}
+    world.pass_time(LEASE / 2)
+    assert "back in sync: us-west-2" in world.tick("us-east-1").detail
+
+
+def test_a_joining_region_is_waited_for_by_writes_and_never_eligible(world):
+    from unittest import mock
+
+    from boto3.dynamodb.types import TypeDeserializer
+    from shared import control
+
+    world.tick("us-east-1")
+    _out_of_sync(world)
+    # a post only the primary holds keeps us-west-2 joining, not in sync
+    post = {"pk": {"S": "POST#" + "c" * 32}, "sk": {"S": "POST"}, "version": {"N": "1"}, "write_id": {"S": "w1"}}
+    boto3.client("dynamodb", region_name="us-east-1").put_item(TableName="app-table", Item=post)
+    world.pass_time(LEASE / 2)
+    world.tick("us-east-1")
+    item = world.control("us-east-1")
+    assert item["joining"]["SS"] == ["us-west-2"] and item["in_sync"]["SS"] == ["us-east-1"]
+    with mock.patch.dict(os.environ, {"WRITE_LEASE": "on"}):
+        primary = control.from_item({k: TypeDeserializer().deserialize(v) for k, v in item.items()})
+    assert primary.confirming == frozenset({"us-west-2"})
+    world.pass_time(LEASE + 5)
+    assert world.tick("us-west-2").action == "ineligible"
 
 
 def test_an_evacuated_region_never_takes_the_lease(world):
