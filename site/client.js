@@ -7,9 +7,11 @@
 // writes: the API answers a repeated key with the first outcome, so a write that did land in the
 // region that went quiet is not applied twice. A 429 (throttled) moves on too; the region is
 // left alone for its Retry-After. With nowhere else to go, the client waits that long (at most
-// MAX_RETRY_AFTER_MS) and tries once more. Reads are hedged: a read with no answer after about
-// the region's p95 latency is also sent to the next region, and the first good answer wins, so a
-// hanging region costs the reader a fraction of a second, not the timeout. A region that failed
+// MAX_RETRY_AFTER_MS) and tries once more. Requests are hedged: a read, or a write that carries an
+// Idempotency-Key, with no answer after about the region's p95 latency for its kind is also sent
+// to the next region, and the first good answer wins, so a hanging region costs a fraction of a
+// second, not the timeout. A hedged write cannot apply twice: both copies carry one key, and the
+// API answers a repeated key with the first outcome. A region that failed
 // is tried last for `downMs` (or its Retry-After); `recheck()` brings the page back to the
 // region it preferred once that one answers its health check twice in a row. Listeners hear
 // every switch, to tell the reader.
@@ -33,8 +35,12 @@ export class Unavailable extends Error {
 
 const HEALTH_PATH = "/health";
 const MAX_RETRY_AFTER_MS = 5000;
-const HEDGE_BOUNDS_MS = [100, 500]; // never sooner (a healthy region's jitter), never later
+// Never sooner than a healthy region's jitter, never later than this. A write waits for its
+// confirmation in every in-sync region (about the replication lag), so its bound is longer.
+const HEDGE_BOUNDS_MS = { read: [100, 500], write: [100, 1500] };
 const LATENCY_WINDOW = 20;
+const MIN_WRITE_SAMPLES = 5; // until then a write's hedge delay follows the region's reads
+const kindOf = (method) => (["GET", "HEAD", "OPTIONS"].includes(method || "GET") ? "read" : "write");
 
 export class Throttled extends Error {
   constructor(retryAfterMs) {
@@ -68,7 +74,7 @@ export class RegionalClient {
     this.downMs = downMs;
     this.fetch = fetchImpl;
     this.latency = {};
-    this.samples = {};
+    this.samples = { read: {}, write: {} };
     this.downUntil = {};
     this.healthyStreak = {};
     this.current = Object.keys(this.bases)[0];
@@ -107,7 +113,7 @@ export class RegionalClient {
       } catch (_) {
         body = null;
       }
-      this.record(region, performance.now() - started);
+      this.record(region, performance.now() - started, kindOf(init.method));
       return { response, body };
     } finally {
       clearTimeout(timer);
@@ -132,16 +138,20 @@ export class RegionalClient {
     return healthy.map((r) => r.region);
   }
 
-  record(region, ms) {
+  record(region, ms, kind = "read") {
     this.latency[region] = ms;
-    this.samples[region] = [...(this.samples[region] || []), ms].slice(-LATENCY_WINDOW);
+    this.samples[kind][region] = [...(this.samples[kind][region] || []), ms].slice(-LATENCY_WINDOW);
   }
 
-  // How long a read waits before it is also sent elsewhere: the region's p95, bounded.
-  hedgeDelayMs(region) {
-    const seen = [...(this.samples[region] || [])].sort((a, b) => a - b);
-    const p95 = seen.length ? seen[Math.min(seen.length - 1, Math.floor(seen.length * 0.95))] : HEDGE_BOUNDS_MS[1];
-    return Math.min(HEDGE_BOUNDS_MS[1], Math.max(HEDGE_BOUNDS_MS[0], p95));
+  // How long a request waits before it is also sent elsewhere: the region's p95 for its kind
+  // (reads', until enough writes were timed), bounded.
+  hedgeDelayMs(region, kind = "read") {
+    const writes = this.samples.write[region] || [];
+    const basis = kind === "write" && writes.length >= MIN_WRITE_SAMPLES ? writes : this.samples.read[region] || [];
+    const seen = [...basis].sort((a, b) => a - b);
+    const [low, high] = HEDGE_BOUNDS_MS[kind];
+    const p95 = seen.length ? seen[Math.min(seen.length - 1, Math.floor(seen.length * 0.95))] : high;
+    return Math.min(high, Math.max(low, p95));
   }
 
   // Back to the preferred (fastest at start) region once it is healthy again: two health
@@ -194,7 +204,8 @@ export class RegionalClient {
     this.lastRetryAfterMs = null;
     const regions = failover ? this.order() : [this.current];
     try {
-      if (method === "GET" && failover && regions.length > 1) return await this.hedged(path, init, regions);
+      const hedgeable = method === "GET" || Boolean(idempotencyKey); // a keyed write applies once
+      if (hedgeable && failover && regions.length > 1) return await this.hedged(path, init, regions);
       return await this.inTurn(path, init, regions, failover);
     } catch (error) {
       if (!(error instanceof Unavailable) || this.lastRetryAfterMs === null) throw error;
@@ -232,9 +243,10 @@ export class RegionalClient {
     throw new Unavailable(tried);
   }
 
-  // A read sent to the first region, and to the next one when the first has not answered within
-  // its hedge delay (or failed); the first good answer wins and the others are cancelled.
+  // A request sent to the first region, and to the next one when the first has not answered
+  // within its hedge delay (or failed); the first good answer wins and the others are cancelled.
   hedged(path, init, regions) {
+    const kind = kindOf(init.method);
     return new Promise((resolve, reject) => {
       const tried = [];
       const cancels = [];
@@ -258,7 +270,7 @@ export class RegionalClient {
         tried.push(region);
         cancels.push(cancel);
         pending += 1;
-        const hedge = setTimeout(launch, this.hedgeDelayMs(region));
+        const hedge = setTimeout(launch, this.hedgeDelayMs(region, kind));
         this.attempt(region, path, init, cancel.signal).then(
           ({ response, body }) => {
             pending -= 1;

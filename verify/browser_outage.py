@@ -20,22 +20,27 @@ from verify.readme import replace_section
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "build" / "browser-outage"
-KINDS = {
+# What happens to the region the page is using, per kind of outage.
+HOW = {
     "killed": "its endpoint refuses connections",
     "stalled": "it accepts requests and never answers",
     "answers-lost": "it applies writes and never answers",
+    "failing": "it answers 503 to everything",
+    "throttled": "it answers 429 with Retry-After to everything",
+    "loses-accepted": "it answers writes 202 and then loses them",
 }
 
 
 def render(rows: list[dict]) -> str:
     lines = [
-        "| the answering region... | trials | next read: median (max) | next write: median (max) | writes applied twice | writes lost |",
+        "| the answering region... | trials | a read first: median (max) | a write first: median (max) | writes applied twice | writes lost |",
         "|---|---|---|---|---|---|",
     ]
     for row in rows:
         lines.append(
-            f"| {KINDS[row['how']]} | {row['trials']} | {row['read_median_s']:.2f} s ({row['read_max_s']:.2f} s) | "
-            f"{row['write_median_s']:.2f} s ({row['write_max_s']:.2f} s) | {row['writes_applied_twice']} | {row['writes_lost']} |"
+            f"| {HOW[row['how']]} | {row['trials']} | {row['first_read_median_s']:.2f} s ({row['first_read_max_s']:.2f} s) | "
+            f"{row['first_write_median_s']:.2f} s ({row['first_write_max_s']:.2f} s) | {row['writes_applied_twice']} | "
+            f"{row['writes_lost']} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -45,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--readme", action="store_true")
     args = parser.parse_args(argv)
-    env = {**os.environ, "OUTAGE_TRIALS": str(args.trials), "OUTAGE_KINDS": ",".join(KINDS)}
+    env = {**os.environ, "OUTAGE_TRIALS": str(args.trials), "OUTAGE_KINDS": ",".join(HOW)}
     command = [
         sys.executable,
         "-m",
@@ -59,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if subprocess.run(command, cwd=ROOT, env=env).returncode != 0:
         return 1
-    rows = [json.loads((RESULTS / f"{kind}.json").read_text()) for kind in KINDS]
+    rows = [json.loads((RESULTS / f"{kind}.json").read_text()) for kind in HOW]
     table = render(rows)
     sys.stdout.write(table)
     if args.readme:

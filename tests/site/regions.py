@@ -103,8 +103,12 @@ class RegionHandler(SimpleHTTPRequestHandler):
 
     def _stalled(self, writing: bool = False) -> bool:
         """Stalled regions answer nothing; regions that lose answers still apply writes first;
-        throttled regions answer 429 with a Retry-After to everything but a preflight."""
+        throttled regions answer 429 with a Retry-After, failing ones 503 without one, to
+        everything but a preflight."""
         mode = self.server.mode
+        if mode == "failing" and self.command != "OPTIONS":
+            self._json(503, {"error": "unavailable", "message": "Service Unavailable"})
+            return True
         if mode == "throttled" and self.command != "OPTIONS":
             self.server.throttled_requests += 1
             data = json.dumps({"error": "throttled", "message": "Too Many Requests"}).encode()
@@ -295,7 +299,7 @@ class RegionServer(ThreadingHTTPServer):
         self.region, self.world = region, world
         self.port = self.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        self.mode = "up"  # up | stalled | answers-lost | throttled | loses-accepted
+        self.mode = "up"  # up | stalled | answers-lost | throttled | loses-accepted | failing
         self.stalled_until_revived = threading.Event()
         self.throttled_requests = 0
         self.pending_upload: str | None = None
@@ -329,6 +333,10 @@ class Region:
     def lose_accepted_writes(self) -> None:
         """Writes are answered 202 and never applied (the region is lost with its queue)."""
         self.server.mode = "loses-accepted"
+
+    def fail(self) -> None:
+        """Every request is answered 503 Service Unavailable (no Retry-After)."""
+        self.server.mode = "failing"
 
     def throttle(self) -> None:
         """Every request is answered 429 Too Many Requests, Retry-After: 2."""
