@@ -17,6 +17,11 @@ os.environ["AWS_ACCESS_KEY_ID"] = "testing"
 os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
+# Every moto world makes new sessions; botocore's models are parsed once per process instead.
+from verify.moto_speed import share_service_models  # noqa: E402
+
+share_service_models()
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _shared_stack_runs(tmp_path_factory):

@@ -5,7 +5,7 @@ transaction costs time proportional to the whole table: a run of thousands of wr
 quadratic. `fast_transactions()` snapshots only the items the transaction addresses and the
 stream's length, lets moto apply it, and on a cancelled transaction puts those items and the
 stream back, which is the whole of what a cancelled transaction may have changed.
-`tests/functions/test_moto_speed.py` holds it to moto's own rollback.
+`tests/verify/test_moto_speed.py` holds it to moto's own rollback.
 """
 
 from __future__ import annotations
@@ -75,3 +75,34 @@ def fast_transactions() -> Iterator[None]:
 
     with mock.patch.object(models.DynamoDBBackend, "transact_write_items", transact_write_items):
         yield
+
+
+_shared_models: dict[tuple, Any] = {}
+
+
+def share_service_models() -> None:
+    """Parse botocore's JSON models once per process instead of once per session.
+
+    botocore caches what its loader reads per loader, that is per session; moto's tests and the
+    offline runs create a session per world (and boto3's module-level clients a new default one
+    after each reset), so every one of them parsed the service, endpoint and partition files
+    again: about a quarter of the IAM contract's time went to `json.loads`. The files are
+    read-only data shipped with botocore; the cache is keyed by the loader's search paths.
+    Idempotent; there is nothing to undo (a test may still build its own Loader)."""
+    from botocore import loaders
+
+    if getattr(loaders.Loader, "_shared_by_serverless_dr", False):
+        return
+
+    def shared(method):
+        def load(self, *args, **kwargs):
+            key = (method.__name__, tuple(self.search_paths), args, tuple(sorted(kwargs.items())))
+            if key not in _shared_models:
+                _shared_models[key] = method(self, *args, **kwargs)
+            return _shared_models[key]
+
+        return load
+
+    loaders.Loader.load_service_model = shared(loaders.Loader.load_service_model)
+    loaders.Loader.load_data = shared(loaders.Loader.load_data)
+    loaders.Loader._shared_by_serverless_dr = True

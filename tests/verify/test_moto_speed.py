@@ -1,0 +1,65 @@
+"""The speed-ups of verify/moto_speed.py change nothing but speed: a cancelled transaction leaves
+the table as moto's own rollback does, and a model parsed once serves every later session."""
+
+from __future__ import annotations
+
+import boto3
+import botocore.session
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from verify.moto_speed import fast_transactions, share_service_models
+
+
+def _table_after_a_cancelled_transaction() -> list[dict]:
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    for key in ("kept", "other"):
+        client.put_item(TableName="t", Item={"pk": {"S": key}, "n": {"N": "1"}})
+    with pytest.raises(ClientError, match="TransactionCanceled"):
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": "t", "Item": {"pk": {"S": "new"}}}},
+                {
+                    "Update": {
+                        "TableName": "t",
+                        "Key": {"pk": {"S": "kept"}},
+                        "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": "t",
+                        "Key": {"pk": {"S": "other"}},
+                        "ConditionExpression": "n = :nine",
+                        "ExpressionAttributeValues": {":nine": {"N": "9"}},
+                    }
+                },
+            ]
+        )
+    return sorted(client.scan(TableName="t")["Items"], key=lambda item: item["pk"]["S"])
+
+
+def test_a_cancelled_transaction_leaves_what_moto_itself_leaves():
+    with mock_aws():
+        plain = _table_after_a_cancelled_transaction()
+    with mock_aws(), fast_transactions():
+        fast = _table_after_a_cancelled_transaction()
+    assert fast == plain == [{"pk": {"S": key}, "n": {"N": "1"}} for key in ("kept", "other")]
+
+
+def test_a_model_is_parsed_once_and_serves_every_later_session():
+    share_service_models()
+    share_service_models()  # idempotent: one layer of caching, not two
+    first = botocore.session.get_session().get_component("data_loader").load_service_model("sqs", "service-2")
+    second = botocore.session.Session().get_component("data_loader").load_service_model("sqs", "service-2")
+    assert first is second
+    assert "SendMessage" in first["operations"]
