@@ -20,6 +20,8 @@ import pytest
 from tests.site import outage
 from tests.site.regions import ADMIN_KEY, Region, World, serve_site
 
+SITE = Path(__file__).resolve().parents[2] / "site"
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMIUM_FLAGS = [
     "--no-sandbox",
@@ -311,16 +313,26 @@ def test_dark_mode_follows_the_system_and_stays_accessible(browser, site, world,
 
 
 # make test: a refusing region and one that applies writes but never answers (its reads stall too);
-# make soak (verify/browser_outage.py) adds the stalled region and 20 trials of each.
+# make soak (verify/browser_outage.py) adds the others (verify.browser_outage.HOW) and 20 trials of each.
 OUTAGE_KINDS = os.environ.get("OUTAGE_KINDS", "killed,answers-lost").split(",")
 
 
+def _write_bound_seconds(how: str) -> float:
+    """3 s; a write answered 202 and then lost is known lost only after the page's
+    UNKNOWN_WRITE_MS without news of it (site/app.js), then re-sent: that + 1 s."""
+    if how != "loses-accepted":
+        return 3.0
+    unknown_ms = re.search(r"const UNKNOWN_WRITE_MS = (\d+);", (SITE / "app.js").read_text())
+    return int(unknown_ms[1]) / 1000 + 1.0
+
+
 @pytest.mark.parametrize("how", OUTAGE_KINDS)
-def test_with_the_answering_region_gone_reads_and_writes_succeed_within_3_s_and_no_write_repeats(page, world, regions, how):
+def test_with_the_answering_region_gone_reads_and_writes_succeed_in_seconds_and_no_write_repeats(page, world, regions, how):
     trials = int(os.environ.get("OUTAGE_TRIALS", "2"))
     results = outage.measure(page, world, regions, how=how, trials=trials)
     reads, writes = [r.read_seconds for r in results], [r.write_seconds for r in results]
-    assert statistics.median(reads) <= 3.0 and statistics.median(writes) <= 3.0, (reads, writes)
+    assert statistics.median(reads) <= 3.0, reads
+    assert statistics.median(writes) <= _write_bound_seconds(how), writes
     assert all(r.subscribers_written == 1 for r in results), "a write was applied twice or not at all"
     assert page.is_visible("#notice") and "Switched to" in page.inner_text("#notice")
     outage.record(how, results)
