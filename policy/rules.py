@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from policy.access import (
@@ -77,6 +78,17 @@ class Resource:
 
     def depends_on(self, prop: str) -> list[str]:
         return list(self.property_dependencies.get(prop, []))
+
+    # A resource's props never change once it is built (a mutant is a new Resource), so what the
+    # access rules read from them is parsed once: four rules, and thousands of mutants that share
+    # every other resource, would otherwise parse each policy document again.
+    @cached_property
+    def statements(self) -> list[Statement]:
+        return statements_of(self.type, self.name, self.props)
+
+    @cached_property
+    def accounts_named(self) -> frozenset[str]:
+        return frozenset(own_accounts([self.props]))
 
 
 Finding = tuple[str, str]  # (urn, message)
@@ -497,7 +509,7 @@ def _reserved_concurrency(r: Resource) -> Iterable[str]:
 
 
 def _statements_by_resource(resources: list[Resource]) -> list[tuple[Resource, list[Statement]]]:
-    return [(r, statements_of(r.type, r.name, r.props)) for r in resources]
+    return [(r, r.statements) for r in resources]
 
 
 def _public_access(resources: list[Resource]) -> Iterable[Finding]:
@@ -511,8 +523,12 @@ def _public_access(resources: list[Resource]) -> Iterable[Finding]:
                 )
 
 
+def _own_accounts(resources: list[Resource]) -> set[str]:
+    return set().union(*(r.accounts_named for r in resources))
+
+
 def _cross_account(resources: list[Resource]) -> Iterable[Finding]:
-    own = own_accounts(r.props for r in resources)
+    own = _own_accounts(resources)
     if not own:
         return  # a preview with unknown ARNs names no account: nothing to compare against
     for resource, statements in _statements_by_resource(resources):
@@ -539,7 +555,7 @@ def _service_grants_name_their_source(resources: list[Resource]) -> Iterable[Fin
 
 
 def _trust_scoped(resources: list[Resource]) -> Iterable[Finding]:
-    own = own_accounts(r.props for r in resources)
+    own = _own_accounts(resources)
     for resource, statements in _statements_by_resource(resources):
         for statement in statements:
             if statement.kind != TRUST or not statement.allows:
@@ -559,7 +575,7 @@ def _trust_scoped(resources: list[Resource]) -> Iterable[Finding]:
 
 
 def _identity_statements(r: Resource) -> list[Statement]:
-    return [s for s in statements_of(r.type, r.name, r.props) if s.kind == IDENTITY and s.allows]
+    return [s for s in r.statements if s.kind == IDENTITY and s.allows]
 
 
 # Identity policies: the types whose input is one, and roles (inline policies).

@@ -105,4 +105,6 @@ def share_service_models() -> None:
 
     loaders.Loader.load_service_model = shared(loaders.Loader.load_service_model)
     loaders.Loader.load_data = shared(loaders.Loader.load_data)
+    # A session's endpoint resolver reads `endpoints.json` (the largest file) through this one.
+    loaders.Loader.load_data_with_path = shared(loaders.Loader.load_data_with_path)
     loaders.Loader._shared_by_serverless_dr = True

@@ -20,21 +20,21 @@ OLD, NEW = REGIONS
 
 def test_concurrent_edits_in_two_regions_lose_nothing_with_a_single_primary():
     with world(lag=1.0, seed=1) as sim:
-        result = sim_module.scenario_concurrent_edits(sim, trials=12)
-    assert result == {"trials": 12, "lost": 0, "answered_200": 12, "answered_409": 12}
+        result = sim_module.scenario_concurrent_edits(sim, trials=6)
+    assert result == {"trials": 6, "lost": 0, "answered_200": 6, "answered_409": 6}
 
 
 def test_the_same_edits_written_locally_in_each_region_lose_one_every_time():
     with world(lag=1.0, seed=1, write_mode="any-region") as sim:
-        result = sim_module.scenario_concurrent_edits(sim, trials=12)
-    assert result["lost"] == 12 and result["answered_200"] == 24
+        result = sim_module.scenario_concurrent_edits(sim, trials=6)
+    assert result["lost"] == 6 and result["answered_200"] == 12
 
 
 def test_edit_against_delete_keeps_whichever_was_acknowledged():
     with world(lag=1.0, seed=2) as sim:
-        assert sim_module.scenario_edit_vs_delete(sim, trials=12)["lost"] == 0
+        assert sim_module.scenario_edit_vs_delete(sim, trials=6)["lost"] == 0
     with world(lag=1.0, seed=2, write_mode="any-region") as sim:
-        assert sim_module.scenario_edit_vs_delete(sim, trials=12)["lost"] == 12
+        assert sim_module.scenario_edit_vs_delete(sim, trials=6)["lost"] == 6
 
 
 def test_one_address_subscribing_in_both_regions_gets_one_welcome():
@@ -104,7 +104,7 @@ def test_while_the_primary_is_down_writes_wait_and_land_at_the_region_that_took_
 
 def test_random_writes_from_both_regions_lose_nothing():
     with world(lag=1.5, seed=9) as sim:
-        assert sim_module.random_writes(sim, writes=50)["lost"] == 0
+        assert sim_module.random_writes(sim, writes=30)["lost"] == 0
 
 
 # --- the operator's side: promote and status -----------------------------------------------------
@@ -225,10 +225,10 @@ def test_a_subscriber_written_just_before_a_promotion_still_gets_one_welcome():
         assert deliveries >= 2  # the first claim met no item at the new primary and was retried
 
 
-def test_welcomes_and_view_counts_are_exact_over_hundreds_of_shuffled_duplicated_deliveries():
+def test_welcomes_and_view_counts_are_exact_over_a_few_hundred_shuffled_duplicated_deliveries():
     """make soak runs it with 150 subscribers and 400 views (over 1,000 deliveries)."""
     with world(lag=2.0, seed=22) as sim:
-        result = sim_module.scenario_shuffled_deliveries(sim, subscribers=60, views=160)
-    assert result["deliveries"] >= 400, result
-    assert result["welcome_emails"] == result["subscribers"] == 60
-    assert result["views_counted"] == result["views"] == 160
+        result = sim_module.scenario_shuffled_deliveries(sim, subscribers=30, views=80)
+    assert result["deliveries"] >= 200, result
+    assert result["welcome_emails"] == result["subscribers"] == 30
+    assert result["views_counted"] == result["views"] == 80

@@ -63,3 +63,12 @@ def test_a_model_is_parsed_once_and_serves_every_later_session():
     second = botocore.session.Session().get_component("data_loader").load_service_model("sqs", "service-2")
     assert first is second
     assert "SendMessage" in first["operations"]
+
+
+def test_the_endpoint_table_is_read_once_for_every_later_session():
+    """Each session's endpoint resolver reads `endpoints.json` through `load_data_with_path`."""
+    share_service_models()
+    first, _ = botocore.session.Session().get_component("data_loader").load_data_with_path("endpoints")
+    second, _ = botocore.session.Session().get_component("data_loader").load_data_with_path("endpoints")
+    assert first is second
+    assert any(partition["partition"] == "aws" for partition in first["partitions"])
