@@ -442,7 +442,7 @@ def _build_world(run, region: str, phase: Phase) -> dict[str, Any]:
         create_idempotency_table(dynamodb, run.outputs["idempotencyTableNames"][r])
     ssm = boto3.client("ssm", region_name=region)
     ssm.put_parameter(Name=run.outputs["drainParameters"][region], Value="false", Type="String")
-    if phase.only == ("failover-{region}",):  # the failover function reads tables and its switch only
+    if phase.failover_only:
         _lease_world(run, api, phase)
         return {"api_env": api}
     sns, sqs = boto3.client("sns", region_name=region), boto3.client("sqs", region_name=region)
@@ -722,6 +722,11 @@ class Phase:
     out_of_sync: tuple[str, ...] = ()  # regions taken out of the in-sync set earlier
     voter_down: str | None = None  # a voter region that does not answer
 
+    @property
+    def failover_only(self) -> bool:
+        """Only the failover function runs: it needs the tables, the lease and its drain switch."""
+        return self.only == ("failover-{region}",)
+
 
 def phases(run, region: str) -> list[Phase]:
     home, regions = run.outputs["homeRegion"], list(run.outputs["regions"])
@@ -777,7 +782,7 @@ def _record(run, region: str, phase: Phase) -> list[tuple[Any, list[Call]]]:
             reset_handler_state()
             world = _build_world(run, region, phase)
             media = _environment(_function(run, f"api-{region}-fn"))["MEDIA_BUCKET"]
-            if "queue" in world:  # the whole world: the thumbnails workload's upload
+            if not phase.failover_only:  # the thumbnails workload's upload
                 boto3.client("s3", region_name=region).put_object(Bucket=media, Key="uploads/photo.png", Body=_png())
             for pattern, workload in WORKLOADS.items():
                 function = _function(run, pattern.format(region=region))

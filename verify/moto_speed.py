@@ -104,7 +104,7 @@ def share_service_models() -> None:
         return load
 
     loaders.Loader.load_service_model = shared(loaders.Loader.load_service_model)
-    loaders.Loader.load_data = shared(loaders.Loader.load_data)
-    # A session's endpoint resolver reads `endpoints.json` (the largest file) through this one.
+    # Every data file is read through this one: `load_data` calls it, and so does a session's
+    # endpoint resolver for `endpoints.json` (the largest file).
     loaders.Loader.load_data_with_path = shared(loaders.Loader.load_data_with_path)
     loaders.Loader._shared_by_serverless_dr = True
