@@ -32,10 +32,12 @@ layer: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m verify.bench
 
-# The long guarantee runs (minutes): the fault suite over 3 seeds, the two-region simulation, the
+# The long guarantee runs (minutes): the tests marked soak (the IAM contract of the hardened
+# stack, the stack tests on a user's own stack files), the fault suite over 3 seeds, the two-region simulation, the
 # write lease over 1,000 partition/drift/crash schedules and a two-hour outage, and the browser
 # outage (20 trials per kind); each rewrites its table in README.md.
 soak: $(STAMP)
+	$(PY) -m pytest -m soak -n auto --dist worksteal
 	$(PY) -m verify.fault_suite --writes 4000 --seeds 1,2,3 --readme
 	$(PY) -m verify.two_region_sim --readme
 	PYTHONHASHSEED=0 $(PY) -m verify.partition_sim --schedules 1000 --lag 1 --workers 2 --readme

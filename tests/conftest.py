@@ -18,9 +18,10 @@ os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 
 # Every moto world makes new sessions; botocore's models are parsed once per process instead.
-from verify.moto_speed import share_service_models  # noqa: E402
+from verify.moto_speed import memoize_moto_lookups, share_service_models  # noqa: E402
 
 share_service_models()
+memoize_moto_lookups()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -56,10 +56,12 @@ TEST_SIGNING_KEY = "test-signing-key-not-a-secret"
 
 
 def configure() -> None:
-    """Import path and environment of the handlers, botocore's models parsed once (idempotent)."""
-    from verify.moto_speed import share_service_models
+    """Import path and environment of the handlers, botocore's models parsed once and moto's
+    serializer's names worked out once (idempotent)."""
+    from verify.moto_speed import memoize_moto_lookups, share_service_models
 
     share_service_models()
+    memoize_moto_lookups()
     if str(FUNCTIONS_DIR) not in sys.path:
         sys.path.insert(0, str(FUNCTIONS_DIR))
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", *LEASE_ENVIRONMENT):

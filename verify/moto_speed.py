@@ -108,3 +108,49 @@ def share_service_models() -> None:
     # endpoint resolver for `endpoints.json` (the largest file).
     loaders.Loader.load_data_with_path = shared(loaders.Loader.load_data_with_path)
     loaders.Loader._shared_by_serverless_dr = True
+
+
+_alias_cache: dict[tuple, tuple[str, ...]] = {}
+
+
+def memoize_moto_lookups() -> None:
+    """Work out once what moto recomputes on every simulated call from inputs that never change.
+
+    - Which attribute names its response serializer tries for a member: moto walks the botocore
+      shape and, for every member of every structure (each DynamoDB attribute value is a
+      structure of ten members), asks six alias providers which names to look up on the Python
+      object, about a fifth of a call. The answer depends only on the picker, the member's
+      shape, its key and the object's class (aliases in a model's `Meta` are class attributes);
+      moto keeps one service model per process (`moto.core.utils.get_service_model` is cached),
+      so the shapes are the same objects on every call.
+    - `camelcase_to_underscores`, a pure function of a string, which an SQS queue calls for each
+      of its attributes each time they are read (every receive), and dispatch for each action.
+    - The method names of a responses class, which dispatch lists with `inspect` on every call.
+    `tests/verify/test_moto_speed.py` holds each to moto's own answer. Idempotent."""
+    import functools
+
+    import moto.core.responses as responses
+    import moto.sqs.models as sqs_models
+    from moto.core import serialize, utils
+
+    if getattr(serialize.AttributePicker, "_memoized_by_serverless_dr", False):
+        return
+    for picker in (serialize.AttributePicker, serialize.XFormedAttributePicker):
+        picker.get_possible_keys = _memoized(picker, picker.get_possible_keys)
+    serialize.AttributePicker._memoized_by_serverless_dr = True
+    names = functools.cache(utils.camelcase_to_underscores)
+    responses.camelcase_to_underscores = sqs_models.camelcase_to_underscores = names
+    # A tuple: moto only tests membership, and nobody can change the shared answer.
+    responses.method_names_from_class = functools.cache(lambda clazz: tuple(utils.method_names_from_class(clazz)))
+
+
+def _memoized(picker, possible_keys):
+    def get_possible_keys(self, context):
+        key = (picker, tuple(self.alias_providers), type(context.obj), context.key, context.shape)
+        keys = _alias_cache.get(key)
+        if keys is None:
+            keys = _alias_cache[key] = tuple(possible_keys(self, context))
+        return keys
+
+    get_possible_keys.__wrapped__ = possible_keys
+    return get_possible_keys

@@ -8,6 +8,7 @@ import pytest
 from ops import cost
 from ops.cost import STANDING, USAGE_ONLY, UnpricedType, idle_lines, idle_monthly, price, traffic_monthly, unit_prices
 from tests.helpers import cached_stack
+from tests.stacks.test_variants import VARIANTS
 
 # The goals of the issue, for the shipped stacks at zero traffic (list prices, no free tier).
 GOALS = {"dev": 1.00, "dr": 15.00}
@@ -17,21 +18,15 @@ def regions_of(run):
     return json.loads(run.config["serverless-dr:regions"])
 
 
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        {},
-        {"pageViewTransport": "kinesis-on-demand", "tableEncryption": "customer-managed", "siteAccessLogs": "true"},
-        {
-            "dashboard": "true",
-            "apiCacheEnabled": "true",
-            "apiWebAclArns": ["arn:aws:wafv2:us-east-1:123456789012:regional/webacl/a/b"],
-        },
-    ],
-    ids=["shipped", "options-a", "options-b"],
-)
-def test_every_resource_type_the_program_creates_is_priced(overrides):
-    run = cached_stack("dr", **overrides)
+# The shipped stack and every variant the invariants run (tests/stacks/test_variants.py, shared
+# runs): between them every optional resource type the program can create.
+PRICED = {"shipped": ("dr", {}), **VARIANTS}
+
+
+@pytest.mark.parametrize("variant", PRICED)
+def test_every_resource_type_the_program_creates_is_priced(variant):
+    stack, overrides = PRICED[variant]
+    run = cached_stack(stack, **overrides)
     types = {r.type for r in run.resources if r.is_aws}
     assert types <= set(STANDING) | set(USAGE_ONLY), sorted(types - set(STANDING) - set(USAGE_ONLY))
     assert idle_lines(run)  # and the model runs over all of them

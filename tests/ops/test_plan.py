@@ -5,7 +5,7 @@ import json
 import pytest
 
 from ops import plan
-from tests.helpers import cached_stack, sdr
+from tests.helpers import cached_stack, fixture_file, sdr
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +41,7 @@ def test_secret_outputs_are_masked():
 
 
 def test_text_tree_groups_by_region_then_component():
-    result = sdr("plan", "--stack", "dr")
+    result = sdr("plan", "--stack", "dr", "--config", str(fixture_file("dr")))
     assert result.exit_code == 0
     text = result.stdout
     east, west = text.index("\nus-east-1 ("), text.index("\nus-west-2 (")
@@ -57,10 +57,14 @@ def test_json_format_from_the_command_line():
     assert document["dr"]["regions"] == ["us-east-1"]
 
 
-def test_the_component_tree_places_components_in_region_subgraphs():
-    result = sdr("plan", "--stack", "dr", "--format", "components")
+def test_the_component_tree_from_the_command_line():
+    result = sdr("plan", "--stack", "dev", "--config", str(fixture_file("dev")), "--format", "components")
     assert result.exit_code == 0
-    graph = result.stdout
+    assert result.stdout.startswith("graph TD\n") and 'subgraph us_east_1["us-east-1"]' in result.stdout
+
+
+def test_the_component_tree_places_components_in_region_subgraphs():
+    graph = plan.render_mermaid(cached_stack("dr"))
     assert graph.startswith("graph TD\n")
     assert 'subgraph us_west_2["us-west-2"]' in graph
     assert "IdempotencyTable idempotency-us-west-2" in graph

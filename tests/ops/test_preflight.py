@@ -16,6 +16,7 @@ from ops.preflight import (
     ses_production_access,
 )
 from tests.helpers import cached_stack
+from tests.stacks.test_variants import VARIANTS
 
 
 def stubbed(service, operation, response, expected_params=None):
@@ -121,17 +122,30 @@ def test_the_hosted_zone_must_exist_and_be_public():
         assert (finding.ok, finding.blocking) == (False, True)
 
 
+# Runs shared with tests/stacks/test_variants.py: health reserved alone, then with a limit for all.
+HEALTH_ONLY = VARIANTS["failover-routing-locked-hourly-backups"]
+LIMITED = VARIANTS["real-domain-hardened-functions"]
+
+
+def _setting(run, key: str) -> int:
+    return int(run.config[f"serverless-dr:{key}"])
+
+
 def test_reservations_come_from_the_planned_stack_per_region():
-    run = cached_stack("dr", healthReservedConcurrency=7)
+    run = cached_stack(HEALTH_ONLY[0], **HEALTH_ONLY[1])
+    health = _setting(run, "healthReservedConcurrency")
+    assert health > 0 and _setting(run, "functionConcurrencyLimit") == 0
     cfg_regions = set(json_list(run.config["serverless-dr:regions"]))
-    assert reserved_concurrency_by_region(run) == Counter(dict.fromkeys(cfg_regions, 7))
+    assert reserved_concurrency_by_region(run) == Counter(dict.fromkeys(cfg_regions, health))
     assert reserved_concurrency_by_region(cached_stack("dev")) == Counter()
 
 
 def test_a_concurrency_limit_reserves_it_for_every_function_but_health_which_keeps_its_own():
-    run = cached_stack("dr", healthReservedConcurrency=7, functionConcurrencyLimit=10)
+    run = cached_stack(LIMITED[0], **LIMITED[1])
+    health, limit = _setting(run, "healthReservedConcurrency"), _setting(run, "functionConcurrencyLimit")
+    assert health > 0 and limit > 0
     functions = Counter(f.region for f in run.of_type("aws:lambda/function:Function"))
-    assert reserved_concurrency_by_region(run) == Counter({r: 7 + 10 * (n - 1) for r, n in functions.items()})
+    assert reserved_concurrency_by_region(run) == Counter({r: health + limit * (n - 1) for r, n in functions.items()})
 
 
 def json_list(text):

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 ACME = """\
 # A team's production stack: their zone, three regions, failover-grade checks.
@@ -25,6 +27,7 @@ config:
 """
 
 
+@pytest.mark.soak  # a copy of the project and a pytest in a subprocess: make soak
 def test_the_stack_tests_pass_on_a_users_own_stack_files(tmp_path):
     project = tmp_path / "project"
     shutil.copytree(

@@ -117,8 +117,11 @@ def test_a_nested_field_is_refused_rather_than_stored_as_text():
     "run",
     [
         lambda: cached_stack("dr"),
-        lambda: cached_stack("dr", pageViewTransport="kinesis-on-demand", analyticsBufferSeconds=900),
-        lambda: cached_stack("dr", regions=["us-east-1", "us-west-2", "eu-west-1"], analyticsBytesScannedLimitMb=50),
+        lambda: cached_stack(
+            "dr", pageViewTransport="kinesis-on-demand", analyticsBufferSeconds=900, analyticsBytesScannedLimitMb=50
+        ),
+        # The same run as the three-regions variant of tests/stacks/test_variants.py (shared).
+        lambda: cached_stack("dr", regions=["us-east-1", "us-west-2", "eu-west-1"]),
     ],
     ids=["dr", "kinesis", "three-regions"],
 )

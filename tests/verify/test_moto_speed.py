@@ -1,7 +1,10 @@
 """The speed-ups of verify/moto_speed.py change nothing but speed: a cancelled transaction leaves
-the table as moto's own rollback does, and a model parsed once serves every later session."""
+the table as moto's own rollback does, a model parsed once serves every later session, and the
+serializer tries the names moto itself would."""
 
 from __future__ import annotations
+
+from unittest import mock
 
 import boto3
 import botocore.session
@@ -9,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from verify.moto_speed import fast_transactions, share_service_models
+from verify.moto_speed import fast_transactions, memoize_moto_lookups, share_service_models
 
 
 def _table_after_a_cancelled_transaction() -> list[dict]:
@@ -72,3 +75,41 @@ def test_the_endpoint_table_is_read_once_for_every_later_session():
     second, _ = botocore.session.Session().get_component("data_loader").load_data_with_path("endpoints")
     assert first is second
     assert any(partition["partition"] == "aws" for partition in first["partitions"])
+
+
+def test_the_serializer_tries_for_each_member_the_names_moto_itself_would():
+    from moto.core import serialize
+
+    memoize_moto_lookups()
+    memoize_moto_lookups()  # idempotent: one layer of caching, not two
+    seen = []
+    real = serialize.AttributePicker.__call__
+
+    def spy(picker, context):
+        seen.append((picker, context))
+        return real(picker, context)
+
+    with mock.patch.object(serialize.AttributePicker, "__call__", spy), mock_aws():
+        _table_after_a_cancelled_transaction()  # tables, items and their attribute values
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="m", MessageAttributes={"a": {"DataType": "String", "StringValue": "v"}})
+        [message] = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"]
+    assert message["Body"] == "m" and len(seen) > 100
+    for picker, context in seen:
+        method = type(picker).get_possible_keys
+        assert list(method(picker, context)) == list(method.__wrapped__(picker, context)), context.key
+
+
+def test_names_and_method_lists_are_moto_own():
+    import moto.core.responses as responses
+    import moto.sqs.models as sqs_models
+    from moto.core import utils
+    from moto.dynamodb.responses import DynamoHandler
+
+    memoize_moto_lookups()
+    for name in ("ReceiveMessage", "VisibilityTimeout", "KmsMasterKeyId", "FifoQueue", "TransactWriteItems"):
+        assert sqs_models.camelcase_to_underscores(name) == responses.camelcase_to_underscores(name)
+        assert responses.camelcase_to_underscores(name) == utils.camelcase_to_underscores(name)
+    assert list(responses.method_names_from_class(DynamoHandler)) == utils.method_names_from_class(DynamoHandler)
+    assert "transact_write_items" in responses.method_names_from_class(DynamoHandler)
