@@ -164,8 +164,11 @@ def _redrive(regional) -> int:
             moved += 1
 
 
-def run(seed: int = 1, writes: int = 1000, timeout_seconds: float = API_TIMEOUT_SECONDS) -> SuiteResult:
-    """One seeded run; needs moto (opens its own mock). `timeout_seconds`: the API function's."""
+def run(
+    seed: int = 1, writes: int = 1000, timeout_seconds: float = API_TIMEOUT_SECONDS, segment_writes: int = SEGMENT_WRITES
+) -> SuiteResult:
+    """One seeded run; needs moto (opens its own mock). `timeout_seconds`: the API function's;
+    `segment_writes`: how many writes each turn of the weather lasts."""
     from moto import mock_aws
     from retry.app import handler as retry_handler
 
@@ -183,7 +186,7 @@ def run(seed: int = 1, writes: int = 1000, timeout_seconds: float = API_TIMEOUT_
             while len(done) < writes:
                 episode, fault = next(weather)
                 api_rules, drain_rules = _rules(episode, fault)
-                for index in range(min(SEGMENT_WRITES, writes - len(done))):
+                for index in range(min(segment_writes, writes - len(done))):
                     injector.rules = api_rules
                     done.append(_one_write(rng, clock, workload, fault, timeout_seconds))
                     if index % DRAIN_EVERY == DRAIN_EVERY - 1:
