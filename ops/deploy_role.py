@@ -383,6 +383,16 @@ PERMISSIONS: tuple[Permissions, ...] = (
         ),
         note="the signing key is a SecureString under the AWS managed `aws/ssm` key, which admits the account's principals through SSM: no KMS grant",
     ),
+    Permissions(
+        ("aws:wafv2/webAclAssociation:WebAclAssociation",),
+        (
+            "wafv2:AssociateWebACL",
+            "wafv2:DisassociateWebACL",
+            "wafv2:GetWebACLForResource",
+            "apigateway:SetWebACL",
+        ),
+        note="the stage's web ACL (`apiWebAclArns`); the Service Authorization Reference lists `apigateway:SetWebACL` beside `wafv2:AssociateWebACL` for an API Gateway stage",
+    ),
 )
 
 CHOICES: tuple[Choice, ...] = (

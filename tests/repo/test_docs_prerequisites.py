@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import cached_stack
+from tests.stacks.test_variants import VARIANTS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "prerequisites.md"
 
@@ -59,12 +60,9 @@ def test_the_doc_table_is_the_one_rendered_from_the_code():
     assert section.split("\n", 1)[1] == markdown_table(), "run: python -m verify.readme deploy-role"
 
 
-HARDENED = {
-    "tableEncryption": "customer-managed",
-    "logEncryption": "customer-managed",
-    "functionEnvironmentEncryption": "customer-managed",
-    "pageViewTransport": "kinesis-on-demand",
-}
+# Table, log and environment keys, page views over Kinesis, a WAF, a real domain: the invariants'
+# hardened variant (tests/stacks/test_variants.py), a run shared with them.
+HARDENED = VARIANTS["real-domain-hardened-functions"][1]
 
 
 @pytest.mark.parametrize(("stack", "overrides"), [("dev", {}), ("dr", {}), ("dr", HARDENED)], ids=["dev", "dr", "dr-hardened"])

@@ -48,6 +48,8 @@ VARIANTS = {
             "pageViewTransport": "kinesis-on-demand",
             "healthCheckLatencyGraphs": True,
             "apiCacheEnabled": True,
+            "analyticsBufferSeconds": 900,
+            "analyticsBytesScannedLimitMb": 50,
             "backups": False,
         },
     ),

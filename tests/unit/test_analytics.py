@@ -15,6 +15,7 @@ from stack import api_contract
 from stack.analytics import PREFIX, QUERIES, TABLE, glue_name, record_schema
 from tests.helpers import cached_stack
 from tests.stacks.invariants import config_of
+from tests.stacks.test_variants import VARIANTS
 
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"
@@ -117,9 +118,8 @@ def test_a_nested_field_is_refused_rather_than_stored_as_text():
     "run",
     [
         lambda: cached_stack("dr"),
-        lambda: cached_stack(
-            "dr", pageViewTransport="kinesis-on-demand", analyticsBufferSeconds=900, analyticsBytesScannedLimitMb=50
-        ),
+        # Kinesis, a longer buffer and a scan limit: the standing-charges variant (shared run).
+        lambda: cached_stack("dr", **VARIANTS["standing-charges-chosen-no-backups"][1]),
         # The same run as the three-regions variant of tests/stacks/test_variants.py (shared).
         lambda: cached_stack("dr", regions=["us-east-1", "us-west-2", "eu-west-1"]),
     ],
