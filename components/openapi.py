@@ -9,7 +9,7 @@ preflights answered by the gateway, JSON gateway errors. Nothing here knows the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 CORS_HEADERS = "'Content-Type,X-Api-Key,Idempotency-Key'"
@@ -28,6 +28,13 @@ class Route:
     # Why a write route needs no API key (anyone may subscribe); written into the document as
     # `x-public-write`, where the policy pack reads it. A write route is keyed or says why not.
     public: str | None = None
+    # Every status the route answers, with the schema of its body (a name the caller gives;
+    # None: no body). Empty: the document says only "200" (a caller that has not described them).
+    responses: Mapping[str, str | None] = field(default_factory=dict, hash=False)
+    # A write that takes an Idempotency-Key and may be deferred (202 with a Location to poll).
+    idempotent: bool = False
+    # The JSON schema of a path or query parameter, by name (default: any string).
+    parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -42,6 +49,12 @@ class Route:
             raise ValueError(f"Route.public: {self.method.upper()} {self.path} is neither keyed nor says why it is public")
         if self.keyed and self.public:
             raise ValueError(f"Route.public: {self.method.upper()} {self.path} is keyed, so it is not public")
+        unknown = set(self.parameters) - {*self.path_parameters, *self.query}
+        if unknown:
+            raise ValueError(f"Route.parameters: {sorted(unknown)} are neither path nor query parameters of {self.path}")
+        bad = [status for status in self.responses if not (status.isdigit() and 200 <= int(status) < 600)]
+        if bad:
+            raise ValueError(f"Route.responses: {bad} are not HTTP statuses")
 
     @property
     def path_parameters(self) -> list[str]:
@@ -71,22 +84,92 @@ class Route:
             required_query=tuple(data.get("required_query", ())),
             cached=bool(data.get("cached", False)),
             public=data.get("public"),
+            responses=dict(data.get("responses", {})),
+            idempotent=bool(data.get("idempotent", False)),
+            parameters=dict(data.get("parameters", {})),
         )
+
+    @property
+    def schema_names(self) -> set[str]:
+        """The request and response models this route names."""
+        return {name for name in (self.body, *self.responses.values()) if name}
 
 
 def cached_method_paths(routes: Sequence[Route]) -> tuple[str, ...]:
     return tuple(r.method_path for r in routes if r.cached)
 
 
-def _parameters(route: Route) -> list[dict[str, Any]]:
-    params = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in route.path_parameters]
-    params += [
-        {"name": q, "in": "query", "required": q in route.required_query, "schema": {"type": "string"}} for q in route.query
+# The caller's key for a write (retries keep it), as the handler accepts it.
+IDEMPOTENCY_KEY = {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"}
+# What API Gateway itself may answer before the function, with the error shape of its
+# gateway responses below: a keyed route without its key, and throttling by stage or usage plan.
+GATEWAY_ANSWERS = {"403": "missing or invalid API key", "429": "throttled: retry later or elsewhere"}
+DESCRIPTIONS = {
+    "200": "OK",
+    "201": "created",
+    "202": "accepted, not yet applied: poll Location (GET /writes/{token}) for its fate",
+    "204": "applied; no body",
+    "400": "malformed request (body, parameter or Idempotency-Key)",
+    "403": "missing or invalid API key",
+    "404": "no such resource",
+    "409": "conflict: exists already, or a stale version",
+    "413": "too large",
+    "415": "unsupported media type",
+    "422": "well-formed but invalid: the failing fields are named, or an Idempotency-Key reused for another request",
+    "429": "throttled: retry later or elsewhere",
+    "503": "temporarily unavailable (a dependency, or the write could not be queued): retry after Retry-After",
+}
+
+
+def _path_parameters(route: Route) -> list[dict[str, Any]]:
+    return [
+        {"name": n, "in": "path", "required": True, "schema": dict(route.parameters.get(n, {"type": "string"}))}
+        for n in route.path_parameters
     ]
+
+
+def _parameters(route: Route) -> list[dict[str, Any]]:
+    params = _path_parameters(route)
+    params += [
+        {
+            "name": q,
+            "in": "query",
+            "required": q in route.required_query,
+            "schema": dict(route.parameters.get(q, {"type": "string"})),
+        }
+        for q in route.query
+    ]
+    if route.idempotent:
+        params.append({"name": "Idempotency-Key", "in": "header", "required": False, "schema": dict(IDEMPOTENCY_KEY)})
     return params
 
 
-def _operation(route: Route, invoke_arn: str, timeout_ms: int) -> dict[str, Any]:
+def _responses(route: Route, schemas: Mapping[str, Any]) -> dict[str, Any]:
+    if not route.responses:
+        return {"200": {"description": "see the handler for the full set of statuses"}}
+    answers = dict(route.responses)
+    for status in GATEWAY_ANSWERS:
+        if "Error" in schemas and (status == "429" or route.keyed):
+            answers.setdefault(status, "Error")
+    out: dict[str, Any] = {}
+    for status in sorted(answers):
+        response: dict[str, Any] = {"description": DESCRIPTIONS.get(status, "see the API reference")}
+        if answers[status]:
+            response["content"] = {"application/json": {"schema": {"$ref": f"#/components/schemas/{answers[status]}"}}}
+        headers = {}
+        if status == "202" and route.idempotent:
+            headers["Location"] = {"description": "where the write's fate is read", "schema": {"type": "string"}}
+        if status == "503":
+            headers["Retry-After"] = {"description": "seconds to wait", "schema": {"type": "integer"}}
+        if route.idempotent and status.startswith("2"):
+            headers["X-Write-Id"] = {"description": "the write's token (GET /writes/{token})", "schema": {"type": "string"}}
+        if headers:
+            response["headers"] = headers
+        out[status] = response
+    return out
+
+
+def _operation(route: Route, invoke_arn: str, timeout_ms: int, schemas: Mapping[str, Any]) -> dict[str, Any]:
     integration: dict[str, Any] = {
         "type": "aws_proxy",
         "httpMethod": "POST",
@@ -100,7 +183,7 @@ def _operation(route: Route, invoke_arn: str, timeout_ms: int) -> dict[str, Any]
     operation: dict[str, Any] = {
         "operationId": f"{route.method}{route.path.replace('/', '_').replace('{', '').replace('}', '')}",
         "parameters": _parameters(route),
-        "responses": {"200": {"description": "see the handler for the full set of statuses"}},
+        "responses": _responses(route, schemas),
         "x-amazon-apigateway-integration": integration,
     }
     if route.body:
@@ -118,8 +201,9 @@ def _operation(route: Route, invoke_arn: str, timeout_ms: int) -> dict[str, Any]
     return operation
 
 
-def _cors_preflight(allowed_origin: str) -> dict[str, Any]:
-    """OPTIONS answered by the gateway itself (MOCK): no function invocation, no API key."""
+def _cors_preflight(allowed_origin: str, route: Route) -> dict[str, Any]:
+    """OPTIONS answered by the gateway itself (MOCK): no function invocation, no API key. It
+    declares the path's parameters, as every operation on a templated path must."""
     headers = (
         "Access-Control-Allow-Origin",
         "Access-Control-Allow-Methods",
@@ -127,6 +211,7 @@ def _cors_preflight(allowed_origin: str) -> dict[str, Any]:
         "Access-Control-Max-Age",
     )
     return {
+        "parameters": _path_parameters(route),
         "responses": {"200": {"description": "CORS preflight", "headers": {h: {"schema": {"type": "string"}} for h in headers}}},
         "x-amazon-apigateway-integration": {
             "type": "mock",
@@ -167,22 +252,25 @@ def openapi_document(
 ) -> dict[str, Any]:
     """`allowed_origin` None: no preflight methods and no CORS headers (no browser may call).
     `route_invoke_arns`: another function for some routes, by method path (`health/GET`)."""
-    missing = sorted({r.body for r in routes if r.body} - set(schemas))
+    missing = sorted({name for r in routes for name in r.schema_names} - set(schemas))
     if missing:
-        raise ValueError(f"openapi_document: no schema for request model(s) {', '.join(missing)}")
+        raise ValueError(f"openapi_document: no schema for model(s) {', '.join(missing)}")
     paths: dict[str, dict[str, Any]] = {}
+    first_route: dict[str, Route] = {}
     for route in routes:
         target = (route_invoke_arns or {}).get(route.method_path, invoke_arn)
-        paths.setdefault(route.path, {})[route.method] = _operation(route, target, timeout_ms)
+        paths.setdefault(route.path, {})[route.method] = _operation(route, target, timeout_ms, schemas)
+        first_route.setdefault(route.path, route)
     for path in paths if allowed_origin else ():
-        paths[path]["options"] = _cors_preflight(allowed_origin)
-    models = sorted({r.body for r in routes if r.body})
+        paths[path]["options"] = _cors_preflight(allowed_origin, first_route[path])
+    models = sorted({name for r in routes for name in r.schema_names} | ({"Error"} & set(schemas)))
     return {
         "openapi": "3.0.1",
         "info": {"title": title, "version": "1.0"},
         "paths": paths,
         "components": {
-            "schemas": {name: dict(schemas[name]) for name in models},
+            # OpenAPI 3.0's schema object has no `$schema` (the files keep it for the handler's validator).
+            "schemas": {name: {k: v for k, v in schemas[name].items() if k != "$schema"} for name in models},
             "securitySchemes": {"admin_api_key": {"type": "apiKey", "name": "x-api-key", "in": "header"}},
         },
         "x-amazon-apigateway-api-key-source": "HEADER",

@@ -28,4 +28,5 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @functools.cache
 def schemas() -> dict[str, dict[str, Any]]:
-    return {r.body: load_schema(r.body) for r in routes() if r.body}
+    """Every request and response model the routes name."""
+    return {name: load_schema(name) for route in routes() for name in sorted(route.schema_names)}

@@ -224,12 +224,30 @@ def api_event(method: str, path: str, body=None, headers=None, query=None, reque
     return event
 
 
+# While a list, every answer `call_api` returns is held to the API's OpenAPI document and what is
+# wrong with it is appended (tests/functions/conftest.py sets it for every handler test).
+contract_problems: list[str] | None = None
+
+
+@functools.cache
+def _api_contract():
+    from verify.api_contract import Contract, blog_document
+
+    return Contract(blog_document())
+
+
+def check_contract(method: str, path: str, response: dict) -> None:
+    if contract_problems is not None:
+        contract_problems.extend(_api_contract().problems(method, path, response))
+
+
 def call_api(method: str, path: str, *, timeout_ms: int | None = None, **kwargs) -> tuple[int, dict | None, dict]:
     """The API function's answer to one request (`timeout_ms`: the function's, default the stack's)."""
     from api.app import handler
 
     context = FakeContext() if timeout_ms is None else FakeContext(timeout_ms=timeout_ms)
     response = handler(api_event(method, path, **kwargs), context)
+    check_contract(method, path, response)
     body = json.loads(response["body"]) if response.get("body") else None
     headers = dict(response.get("headers") or {})
     headers.update({k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v})

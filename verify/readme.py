@@ -29,9 +29,18 @@ def write_deploy_role_table() -> None:
     replace_section("deploy-role", markdown_table(), readme=README.parent / "docs" / "prerequisites.md")
 
 
+def write_api_reference() -> None:
+    """docs/api.md's reference, rendered from the OpenAPI document the stacks import."""
+    from verify.api_contract import blog_document, markdown_reference
+
+    replace_section("api-reference", markdown_reference(blog_document()), readme=README.parent / "docs" / "api.md")
+
+
+WRITERS = {"deploy-role": write_deploy_role_table, "api": write_api_reference}
+
 if __name__ == "__main__":
     import sys
 
-    if sys.argv[1:] != ["deploy-role"]:
-        raise SystemExit("usage: python -m verify.readme deploy-role")
-    write_deploy_role_table()
+    if len(sys.argv) != 2 or sys.argv[1] not in WRITERS:
+        raise SystemExit(f"usage: python -m verify.readme {{{'|'.join(WRITERS)}}}")
+    WRITERS[sys.argv[1]]()

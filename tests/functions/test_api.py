@@ -236,3 +236,28 @@ def test_thumbnail_is_404_until_made_then_a_presigned_url(regional):
     assert status == 200 and body["key"] == f"thumbnails/{upload['thumbnail']}" and "X-Amz-Signature=" in body["url"]
     assert headers["Cache-Control"] == "no-store"
     assert call_api("GET", "/thumbnails/..%2Fsecrets.jpg")[0] == 404
+
+
+# --- the contract -------------------------------------------------------------------------------
+
+
+@pytest.mark.breaks_the_api
+def test_an_answer_the_document_does_not_declare_is_caught_by_the_contract_check(regional):
+    """tests/functions/conftest.py holds every answer to the OpenAPI document; here a handler made
+    to answer what it never declared (418, and a post without its title) is named."""
+    from unittest import mock
+
+    from api import posts
+    from api.errors import ApiError
+
+    from verify import harness
+
+    post, _ = create_post()
+    with mock.patch.object(posts, "get_post", side_effect=ApiError(418, "teapot", "short and stout")):
+        assert call_api("GET", f"/posts/{post['id']}")[0] == 418
+    with mock.patch.object(posts, "get_post", return_value={k: v for k, v in post.items() if k != "title"}):
+        assert call_api("GET", f"/posts/{post['id']}")[0] == 200
+    assert harness.contract_problems == [
+        "GET /posts/{id}: 418 is not declared (declared: 200, 404, 429, 503)",
+        "GET /posts/{id}: 200 body at (root): 'title' is a required property",
+    ]

@@ -1,4 +1,5 @@
-"""Property: whatever a caller sends, the API answers with a non-5xx JSON response.
+"""Property: whatever a caller sends, the API answers with a non-5xx JSON response, with a status
+and a body its OpenAPI document declares (tests/functions/conftest.py holds every answer to it).
 
 Hypothesis generates methods, paths (real routes, mangled ones, random text), headers, query
 strings and bodies (random text, random JSON, and schema-shaped objects with wrong values), and
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from verify.harness import FakeContext, api_event, make_regional_resources, reset_handler_state
+from verify.harness import FakeContext, api_event, check_contract, make_regional_resources, reset_handler_state
 
 EXAMPLES = 600
 ROUTES = ["/health", "/posts", "/posts/" + "a" * 32, "/subscribers", "/uploads", "/events", "/"]
@@ -89,6 +90,7 @@ def test_no_request_gets_a_server_error():
             event = api_event(request["method"], request["path"], headers=request["headers"], query=request["query"])
             event["body"] = request["body"]
             response = handler(event, FakeContext())
+            check_contract(request["method"], request["path"], response)  # held at the test's end
             seen.append(response["statusCode"])
             assert response["statusCode"] < 500, (request, response)
             if response["statusCode"] >= 400 and response.get("body"):
@@ -167,6 +169,7 @@ def test_no_parameter_of_any_script_or_size_gets_a_server_error():
                 event["body"] = request["body"]
                 event["headers"]["Content-Type"] = "application/json"
             response = handler(event, FakeContext())
+            check_contract(request["method"], request["path"], response)
             statuses.append(response["statusCode"])
             assert response["statusCode"] < 500, (request, response)
             if response["statusCode"] >= 400:

@@ -1,0 +1,81 @@
+"""The OpenAPI document API Gateway imports is one a client can be generated from: valid OpenAPI
+3.0, every status the API answers declared with its body, parameters as strict as the handler's
+checks, and a check of answers against it that fails when an answer strays."""
+
+import pytest
+from openapi_spec_validator import validate
+
+from verify.api_contract import Contract, blog_document
+from verify.harness import configure
+
+configure()  # the handler's modules, for the limits the document must repeat exactly
+
+DOCUMENT = blog_document()
+CONTRACT = Contract(DOCUMENT)
+OPERATIONS = [(path, method, op) for path, item in DOCUMENT["paths"].items() for method, op in item.items()]
+POST = "/posts/" + "a" * 32
+WRITES = {("post", "/posts"), ("put", "/posts/{id}"), ("delete", "/posts/{id}"), ("post", "/subscribers")}
+
+
+def test_the_document_is_valid_openapi_including_the_preflights_of_templated_paths():
+    validate(DOCUMENT)
+    for path, item in DOCUMENT["paths"].items():
+        declared = {p["name"] for p in item["options"].get("parameters", []) if p["in"] == "path"}
+        assert declared == {part[1:-1] for part in path.split("/") if part.startswith("{")}, path
+
+
+@pytest.mark.parametrize(
+    ("path", "method", "operation"), [o for o in OPERATIONS if o[1] != "options"], ids=lambda v: v if isinstance(v, str) else ""
+)
+def test_every_operation_declares_its_answers_and_the_gateways(path, method, operation):
+    statuses = set(operation["responses"])
+    assert any(s.startswith("2") for s in statuses) and "429" in statuses
+    assert ("403" in statuses) is bool(operation.get("security"))
+    for status, response in operation["responses"].items():
+        if status != "204":
+            assert "content" in response, (path, method, status)
+    # The writes that go through the write path (shared/writes.py) take a key and may be deferred.
+    idempotent = (method, path) in WRITES
+    assert ("Idempotency-Key" in {p["name"] for p in operation["parameters"] if p["in"] == "header"}) is idempotent
+    if idempotent:
+        assert "Location" in operation["responses"]["202"]["headers"]
+    if "503" in statuses:
+        assert "Retry-After" in operation["responses"]["503"]["headers"]
+
+
+def _parameter(path, method, name):
+    return next(p["schema"] for p in DOCUMENT["paths"][path][method]["parameters"] if p["name"] == name)
+
+
+def test_parameters_are_as_strict_as_the_handler():
+    from api import app, posts
+    from shared.intent import MAX_VERSION
+
+    assert _parameter("/posts/{id}", "get", "id")["pattern"] == f"^{app._POST_ID.pattern}$"
+    assert _parameter("/posts", "get", "limit")["maximum"] == posts.MAX_PAGE
+    assert _parameter("/posts/{id}", "delete", "version")["maximum"] == MAX_VERSION
+    assert _parameter("/posts", "post", "Idempotency-Key")["pattern"] == f"^{app._IDEMPOTENCY_KEY.pattern}$"
+
+
+def test_the_check_names_an_undeclared_status_a_body_that_strays_and_a_body_where_none_is_declared():
+    assert CONTRACT.problems("DELETE", POST, {"statusCode": 201, "body": "{}"}) == [
+        "DELETE /posts/{id}: 201 is not declared (declared: 202, 204, 400, 403, 404, 409, 422, 429, 503)"
+    ]
+    strays = CONTRACT.problems("GET", "/posts", {"statusCode": 200, "body": '{"items": [{"id": "x"}], "next_cursor": null}'})
+    assert any("items/0" in p and "'title' is a required property" in p for p in strays)
+    assert CONTRACT.problems("DELETE", POST, {"statusCode": 204, "body": "{}"}) == [
+        "DELETE /posts/{id}: 204 declares no body, got '{}'"
+    ]
+    assert CONTRACT.problems("GET", POST, {"statusCode": 404, "body": "not json"})
+    # What the document does not have is the gateway's to answer, not the function's.
+    assert CONTRACT.problems("PATCH", POST, {"statusCode": 404, "body": "{}"}) == []
+
+
+def test_the_reference_in_docs_is_the_one_rendered_from_the_document():
+    from pathlib import Path
+
+    from verify.api_contract import markdown_reference
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
+    section = text[text.index("<!-- api-reference:start -->") : text.index("<!-- api-reference:end -->")]
+    assert section.split("\n", 1)[1] == markdown_reference(DOCUMENT), "run: python -m verify.readme api"
