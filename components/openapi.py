@@ -284,3 +284,20 @@ def openapi_document(
             "DEFAULT_5XX": _gateway_response(allowed_origin, "$context.error.messageString"),
         },
     }
+
+
+def client_document(document: Mapping[str, Any], server_urls: Sequence[str]) -> dict[str, Any]:
+    """What a client generator reads: the document without API Gateway's extensions and without
+    the preflights the browser alone sends, with `servers` in the order a client should try."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: plain(v) for k, v in value.items() if not k.startswith("x-amazon-apigateway")}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    out = plain(document)
+    out["paths"] = {path: {m: op for m, op in item.items() if m != "options"} for path, item in out["paths"].items()}
+    out["servers"] = [{"url": url} for url in server_urls]
+    return out

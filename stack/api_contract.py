@@ -10,7 +10,7 @@ import functools
 import json
 from typing import Any
 
-from components.openapi import Route
+from components.openapi import Route, client_document, openapi_document
 from stack.packaging import FUNCTIONS_DIR
 
 API_DIR = FUNCTIONS_DIR / "api"
@@ -30,3 +30,12 @@ def load_schema(name: str) -> dict[str, Any]:
 def schemas() -> dict[str, dict[str, Any]]:
     """Every request and response model the routes name."""
     return {name: load_schema(name) for route in routes() for name in sorted(route.schema_names)}
+
+
+def published_document(server_urls: list[str]) -> dict[str, Any]:
+    """The contract as a stack publishes it (the `apiDocument` output): the public URL first,
+    then each region's own, for a client that fails over without waiting for DNS."""
+    document = openapi_document(
+        title="serverless-dr blog API", routes=routes(), schemas=schemas(), invoke_arn="", allowed_origin=None
+    )
+    return client_document(document, server_urls)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pulumi
 
 from components import Backups, FailoverDns, GlobalTable, LeaseVoters, ReplicatedBuckets, ServerlessApi, StaticSite
+from stack import api_contract
 from stack.budget import compute_budget
 from stack.config import StackConfig
 from stack.consumers import Region
@@ -47,6 +48,11 @@ def export_outputs(
     pulumi.export("apiUrls", {r: a.invoke_url for r, a in apis.items()})
     pulumi.export("healthUrls", {r: a.health_url for r, a in apis.items()})
     pulumi.export("apiPublicUrl", apis[cfg.home_region].public_url)
+    # The OpenAPI document to generate a client from (docs/api.md): public URL, then each region's.
+    urls = [apis[cfg.home_region].public_url, *(apis[r].invoke_url for r in cfg.regions)]
+    pulumi.export(
+        "apiDocument", pulumi.Output.all(*urls).apply(lambda u: api_contract.published_document(list(dict.fromkeys(u))))
+    )
     pulumi.export("drainParameters", {r: a.drain_parameter_name for r, a in apis.items()})
     # Where `sdr writes redrive` sends a dead-lettered write back to.
     pulumi.export("writeRetryTopics", {r: p.write_retry.topic_arn for r, p in paths.items()})

@@ -79,3 +79,19 @@ def test_the_reference_in_docs_is_the_one_rendered_from_the_document():
     text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text()
     section = text[text.index("<!-- api-reference:start -->") : text.index("<!-- api-reference:end -->")]
     assert section.split("\n", 1)[1] == markdown_reference(DOCUMENT), "run: python -m verify.readme api"
+
+
+@pytest.mark.parametrize("stack", ["dev", "dr"])
+def test_each_stack_publishes_the_document_a_client_is_generated_from(stack):
+    import json
+
+    from tests.helpers import cached_stack
+
+    run = cached_stack(stack)
+    published = run.outputs["apiDocument"]
+    validate(published)
+    regional = [run.outputs["apiUrls"][region] for region in run.outputs["regions"]]
+    assert [s["url"] for s in published["servers"]] == list(dict.fromkeys([run.outputs["apiPublicUrl"], *regional]))
+    assert "x-amazon-apigateway" not in json.dumps(published)
+    assert not any("options" in item for item in published["paths"].values())
+    assert published["paths"].keys() == DOCUMENT["paths"].keys()
