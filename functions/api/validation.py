@@ -76,13 +76,30 @@ def _fields(error: fastjsonschema.JsonSchemaValueException, body: Any) -> list[s
     if error.rule == "required" and error.rule_definition:
         missing = [f for f in error.rule_definition if not isinstance(error.value, dict) or f not in error.value]
         return [".".join([*path, f]) for f in missing] or ["body"]
+    if error.rule == "minProperties" and isinstance(error.value, dict):
+        return _missing_required(error) or _absent(error) or ["body"]
     if error.rule == "additionalProperties" and isinstance(error.value, dict):
         allowed = set((error.definition or {}).get("properties", {}))
         return [".".join([*path, k]) for k in error.value if k not in allowed] or ["body"]
     return [".".join(path) or "body"]
 
 
+def _absent(error: fastjsonschema.JsonSchemaValueException) -> list[str]:
+    """The properties an object could have given and did not (its schema admits no others)."""
+    return [k for k in (error.definition or {}).get("properties", {}) if k not in error.value]
+
+
+def _missing_required(error: fastjsonschema.JsonSchemaValueException) -> list[str]:
+    # fastjsonschema checks minProperties before required: a missing required field is the news.
+    return [k for k in (error.definition or {}).get("required", []) if k not in error.value]
+
+
 def _describe(error: fastjsonschema.JsonSchemaValueException) -> str:
+    if error.rule == "minProperties" and isinstance(error.value, dict):
+        if _missing_required(error):
+            return f"body must contain {_missing_required(error)} properties"
+        if _absent(error):
+            return f"at least one of {', '.join(_absent(error))} must be given"
     return str(error.message).replace("data.", "").replace("data ", "body ")
 
 

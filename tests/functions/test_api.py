@@ -109,7 +109,7 @@ def test_update_bumps_version_and_stale_update_is_409(regional):
 def test_update_validation_names_the_failing_fields(regional):
     post, _ = create_post()
     status, body, _ = call_api("PUT", f"/posts/{post['id']}", body={"title": "no version"})
-    assert status == 422 and body["fields"] == ["version"]
+    assert status == 422 and body["fields"] == ["version"] and "version" in body["message"]
     status, body, _ = call_api("PUT", f"/posts/{post['id']}", body={"version": 1, "title": "x" * 201})
     assert status == 422 and body["fields"] == ["title"]
     assert call_api("PUT", "/posts/" + "f" * 32, body={"version": 1, "title": "x"})[0] == 404
@@ -224,6 +224,7 @@ def test_update_without_any_change_is_422_naming_the_changeable_fields(regional)
     post, _ = create_post()
     status, body, _ = call_api("PUT", f"/posts/{post['id']}", body={"version": 1})
     assert status == 422 and body["fields"] == ["title", "body", "tags"]
+    assert body["message"] == "at least one of title, body, tags must be given"
 
 
 def test_thumbnail_is_404_until_made_then_a_presigned_url(regional):
