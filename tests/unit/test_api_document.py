@@ -48,13 +48,14 @@ def _parameter(path, method, name):
 
 
 def test_parameters_are_as_strict_as_the_handler():
-    from api import app, posts
+    from api import app, posts, uploads
     from shared.intent import MAX_VERSION
 
     assert _parameter("/posts/{id}", "get", "id")["pattern"] == f"^{app._POST_ID.pattern}$"
     assert _parameter("/posts", "get", "limit")["maximum"] == posts.MAX_PAGE
     assert _parameter("/posts/{id}", "delete", "version")["maximum"] == MAX_VERSION
     assert _parameter("/posts", "post", "Idempotency-Key")["pattern"] == f"^{app._IDEMPOTENCY_KEY.pattern}$"
+    assert _parameter("/thumbnails/{name}", "get", "name")["pattern"] == f"^{uploads.THUMBNAIL_NAME.pattern}$"
 
 
 def test_the_check_names_an_undeclared_status_a_body_that_strays_and_a_body_where_none_is_declared():
