@@ -101,9 +101,6 @@ def cached_method_paths(routes: Sequence[Route]) -> tuple[str, ...]:
 
 # The caller's key for a write (retries keep it), as the handler accepts it.
 IDEMPOTENCY_KEY = {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,64}$"}
-# What API Gateway itself may answer before the function, with the error shape of its
-# gateway responses below: a keyed route without its key, and throttling by stage or usage plan.
-GATEWAY_ANSWERS = {"403": "missing or invalid API key", "429": "throttled: retry later or elsewhere"}
 DESCRIPTIONS = {
     "200": "OK",
     "201": "created",
@@ -148,9 +145,12 @@ def _responses(route: Route, schemas: Mapping[str, Any]) -> dict[str, Any]:
     if not route.responses:
         return {"200": {"description": "see the handler for the full set of statuses"}}
     answers = dict(route.responses)
-    for status in GATEWAY_ANSWERS:
-        if "Error" in schemas and (status == "429" or route.keyed):
-            answers.setdefault(status, "Error")
+    if "Error" in schemas:
+        # What API Gateway itself answers before the function, in the error shape of its gateway
+        # responses below: throttling by stage or usage plan, and a keyed route without its key.
+        answers.setdefault("429", "Error")
+        if route.keyed:
+            answers.setdefault("403", "Error")
     out: dict[str, Any] = {}
     for status in sorted(answers):
         response: dict[str, Any] = {"description": DESCRIPTIONS.get(status, "see the API reference")}
@@ -252,7 +252,8 @@ def openapi_document(
 ) -> dict[str, Any]:
     """`allowed_origin` None: no preflight methods and no CORS headers (no browser may call).
     `route_invoke_arns`: another function for some routes, by method path (`health/GET`)."""
-    missing = sorted({name for r in routes for name in r.schema_names} - set(schemas))
+    named = {name for r in routes for name in r.schema_names}
+    missing = sorted(named - set(schemas))
     if missing:
         raise ValueError(f"openapi_document: no schema for model(s) {', '.join(missing)}")
     paths: dict[str, dict[str, Any]] = {}
@@ -263,7 +264,7 @@ def openapi_document(
         first_route.setdefault(route.path, route)
     for path in paths if allowed_origin else ():
         paths[path]["options"] = _cors_preflight(allowed_origin, first_route[path])
-    models = sorted({name for r in routes for name in r.schema_names} | ({"Error"} & set(schemas)))
+    models = sorted(named | ({"Error"} & set(schemas)))
     return {
         "openapi": "3.0.1",
         "info": {"title": title, "version": "1.0"},

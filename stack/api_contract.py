@@ -32,10 +32,15 @@ def schemas() -> dict[str, dict[str, Any]]:
     return {name: load_schema(name) for route in routes() for name in sorted(route.schema_names)}
 
 
+def document(allowed_origin: str | None = None) -> dict[str, Any]:
+    """The document a region's API imports, without a function to integrate with (for checks
+    and for clients; components/serverless_api.py builds each region's with its own)."""
+    return openapi_document(
+        title="serverless-dr blog API", routes=routes(), schemas=schemas(), invoke_arn="", allowed_origin=allowed_origin
+    )
+
+
 def published_document(server_urls: list[str]) -> dict[str, Any]:
     """The contract as a stack publishes it (the `apiDocument` output): the public URL first,
     then each region's own, for a client that fails over without waiting for DNS."""
-    document = openapi_document(
-        title="serverless-dr blog API", routes=routes(), schemas=schemas(), invoke_arn="", allowed_origin=None
-    )
-    return client_document(document, server_urls)
+    return client_document(document(), server_urls)

@@ -22,17 +22,10 @@ DOCUMENT_URI = "urn:serverless-dr:api"
 
 
 def blog_document() -> dict[str, Any]:
-    """The blog API's document as a stack builds it (placeholder integration and origin)."""
-    from components.openapi import openapi_document
+    """The blog API's document as a region imports it, preflights included."""
     from stack import api_contract
 
-    return openapi_document(
-        title="serverless-dr blog API",
-        routes=api_contract.routes(),
-        schemas=api_contract.schemas(),
-        invoke_arn="arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/api/invocations",
-        allowed_origin="https://www.example.com",
-    )
+    return api_contract.document(allowed_origin="https://www.example.com")
 
 
 class Contract:

@@ -96,10 +96,11 @@ def _missing_required(error: fastjsonschema.JsonSchemaValueException) -> list[st
 
 def _describe(error: fastjsonschema.JsonSchemaValueException) -> str:
     if error.rule == "minProperties" and isinstance(error.value, dict):
-        if _missing_required(error):
-            return f"body must contain {_missing_required(error)} properties"
-        if _absent(error):
-            return f"at least one of {', '.join(_absent(error))} must be given"
+        missing, absent = _missing_required(error), _absent(error)
+        if missing:
+            return f"body must contain {missing} properties"
+        if absent:
+            return f"at least one of {', '.join(absent)} must be given"
     return str(error.message).replace("data.", "").replace("data ", "body ")
 
 
