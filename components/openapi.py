@@ -8,12 +8,14 @@ preflights answered by the gateway, JSON gateway errors. Nothing here knows the 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 CORS_HEADERS = "'Content-Type,X-Api-Key,Idempotency-Key'"
 METHODS = ("get", "post", "put", "patch", "delete")
+ANY_METHOD = "x-amazon-apigateway-any-method"  # catches every method a path item does not declare
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +37,9 @@ class Route:
     idempotent: bool = False
     # The JSON schema of a path or query parameter, by name (default: any string).
     parameters: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
+    # OpenAPI links by status: which operation a client may call next with what the answer gave
+    # it. In the client's document only (client_document); API Gateway has no use for them.
+    links: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -55,6 +60,9 @@ class Route:
         bad = [status for status in self.responses if not (status.isdigit() and 200 <= int(status) < 600)]
         if bad:
             raise ValueError(f"Route.responses: {bad} are not HTTP statuses")
+        unanswered = sorted(set(self.links) - set(self.responses))
+        if unanswered:
+            raise ValueError(f"Route.links: {self.method.upper()} {self.path} never answers {unanswered}")
 
     @property
     def path_parameters(self) -> list[str]:
@@ -67,6 +75,10 @@ class Route:
         return tuple(
             [f"method.request.path.{p}" for p in self.path_parameters] + [f"method.request.querystring.{q}" for q in self.query]
         )
+
+    @property
+    def operation_id(self) -> str:
+        return f"{self.method}{self.path.replace('/', '_').replace('{', '').replace('}', '')}"
 
     @property
     def method_path(self) -> str:
@@ -87,6 +99,7 @@ class Route:
             responses=dict(data.get("responses", {})),
             idempotent=bool(data.get("idempotent", False)),
             parameters=dict(data.get("parameters", {})),
+            links=dict(data.get("links", {})),
         )
 
     @property
@@ -111,6 +124,7 @@ DESCRIPTIONS = {
     "404": "no such resource",
     "409": "conflict: exists already, or a stale version",
     "413": "too large",
+    "405": "method not allowed on this path: the Allow header lists those that are",
     "415": "unsupported media type",
     "422": "well-formed but invalid: the failing fields are named, or an Idempotency-Key reused for another request",
     "429": "throttled: retry later or elsewhere",
@@ -181,7 +195,7 @@ def _operation(route: Route, invoke_arn: str, timeout_ms: int, schemas: Mapping[
         integration["cacheKeyParameters"] = list(route.cache_keys)
         integration["requestParameters"] = {k.replace("method.", "integration.", 1): k for k in route.cache_keys}
     operation: dict[str, Any] = {
-        "operationId": f"{route.method}{route.path.replace('/', '_').replace('{', '').replace('}', '')}",
+        "operationId": route.operation_id,
         "parameters": _parameters(route),
         "responses": _responses(route, schemas),
         "x-amazon-apigateway-integration": integration,
@@ -231,6 +245,37 @@ def _cors_preflight(allowed_origin: str, route: Route) -> dict[str, Any]:
     }
 
 
+def _method_not_allowed(allowed_methods: Sequence[str]) -> dict[str, Any]:
+    """API Gateway's catch-all `ANY` method, answered by the gateway itself (MOCK): any method the
+    path does not declare (TRACE, PATCH, HEAD...) gets 405 with the Allow header, where a REST API
+    would otherwise answer 403 "Missing Authentication Token". No function runs, no key is asked."""
+    allow = ",".join(m.upper() for m in allowed_methods)
+    return {
+        "responses": {
+            "405": {
+                "description": DESCRIPTIONS["405"],
+                "headers": {"Allow": {"schema": {"type": "string"}}},
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        },
+        "x-amazon-apigateway-integration": {
+            "type": "mock",
+            "requestTemplates": {"application/json": '{"statusCode": 405}'},
+            "responses": {
+                "default": {
+                    "statusCode": "405",
+                    "responseParameters": {"method.response.header.Allow": f"'{allow}'"},
+                    "responseTemplates": {
+                        "application/json": json.dumps(
+                            {"error": "METHOD_NOT_ALLOWED", "message": f"this path answers {allow} only"}
+                        )
+                    },
+                }
+            },
+        },
+    }
+
+
 def _gateway_response(allowed_origin: str | None, message: str) -> dict[str, Any]:
     response: dict[str, Any] = {
         "responseTemplates": {"application/json": '{"error": "$context.error.responseType", "message": ' + message + "}"}
@@ -264,6 +309,9 @@ def openapi_document(
         first_route.setdefault(route.path, route)
     for path in paths if allowed_origin else ():
         paths[path]["options"] = _cors_preflight(allowed_origin, first_route[path])
+    if "Error" in schemas:
+        for item in paths.values():
+            item[ANY_METHOD] = _method_not_allowed(list(item))
     models = sorted(named | ({"Error"} & set(schemas)))
     return {
         "openapi": "3.0.1",
@@ -287,9 +335,10 @@ def openapi_document(
     }
 
 
-def client_document(document: Mapping[str, Any], server_urls: Sequence[str]) -> dict[str, Any]:
+def client_document(document: Mapping[str, Any], server_urls: Sequence[str], routes: Sequence[Route] = ()) -> dict[str, Any]:
     """What a client generator reads: the document without API Gateway's extensions and without
-    the preflights the browser alone sends, with `servers` in the order a client should try."""
+    the preflights the browser alone sends, with `servers` in the order a client should try and
+    the routes' links (a stateful client or fuzzer follows them: create, then read, edit...)."""
 
     def plain(value: Any) -> Any:
         if isinstance(value, Mapping):
@@ -301,4 +350,11 @@ def client_document(document: Mapping[str, Any], server_urls: Sequence[str]) -> 
     out = plain(document)
     out["paths"] = {path: {m: op for m, op in item.items() if m != "options"} for path, item in out["paths"].items()}
     out["servers"] = [{"url": url} for url in server_urls]
+    operation_ids = {op["operationId"] for item in out["paths"].values() for op in item.values()}
+    for route in routes:
+        for status, links in route.links.items():
+            unknown = sorted({link["operationId"] for link in links.values()} - operation_ids)
+            if unknown:
+                raise ValueError(f"client_document: {route.method.upper()} {route.path} links to unknown {unknown}")
+            out["paths"][route.path][route.method]["responses"][status]["links"] = {k: dict(v) for k, v in links.items()}
     return out

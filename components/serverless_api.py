@@ -207,7 +207,11 @@ class ServerlessApi(pulumi.ComponentResource):
                     timeout=5,
                     memory_size=256,
                     reserved_concurrency=args.health_reserved_concurrency,
-                    environment={**args.health_environment, "DRAIN_PARAMETER": drain.name},
+                    environment={
+                        **args.health_environment,
+                        "DRAIN_PARAMETER": drain.name,
+                        "ALLOWED_ORIGIN": args.allowed_origin or "",
+                    },
                     statements=[*args.health_statements, drain_grant],
                 ),
                 opts=child,

@@ -605,13 +605,21 @@ def _no_admin_policies(r: Resource) -> Iterable[str]:
             yield f"attaches the administrative managed policy {arn.rsplit('/', 1)[-1]}"
 
 
+def _writes(method: str, operation: dict) -> bool:
+    """A write method, or the catch-all ANY (which takes POST, PUT and DELETE too) unless the
+    gateway answers it itself (a MOCK integration: no function runs)."""
+    if method == "x-amazon-apigateway-any-method":
+        return str((operation.get("x-amazon-apigateway-integration") or {}).get("type", "")).lower() != "mock"
+    return method in ("post", "put", "patch", "delete")
+
+
 def _admin_routes_keyed(r: Resource) -> Iterable[str]:
     document = _json(r.props.get("body")) or {}
     schemes = (document.get("components") or {}).get("securitySchemes") or {}
     key_schemes = {n for n, s in schemes.items() if s.get("type") == "apiKey" and s.get("in") == "header"}
     for path, methods in (document.get("paths") or {}).items():
         for method, operation in methods.items():
-            if method not in ("post", "put", "patch", "delete") or not isinstance(operation, dict):
+            if not isinstance(operation, dict) or not _writes(method, operation):
                 continue
             keyed = any(set(requirement) & key_schemes for requirement in operation.get("security") or [])
             if not keyed and not str(operation.get("x-public-write") or "").strip():

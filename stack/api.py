@@ -93,7 +93,7 @@ def regional_apis(
                 code=code_archive("api"),
                 handler=handler_of("api"),
                 routes=api_contract.routes(),
-                schemas=api_contract.schemas(),
+                schemas=api_contract.schemas(cfg.max_upload_bytes),
                 environment={
                     **access.environment(),
                     "WRITE_RETRY_TOPIC_ARN": path.write_retry.topic_arn,

@@ -51,7 +51,8 @@ def export_outputs(
     # The OpenAPI document to generate a client from (docs/api.md): public URL, then each region's.
     urls = [apis[cfg.home_region].public_url, *(apis[r].invoke_url for r in cfg.regions)]
     pulumi.export(
-        "apiDocument", pulumi.Output.all(*urls).apply(lambda u: api_contract.published_document(list(dict.fromkeys(u))))
+        "apiDocument",
+        pulumi.Output.all(*urls).apply(lambda u: api_contract.published_document(list(dict.fromkeys(u)), cfg.max_upload_bytes)),
     )
     pulumi.export("drainParameters", {r: a.drain_parameter_name for r, a in apis.items()})
     # Where `sdr writes redrive` sends a dead-lettered write back to.

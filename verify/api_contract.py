@@ -33,14 +33,12 @@ class Contract:
         self.document = document
         resource = Resource.from_contents(dict(document), default_specification=DRAFT4)
         self._registry = Registry().with_resource(DOCUMENT_URI, resource)
-        self._templates = [
-            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$"), path) for path in document["paths"]
-        ]
+        self._templates = [(re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path))), path) for path in document["paths"]]
 
     def operation(self, method: str, path: str) -> tuple[str | None, dict[str, Any] | None]:
         """(the path template, its operation for `method`), or Nones when the document has neither."""
         for pattern, template in self._templates:
-            if pattern.match(path):
+            if pattern.fullmatch(path):  # not match with $: it would take "/posts\n" for /posts
                 return template, self.document["paths"][template].get(method.lower())
         return None, None
 
@@ -77,8 +75,8 @@ def markdown_reference(document: Mapping[str, Any]) -> str:
     lines = ["| Operation | API key | Parameters | Body | Answers |", "|---|---|---|---|---|"]
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            if method == "options":
-                continue
+            if method == "options" or method.startswith("x-"):
+                continue  # the gateway's own answers: the preflight, and 405 for undeclared methods
             params = ", ".join(
                 f"`{p['name']}` ({p['in']}{', required' if p.get('required') else ''})" for p in operation["parameters"]
             )

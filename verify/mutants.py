@@ -293,6 +293,8 @@ def _api_mutants(resources: list[Resource]) -> Iterator[Mutant]:
                         api.urn,
                         swap(api, with_props(api, body=json.dumps(open_body))),
                     )
+        yield from _catch_all_to_function(api, body)
+
     for domain in of_type(resources, "aws:apigateway/domainName:DomainName"):
         yield Mutant(
             f"domain allows TLS 1.0: {domain.name}",
@@ -313,6 +315,34 @@ def _api_mutants(resources: list[Resource]) -> Iterator[Mutant]:
             stage.urn,
             swap(stage, with_props(stage, accessLogSettings=None)),
         )
+
+
+def _catch_all_to_function(api: Resource, body: dict) -> Iterator[Mutant]:
+    """The catch-all ANY of one path sent to the function instead of the gateway's 405: POST,
+    PUT and DELETE then reach the function without the API key."""
+    for path, methods in (body.get("paths") or {}).items():
+        catch_all = methods.get("x-amazon-apigateway-any-method")
+        proxied = next(
+            (
+                op
+                for method, op in methods.items()
+                if method in ("get", "post", "put", "patch", "delete")
+                and op.get("x-amazon-apigateway-integration", {}).get("type") == "aws_proxy"
+            ),
+            None,
+        )
+        if catch_all and proxied:
+            open_body = copy.deepcopy(body)
+            open_body["paths"][path]["x-amazon-apigateway-any-method"]["x-amazon-apigateway-integration"] = dict(
+                proxied["x-amazon-apigateway-integration"]
+            )
+            yield Mutant(
+                f"ANY {path} sent to the function: {api.name}",
+                "apigw-admin-routes-keyed",
+                api.urn,
+                swap(api, with_props(api, body=json.dumps(open_body))),
+            )
+            return
 
 
 def _cloudfront_mutants(resources: list[Resource]) -> Iterator[Mutant]:

@@ -13,7 +13,7 @@ import os
 import re
 from typing import Any
 
-from api import health, posts, uploads, validation, writing
+from api import cors, health, posts, uploads, validation, writing
 from api.errors import ApiError, bad_request, not_found
 from api.validation import json_body
 from api.writing import json_response
@@ -206,8 +206,19 @@ def unexpected(error: Exception):
     return json_response(500, {"error": "internal", "message": "internal error", "request_id": request_id})
 
 
+# A path every route could match: non-empty segments of printable characters. The router would
+# read "/posts//" and "/posts/\n" as "/posts" (it strips a trailing slash and its `$` matches
+# before a newline), answering a list where the caller named a post.
+_ROUTABLE_PATH = re.compile(r"/|(/[^/\x00-\x1f\x7f]+)+")
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
 def handler(event: dict, context: Any) -> dict:
     with deadline.within(context, ANSWER_RESERVE_SECONDS):
+        path = event.get("path") or "/"
+        if not _ROUTABLE_PATH.fullmatch(path):
+            body = {"error": "not_found", "message": f"no route {event.get('httpMethod')} {path[:200]}"}
+            headers = {"Content-Type": "application/json", **cors.headers_for(event)}
+            return {"statusCode": 404, "headers": headers, "body": json.dumps(body)}
         return app.resolve(event, context)

@@ -9,7 +9,7 @@ import json
 import os
 from typing import Any
 
-from api import health
+from api import cors, health
 from aws_lambda_powertools import Logger
 from shared import aws, deadline
 from shared.items import local_region
@@ -47,6 +47,6 @@ def handler(event: dict, context: Any) -> dict:
         trigger_failover_tick()
     return {
         "statusCode": status,
-        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store"},
+        "headers": {"Content-Type": "application/json", "Cache-Control": "no-store", **cors.headers_for(event)},
         "body": json.dumps(body),
     }

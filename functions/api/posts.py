@@ -48,7 +48,7 @@ def list_posts(table, limit: int, cursor: str | None) -> dict[str, Any]:
         "ScanIndexForward": False,
         "Limit": limit,
     }
-    if cursor:
+    if cursor is not None:  # an empty one too: it is not one this API issued
         query["ExclusiveStartKey"] = decode_cursor(cursor)
     page = table.query(**query)
     return {

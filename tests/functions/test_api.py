@@ -26,6 +26,19 @@ def test_health_is_ok_with_the_local_region(regional):
     assert headers["Cache-Control"] == "no-store"
 
 
+def test_the_health_function_answers_the_sites_origin_cors_and_no_other(regional):
+    """The page probes each region's /health from the browser (site/client.js); the deployed
+    route is the health function's (api/health_app.py), not the router's."""
+    from api.health_app import handler
+
+    from verify.harness import FakeContext, api_event
+
+    answer = handler(api_event("GET", "/health", headers={"Origin": ORIGIN}), FakeContext(function_name="health"))
+    assert answer["statusCode"] == 200 and answer["headers"]["Access-Control-Allow-Origin"] == ORIGIN
+    other = handler(api_event("GET", "/health", headers={"Origin": "https://evil.example"}), FakeContext())
+    assert "Access-Control-Allow-Origin" not in other["headers"]
+
+
 def test_health_answers_503_when_the_region_is_drained(regional):
     regional.ssm.put_parameter(Name="/serverless-dr/test/drain", Value="true", Type="String", Overwrite=True)
     status, body, _ = call_api("GET", "/health")
@@ -160,11 +173,12 @@ def test_upload_returns_a_presigned_post_limited_in_size_and_type(regional):
     assert "media-us-east-1" in body["url"]
 
 
-def test_upload_too_large_is_413_and_wrong_type_is_415(regional):
+def test_upload_too_large_is_413_and_a_type_not_in_the_schema_is_422_naming_it(regional):
     status, body, _ = call_api("POST", "/uploads", body={"content_type": "image/png", "size": 5 * 1024 * 1024 + 1})
     assert status == 413 and body["error"] == "payload_too_large"
-    status, body, _ = call_api("POST", "/uploads", body={"content_type": "application/x-msdownload", "size": 10})
-    assert status == 415 and body["error"] == "unsupported_media_type"
+    for content_type in ("application/x-msdownload", "IMAGE/PNG"):
+        status, body, _ = call_api("POST", "/uploads", body={"content_type": content_type, "size": 10})
+        assert status == 422 and body["fields"] == ["content_type"], content_type
 
 
 def test_page_view_goes_to_the_stream_as_a_record_of_the_analytics_schema(regional):
@@ -262,3 +276,11 @@ def test_an_answer_the_document_does_not_declare_is_caught_by_the_contract_check
         "GET /posts/{id}: 418 is not declared (declared: 200, 404, 429, 503)",
         "GET /posts/{id}: 200 body at (root): 'title' is a required property",
     ]
+
+
+def test_a_path_with_an_empty_segment_or_a_control_character_is_no_route_not_the_list(regional):
+    """Found by the parameter fuzz: the router read these as /posts and answered the list."""
+    for path in ("/posts//", "/posts/\n", "/posts\n", "/posts/\r"):
+        status, body, _ = call_api("GET", path)
+        assert (status, body["error"]) == (404, "not_found"), path
+    assert call_api("GET", "/posts")[0] == 200

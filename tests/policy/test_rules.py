@@ -250,8 +250,28 @@ CASES = {
                 "aws:apigateway/restApi:RestApi",
                 body=json.dumps({"paths": {"/s": {"post": {"x-public-write": "anyone may subscribe"}}}}),
             ),
+            # The catch-all ANY answered by the gateway itself (405): no function runs.
+            res(
+                "aws:apigateway/restApi:RestApi",
+                body=json.dumps(
+                    {"paths": {"/p": {"x-amazon-apigateway-any-method": {"x-amazon-apigateway-integration": {"type": "mock"}}}}}
+                ),
+            ),
         ],
-        [res("aws:apigateway/restApi:RestApi", body=json.dumps({"paths": {"/p": {"delete": {}}}}))],
+        [
+            res("aws:apigateway/restApi:RestApi", body=json.dumps({"paths": {"/p": {"delete": {}}}})),
+            # ANY sent to the function takes POST, PUT and DELETE without the key.
+            res(
+                "aws:apigateway/restApi:RestApi",
+                body=json.dumps(
+                    {
+                        "paths": {
+                            "/p": {"x-amazon-apigateway-any-method": {"x-amazon-apigateway-integration": {"type": "aws_proxy"}}}
+                        }
+                    }
+                ),
+            ),
+        ],
     ),
     "s3-access-logging": (
         [

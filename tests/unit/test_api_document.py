@@ -25,7 +25,9 @@ def test_the_document_is_valid_openapi_including_the_preflights_of_templated_pat
 
 
 @pytest.mark.parametrize(
-    ("path", "method", "operation"), [o for o in OPERATIONS if o[1] != "options"], ids=lambda v: v if isinstance(v, str) else ""
+    ("path", "method", "operation"),
+    [o for o in OPERATIONS if o[1] != "options" and not o[1].startswith("x-")],
+    ids=lambda v: v if isinstance(v, str) else "",
 )
 def test_every_operation_declares_its_answers_and_the_gateways(path, method, operation):
     statuses = set(operation["responses"])
@@ -41,6 +43,46 @@ def test_every_operation_declares_its_answers_and_the_gateways(path, method, ope
         assert "Location" in operation["responses"]["202"]["headers"]
     if "503" in statuses:
         assert "Retry-After" in operation["responses"]["503"]["headers"]
+
+
+def test_a_method_a_path_does_not_declare_is_405_from_the_gateway_with_allow():
+    for path, item in DOCUMENT["paths"].items():
+        catch_all = item["x-amazon-apigateway-any-method"]
+        answer = catch_all["x-amazon-apigateway-integration"]
+        assert answer["type"] == "mock" and "security" not in catch_all
+        declared = {m.upper() for m in item if not m.startswith("x-")}
+        allow = answer["responses"]["default"]["responseParameters"]["method.response.header.Allow"].strip("'")
+        assert set(allow.split(",")) == declared, path
+        assert answer["responses"]["default"]["statusCode"] == "405" and "405" in catch_all["responses"]
+
+
+def test_the_published_links_name_operations_and_values_the_answer_has():
+    """Each link of the client's document calls an operation that exists, and fills only
+    parameters that operation declares, from a field the linked answer's schema has."""
+    import re
+
+    from stack.api_contract import published_document
+
+    published = published_document(["https://api.example.com"], 1024)
+    operations = {op["operationId"]: op for item in published["paths"].values() for op in item.values()}
+    schemas = published["components"]["schemas"]
+    links = 0
+    for item in published["paths"].values():
+        for operation in item.values():
+            for response in operation["responses"].values():
+                for link in response.get("links", {}).values():
+                    target = operations[link["operationId"]]
+                    assert set(link["parameters"]) <= {p["name"] for p in target["parameters"]}
+                    for expression in link["parameters"].values():
+                        field = re.fullmatch(r"\$response\.(body#/(\w+)|header\.([\w-]+))", expression)
+                        assert field, expression
+                        if field.group(2):
+                            model = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+                            assert field.group(2) in schemas[model]["properties"], (model, expression)
+                        else:
+                            assert field.group(3) in response["headers"], expression
+                        links += 1
+    assert links >= 10
 
 
 def _parameter(path, method, name):

@@ -150,7 +150,12 @@ def test_a_separate_health_function_with_reserved_concurrency_serves_the_health_
     )
     health = one(run, "aws:lambda/function:Function", "api-health")
     assert health.inputs["reservedConcurrentExecutions"] == 2 and health.inputs["handler"] == "health.handler"
-    assert health.inputs["environment"]["variables"] == {"TABLE_NAME": "items", "DRAIN_PARAMETER": "/shop/test/drain"}
+    # The page probes /health from the site's origin: the health function answers it CORS too.
+    assert health.inputs["environment"]["variables"] == {
+        "TABLE_NAME": "items",
+        "DRAIN_PARAMETER": "/shop/test/drain",
+        "ALLOWED_ORIGIN": "https://shop.example.org",
+    }
     document = json.loads(one(run, "aws:apigateway/restApi:RestApi").inputs["body"])
     assert "api-health" in document["paths"]["/health"]["get"]["x-amazon-apigateway-integration"]["uri"]
     assert "api-fn" in document["paths"]["/items"]["get"]["x-amazon-apigateway-integration"]["uri"]
