@@ -240,6 +240,29 @@ def layer(output: Path | None, lock: bool) -> None:
     click.echo(f"{path} {path.stat().st_size} bytes")
 
 
+@cli.command()
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where to write the package (default clients/python/serverless_dr_client).",
+)
+@operator_command
+def client(output: Path | None) -> None:
+    """Generate the API's Python client from its OpenAPI document (openapi-python-client).
+
+    The failover transport beside it (clients/python/serverless_dr_failover.py) makes it try
+    every region the stack publishes. make test fails when the committed client is stale.
+
+    \b
+    Example:
+      sdr client
+    """
+    from ops import client_sdk
+
+    path = client_sdk.generate(output or client_sdk.OUTPUT)
+    click.echo(f"{path} {len(client_sdk.files(path))} modules")
+
+
 # --- against the account ----------------------------------------------------------------------
 
 
