@@ -6,7 +6,7 @@ STACK ?= dr
 FORMAT ?= text
 STAMP := $(VENV)/.installed
 
-.PHONY: plan test lint bench soak clean constraints layer screenshots
+.PHONY: plan test local lint bench soak clean constraints layer client screenshots
 
 # The operator command `sdr` (ops/) is installed editable: it runs this checkout's code.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt ops/pyproject.toml
@@ -17,6 +17,12 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt ops/pyproject.to
 
 plan: $(STAMP)
 	$(VENV)/bin/sdr plan --stack $(STACK) --format $(FORMAT)
+
+# The blog in two local regions on 127.0.0.1 (real handlers over moto), with a control view to
+# kill, hang, slow, throttle, drain, restore and promote a region. PORT=0 takes any free port.
+PORT ?= 8000
+local: $(STAMP)
+	$(PY) -m verify.local --port $(PORT)
 
 lint: $(STAMP)
 	$(PY) -m ruff check --no-cache .
@@ -29,11 +35,15 @@ test: lint
 layer: $(STAMP)
 	$(VENV)/bin/sdr layer
 
+# The API's Python client (clients/python), regenerated from the OpenAPI document.
+client: $(STAMP)
+	$(VENV)/bin/sdr client
+
 bench: $(STAMP)
 	$(PY) -m verify.bench
 
 # The long guarantee runs (minutes): the tests marked soak (the IAM contract of the hardened
-# stack, the stack tests on a user's own stack files), the fault suite over 3 seeds, the two-region simulation, the
+# stack, the stack tests on a user's own stack files, the API's schema fuzz at length), the fault suite over 3 seeds, the two-region simulation, the
 # write lease over 1,000 partition/drift/crash schedules and a two-hour outage, and the browser
 # outage (20 trials per kind); each rewrites its table in README.md.
 soak: $(STAMP)
@@ -46,6 +56,7 @@ soak: $(STAMP)
 # The README's screenshots (docs/screenshots/), taken by the front-end test in headless Chromium.
 screenshots: $(STAMP)
 	SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest -q -p no:cacheprovider tests/site/test_front_end.py -k "screenshots or dark_mode"
+	$(PY) -m verify.local.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build

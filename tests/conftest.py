@@ -35,3 +35,48 @@ def _shared_stack_runs(tmp_path_factory):
         helpers.SHARED_RUNS.mkdir(exist_ok=True)
     yield
     helpers.SHARED_RUNS = None
+
+
+# --- the local run's smoke test, started in the background -------------------------------------
+# `python -m verify.local --smoke` spends most of its ~17 s waiting for a write lease to expire.
+# When its test is selected, one process of the run (the first xdist worker, or the only process)
+# starts it as soon as collection ends; the test (tests/verify/test_local.py), wherever it is
+# scheduled, waits for the report it writes. The other tests run meanwhile.
+SMOKE_TEST = "tests/verify/test_local.py::test_the_smoke_run_passes_from_a_fresh_process_and_leaves_nothing_running"
+_smoke: list = []
+
+
+def smoke_report_path():
+    import tempfile
+    from pathlib import Path
+
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid())
+    return Path(tempfile.gettempdir()) / f"sdr-local-smoke-{run}.json"
+
+
+def pytest_collection_finish(session):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0" or not any(i.nodeid == SMOKE_TEST for i in session.items):
+        return
+    report = smoke_report_path()
+    report.unlink(missing_ok=True)
+    _smoke.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "verify.local", "--smoke", "--lag", "0.2", "--report", str(report)],
+            cwd=Path(__file__).resolve().parents[1],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: the test checks none of it is left
+        )
+    )
+
+
+def pytest_unconfigure(config):
+    for process in _smoke:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        smoke_report_path().unlink(missing_ok=True)

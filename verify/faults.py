@@ -133,6 +133,8 @@ class FaultInjector:
     rules: list[Rule] = field(default_factory=list)
     connect_timeout: float = 1.0
     read_timeout: float = 2.0
+    # What an answered request costs on the clock (0: the local run, whose clock is the wall's).
+    request_seconds: float = REQUEST_SECONDS
     injected: Counter = field(default_factory=Counter)
     _used: Counter = field(default_factory=Counter)
     _seen: Counter = field(default_factory=Counter)
@@ -155,7 +157,7 @@ class FaultInjector:
                 self._used[index] += 1
                 self.injected[(operation, rule.fault)] += 1
                 return self._inject(rule.fault, service, request, forward)
-        self.clock.advance(REQUEST_SECONDS)
+        self.clock.advance(self.request_seconds)
         return forward()
 
     def _inject(self, fault: str, service: str, request, forward: Callable[[], AWSResponse | None]) -> AWSResponse | None:

@@ -75,8 +75,17 @@ class Ack:
 class TwoRegions:
     """Both regions' handlers, one replicated table, a virtual clock. Use inside `world()`."""
 
-    def __init__(self, *, lag: float, seed: int = 0, write_mode: str = "single-primary", automatic: bool = True):
+    def __init__(
+        self,
+        *,
+        lag: float,
+        seed: int = 0,
+        write_mode: str = "single-primary",
+        automatic: bool = True,
+        lease_seconds: float = LEASE_SECONDS,
+    ):
         self.clock = VirtualClock()
+        self.lease_seconds = lease_seconds
         self.automatic = automatic  # writeFailover: automatic, or manual (only the operator promotes)
         self.rng = random.Random(seed)
         self.write_mode = write_mode
@@ -140,7 +149,7 @@ class TwoRegions:
         return {
             "WRITE_LEASE": "on",
             "LEASE_VOTERS": json.dumps(VOTERS, sort_keys=True),
-            "LEASE_SECONDS": str(int(LEASE_SECONDS)),
+            "LEASE_SECONDS": str(int(self.lease_seconds)),
             "SERVING_REGIONS": json.dumps(list(REGIONS)),
             "EVACUATED_REGIONS": "[]",
             "HOME_REGION": REGIONS[0],
@@ -157,11 +166,11 @@ class TwoRegions:
         half lease (the health checks' pace), which keeps the primary's lease. A handler waiting
         on its clock (a write for its confirmation) sees the same."""
         end = self.clock.now + seconds
-        step = min(step, LEASE_SECONDS / 2) if self.leased else step
+        step = min(step, self.lease_seconds / 2) if self.leased else step
         while self.clock.now < end:
             self.clock.advance(min(step, end - self.clock.now))
             self.settle()
-            if self.leased and not self.ticking and self.clock.now - self.last_tick >= LEASE_SECONDS / 2:
+            if self.leased and not self.ticking and self.clock.now - self.last_tick >= self.lease_seconds / 2:
                 self.tick()
 
     advance = pass_time
@@ -185,7 +194,7 @@ class TwoRegions:
                     regions=REGIONS,
                     evacuated=frozenset(),
                     automatic=self.automatic,
-                    lease_seconds=LEASE_SECONDS,
+                    lease_seconds=self.lease_seconds,
                     table=TABLE,
                 )
                 report = failover.tick(settings, drained=lambda: False)
@@ -279,7 +288,7 @@ class TwoRegions:
             "voter_tables": VOTERS,
             "dynamodb": client,
             "drained": lambda _region: False,
-            "lease_seconds": LEASE_SECONDS,
+            "lease_seconds": self.lease_seconds,
             "write_mode": self.write_mode,
         }
         return promotion.Cluster(**{**settings, **overrides})
@@ -396,12 +405,22 @@ class _Unreachable:
 
 
 @contextlib.contextmanager
-def world(*, lag: float, seed: int = 0, write_mode: str = "single-primary", automatic: bool = True) -> Iterator[TwoRegions]:
-    """Both regions in moto, the handlers configured, faults injectable (`sim.injector.rules`)."""
+def world(
+    *,
+    lag: float,
+    seed: int = 0,
+    write_mode: str = "single-primary",
+    automatic: bool = True,
+    lease_seconds: float = LEASE_SECONDS,
+    environment: dict[str, str] | None = None,
+) -> Iterator[TwoRegions]:
+    """Both regions in moto, the handlers configured (and `environment` over the defaults),
+    faults injectable (`sim.injector.rules`)."""
     from moto import mock_aws
 
     configure()
-    sim = TwoRegions(lag=lag, seed=seed, write_mode=write_mode, automatic=automatic)
+    os.environ.update(environment or {})
+    sim = TwoRegions(lag=lag, seed=seed, write_mode=write_mode, automatic=automatic, lease_seconds=lease_seconds)
     with mock_aws(), fast_transactions():
         reset_handler_state()
         for region in REGIONS:

@@ -18,7 +18,6 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-
 RESULTS = Path(__file__).resolve().parents[2] / "build" / "browser-outage"
 
 
@@ -30,8 +29,6 @@ class Trial:
     read_seconds: float
     write_seconds: float
     subscribers_written: int
-
-
 
 
 def _take_away(region, how: str) -> None:

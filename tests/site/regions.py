@@ -24,6 +24,8 @@ from typing import Any
 
 import fastjsonschema
 
+from verify.local.servers import site_handler
+
 PAGE_VIEW = fastjsonschema.compile(
     json.loads((Path(__file__).resolve().parents[2] / "functions" / "api" / "schemas" / "PageView.json").read_text())
 )
@@ -357,40 +359,10 @@ class Region:
         self.server = server.start()
 
 
-class SiteHandler(SimpleHTTPRequestHandler):
-    config: dict[str, Any] = {}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, directory=str(SITE), **kwargs)
-
-    def log_message(self, *_):
-        pass
-
-    def end_headers(self):
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
-
-    def do_GET(self):
-        if self.path.split("?")[0] == "/config.json":
-            data = json.dumps(type(self).config).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            return self.wfile.write(data)
-        return super().do_GET()
-
-
-SiteHandler.extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
-
-
 def serve_site(regions: dict[str, Region], timeout_ms: int = 1500) -> tuple[ThreadingHTTPServer, str]:
-    SiteHandler.config = {
-        "apiBaseUrl": next(iter(regions.values())).url,
-        "regions": {name: region.url for name, region in regions.items()},
-        "failoverTimeoutMs": timeout_ms,
-    }
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), SiteHandler)
+    httpd = ThreadingHTTPServer(
+        ("127.0.0.1", 0), site_handler({name: region.url for name, region in regions.items()}, timeout_ms)
+    )
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"

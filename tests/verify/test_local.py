@@ -1,0 +1,210 @@
+"""The local run (`make local`, verify/local): its scripted outage passes from a fresh process and
+leaves nothing running, and its HTTP fronts answer as the contract says, faults included."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _running_in_group(group: int) -> list[int]:
+    """Processes of process group `group` that are not finished (zombies are finished)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_the_smoke_run_passes_from_a_fresh_process_and_leaves_nothing_running():
+    """`python -m verify.local --smoke`, started by tests/conftest.py when collection ends."""
+    from tests.conftest import smoke_report_path
+
+    report = smoke_report_path()
+    deadline = time.monotonic() + 150
+    while not report.exists():
+        assert time.monotonic() < deadline, "the smoke run wrote no report"
+        time.sleep(0.2)
+    outcome = json.loads(report.read_text())
+    assert outcome["passed"], outcome["error"]
+    figures = outcome["figures"]
+    assert figures["writes_lost"] == 0
+    assert figures["primary_after_outage"] == "us-west-2"
+    # The write taken during the outage lands once the surviving region holds the lease: within
+    # the local lease's write RTO (shared/failover_timing.py), not never.
+    from verify.harness import configure
+    from verify.local.__main__ import LOCAL_LEASE_SECONDS
+
+    configure()
+    from shared.failover_timing import write_rto_seconds
+
+    assert figures["write_applied_after_kill_s"] <= write_rto_seconds(LOCAL_LEASE_SECONDS) + 2
+    assert figures["started_s"] < 10
+    while _running_in_group(outcome["pid"]):  # it exits right after the report: nothing stays
+        assert time.monotonic() < deadline, f"left running: {_running_in_group(outcome['pid'])}"
+        time.sleep(0.1)
+
+
+def test_bad_arguments_are_one_line_errors():
+    run = subprocess.run(
+        [sys.executable, "-m", "verify.local", "--lease-seconds", "3"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 2 and "--lease-seconds: 3 is under 10" in run.stderr
+
+
+@pytest.fixture(scope="module")
+def blog():
+    from verify.local.__main__ import local_blog
+
+    with local_blog(port=0, lag=0.2, lease_seconds=10) as (control, origin, key):
+        yield control, origin, key
+
+
+def _request(url: str, method: str = "GET", body=None, headers=None, timeout: float = 5, origin: str | None = None):
+    data = None if body is None else json.dumps(body).encode()
+    sent = {"Content-Type": "application/json", **({"Origin": origin} if origin else {}), **(headers or {})}
+    request = urllib.request.Request(url, data=data, method=method, headers=sent)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_the_fronts_answer_within_the_contract_faults_included(blog):
+    from verify.api_contract import Contract, blog_document
+
+    control, origin, key = blog
+    regions = control.status()["regions"]
+    first = next(iter(regions))
+    url = regions[first]["url"]
+    contract = Contract(blog_document())
+    answers = [
+        ("GET", "/posts", _request(url + "/posts", origin=origin)),
+        ("POST", "/posts", _request(url + "/posts", "POST", {"title": "t"}, {"x-api-key": key}, origin=origin)),
+        ("POST", "/posts", _request(url + "/posts", "POST", {"title": "t", "body": "b"}, origin=origin)),
+        ("GET", "/posts/" + "0" * 32, _request(url + "/posts/" + "0" * 32, origin=origin)),
+    ]
+    control.act(first, "throttle")
+    answers.append(("GET", "/posts", _request(url + "/posts", origin=origin)))
+    control.act(first, "restore")
+    statuses = [answer[0] for _, _, answer in answers]
+    assert statuses == [200, 400, 403, 404, 429]
+    for method, path, (status, headers, body) in answers:
+        response = {"statusCode": status, "body": body.decode()}
+        assert contract.problems(method, path, response) == [], (method, path, status, body)
+        assert headers.get("Access-Control-Allow-Origin") == origin, (method, path, status)  # the page may read it
+    # TRACE, and any method a path does not declare: the gateway's 405 with what it allows.
+    status, headers, _ = _request(url + "/posts", "TRACE")
+    assert status == 405 and set(headers["Allow"].split(",")) == {"GET", "POST", "OPTIONS"}
+
+
+def test_a_killed_region_refuses_and_a_hung_one_never_answers(blog):
+    control, _, _ = blog
+    regions = control.status()["regions"]
+    name = list(regions)[1]
+    url = regions[name]["url"]
+    port = int(url.rsplit(":", 1)[1])
+    control.act(name, "hang")
+    with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
+        _request(url + "/health", timeout=0.5)
+    control.act(name, "kill")
+    with pytest.raises(urllib.error.URLError) as refused:
+        _request(url + "/health")
+    assert isinstance(refused.value.reason, ConnectionRefusedError)
+    control.act(name, "restore")
+    assert int(control.status()["regions"][name]["url"].rsplit(":", 1)[1]) == port  # the same endpoint again
+    assert _request(url + "/health")[0] == 200
+
+
+def test_the_control_refuses_an_unknown_region_or_action_in_one_line(blog):
+    control, origin, _ = blog
+    status, _, body = _request(origin + "/control/regions/mars/kill", "POST")
+    assert status == 400 and json.loads(body)["message"].startswith("region: 'mars' is not one of")
+    status, _, body = _request(origin + f"/control/regions/{next(iter(control.status()['regions']))}/explode", "POST")
+    assert status == 400 and "action: 'explode'" in json.loads(body)["message"]
+
+
+def test_a_photo_uploads_with_its_grant_and_its_thumbnail_is_served_and_replicated(blog):
+    import io
+    import time
+
+    from PIL import Image
+    from urllib3 import encode_multipart_formdata
+
+    control, origin, _ = blog
+    regions = control.status()["regions"]
+    first, second = list(regions)
+    url = regions[first]["url"]
+    picture = io.BytesIO()
+    Image.new("RGB", (640, 480), (30, 120, 200)).save(picture, format="PNG")
+    data = picture.getvalue()
+    status, _, body = _request(url + "/uploads", "POST", {"content_type": "image/png", "size": len(data)}, origin=origin)
+    grant = json.loads(body)
+    assert status == 201 and grant["url"] == f"{url}/_s3/media-{first}/"  # where the browser can send it
+
+    def post(fields, content=data):
+        form, content_type = encode_multipart_formdata([*fields.items(), ("file", ("photo.png", content, "image/png"))])
+        request = urllib.request.Request(grant["url"], data=form, method="POST", headers={"Content-Type": content_type})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert post({**grant["fields"], "Content-Type": "image/gif"}) == 403  # the policy's conditions hold
+    assert post(grant["fields"], content=data + b"x" * (grant["max_bytes"] + 1 - len(data))) == 403
+    assert post(grant["fields"]) == 204
+    status, _, body = _request(f"{url}/thumbnails/{grant['thumbnail']}", origin=origin)
+    assert status == 200
+    status, headers, thumbnail = _request(json.loads(body)["url"])
+    assert status == 200 and headers["Content-Type"] == "image/jpeg"
+    with Image.open(io.BytesIO(thumbnail)) as image:
+        assert max(image.size) == 320
+    other = regions[second]["url"]
+    deadline = time.monotonic() + 10
+    while _request(f"{other}/thumbnails/{grant['thumbnail']}")[0] != 200:  # replicated, as media are
+        assert time.monotonic() < deadline, "the thumbnail never reached the other region"
+        time.sleep(0.2)
+
+
+def test_the_generated_client_passes_over_a_hung_region_in_one_attempts_time(blog):
+    """The generated client over the regions' URLs (as a stack's apiDocument lists them); its
+    write through a dead primary is the smoke run's (above)."""
+    import sys
+    import time
+
+    import httpx
+
+    sys.path.insert(0, str(ROOT / "clients" / "python"))
+    from serverless_dr_client.api.default import get_posts
+    from serverless_dr_failover import failover_client
+
+    control, _, key = blog
+    regions = control.status()["regions"]
+    first, second = list(regions)
+    api = failover_client([regions[first]["url"], regions[second]["url"]], api_key=key, attempt_timeout=httpx.Timeout(1.0))
+    control.act(first, "hang")
+    try:
+        started = time.monotonic()
+        assert get_posts.sync(client=api).items
+        assert time.monotonic() - started < 2.5  # one attempt's timeout, then the other region
+        started = time.monotonic()
+        assert get_posts.sync(client=api).items
+        assert time.monotonic() - started < 0.5  # straight to the region that answered
+    finally:
+        control.act(first, "restore")

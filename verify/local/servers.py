@@ -1,0 +1,244 @@
+"""The local run's HTTP side, on 127.0.0.1 only: one API front per region (the gateway emulation
+over that region's handlers, with the region's fault applied) and one server for the site, its
+config.json and the control view.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from verify.gateway import REASONS, Gateway
+from verify.harness import media_bucket
+from verify.local import media
+from verify.local.world import LocalWorld
+
+SITE = Path(__file__).resolve().parents[2] / "site"
+CONTROL_PAGE = Path(__file__).with_name("control.html")
+# What each control action does to a region (POST /control/regions/{region}/{action}).
+ACTIONS = ("kill", "hang", "slow", "throttle", "restore", "drain", "undrain", "promote")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class RegionFront:
+    """A region's API on its own port. Killed: the port is closed (connections are refused, as
+    for a region whose endpoint is gone); restored: it listens again on the same port."""
+
+    def __init__(self, name: str, port: int, gateway: Gateway, world: LocalWorld):
+        self.name, self.port, self.gateway, self.world = name, port, gateway, world
+        self.server: _Server | None = None
+        self.lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> RegionFront:
+        with self.lock:
+            if self.server is None:
+                front = self
+
+                class Handler(_RegionHandler):
+                    region = front
+
+                self.server = _Server(("127.0.0.1", self.port), Handler)
+                self.port = self.server.server_address[1]
+                threading.Thread(target=self.server.serve_forever, name=f"api-{self.name}", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        with self.lock:
+            if self.server is not None:
+                self.server.shutdown()
+                self.server.server_close()
+                self.server = None
+
+
+class _RegionHandler(BaseHTTPRequestHandler):
+    region: RegionFront
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *_):
+        pass
+
+    def _any(self) -> None:
+        front = self.region
+        state = front.world.regions[front.name]
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if state.fault == "hung":
+            state.changed.wait()  # no answer while the region hangs; dropped when it changes
+            self.close_connection = True
+            return
+        if state.fault == "slow":
+            time.sleep(state.slow_seconds)
+        path, _, query = self.path.partition("?")
+        if path.startswith(media.PREFIX):
+            return self._media(path, body)
+        if state.fault == "throttled":
+            status, headers, payload = front.gateway.throttled()
+            headers.append(("Retry-After", "2"))
+        else:
+            status, headers, payload = front.gateway.handle(self.command, path, query, list(self.headers.items()), body)
+            payload = media.rewrite(payload, front.url)
+        self._answer(status, headers, payload)
+
+    def _answer(self, status: int, headers: list[tuple[str, str]], payload: bytes) -> None:
+        self.send_response(status, REASONS.get(status))
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    def _media(self, path: str, body: bytes) -> None:
+        """The region's bucket, as the browser reaches S3: the upload's POST, the thumbnail's GET."""
+        front = self.region
+        cors = [("Access-Control-Allow-Origin", front.gateway.allowed_origin or "*")]
+        bucket, _, key = path[len(media.PREFIX) :].partition("/")
+        if self.command == "OPTIONS":
+            allow = [("Access-Control-Allow-Methods", "GET,POST"), ("Access-Control-Allow-Headers", "*")]
+            return self._answer(204, cors + allow, b"")
+        if self.command == "POST" and not key:
+            fields = media.form_fields(self.headers.get("Content-Type", ""), body)
+            refused = media.policy_problem(fields)
+            if refused or bucket != media_bucket(front.name):
+                message = f"<Error><Code>AccessDenied</Code><Message>{refused or 'another region'}</Message></Error>"
+                return self._answer(403, [*cors, ("Content-Type", "application/xml")], message.encode())
+            media.upload(front.world, front.name, fields)
+            return self._answer(204, cors, b"")
+        found = media.read(front.world, front.name, bucket, key) if self.command == "GET" else None
+        if found is None:
+            return self._answer(404, [*cors, ("Content-Type", "application/xml")], b"<Error><Code>NoSuchKey</Code></Error>")
+        data, content_type = found
+        return self._answer(200, [*cors, ("Content-Type", content_type)], data)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_TRACE = _any
+
+
+class Control:
+    """What the control view and the CLI do to the regions."""
+
+    def __init__(self, world: LocalWorld, fronts: dict[str, RegionFront]):
+        self.world, self.fronts = world, fronts
+
+    def act(self, region: str, action: str) -> dict[str, Any]:
+        if region not in self.fronts:
+            raise ValueError(f"region: {region!r} is not one of {', '.join(self.fronts)}")
+        if action not in ACTIONS:
+            raise ValueError(f"action: {action!r} is not one of {', '.join(ACTIONS)}")
+        if action == "promote":
+            return self.world.promote(region)
+        if action in ("drain", "undrain"):
+            self.world.drain(region, action == "drain")
+            return {"region": region, "drained": action == "drain"}
+        fault = {"kill": "killed", "hang": "hung", "slow": "slow", "throttle": "throttled", "restore": "up"}[action]
+        self.world.set_fault(region, fault)
+        if fault == "killed":
+            self.fronts[region].stop()
+        else:
+            self.fronts[region].start()
+        return {"region": region, "fault": fault}
+
+    def status(self) -> dict[str, Any]:
+        status = self.world.status()
+        for name, front in self.fronts.items():
+            status["regions"][name]["url"] = front.url
+        return status
+
+
+class SiteHandler(SimpleHTTPRequestHandler):
+    """site/ as a static host serves it (nothing cached, so a test sees every change), with the
+    config.json a deploy writes: every region's API URL."""
+
+    config: dict[str, Any] = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, directory=str(SITE), **kwargs)
+
+    def log_message(self, *_):
+        pass
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def _json(self, status: int, value: Any) -> None:
+        data = json.dumps(value, default=str).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self):
+        if self.path.split("?")[0] == "/config.json":
+            return self._json(200, type(self).config)
+        return super().do_GET()
+
+
+SiteHandler.extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
+
+
+def site_handler(regions: dict[str, str], failover_timeout_ms: int) -> type[SiteHandler]:
+    """A handler class for site/ whose config.json names `regions` ({name: API URL}), the first
+    as the public one."""
+
+    class Handler(SiteHandler):
+        config = {
+            "apiBaseUrl": next(iter(regions.values())),
+            "regions": dict(regions),
+            "failoverTimeoutMs": failover_timeout_ms,
+        }
+
+    return Handler
+
+
+class _ControlledSiteHandler(SiteHandler):
+    """The site, and the control view with its JSON API."""
+
+    control: Control
+
+    def do_GET(self):
+        path = self.path.split("?")[0]
+        if path == "/control/state":
+            return self._json(200, self.control.status())
+        if path in ("/control", "/control/"):
+            data = CONTROL_PAGE.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            return self.wfile.write(data)
+        return super().do_GET()
+
+    def do_POST(self):
+        parts = self.path.split("?")[0].strip("/").split("/")
+        if len(parts) != 4 or parts[:2] != ["control", "regions"]:
+            return self._json(404, {"error": "not_found", "message": "POST /control/regions/{region}/{action}"})
+        try:
+            return self._json(200, self.control.act(parts[2], parts[3]))
+        except ValueError as error:
+            return self._json(400, {"error": "bad_request", "message": str(error)})
+
+
+def serve_site(port: int, fronts: dict[str, RegionFront], control: Control, failover_timeout_ms: int) -> _Server:
+    base = site_handler({name: front.url for name, front in fronts.items()}, failover_timeout_ms)
+
+    class Handler(_ControlledSiteHandler):
+        config = base.config
+
+    Handler.control = control
+    server = _Server(("127.0.0.1", port), Handler)
+    threading.Thread(target=server.serve_forever, name="site", daemon=True).start()
+    return server
