@@ -43,15 +43,17 @@ bench: $(STAMP)
 	$(PY) -m verify.bench
 
 # The long guarantee runs (minutes): the tests marked soak (the IAM contract of the hardened
-# stack, the stack tests on a user's own stack files, the API's schema fuzz at length), the fault suite over 3 seeds, the two-region simulation, the
-# write lease over 1,000 partition/drift/crash schedules and a two-hour outage, and the browser
-# outage (20 trials per kind); each rewrites its table in README.md.
+# stack, the stack tests on a user's own stack files, the API's schema fuzz at length), the fault
+# suite over 3 seeds, the two-region simulation, the write lease over 1,000 partition/drift/crash
+# schedules and a two-hour outage, and the browser outage (20 trials per kind), each rewriting its
+# table in README.md; then the local run's outage, the page included (--smoke --browser).
 soak: $(STAMP)
 	$(PY) -m pytest -m soak -n auto --dist worksteal
 	$(PY) -m verify.fault_suite --writes 4000 --seeds 1,2,3 --readme
 	$(PY) -m verify.two_region_sim --readme
 	PYTHONHASHSEED=0 $(PY) -m verify.partition_sim --schedules 1000 --lag 1 --workers 2 --readme
 	$(PY) -m verify.browser_outage --trials 20 --readme
+	$(PY) -m verify.local --smoke --browser
 
 # The README's screenshots (docs/screenshots/), taken by the front-end test in headless Chromium.
 screenshots: $(STAMP)

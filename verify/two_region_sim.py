@@ -225,6 +225,11 @@ class TwoRegions:
         does; returns the deliveries made (a failed record is delivered again)."""
         from welcome.app import handler
 
+        return self.deliver(region, handler, self.new_welcome_records(region), key=lambda r: r["dynamodb"]["SequenceNumber"])
+
+    def new_welcome_records(self, region: str) -> list[dict]:
+        """The region's stream records since the last call that its welcome mapping's filter passes,
+        as the mapping hands them to the consumer."""
         from stack.event_filters import welcome_filter
 
         records = _shard(region).items
@@ -238,7 +243,7 @@ class TwoRegions:
             if matches(welcome_filter(region), record):
                 batch.append(record)
         self.welcome_position[region] = len(records)
-        return self.deliver(region, handler, batch, key=lambda r: r["dynamodb"]["SequenceNumber"])
+        return batch
 
     def deliver(self, region: str, handler, records: list[dict], *, key, rounds: int = 12) -> int:
         """Hand `records` to a batch consumer; redeliver what it reports failed, a visibility

@@ -65,7 +65,9 @@ def _blog_in(lag: float, lease_seconds: float, site_port: int, api_key: str):
             name: RegionFront(name, 0, _gateway(world, name, functions, api_key, origin), world).start() for name in world.regions
         }
         control = Control(world, fronts)
-        site = serve_site(site_port, fronts, control, failover_timeout_ms=1500)
+        # One Python process serves both regions and runs their consumers: a little more patience
+        # than the deployed page needs before a region is given up (1.5 s there).
+        site = serve_site(site_port, fronts, control, failover_timeout_ms=3000)
         try:
             smoke.seed(fronts[next(iter(fronts))].url, api_key, SEED_POSTS)
             yield control, origin, api_key
@@ -119,6 +121,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--smoke", action="store_true", help="run the scripted outage headless and exit (1 on any failure)")
     parser.add_argument("--report", type=Path, help="with --smoke: also write the outcome and figures to this JSON file")
+    parser.add_argument(
+        "--browser", action="store_true", help="with --smoke: then the page in headless Chromium: a read and a write after a kill"
+    )
     args = parser.parse_args(argv)
     if args.lag < 0:
         parser.error(f"--lag: {args.lag:g} is negative")
@@ -132,7 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with local_blog(port=port, lag=args.lag, lease_seconds=args.lease_seconds) as (control, site_url, api_key):
             if args.smoke:
-                return smoke.run(control, api_key, started=started, report=args.report)
+                return smoke.run(
+                    control, api_key, started=started, report=args.report, site_url=site_url if args.browser else None
+                )
             _announce(control, site_url, api_key, time.monotonic() - started)
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())

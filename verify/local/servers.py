@@ -6,6 +6,7 @@ config.json and the control view.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,13 @@ ACTIONS = ("kill", "hang", "slow", "throttle", "restore", "drain", "undrain", "p
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that hung up (the page's hedged request, answered elsewhere first) is no error."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class RegionFront:
@@ -74,6 +82,10 @@ class _RegionHandler(BaseHTTPRequestHandler):
         state = front.world.regions[front.name]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if state.fault == "killed":  # a connection the page kept open from before: it dies too
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         if state.fault == "hung":
             state.changed.wait()  # no answer while the region hangs; dropped when it changes
             self.close_connection = True

@@ -7,6 +7,7 @@ restore the first, and find the outage's write in both. Prints the figures; 1 on
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import time
@@ -123,14 +124,76 @@ def scenario(control, key: str) -> dict[str, Any]:
     return figures
 
 
-def run(control, key: str, *, started: float, report: Path | None = None) -> int:
+def page_phase(control, site_url: str) -> dict[str, Any]:
+    """The page in headless Chromium (Debian's, as the front-end tests use), measured as they
+    measure it (tests/site/outage.py): kill the region the page is answered by, then time a read
+    (open a post) and a write (subscribe) until the page shows each done."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise SmokeFailure("--browser: no Chromium here (Debian: apt install chromium)")
+    figures: dict[str, Any] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            seen: collections.deque = collections.deque(maxlen=8)  # the page's last requests, for a failure's message
+            page.on("response", lambda r: seen.append(f"{r.request.method} {r.url.split('//', 1)[-1][:60]} {r.status}"))
+            page.on("requestfailed", lambda r: seen.append(f"{r.method} {r.url.split('//', 1)[-1][:60]} failed: {r.failure}"))
+            page.goto(site_url + "/")
+            page.wait_for_selector("body[data-ready=true]")
+            page.wait_for_selector("#posts li")
+            first_post = page.inner_text("#posts li h2 >> nth=0")
+            answering = page.inner_text("#region")
+            figures["page_region_killed"] = answering
+            figures["page_region_held_the_lease"] = control.status()["regions"][answering]["primary_seen"] == answering
+            control.act(answering, "kill")
+            try:
+                started = time.monotonic()
+                page.click(f"text={first_post}")
+                _wait(page, "#view-post:not([hidden]) #post-title", "the page's read after the kill", seen)
+                figures["page_read_after_kill_s"] = time.monotonic() - started
+                page.click("nav >> text=Subscribe")
+                page.fill("#email", f"smoke-{uuid.uuid4().hex[:8]}@example.com")
+                started = time.monotonic()
+                page.click("#subscribe-form button")
+                _wait(page, "#subscribe-status.ok", "the page's subscription after the kill", seen)
+                figures["page_write_after_kill_s"] = time.monotonic() - started
+                figures["page_answered_by"] = page.inner_text("#region")
+            finally:
+                control.act(answering, "restore")
+        finally:
+            browser.close()
+    return figures
+
+
+def _wait(page, selector: str, what: str, seen) -> None:
+    from playwright.sync_api import TimeoutError as PageTimeout
+
+    try:
+        page.wait_for_selector(selector, timeout=WAIT_SECONDS * 1000)
+    except PageTimeout:
+        shown = page.inner_text("#subscribe-status") or page.inner_text("main")[:200]
+        raise SmokeFailure(
+            f"{what}: not within {WAIT_SECONDS:.0f} s (the page says: {shown!r}; its last requests: {'; '.join(seen)})"
+        ) from None
+
+
+def run(control, key: str, *, started: float, report: Path | None = None, site_url: str | None = None) -> int:
     """Print the figures (and write them to `report` as JSON, once done); 1 on any failure."""
     figures: dict[str, Any] = {"started_s": round(time.monotonic() - started, 2)}
     error = None
     try:
         figures.update(scenario(control, key))
+        if site_url:
+            figures.update(page_phase(control, site_url))
     except SmokeFailure as failure:
         error = str(failure)
+    except Exception as failure:  # the browser's timeouts and errors: a failed run, said in one line
+        error = f"{type(failure).__name__}: {str(failure).splitlines()[0] if str(failure) else ''}"
     pump_error = control.status().get("pump_error")
     if error is None and pump_error:
         error = f"the consumers stopped: {pump_error}"

@@ -17,6 +17,8 @@ promote` does).
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -38,6 +40,8 @@ class RegionState:
     slow_seconds: float = 2.0
     drained: bool = False
     views_position: int = 0
+    views_waiting: list = field(default_factory=list)  # stream records the consumer has not taken yet
+    welcome_waiting: list = field(default_factory=list)
     changed: threading.Event = field(default_factory=threading.Event)  # wakes requests held by a hang
 
 
@@ -47,6 +51,7 @@ class LocalWorld:
     def __init__(self, sim: TwoRegions):
         self.sim = sim
         self.lock = threading.RLock()
+        self.released = threading.Condition(self.lock)  # to wait with the lock let go
         self.regions = {name: RegionState() for name in REGIONS}
         self.started = time.monotonic()
         self.clock_at_start = sim.clock.now
@@ -80,11 +85,18 @@ class LocalWorld:
             sim.tick()
 
     def wait(self, seconds: float) -> None:
-        """A handler's wait (a write for its confirmation): real time passes, and replication and
-        the lease go on meanwhile (the handler holds the lock, so it does the pump's timekeeping)."""
+        """A handler's or a tick's wait (a write for its confirmation): real time passes, with the
+        lock let go meanwhile, so the other region's requests and the pump go on, as they would in
+        AWS, where nothing waits for another region's function. The waiter's region (its
+        environment and its side of a partition) is put back before it goes on."""
+        environment, rules = dict(os.environ), list(self.sim.injector.rules)
         end = time.monotonic() + seconds
         while (left := end - time.monotonic()) > 0:
-            time.sleep(min(PUMP_SECONDS / 5, left))
+            self.released.wait(min(PUMP_SECONDS / 5, left))  # lets go of the lock, then takes it back
+            for name, value in environment.items():
+                if os.environ.get(name) != value:
+                    os.environ[name] = value
+            self.sim.injector.rules = rules
             self.catch_up()
 
     def step(self) -> None:
@@ -99,16 +111,32 @@ class LocalWorld:
     def _consume(self, region: str) -> None:
         from retry.app import handler as retry
         from views.app import handler as views
+        from welcome.app import handler as welcome
 
         regional = self.sim.regional[region]
         with self.sim.region(region):
             drain_queue(regional.sqs, regional.retry_queue_url, retry, rounds=5)
-        self.sim.run_welcome(region)
-        records = _kinesis_records(regional.kinesis, region)
         state = self.regions[region]
-        fresh, state.views_position = records[state.views_position :], len(records)
-        if fresh:
-            self.sim.deliver(region, views, fresh, key=lambda r: r["kinesis"]["sequenceNumber"])
+        state.welcome_waiting += self.sim.new_welcome_records(region)
+        state.welcome_waiting = self._deliver(
+            region, welcome, state.welcome_waiting, key=lambda r: r["dynamodb"]["SequenceNumber"]
+        )
+        records = _kinesis_records(regional.kinesis, region)
+        state.views_waiting += records[state.views_position :]
+        state.views_position = len(records)
+        state.views_waiting = self._deliver(region, views, state.views_waiting, key=lambda r: r["kinesis"]["sequenceNumber"])
+
+    def _deliver(self, region: str, handler, records: list[dict], *, key) -> list[dict]:
+        """One delivery of a stream's records to its consumer, as its event source mapping makes
+        it; what the consumer reports failed is returned, to be delivered again on a later round
+        (in order: a stream's failed record holds back the ones after it)."""
+        if not records:
+            return []
+        with self.sim.region(region):
+            answer = handler({"Records": records}, FakeContext(function_name="consumer", timeout_ms=30_000))
+        failed = {f["itemIdentifier"] for f in answer.get("batchItemFailures", [])}
+        first = next((i for i, record in enumerate(records) if key(record) in failed), None)
+        return [] if first is None else records[first:]
 
     # --- faults -------------------------------------------------------------------------------
 
@@ -148,6 +176,18 @@ class LocalWorld:
 
     # --- what the control view shows ----------------------------------------------------------
 
+    def _health(self, region: str) -> str:
+        """What the region's /health answers now, as Route 53's checkers would see it."""
+        from api.health_app import handler
+
+        from verify.harness import api_event
+
+        fault = self.regions[region].fault
+        if fault in ("killed", "hung"):
+            return "no answer"
+        answer = self.invoke(region, handler, api_event("GET", "/health"))
+        return "ok" if answer["statusCode"] == 200 else json.loads(answer["body"]).get("status", str(answer["statusCode"]))
+
     def status(self) -> dict[str, Any]:
         from shared import clock, control
 
@@ -159,6 +199,7 @@ class LocalWorld:
                     primary = control.current(refresh=True)  # as this region's replica has it
                 regions[name] = {
                     "fault": self.regions[name].fault,
+                    "health": self._health(name),
                     "drained": self.regions[name].drained,
                     "primary_seen": primary.region if primary else None,
                     "epoch_seen": primary.epoch if primary else None,
