@@ -5,9 +5,9 @@ request through `FailoverTransport`, which knows every server the stack publishe
 `apiDocument` output: the public URL, then each region's own) and does what the project's page
 does in the browser:
 
-- a request goes to the server that answered last; one that refuses, does not answer within the
-  attempt's timeout, answers 5xx or 429 is left for `down_seconds` (or its Retry-After) and the
-  next server is tried at once;
+- a request goes to the server that answered last; one that refuses, answers 5xx or 429 is left
+  for `down_seconds` (or its Retry-After) and the next server is tried at once; one that has not
+  answered within `hedge_seconds` is joined by the next server, and the first good answer wins;
 - a write (POST, PUT, DELETE) carries one Idempotency-Key on every attempt (the caller's, or one
   made here), so a write that did land in the region that went quiet is not applied twice;
 - a write answered 202 is followed through its Location until it is decided, and the caller gets
@@ -31,6 +31,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any
 
 import httpx
@@ -50,6 +51,7 @@ class FailoverTransport(httpx.BaseTransport):
         unknown_write_seconds: float = 3.0,
         pending_write_seconds: float = 20.0,
         poll_seconds: float = 0.5,
+        hedge_seconds: float = 0.5,
         resends: int = 2,
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -61,6 +63,7 @@ class FailoverTransport(httpx.BaseTransport):
         self.servers = [str(s).rstrip("/") for s in servers]
         self.attempt_timeout = attempt_timeout or httpx.Timeout(5.0, connect=1.0)
         self.down_seconds, self.poll_seconds, self.resends = down_seconds, poll_seconds, resends
+        self.hedge_seconds = hedge_seconds
         self.unknown_write_seconds, self.pending_write_seconds = unknown_write_seconds, pending_write_seconds
         self.inner = transport or httpx.HTTPTransport()
         self.clock, self.sleep, self.on_switch = clock, sleep, on_switch
@@ -89,25 +92,47 @@ class FailoverTransport(httpx.BaseTransport):
     def _anywhere(
         self, method: str, target: str, headers, body: bytes, *, avoid: str | None = None
     ) -> tuple[httpx.Response, str]:
-        """The first good answer over the servers in order (the last bad one when none is good)."""
-        last: httpx.Response | None = None
+        """The first good answer over the servers in order (the last bad one when none is good).
+        A server that has not answered within `hedge_seconds` gets company: the next server is
+        asked too, and the first good answer wins (every request here may be repeated: reads, and
+        writes under one Idempotency-Key), so a hanging region costs a fraction of a second."""
+        waiting = [s for s in self.order() if s != avoid] or self.order()
+        last: tuple[httpx.Response, str] | None = None
         failure: Exception | None = None
-        servers = [s for s in self.order() if s != avoid] or self.order()
-        for server in servers:
-            try:
-                response = self._send(method, server + target, headers, body)
-            except httpx.TransportError as error:  # refused, reset, timed out
-                self._leave(server, self.down_seconds)
-                failure = error
-                continue
-            if response.status_code >= 500 or response.status_code == 429:
-                self._leave(server, _retry_after(response, self.down_seconds))
-                last = response
-                continue
-            self._use(server)
-            return response, server
+        pool = ThreadPoolExecutor(max_workers=len(waiting))
+        asked: dict = {}
+
+        def ask_next() -> None:
+            server = waiting.pop(0)
+            asked[pool.submit(self._send, method, server + target, headers, body)] = server
+
+        ask_next()
+        try:
+            while asked:
+                done, _ = wait(list(asked), timeout=self.hedge_seconds if waiting else None, return_when=FIRST_COMPLETED)
+                if not done:  # no answer yet: ask the next server as well
+                    ask_next()
+                    continue
+                for future in done:
+                    server = asked.pop(future)
+                    try:
+                        response = future.result()
+                    except httpx.TransportError as error:  # refused, reset, timed out
+                        self._leave(server, self.down_seconds)
+                        failure = error
+                        continue
+                    if response.status_code >= 500 or response.status_code == 429:
+                        self._leave(server, _retry_after(response, self.down_seconds))
+                        last = (response, server)
+                        continue
+                    self._use(server)
+                    return response, server
+                if waiting and not asked:
+                    ask_next()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)  # a hanging attempt ends at its own timeout
         if last is not None:
-            return last, servers[-1]
+            return last
         raise failure or httpx.ConnectError("no server answered")
 
     def _send(self, method: str, url: str, headers, body: bytes) -> httpx.Response:

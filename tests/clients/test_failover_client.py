@@ -181,3 +181,24 @@ def test_the_committed_client_is_what_the_document_generates(tmp_path):
 
     generated = client_sdk.generate(tmp_path / client_sdk.PACKAGE)
     assert client_sdk.files(generated) == client_sdk.files(client_sdk.OUTPUT), "run: sdr client"
+
+
+def test_a_slow_region_is_hedged_the_first_good_answer_wins_and_a_write_keeps_one_key():
+    import threading
+    import time
+
+    release = threading.Event()
+
+    def slow(request):
+        release.wait(2)  # hangs until the test is done with it
+        return created(request)
+
+    regions = Regions(us_east_1=slow, us_west_2=created)
+    api = client(regions, hedge_seconds=0.1)
+    started = time.monotonic()
+    response = post_posts.sync_detailed(client=api, body=PostCreate(title="t", body="b"))
+    elapsed = time.monotonic() - started
+    release.set()
+    assert response.status_code == 201 and elapsed < 1.0, elapsed
+    writes = [(host, key) for host, method, _, key in regions.seen if method == "POST"]
+    assert [host for host, _ in writes] == ["us-east-1", "us-west-2"] and writes[0][1] == writes[1][1]

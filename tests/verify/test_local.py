@@ -182,29 +182,41 @@ def test_a_photo_uploads_with_its_grant_and_its_thumbnail_is_served_and_replicat
         time.sleep(0.2)
 
 
-def test_the_generated_client_passes_over_a_hung_region_in_one_attempts_time(blog):
-    """The generated client over the regions' URLs (as a stack's apiDocument lists them); its
-    write through a dead primary is the smoke run's (above)."""
+def test_the_generated_client_fails_over_a_hung_throttled_or_write_losing_region_and_writes_once(blog):
+    """The generated client over the regions' URLs (as a stack's apiDocument lists them), the
+    first of them hung, throttled, or answering writes 202 and losing them; its write through a
+    dead primary is the smoke run's (above)."""
     import sys
-    import time
 
     import httpx
 
     sys.path.insert(0, str(ROOT / "clients" / "python"))
-    from serverless_dr_client.api.default import get_posts
+    from serverless_dr_client.api.default import get_posts, post_posts
+    from serverless_dr_client.models import PostCreate
     from serverless_dr_failover import failover_client
 
     control, _, key = blog
     regions = control.status()["regions"]
     first, second = list(regions)
-    api = failover_client([regions[first]["url"], regions[second]["url"]], api_key=key, attempt_timeout=httpx.Timeout(1.0))
-    control.act(first, "hang")
-    try:
-        started = time.monotonic()
-        assert get_posts.sync(client=api).items
-        assert time.monotonic() - started < 2.5  # one attempt's timeout, then the other region
-        started = time.monotonic()
-        assert get_posts.sync(client=api).items
-        assert time.monotonic() - started < 0.5  # straight to the region that answered
-    finally:
-        control.act(first, "restore")
+    servers = [regions[first]["url"], regions[second]["url"]]
+    timings = {}
+    for fault in ("hang", "throttle", "lose-writes"):
+        api = failover_client(servers, api_key=key, attempt_timeout=httpx.Timeout(1.0), unknown_write_seconds=1.0)
+        control.act(first, fault)
+        try:
+            started = time.monotonic()
+            assert get_posts.sync(client=api).items
+            timings[f"{fault} read"] = time.monotonic() - started
+            title = f"Written while {first} is told to {fault}"
+            started = time.monotonic()
+            answer = post_posts.sync_detailed(client=api, body=PostCreate(title=title, body="once"))
+            timings[f"{fault} write"] = time.monotonic() - started
+            assert answer.status_code == 201, (fault, answer.status_code, answer.content[:200])
+        finally:
+            control.act(first, "restore")
+        titles = [p.title for p in get_posts.sync(client=failover_client([regions[second]["url"]])).items]
+        assert titles.count(title) == 1, (fault, titles)  # applied, and once
+    # A hung region costs the hedge's delay (0.5 s); a throttling one, a round trip; a lost 202,
+    # the client's patience with an unknown write id (1 s here) and a resend.
+    assert timings["hang read"] < 1.0 and timings["throttle read"] < 1.0 and timings["throttle write"] < 2.0, timings
+    assert timings["lose-writes write"] < 5.0, timings

@@ -9,6 +9,7 @@ import json
 import socket
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,7 @@ from verify.local.world import LocalWorld
 SITE = Path(__file__).resolve().parents[2] / "site"
 CONTROL_PAGE = Path(__file__).with_name("control.html")
 # What each control action does to a region (POST /control/regions/{region}/{action}).
-ACTIONS = ("kill", "hang", "slow", "throttle", "restore", "drain", "undrain", "promote")
+ACTIONS = ("kill", "hang", "slow", "throttle", "lose-writes", "restore", "drain", "undrain", "promote")
 
 
 class _Server(ThreadingHTTPServer):
@@ -98,6 +99,8 @@ class _RegionHandler(BaseHTTPRequestHandler):
         if state.fault == "throttled":
             status, headers, payload = front.gateway.throttled()
             headers.append(("Retry-After", "2"))
+        elif state.fault == "loses-writes" and self.command in ("POST", "PUT", "DELETE"):
+            status, headers, payload = _accepted_and_lost(front.gateway.allowed_origin)
         else:
             status, headers, payload = front.gateway.handle(self.command, path, query, list(self.headers.items()), body)
             payload = media.rewrite(payload, front.url)
@@ -138,6 +141,17 @@ class _RegionHandler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = do_TRACE = _any
 
 
+def _accepted_and_lost(origin: str | None) -> tuple[int, list[tuple[str, str]], bytes]:
+    """A write answered 202 by a region that then loses it (with its queue): its id is one no
+    region issued, so GET /writes/{id} answers 404 everywhere."""
+    token = uuid.uuid4().hex
+    location = f"/writes/{token}"
+    headers = [("Content-Type", "application/json"), ("Location", location), ("X-Write-Id", token)]
+    if origin:
+        headers.append(("Access-Control-Allow-Origin", origin))
+    return 202, headers, json.dumps({"status": "accepted", "write_id": token, "location": location}).encode()
+
+
 class Control:
     """What the control view and the CLI do to the regions."""
 
@@ -154,7 +168,14 @@ class Control:
         if action in ("drain", "undrain"):
             self.world.drain(region, action == "drain")
             return {"region": region, "drained": action == "drain"}
-        fault = {"kill": "killed", "hang": "hung", "slow": "slow", "throttle": "throttled", "restore": "up"}[action]
+        fault = {
+            "kill": "killed",
+            "hang": "hung",
+            "slow": "slow",
+            "throttle": "throttled",
+            "lose-writes": "loses-writes",
+            "restore": "up",
+        }[action]
         self.world.set_fault(region, fault)
         if fault == "killed":
             self.fronts[region].stop()

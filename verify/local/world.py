@@ -28,7 +28,7 @@ from unittest import mock
 from verify.harness import FakeContext, drain_queue, queue_depth
 from verify.two_region_sim import REGIONS, TwoRegions, _kinesis_records, world
 
-FAULTS = ("up", "killed", "hung", "slow", "throttled")
+FAULTS = ("up", "killed", "hung", "slow", "throttled", "loses-writes")
 # The simulation patches time.sleep (through botocore's retries) onto its clock; here time is real.
 REAL_SLEEP = time.sleep
 PUMP_SECONDS = 0.25
