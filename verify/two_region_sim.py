@@ -424,26 +424,34 @@ def world(
     from moto import mock_aws
 
     configure()
+    before = {name: os.environ.get(name) for name in environment or {}}
     os.environ.update(environment or {})
     sim = TwoRegions(lag=lag, seed=seed, write_mode=write_mode, automatic=automatic, lease_seconds=lease_seconds)
-    with mock_aws(), fast_transactions():
-        reset_handler_state()
-        for region in REGIONS:
-            sim.regional[region] = make_regional_resources(region)
-        create_voter_tables(VOTERS)
-        with injected(FaultInjector(sim.clock, seed=seed)) as injector, powertools_on(sim.clock):
-            from shared import clock
+    try:
+        with mock_aws(), fast_transactions():
+            reset_handler_state()
+            for region in REGIONS:
+                sim.regional[region] = make_regional_resources(region)
+            create_voter_tables(VOTERS)
+            with injected(FaultInjector(sim.clock, seed=seed)) as injector, powertools_on(sim.clock):
+                from shared import clock
 
-            sim.injector = injector
-            # A handler waiting on its clock (a write for its confirmation) lets replication happen.
-            epoch_offset = time.time() - sim.clock.now
-            with clock.use(now=lambda: epoch_offset + sim.clock.now, sleep=sim.pass_time):
-                if sim.leased:
-                    sim.tick()  # the home region takes the first lease
-                    sim.converge()  # and every region learns it before the first request
-                yield sim
-        reset_handler_state()
-    configure()  # the handlers' default environment again, for whatever runs next
+                sim.injector = injector
+                # A handler waiting on its clock (a write for its confirmation) lets replication happen.
+                epoch_offset = time.time() - sim.clock.now
+                with clock.use(now=lambda: epoch_offset + sim.clock.now, sleep=sim.pass_time):
+                    if sim.leased:
+                        sim.tick()  # the home region takes the first lease
+                        sim.converge()  # and every region learns it before the first request
+                    yield sim
+            reset_handler_state()
+    finally:
+        for name, value in before.items():  # what this world set beyond the defaults goes too
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        configure()  # the handlers' default environment again, for whatever runs next
 
 
 def sent_welcomes() -> int:

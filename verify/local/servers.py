@@ -21,6 +21,8 @@ from verify.local.world import LocalWorld
 
 SITE = Path(__file__).resolve().parents[2] / "site"
 CONTROL_PAGE = Path(__file__).with_name("control.html")
+# How often a server looks at its stop flag: a kill closes the port within this.
+POLL_SECONDS = 0.05
 # What each control action does to a region (POST /control/regions/{region}/{action}).
 ACTIONS = ("kill", "hang", "slow", "throttle", "lose-writes", "restore", "drain", "undrain", "promote")
 
@@ -60,7 +62,9 @@ class RegionFront:
 
                 self.server = _Server(("127.0.0.1", self.port), Handler)
                 self.port = self.server.server_address[1]
-                threading.Thread(target=self.server.serve_forever, name=f"api-{self.name}", daemon=True).start()
+                threading.Thread(
+                    target=self.server.serve_forever, args=(POLL_SECONDS,), name=f"api-{self.name}", daemon=True
+                ).start()
         return self
 
     def stop(self) -> None:
@@ -273,5 +277,5 @@ def serve_site(port: int, fronts: dict[str, RegionFront], control: Control, fail
 
     Handler.control = control
     server = _Server(("127.0.0.1", port), Handler)
-    threading.Thread(target=server.serve_forever, name="site", daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), name="site", daemon=True).start()
     return server
