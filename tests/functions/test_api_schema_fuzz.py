@@ -32,8 +32,8 @@ from verify.gateway import Gateway  # noqa: E402
 API_KEY = "local-admin-key-0123456789abcdef"
 ORIGIN = ENVIRONMENT["ALLOWED_ORIGIN"]
 MAX_UPLOAD_BYTES = int(ENVIRONMENT["MAX_UPLOAD_BYTES"])
-EXAMPLES = 4  # per operation and phase in make test
-SOAK_EXAMPLES = 150  # schemathesis keeps ~2 MB per case until its test ends: ~3 GB here
+QUICK_EXAMPLES = 4  # per operation and phase in make test
+SOAK_EXAMPLES = 150  # per operation and phase; schemathesis keeps ~2 MB per case until its test ends: ~3 GB
 
 REFUSALS = [
     "400",
@@ -49,19 +49,21 @@ REFUSALS = [
     "429",
     "5xx",
 ]  # schemathesis' default (5xx: its own check)
-schema = schemathesis.openapi.from_dict(
-    api_contract.published_document(["http://localhost"], MAX_UPLOAD_BYTES),
-    config=SchemathesisConfig.from_dict(
-        {
-            "auth": {"openapi": {"admin_api_key": {"api_key": API_KEY}}},
-            # Invalid data may also be refused as too large (413: an upload over maxUploadBytes
-            # that reaches the function), besides schemathesis' usual 4xx.
-            "checks": {"negative_data_rejection": {"expected-statuses": [*REFUSALS, "413"]}},
-        }
-    ),
+SETTINGS = {
+    "auth": {"openapi": {"admin_api_key": {"api_key": API_KEY}}},
+    # Invalid data may also be refused as too large (413: an upload over maxUploadBytes that
+    # reaches the function), besides schemathesis' usual 4xx.
+    "checks": {"negative_data_rejection": {"expected-statuses": [*REFUSALS, "413"]}},
+}
+DOCUMENT = api_contract.published_document(["http://localhost"], MAX_UPLOAD_BYTES)
+schema = schemathesis.openapi.from_dict(DOCUMENT, config=SchemathesisConfig.from_dict(SETTINGS))
+# make test's pass over every operation: a few generated examples each, without the boundary-value
+# phase (make soak runs that, and more examples).
+quick_schema = schemathesis.openapi.from_dict(
+    DOCUMENT, config=SchemathesisConfig.from_dict({**SETTINGS, "phases": {"coverage": {"enabled": False}}})
 )
 _gateway: list[Gateway] = []
-schema.app = lambda environ, start_response: _gateway[0](environ, start_response)
+schema.app = quick_schema.app = lambda environ, start_response: _gateway[0](environ, start_response)
 issued_cursors: set[str] = set()
 
 
@@ -122,11 +124,9 @@ def _call(case):
     remember(response, case)
 
 
-# make test fuzzes through the gateway (tests/functions/test_api_fuzz.py sends Hypothesis' requests
-# straight to the function, its answers held to the same document); make soak does both here.
 @pytest.mark.parametrize("region", ["through the gateway"], indirect=True)
-@schema.parametrize()
-@fuzz_settings(EXAMPLES)
+@quick_schema.parametrize()
+@fuzz_settings(QUICK_EXAMPLES)
 def test_every_operation_keeps_the_contract(case, region):
     _call(case)
 
@@ -181,9 +181,9 @@ def _run_scenarios(examples: int, steps: int) -> None:
     )
 
 
-@pytest.mark.parametrize("region", ["through the gateway"], indirect=True)  # both ways: make soak
+@pytest.mark.parametrize("region", ["through the gateway"], indirect=True)
 def test_linked_scenarios_keep_the_contract(region):
-    _run_scenarios(examples=8, steps=6)
+    _run_scenarios(examples=12, steps=6)
 
 
 @pytest.mark.soak

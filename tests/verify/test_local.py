@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 import sys
 import time
 import urllib.error
@@ -59,11 +58,12 @@ def test_the_smoke_run_passes_from_a_fresh_process_and_leaves_nothing_running():
         time.sleep(0.1)
 
 
-def test_bad_arguments_are_one_line_errors():
-    run = subprocess.run(
-        [sys.executable, "-m", "verify.local", "--lease-seconds", "3"], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert run.returncode == 2 and "--lease-seconds: 3 is under 10" in run.stderr
+def test_bad_arguments_are_one_line_errors(capsys):
+    from verify.local.__main__ import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["--lease-seconds", "3"])
+    assert exited.value.code == 2 and "--lease-seconds: 3 is under 10" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
@@ -186,7 +186,6 @@ def test_the_generated_client_fails_over_a_hung_throttled_or_write_losing_region
     """The generated client over the regions' URLs (as a stack's apiDocument lists them), the
     first of them hung, throttled, or answering writes 202 and losing them; its write through a
     dead primary is the smoke run's (above)."""
-    import sys
 
     import httpx
 
