@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import secrets
 import signal
 import socket
@@ -60,9 +61,14 @@ def local_blog(*, port: int, lag: float, lease_seconds: float):
 def _blog_in(lag: float, lease_seconds: float, site_port: int, api_key: str):
     origin = f"http://127.0.0.1:{site_port}"
     with running(lag=lag, lease_seconds=lease_seconds, allowed_origin=origin) as world:
+        from stack import api_contract
+
         functions = _functions()
+        # One document for every region, as each imports the same one.
+        document = api_contract.document(allowed_origin=origin, max_upload_bytes=int(os.environ["MAX_UPLOAD_BYTES"]))
         fronts = {
-            name: RegionFront(name, 0, _gateway(world, name, functions, api_key, origin), world).start() for name in world.regions
+            name: RegionFront(name, 0, _gateway(world, name, document, functions, api_key, origin), world).start()
+            for name in world.regions
         }
         control = Control(world, fronts)
         # One Python process serves both regions and runs their consumers: a little more patience
@@ -90,23 +96,16 @@ def _functions() -> dict:
     return {"*": api.handler, "health/GET": health.handler}
 
 
-def _gateway(world, region: str, functions: dict, api_key: str, origin: str):
-    from stack import api_contract
+def _gateway(world, region: str, document: dict, functions: dict, api_key: str, origin: str):
     from verify.gateway import Gateway
 
     return Gateway(
-        api_contract.document(allowed_origin=origin, max_upload_bytes=int(_environment("MAX_UPLOAD_BYTES"))),
+        document,
         functions,
         invoke=lambda function, event: world.invoke(region, function, event),
         api_key=api_key,
         allowed_origin=origin,
     )
-
-
-def _environment(name: str) -> str:
-    import os
-
-    return os.environ[name]
 
 
 def main(argv: list[str] | None = None) -> int:
