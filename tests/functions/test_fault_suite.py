@@ -64,7 +64,7 @@ def test_the_suite_counts_duplicates_when_writes_stop_being_conditional():
         mock.patch.object(writes, "_data_request", unconditional),
         mock.patch.object(writes, "_record_if_undecided", lambda _epoch: {}),
     ):
-        broken = fault_suite.run(seed=5, writes=150)
+        broken = fault_suite.run(seed=5, writes=50)
     assert broken.total()["duplicated"] > 0
 
 
@@ -77,7 +77,7 @@ def test_the_suite_counts_lost_writes_when_a_deferral_drops_the_intent():
         return mock.Mock() if service == "sns" else real_client(service, *args, **kwargs)
 
     with mock.patch.object(writing.aws, "client", dropping_publishes):
-        broken = fault_suite.run(seed=5, writes=150)
+        broken = fault_suite.run(seed=5, writes=50)
     assert broken.total()["lost"] > 0
 
 
