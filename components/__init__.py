@@ -7,9 +7,11 @@ FailoverDns; the others are the pieces they and a typical composition need. Each
 frozen `...Args` dataclass with secure defaults and validates it before creating anything.
 """
 
+from ._blocks.edge_names import EdgeName
 from ._blocks.kms import rotating_key
 from .alert_topic import AlertTopic, AlertTopicArgs
 from .analytics import Analytics, AnalyticsArgs, Column, NamedQuerySpec, glue_columns
+from .api_edge import ApiEdge, ApiEdgeArgs
 from .backups import Backups, BackupsArgs
 from .event_pipeline import ConsumerMetricAlarm, EventPipeline, EventPipelineArgs
 from .failover_dns import FailoverDns, FailoverDnsArgs, RegionalEndpoint
@@ -33,10 +35,13 @@ __all__ = [
     "Analytics",
     "AnalyticsArgs",
     "ApiDomain",
+    "ApiEdge",
+    "ApiEdgeArgs",
     "Backups",
     "BackupsArgs",
     "Column",
     "ConsumerMetricAlarm",
+    "EdgeName",
     "EventPipeline",
     "EventPipelineArgs",
     "FailoverDns",

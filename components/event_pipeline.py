@@ -110,8 +110,10 @@ class EventPipelineArgs:
     # alarms
     metrics_namespace: str = "serverless-dr"
     metric_alarms: Sequence[ConsumerMetricAlarm] = ()
-    oldest_message_alarm_seconds: int = 300
-    iterator_age_alarm_ms: int = 60_000
+    # None: no alarm on the buffer's age (a consumer whose lag matters less than its failures,
+    # which the DLQ-depth alarm reports: counters).
+    oldest_message_alarm_seconds: int | None = 300
+    iterator_age_alarm_ms: int | None = 60_000  # None: no alarm on the stream's lag, likewise
     # Keys for the consumer's logs and environment and a concurrency limit (components/hardening.py);
     # on a buffered source the limit is also the mapping's maximum concurrency.
     hardening: Hardening = field(default_factory=Hardening)
@@ -432,7 +434,7 @@ class EventPipeline(pulumi.ComponentResource):
             threshold=0,
             **alarm,
         )
-        if queue is not None:
+        if queue is not None and args.oldest_message_alarm_seconds is not None:
             metric_alarm(
                 f"{name}-oldest-message",
                 description=f"{name}: buffer not drained for {args.oldest_message_alarm_seconds} s",
@@ -442,7 +444,7 @@ class EventPipeline(pulumi.ComponentResource):
                 threshold=args.oldest_message_alarm_seconds,
                 **alarm,
             )
-        else:
+        elif queue is None and args.iterator_age_alarm_ms is not None:
             metric_alarm(
                 f"{name}-iterator-age",
                 description=f"{name}: consumer more than {args.iterator_age_alarm_ms} ms behind the stream",

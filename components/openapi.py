@@ -27,6 +27,8 @@ class Route:
     query: tuple[str, ...] = ()
     required_query: tuple[str, ...] = ()
     cached: bool = False  # GET answered from the stage cache (keyed on every parameter)
+    # GET kept at the edge (ApiEdge) for its TTL: the same answer for every client that asks.
+    edge_cached: bool = False
     # Why a write route needs no API key (anyone may subscribe); written into the document as
     # `x-public-write`, where the policy pack reads it. A write route is keyed or says why not.
     public: str | None = None
@@ -48,6 +50,10 @@ class Route:
             raise ValueError(f"Route.path: {self.path!r} must start with /")
         if self.cached and self.method != "get":
             raise ValueError(f"Route.cached: only GET routes are cached, not {self.method.upper()} {self.path}")
+        if self.edge_cached and (self.method != "get" or self.keyed):
+            raise ValueError(
+                f"Route.edge_cached: only unkeyed GET routes are kept at the edge, not {self.method.upper()} {self.path}"
+            )
         if set(self.required_query) - set(self.query):
             raise ValueError(f"Route.required_query: {sorted(set(self.required_query) - set(self.query))} not in query")
         if self.method != "get" and not self.keyed and not (self.public or "").strip():
@@ -95,6 +101,7 @@ class Route:
             query=tuple(data.get("query", ())),
             required_query=tuple(data.get("required_query", ())),
             cached=bool(data.get("cached", False)),
+            edge_cached=bool(data.get("edge_cached", False)),
             public=data.get("public"),
             responses=dict(data.get("responses", {})),
             idempotent=bool(data.get("idempotent", False)),

@@ -34,12 +34,18 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from ._blocks.certificate import dns_validated_certificate
+from ._blocks.edge_names import (
+    EdgeName,
+    alias_records,
+    certificate_for,
+    edge_origin,
+    security_headers_policy,
+    viewer_certificate,
+)
 from ._blocks.private_bucket import PrivateBucket, attach_policy, private_bucket
 from .failover_math import ORIGIN_CONNECTION_ATTEMPTS, ORIGIN_CONNECTION_TIMEOUT_SECONDS
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
-CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"  # the hosted zone of every *.cloudfront.net alias
 FAILOVER_STATUS_CODES = [403, 404, 500, 502, 503, 504]
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -88,10 +94,7 @@ def content_security_policy(api_origin_pattern: str) -> str:
     )
 
 
-@dataclass(frozen=True, kw_only=True)
-class SiteDomain:
-    host: str
-    zone_name: str
+SiteDomain = EdgeName  # the site's own host name in a zone the stack owns
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -173,28 +176,11 @@ class StaticSite(pulumi.ComponentResource):
             signing_protocol="sigv4",
             opts=on_edge,
         )
-        headers = aws.cloudfront.ResponseHeadersPolicy(
-            f"{name}-headers",
-            name=f"{name}-{pulumi.get_stack()}-security",
-            comment="HSTS, nosniff, no framing, strict referrer, CSP admitting the API",
-            security_headers_config=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigArgs(
-                strict_transport_security=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
-                    access_control_max_age_sec=63_072_000, include_subdomains=True, preload=True, override=True
-                ),
-                content_type_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentTypeOptionsArgs(
-                    override=True
-                ),
-                frame_options=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigFrameOptionsArgs(
-                    frame_option="DENY", override=True
-                ),
-                referrer_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigReferrerPolicyArgs(
-                    referrer_policy="strict-origin-when-cross-origin", override=True
-                ),
-                content_security_policy=aws.cloudfront.ResponseHeadersPolicySecurityHeadersConfigContentSecurityPolicyArgs(
-                    content_security_policy=content_security_policy(args.api_origin_pattern), override=True
-                ),
-            ),
-            opts=on_edge,
+        headers = security_headers_policy(
+            name,
+            "HSTS, nosniff, no framing, strict referrer, CSP admitting the API",
+            content_security_policy(args.api_origin_pattern),
+            on_edge,
         )
 
         origins = [
@@ -223,23 +209,7 @@ class StaticSite(pulumi.ComponentResource):
                 )
             ]
 
-        certificate = None
-        if args.domain:
-            zone = aws.route53.get_zone_output(
-                name=args.domain.zone_name,
-                private_zone=False,
-                opts=pulumi.InvokeOutputOptions(parent=self, provider=args.global_provider),
-            )
-            # CloudFront takes certificates from us-east-1 only.
-            certificate = dns_validated_certificate(
-                f"{name}-domain",
-                domain_name=args.domain.host,
-                zone_id=zone.zone_id,
-                parent=self,
-                provider=args.global_provider,
-                create_record=True,
-                tags=tags,
-            )
+        named = certificate_for(name, args.domain, self, args.global_provider, tags) if args.domain else None
         logging = None
         if args.access_logs:
             logging = aws.cloudfront.DistributionLoggingConfigArgs(
@@ -277,11 +247,7 @@ class StaticSite(pulumi.ComponentResource):
             restrictions=aws.cloudfront.DistributionRestrictionsArgs(
                 geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")
             ),
-            viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(
-                acm_certificate_arn=certificate.arn, ssl_support_method="sni-only", minimum_protocol_version="TLSv1.2_2021"
-            )
-            if certificate
-            else aws.cloudfront.DistributionViewerCertificateArgs(cloudfront_default_certificate=True),
+            viewer_certificate=viewer_certificate(named),
             logging_config=logging,
             web_acl_id=args.web_acl_arn,
             tags=tags,
@@ -305,28 +271,12 @@ class StaticSite(pulumi.ComponentResource):
                 ],
             )
 
-        if args.domain:
-            for record_type in ("A", "AAAA"):
-                aws.route53.Record(
-                    f"{name}-{record_type.lower()}",
-                    zone_id=zone.zone_id,
-                    name=args.domain.host,
-                    type=record_type,
-                    aliases=[
-                        aws.route53.RecordAliasArgs(
-                            name=distribution.domain_name, zone_id=CLOUDFRONT_ZONE_ID, evaluate_target_health=False
-                        )
-                    ],
-                    opts=pulumi.ResourceOptions(parent=self, provider=args.global_provider),
-                )
+        if args.domain and named:
+            alias_records(name, args.domain, named, distribution, on_edge)
 
         self.distribution_domain = distribution.domain_name
         self.distribution_id = distribution.id
-        self.origin = (
-            pulumi.Output.from_input(f"https://{args.domain.host}")
-            if args.domain
-            else distribution.domain_name.apply(lambda d: f"https://{d}")
-        )
+        self.origin = edge_origin(args.domain, distribution)
         self.url = self.origin.apply(lambda o: o + "/")
         self.bucket_names = {r: b.name for r, b in self._buckets.items()}
         self.register_outputs(

@@ -34,7 +34,28 @@ ASSUMPTIONS = {
     "view_response_bytes": 200,
     "xray_sampled_fraction": 0.05,  # the default sampling rule: 1 request/s, then 5 %
     "cache_hit_fraction": 0.9,  # GET /posts/{id} with the stage cache on (TTL 60 s)
+    # Reads at the edge (edgeReads): CloudFront fetches a cached answer from a region at most once
+    # per answer, regional edge cache and TTL; the readers of a month ask for this many answers
+    # (posts, list pages), through this many of CloudFront's 13 regional edge caches.
+    "edge_hot_answers": 50,
+    "edge_regional_caches": 3,
+    "post_response_gzip_bytes": 2_000,  # a post's JSON as CloudFront sends it compressed
+    # The page's shell: the entry points a visit revalidates (index.html, config.json; scripts and
+    # styles are cached an hour), shared by the page views of one visit.
+    "site_shell_requests_per_visit": 2,
+    "site_shell_bytes_per_visit": 3_000,
+    "page_views_per_visit": 4,
+    # Counting from the edge's standard logs: files delivered an hour, a log line's bytes, and the
+    # reader's time per file; each (file, post) is one counted chunk.
+    "edge_log_files_per_hour": 60,
+    "edge_log_line_bytes": 450,
+    "edge_log_reader_ms_per_file": 200,
+    "view_record_bytes": 250,  # one view's JSON in the analytics stream
 }
+# The month the per-million figures are quoted at (the report's default profile): cached reads
+# cost less per million the more of them share an answer.
+REFERENCE_PAGE_VIEWS_PER_DAY = 1_000_000
+REFERENCE_POST_READS_PER_DAY = 10_000
 
 
 @cache
@@ -172,6 +193,7 @@ USAGE_ONLY: dict[str, str] = {
     "aws:apigateway/usagePlanKey:UsagePlanKey": "free",
     "aws:cloudfront/distribution:Distribution": "per request and GB out",
     "aws:cloudfront/originAccessControl:OriginAccessControl": "free",
+    "aws:cloudfront/cachePolicy:CachePolicy": "free",
     "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": "free",
     "aws:cloudwatch/logGroup:LogGroup": "per GB ingested and stored",
     "aws:dynamodb/table:Table": "on demand: per request, GB stored, GB of continuous backup",
@@ -292,11 +314,87 @@ def _per_request_overhead(count: float, response_bytes: int) -> float:
     )
 
 
-def page_views_cost(run, views: float) -> float:
+def _edge_reads_on(run) -> bool:
+    return str(_config(run).get("edgeReads", "true")).lower() == "true"
+
+
+def _view_regions(run) -> int:
+    return len(json.loads(_config(run).get("regions", "[]")) or [1])
+
+
+def _analytics_records(run, views: float, *, packed: bool = False) -> float:
+    """Analytics: every view through Firehose and converted to Parquet. Firehose bills a record as
+    at least 5 KB: one view a record, or (`packed`, the edge-log reader) many views' JSON
+    documents concatenated in one record, billed by their bytes."""
+    if not run.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"):
+        return 0.0
+    billed_gb = views * ASSUMPTIONS["view_record_bytes"] / 1e9 if packed else views * 5 / 1024 / 1024
+    return billed_gb * (price("firehose_ingest_gb") + price("firehose_format_conversion_gb"))
+
+
+def _api_reads(run, reads: float, response_bytes: int) -> float:
+    """`reads` GET /posts/{id} answered by a region: through the stage cache when it is on, else
+    the function and two eventually consistent reads (the post, and the per-region counters)."""
+    cached = str(_config(run).get("apiCacheEnabled", "false")).lower() == "true"
+    misses = reads * (1 - ASSUMPTIONS["cache_hit_fraction"]) if cached else reads
+    return (
+        _per_request_overhead(reads, response_bytes)
+        + _lambda(misses, _function_memory_gb(run, "-fn"), ASSUMPTIONS["api_function_ms"])
+        + misses * 1.0 * price("dynamodb_read_million") / 1e6
+    )
+
+
+def edge_origin_fetches(run, reads: float) -> float:
+    """How many of `reads` cached reads in a month CloudFront fetches from a region: at most one per
+    answer, regional edge cache and TTL (edgeCacheSeconds)."""
+    ttl = int(_config(run).get("edgeCacheSeconds", 60))
+    a = ASSUMPTIONS
+    return min(reads, a["edge_hot_answers"] * a["edge_regional_caches"] * _hours() * 3600 / ttl)
+
+
+def _edge_reads(run, reads: float) -> float:
+    """`reads` cached GETs at the edge: the request and the compressed bytes out, and the fetches
+    from a region when the copy has expired (origin to CloudFront transfer is free)."""
+    return (
+        reads * price("cloudfront_https_10k") / 1e4
+        + reads * ASSUMPTIONS["post_response_gzip_bytes"] / 1e9 * price("cloudfront_transfer_gb")
+        + _api_reads(run, edge_origin_fetches(run, reads), 0)
+    )
+
+
+def _site_shell(views: float) -> float:
+    """The page's shell, once a visit: CloudFront requests and bytes of its entry points."""
+    a = ASSUMPTIONS
+    visits = views / a["page_views_per_visit"]
+    return visits * (
+        a["site_shell_requests_per_visit"] * price("cloudfront_https_10k") / 1e4
+        + a["site_shell_bytes_per_visit"] / 1e9 * price("cloudfront_transfer_gb")
+    )
+
+
+def _counted_from_edge_logs(run, views: float) -> float:
+    """Views counted from the edge's standard logs (delivery free; the objects stored a week): the
+    reader reads each file once, and counts each (file, post) chunk exactly once: a mark (2 write
+    units in a transaction), the counter's increment, the published count and its replicas."""
+    a = ASSUMPTIONS
+    files = a["edge_log_files_per_hour"] * _hours()
+    chunks = min(views, files * a["edge_hot_answers"])
+    log_gb = views * a["edge_log_line_bytes"] / 1e9
+    return (
+        log_gb * price("s3_storage_gb_month") / 4  # kept 7 days
+        + files * (price("s3_get_thousand") / 1e3)
+        + _lambda(files, 0.25, a["edge_log_reader_ms_per_file"])
+        # A mark and the counter's increment in one transaction (2 write units each), the published count.
+        + chunks * (2 + 2 + 1) * price("dynamodb_write_million") / 1e6
+        + chunks * (_view_regions(run) - 1) * price("dynamodb_replicated_write_million") / 1e6
+        + _analytics_records(run, views, packed=True)
+    )
+
+
+def _counted_through_the_api(run, views: float) -> float:
     """`views` POST /events: the API, the transport, the counting consumer, the counter write and
     its replication to every other region."""
     config = _config(run)
-    regions = len(json.loads(config.get("regions", "[]")) or [1])
     transport = config.get("pageViewTransport", "sqs-fifo")
     api_gb = _function_memory_gb(run, "-fn")
     cost = _per_request_overhead(views, ASSUMPTIONS["view_response_bytes"]) + _lambda(
@@ -313,34 +411,64 @@ def page_views_cost(run, views: float) -> float:
             cost += views * price("kinesis_put_units_million") / 1e6
     cost += _lambda(views / batch, 0.25, ASSUMPTIONS["consumer_function_ms_per_batch"])
     cost += views * price("dynamodb_write_million") / 1e6
-    cost += views * (regions - 1) * price("dynamodb_replicated_write_million") / 1e6
-    if run.of_type("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"):
-        # Analytics: every view through Firehose (billed as 5 KB) and converted to Parquet; the
-        # SQS transport adds the consumer's put (its Lambda time is in the batch figure above).
-        billed_gb = views * 5 / 1024 / 1024
-        cost += billed_gb * (price("firehose_ingest_gb") + price("firehose_format_conversion_gb"))
-    return cost
+    cost += views * (_view_regions(run) - 1) * price("dynamodb_replicated_write_million") / 1e6
+    return cost + _analytics_records(run, views)
+
+
+def traffic_costs(run, *, page_views: float, post_reads: float) -> dict[str, float]:
+    """What a month of `page_views` (a post shown in the page) and `post_reads` (GET /posts/{id}
+    by any other client) adds. With the edge on, a page view is the edge read of its post (counted
+    from the edge's log) and its share of the page's shell; the two kinds of read share the
+    edge's cached answers, so their origin fetches are shared too. Without it, a page view is the
+    shell and a POST /events, and reads go to a region."""
+    if not _edge_reads_on(run):
+        return {
+            "page_views": _site_shell(page_views) + _counted_through_the_api(run, page_views),
+            "post_reads": _api_reads(run, post_reads, ASSUMPTIONS["post_response_bytes"]),
+        }
+    reads = page_views + post_reads
+    per_read = _edge_reads(run, reads) / reads if reads else 0.0
+    return {
+        "page_views": page_views * per_read + _site_shell(page_views) + _counted_from_edge_logs(run, page_views),
+        "post_reads": post_reads * per_read,
+    }
+
+
+def page_views_cost(run, views: float) -> float:
+    return traffic_costs(run, page_views=views, post_reads=0)["page_views"]
 
 
 def post_reads_cost(run, reads: float) -> float:
-    """`reads` GET /posts/{id}: through the stage cache when it is on, else the function and two
-    eventually consistent reads (the post, and the per-region view counters)."""
-    config = _config(run)
-    cached = str(config.get("apiCacheEnabled", "false")).lower() == "true"
-    misses = reads * (1 - ASSUMPTIONS["cache_hit_fraction"]) if cached else reads
-    return (
-        _per_request_overhead(reads, ASSUMPTIONS["post_response_bytes"])
-        + _lambda(misses, _function_memory_gb(run, "-fn"), ASSUMPTIONS["api_function_ms"])
-        + misses * 1.0 * price("dynamodb_read_million") / 1e6
-    )
+    return traffic_costs(run, page_views=0, post_reads=reads)["post_reads"]
+
+
+def per_million(run) -> dict[str, float]:
+    """The cost of a million page views and of a million post reads, in the reference month."""
+    views, reads = REFERENCE_PAGE_VIEWS_PER_DAY * 30, REFERENCE_POST_READS_PER_DAY * 30
+    costs = traffic_costs(run, page_views=views, post_reads=reads)
+    return {"page_views": costs["page_views"] / views * 1e6, "post_reads": costs["post_reads"] / reads * 1e6}
 
 
 def unit_prices(run) -> dict[str, dict[str, Any]]:
-    config = _config(run)
-    regions = len(json.loads(config.get("regions", "[]")) or [1])
+    regions = _view_regions(run)
+    unit = per_million(run)
+    month = f"in a month of {REFERENCE_PAGE_VIEWS_PER_DAY:,} page views and {REFERENCE_POST_READS_PER_DAY:,} post reads a day"
+    edge = _edge_reads_on(run)
     return {
-        "page_views_per_million": {"usd": round(page_views_cost(run, 1e6), 2), "note": "POST /events to the counter, replicated"},
-        "post_reads_per_million": {"usd": round(post_reads_cost(run, 1e6), 2), "note": "GET /posts/{id}"},
+        "page_views_per_million": {
+            "usd": round(unit["page_views"], 2),
+            "note": (
+                "the post read at the edge, counted from its log line, and a share of the page's shell"
+                if edge
+                else "the page's shell share and a POST /events to the counter, replicated"
+            )
+            + f", {month}",
+        },
+        "post_reads_per_million": {
+            "usd": round(unit["post_reads"], 2),
+            "note": ("GET /posts/{id} at the edge (cached, failing over there)" if edge else "GET /posts/{id} at a region")
+            + f", {month}",
+        },
         "media_gb_month": {
             "usd": round(
                 regions * price("s3_storage_gb_month") + (regions - 1) * (price("s3_rtc_gb") + price("inter_region_transfer_gb")),
@@ -402,8 +530,8 @@ def _backup_unit_prices(run) -> dict[str, dict[str, Any]]:
 
 
 def traffic_monthly(run, *, page_views_per_day: float, post_reads_per_day: float) -> dict[str, float]:
-    views = page_views_cost(run, page_views_per_day * 30)
-    reads = post_reads_cost(run, post_reads_per_day * 30)
+    costs = traffic_costs(run, page_views=page_views_per_day * 30, post_reads=post_reads_per_day * 30)
+    views, reads = costs["page_views"], costs["post_reads"]
     idle = idle_monthly(run)
     return {
         "idle_usd": idle,

@@ -112,11 +112,13 @@ PERMISSIONS: tuple[Permissions, ...] = (
             "aws:cloudfront/distribution:Distribution",
             "aws:cloudfront/originAccessControl:OriginAccessControl",
             "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+            "aws:cloudfront/cachePolicy:CachePolicy",
         ),
         (
             "cloudfront:*Distribution*",
             "cloudfront:*OriginAccessControl*",
             "cloudfront:*ResponseHeadersPolicy*",
+            "cloudfront:*CachePolicy*",
             "cloudfront:TagResource",
             "cloudfront:ListTagsForResource",
         ),

@@ -3,7 +3,7 @@
 // the API base URLs come from config.json (written by the deploy), never from the code.
 "use strict";
 
-import { ApiError, RegionalClient, newIdempotencyKey } from "./client.js";
+import { ApiError, EDGE, RegionalClient, newIdempotencyKey } from "./client.js";
 import { excerpt, renderBody } from "./markup.js";
 
 const $ = (id) => document.getElementById(id);
@@ -125,16 +125,18 @@ async function showPost(id) {
   $("post-title").textContent = "Loading…";
   for (const field of ["post-date", "post-views"]) $(field).textContent = "";
   $("post-body").replaceChildren();
-  const { body: post } = await call(`/posts/${encodeURIComponent(id)}`);
+  const { body: post, region } = await call(`/posts/${encodeURIComponent(id)}`);
   $("post-title").textContent = post.title;
   $("post-date").textContent = formatDate(post.created_at);
   $("post-date").dateTime = post.created_at;
   $("post-views").textContent = views(post.views);
   $("post-body").replaceChildren(renderBody(post.body));
   document.title = `${post.title} — Field Notes`;
-  // A page view is counted at most once: best effort, never retried in another region.
+  // A page view is counted at most once: from the edge's log when the edge answered the read,
+  // else by POST /events, best effort, never retried in another region.
+  if (region === EDGE) return;
   const view = { post_id: post.id, type: "view", reader: readerId() };
-  state.client.request("/events", { method: "POST", body: view, failover: false }).catch(() => {});
+  state.client.request("/events", { method: "POST", body: view, failover: false, changesReads: false }).catch(() => {});
 }
 
 // A random id this browser keeps for itself, so analytics can estimate distinct readers; it
@@ -389,7 +391,10 @@ async function followWrite(writeId, status) {
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 404) throw error;
     }
-    if (body && body.state === "applied") return "applied";
+    if (body && body.state === "applied") {
+      state.client.noteWrite(); // applied now, maybe well after the 202: read past the edge's cache
+      return "applied";
+    }
     if (body && (body.state === "rejected" || body.state === "dead_lettered")) {
       throw new Error(`the change was not applied: ${body.reason || body.state}`);
     }

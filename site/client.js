@@ -15,6 +15,13 @@
 // is tried last for `downMs` (or its Retry-After); `recheck()` brings the page back to the
 // region it preferred once that one answers its health check twice in a row. Listeners hear
 // every switch, to tell the reader.
+//
+// With `edge` in config.json (the API's CloudFront distribution), reads go there first: it
+// answers from its cache and fails over between regions itself, per request. It is tried like a
+// region (timeout, hedge, down for a while) and never takes a write: writes go to the regions.
+// For `edgeCacheSeconds` after its last write, this page reads past the edge's cache (a `v` the
+// cache keys on, new every time), so a writer sees its own change at once; others see it within
+// edgeCacheSeconds.
 "use strict";
 
 export class ApiError extends Error {
@@ -41,6 +48,7 @@ const HEDGE_BOUNDS_MS = { read: [100, 500], write: [100, 1500] };
 const LATENCY_WINDOW = 20;
 const MIN_WRITE_SAMPLES = 5; // until then a write's hedge delay follows the region's reads
 const kindOf = (method) => (["GET", "HEAD", "OPTIONS"].includes(method || "GET") ? "read" : "write");
+export const EDGE = "edge";
 
 export class Throttled extends Error {
   constructor(retryAfterMs) {
@@ -70,6 +78,10 @@ export class RegionalClient {
   constructor(config, { timeoutMs = 1500, downMs = 30000, fetchImpl = globalThis.fetch.bind(globalThis) } = {}) {
     const regions = config.regions && Object.keys(config.regions).length ? config.regions : { public: config.apiBaseUrl };
     this.bases = Object.fromEntries(Object.entries(regions).map(([name, url]) => [name, String(url).replace(/\/+$/, "")]));
+    this.edge = config.edge ? String(config.edge).replace(/\/+$/, "") : null;
+    if (this.edge) this.bases[EDGE] = this.edge;
+    this.edgeFreshMs = (Number(config.edgeCacheSeconds) || 0) * 1000;
+    this.wroteAt = null;
     this.timeoutMs = timeoutMs;
     this.downMs = downMs;
     this.fetch = fetchImpl;
@@ -85,19 +97,38 @@ export class RegionalClient {
     this.listeners.push(listener);
   }
 
+  // The regions (the edge is not one: it reads from them).
   regionNames() {
-    return Object.keys(this.bases);
+    return Object.keys(this.bases).filter((name) => name !== EDGE);
   }
 
-  // The order to try: the current region, then the others by measured latency; regions that
-  // failed recently go last (still tried: when all are down, the oldest failure is the best bet).
-  order(now = Date.now()) {
-    const rank = (name) => [this.downUntil[name] > now ? 1 : 0, name === this.current ? 0 : 1, this.latency[name] ?? Infinity];
-    return this.regionNames().sort((a, b) => {
+  // The order to try: for a read the edge first, then the current region, then the others by
+  // measured latency; regions that failed recently go last (still tried: when all are down, the
+  // oldest failure is the best bet). A write never goes to the edge.
+  order(now = Date.now(), kind = "read") {
+    const rank = (name) => [
+      this.downUntil[name] > now ? 1 : 0,
+      name === EDGE ? 0 : 1,
+      name === this.current ? 0 : 1,
+      this.latency[name] ?? Infinity,
+    ];
+    const names = kind === "read" && this.edge ? [...this.regionNames(), EDGE] : this.regionNames();
+    return names.sort((a, b) => {
       const [x, y] = [rank(a), rank(b)];
       for (let i = 0; i < x.length; i += 1) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
       return 0;
     });
+  }
+
+  // A write was made (or applied): this page's reads skip the edge's cache for a while.
+  noteWrite(now = Date.now()) {
+    this.wroteAt = now;
+  }
+
+  url(region, path, now = Date.now()) {
+    const url = this.bases[region] + path;
+    if (region !== EDGE || this.wroteAt === null || now - this.wroteAt > this.edgeFreshMs) return url;
+    return `${url}${path.includes("?") ? "&" : "?"}v=${now.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   }
 
   async attempt(region, path, init, cancel) {
@@ -106,7 +137,7 @@ export class RegionalClient {
     if (cancel) cancel.addEventListener("abort", () => controller.abort());
     const started = performance.now();
     try {
-      const response = await this.fetch(this.bases[region] + path, { ...init, signal: controller.signal });
+      const response = await this.fetch(this.url(region, path), { ...init, signal: controller.signal });
       let body = null;
       try {
         body = await response.json();
@@ -190,7 +221,8 @@ export class RegionalClient {
 
   // One API call. `failover: false` for calls that must not be repeated anywhere (page views:
   // at most once is the right answer for a counter fed by anonymous readers).
-  async request(path, { method = "GET", body, headers = {}, idempotencyKey, failover = true } = {}) {
+  // `changesReads: false` for a write no read shows (a page view): it leaves the edge's cache in use.
+  async request(path, { method = "GET", body, headers = {}, idempotencyKey, failover = true, changesReads = true } = {}) {
     const init = {
       method,
       cache: "no-store",
@@ -202,11 +234,14 @@ export class RegionalClient {
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     };
     this.lastRetryAfterMs = null;
-    const regions = failover ? this.order() : [this.current];
+    const kind = kindOf(method);
+    const regions = failover ? this.order(Date.now(), kind) : [this.order(Date.now(), kind)[0]];
     try {
       const hedgeable = method === "GET" || Boolean(idempotencyKey); // a keyed write applies once
-      if (hedgeable && failover && regions.length > 1) return await this.hedged(path, init, regions);
-      return await this.inTurn(path, init, regions, failover);
+      const answer =
+        hedgeable && failover && regions.length > 1 ? await this.hedged(path, init, regions) : await this.inTurn(path, init, regions, failover);
+      if (kind === "write" && changesReads && this.edge) this.noteWrite();
+      return answer;
     } catch (error) {
       if (!(error instanceof Unavailable) || this.lastRetryAfterMs === null) throw error;
       // Every region was throttled: wait as asked (bounded), then once more where it is least busy.
@@ -214,7 +249,7 @@ export class RegionalClient {
       await new Promise((resolve) => setTimeout(resolve, wait));
       this.lastRetryAfterMs = null;
       try {
-        return await this.inTurn(path, init, [this.order()[0]], false);
+        return await this.inTurn(path, init, [this.order(Date.now(), kind)[0]], false);
       } catch (again) {
         if (again instanceof ApiError && again.status === 429) throw new Throttled(wait);
         throw again;
@@ -302,6 +337,7 @@ export class RegionalClient {
   }
 
   use(region) {
+    if (region === EDGE) return; // the edge answered a read: the writes' region stays as it was
     if (region !== this.current) {
       const from = this.failedFrom && this.failedFrom.region === this.current ? this.failedFrom : { region: this.current };
       this.current = region;

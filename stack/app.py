@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pulumi_random as random
 
-from stack import analytics, api, data, dns, exports, foundation, recovery, site, write_failover
+from stack import analytics, api, data, dns, edge, exports, foundation, recovery, site, write_failover
 from stack.config import StackConfig
 from stack.dashboard import operations_dashboard
 from stack.providers import build_providers
@@ -68,7 +68,9 @@ def build(cfg: StackConfig) -> None:
     analytics_paths = {name: p.analytics for name, p in paths.items() if p.analytics is not None}
     if analytics_paths:
         analytics.export(analytics_paths)
-    site.publish_config(web, cfg, apis)
+    home = cfg.home_region
+    api_edge = edge.api_edge(cfg, providers, apis, regions[home], access, paths[home].analytics)
+    site.publish_config(web, cfg, apis, api_edge)
     operations_dashboard(cfg, providers, apis, paths, table.name, api_dns.health_check_ids if api_dns else {})
     exports.export_outputs(
         cfg,
@@ -82,4 +84,5 @@ def build(cfg: StackConfig) -> None:
         dns=api_dns,
         backups=backups,
         admin_key=admin_key.result,
+        api_edge=api_edge,
     )

@@ -40,6 +40,9 @@ WRITE_FAILOVER_MODES: tuple[str, ...] = ("automatic", "manual")
 # Route 53's checkers call /health about once a second, which triggers the renewals.
 LEASE_SECONDS = failover_timing.DEFAULT_LEASE_SECONDS
 PAGE_VIEW_TRANSPORTS: tuple[str, ...] = ("sqs-fifo", "kinesis-provisioned", "kinesis-on-demand")
+# A cached GET /thumbnails/{name} answer holds a presigned link valid 300 s (functions/api/uploads.py):
+# kept at most 240 s at the edge, it still has a minute to be used.
+EDGE_CACHE_SECONDS_MAX = 240
 HEALTH_CHECK_INTERVALS: tuple[int, ...] = (10, 30)
 FAILURE_THRESHOLD_RANGE = range(1, 11)
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -90,6 +93,7 @@ class StackConfig:
     domain: str | None
     api_subdomain: str
     site_subdomain: str
+    read_subdomain: str
     health_check_interval: int
     health_check_failure_threshold: int
     rto_budget_seconds: int
@@ -122,6 +126,8 @@ class StackConfig:
     site_web_acl_arn: str | None
     api_web_acl_arns: dict[str, str]  # region -> REGIONAL web ACL ARN
     page_view_transport: str
+    edge_reads: bool
+    edge_cache_seconds: int
     alarms: bool
     backups: bool
     backup_schedule: str
@@ -169,6 +175,11 @@ class StackConfig:
     @property
     def site_host(self) -> str | None:
         return f"{self.site_subdomain}.{self.domain}" if self.domain else None
+
+    @property
+    def read_host(self) -> str | None:
+        """The API's read edge (edgeReads)."""
+        return f"{self.read_subdomain}.{self.domain}" if self.domain else None
 
 
 def _key(project: str, name: str) -> str:
@@ -383,11 +394,14 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
             "a Route 53 public hosted zone you own; this name is reserved as a placeholder (RFC 2606) "
             f"(pulumi config set {key('domain')} <your zone> --stack {stack})",
         )
-    for label_key in ("apiSubdomain", "siteSubdomain"):
+    labels = ("apiSubdomain", "siteSubdomain", "readSubdomain")
+    for label_key in labels:
         if not _LABEL.match(v[label_key]):
             raise ConfigError(key(label_key), v[label_key], "one DNS label: lowercase letters, digits and hyphens")
-    if v["apiSubdomain"] == v["siteSubdomain"]:
-        raise ConfigError(key("siteSubdomain"), v["siteSubdomain"], f"a label different from apiSubdomain ({v['apiSubdomain']})")
+    for i, label_key in enumerate(labels):
+        taken = [other for other in labels[:i] if v[other] == v[label_key]]
+        if taken:
+            raise ConfigError(key(label_key), v[label_key], f"a label different from {taken[0]} ({v[taken[0]]})")
 
     retention = _one_of(key("logRetentionDays"), v["logRetentionDays"], LOG_RETENTION_DAYS)
     if len(regions) > 1 and domain is None:
@@ -430,6 +444,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         ("adminQuotaPerDay", 1, 1_000_000),
         ("adminThrottleRateLimit", 1, 10_000),
         ("apiCacheTtlSeconds", 0, 3600),
+        ("edgeCacheSeconds", 1, EDGE_CACHE_SECONDS_MAX),
         ("maxUploadBytes", 1024, 50 * 1024 * 1024),
         ("healthReservedConcurrency", 0, 100),
         ("backupRetentionDays", 1, 36500),
@@ -463,6 +478,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         domain=domain,
         api_subdomain=v["apiSubdomain"],
         site_subdomain=v["siteSubdomain"],
+        read_subdomain=v["readSubdomain"],
         health_check_interval=interval,
         health_check_failure_threshold=threshold,
         rto_budget_seconds=budget,
@@ -510,6 +526,8 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         dashboard=v["dashboard"],
         health_check_latency_graphs=v["healthCheckLatencyGraphs"],
         page_view_transport=_one_of(key("pageViewTransport"), v["pageViewTransport"], PAGE_VIEW_TRANSPORTS),
+        edge_reads=v["edgeReads"],
+        edge_cache_seconds=v["edgeCacheSeconds"],
     )
 
 

@@ -36,6 +36,7 @@ IDEMPOTENCY_USE: dict[str, tuple[str, ...]] = {
     "welcome": POWERTOOLS_IDEMPOTENCY_ACTIONS,
     "bounces": POWERTOOLS_IDEMPOTENCY_ACTIONS,
     "views": ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+    "edge_views": ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     "retry": (),
     "thumbnails": (),
 }
@@ -167,6 +168,9 @@ def page_views(cfg: StackConfig, region: Region, access: TableAccess, forward: t
             ],
             # BadViewRecords (records skipped) is emitted, not alarmed: the API validates what it
             # puts on the transport, so it would only count a bug; an alarm costs $0.10 a month.
+            # A counter that lags is not an incident, one that fails is: the DLQ depth alarms.
+            oldest_message_alarm_seconds=None,
+            iterator_age_alarm_ms=None,
         ),
         opts=region.opts(),
     )

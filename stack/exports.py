@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pulumi
 
-from components import Backups, FailoverDns, GlobalTable, LeaseVoters, ReplicatedBuckets, ServerlessApi, StaticSite
+from components import ApiEdge, Backups, FailoverDns, GlobalTable, LeaseVoters, ReplicatedBuckets, ServerlessApi, StaticSite
 from stack import api_contract
 from stack.budget import compute_budget
 from stack.config import StackConfig
@@ -26,6 +26,7 @@ def export_outputs(
     dns: FailoverDns | None,
     backups: Backups | None,
     admin_key: pulumi.Input[str],
+    api_edge: ApiEdge | None = None,
 ) -> None:
     if backups is not None:
         pulumi.export("backupVaults", backups.vault_names)
@@ -48,6 +49,10 @@ def export_outputs(
     pulumi.export("apiUrls", {r: a.invoke_url for r, a in apis.items()})
     pulumi.export("healthUrls", {r: a.health_url for r, a in apis.items()})
     pulumi.export("apiPublicUrl", apis[cfg.home_region].public_url)
+    if api_edge is not None:
+        # The API's reads for any client: cached, and failing over per request at CloudFront.
+        pulumi.export("apiEdgeUrl", api_edge.url)
+        pulumi.export("apiEdgeDistributionId", api_edge.distribution_id)
     # The OpenAPI document to generate a client from (docs/api.md): public URL, then each region's.
     urls = [apis[cfg.home_region].public_url, *(apis[r].invoke_url for r in cfg.regions)]
     pulumi.export(

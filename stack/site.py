@@ -5,13 +5,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from components import ServerlessApi, SiteDomain, StaticSite, StaticSiteArgs
+from components import ApiEdge, ServerlessApi, SiteDomain, StaticSite, StaticSiteArgs
 from stack.config import StackConfig
 from stack.providers import Providers
 
 SITE_DIR = Path(__file__).resolve().parents[1] / "site"
 # How long the browser waits for one region's API before it tries the next (site/client.js).
 FAILOVER_TIMEOUT_MS = 1500
+
+
+def api_origin_pattern(cfg: StackConfig) -> str:
+    """Where the page may call (its CSP's connect-src): the API's name, and its read edge."""
+    api = f"https://{cfg.api_host}" if cfg.api_host else f"https://*.execute-api.{cfg.home_region}.amazonaws.com"
+    if not cfg.edge_reads:
+        return api
+    return f"{api} https://{cfg.read_host}" if cfg.read_host else f"{api} https://*.cloudfront.net"
 
 
 def static_site(cfg: StackConfig, providers: Providers) -> StaticSite:
@@ -23,9 +31,7 @@ def static_site(cfg: StackConfig, providers: Providers) -> StaticSite:
             global_provider=providers.global_services,
             site_dir=SITE_DIR,
             # Known before the API exists, so the site and the API do not wait for each other.
-            api_origin_pattern=f"https://{cfg.api_host}"
-            if cfg.api_host
-            else f"https://*.execute-api.{cfg.home_region}.amazonaws.com",
+            api_origin_pattern=api_origin_pattern(cfg),
             domain=SiteDomain(host=cfg.site_host, zone_name=cfg.domain) if cfg.domain else None,
             price_class=cfg.site_price_class,
             access_logs=cfg.site_access_logs,
@@ -34,13 +40,16 @@ def static_site(cfg: StackConfig, providers: Providers) -> StaticSite:
     )
 
 
-def publish_config(site: StaticSite, cfg: StackConfig, apis: dict[str, ServerlessApi]) -> None:
+def publish_config(site: StaticSite, cfg: StackConfig, apis: dict[str, ServerlessApi], edge: ApiEdge | None) -> None:
     """Every region's own URL: the browser fails over between them itself (site/client.js), in
-    seconds, instead of waiting for DNS; apiBaseUrl is the name Route 53 routes."""
-    site.publish_config(
-        {
-            "apiBaseUrl": apis[cfg.home_region].public_url,
-            "regions": {r: api.invoke_url for r, api in apis.items()},
-            "failoverTimeoutMs": FAILOVER_TIMEOUT_MS,
-        }
-    )
+    seconds, instead of waiting for DNS; apiBaseUrl is the name Route 53 routes. With the edge on,
+    `edge` is where the browser reads first (cached, failing over at CloudFront)."""
+    values = {
+        "apiBaseUrl": apis[cfg.home_region].public_url,
+        "regions": {r: api.invoke_url for r, api in apis.items()},
+        "failoverTimeoutMs": FAILOVER_TIMEOUT_MS,
+    }
+    if edge is not None:
+        values["edge"] = edge.url
+        values["edgeCacheSeconds"] = cfg.edge_cache_seconds
+    site.publish_config(values)

@@ -35,7 +35,7 @@ PLAN_FLOOR_RATIO = 1.5
 IMPORT_RATIO = 1.5
 ARCHIVE_LIMIT = 256 * 1024
 SCALING_REGIONS = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-northeast-1"]
-HANDLERS = ["api", "retry", "views", "welcome", "bounces", "thumbnails"]
+HANDLERS = ["api", "retry", "views", "edge_views", "welcome", "bounces", "thumbnails"]
 HANDLER_ENV = {
     "AWS_REGION": "us-east-1",
     "AWS_DEFAULT_REGION": "us-east-1",

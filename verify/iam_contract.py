@@ -467,6 +467,7 @@ def _build_world(run, region: str, phase: Phase) -> dict[str, Any]:
             },
         )
     ssm.put_parameter(Name=api["SIGNING_KEY_PARAMETER"], Value="contract-signing-key", Type="SecureString")
+    edge_log = _edge_log(run, region, location)
     welcome = _function(run, f"welcome-{region}-fn")
     if welcome is not None:
         mail = _environment(welcome)
@@ -477,7 +478,13 @@ def _build_world(run, region: str, phase: Phase) -> dict[str, Any]:
     # A subscriber accepted here, written (as every write) at the primary: the welcome's input.
     subscriber = {"pk": "SUB#new@example.com", "sk": "SUB", "email": "new@example.com", "origin_region": region, "version": 1}
     boto3.resource("dynamodb", region_name=phase.holder).Table(api["TABLE_NAME"]).put_item(Item=subscriber)
-    return {"queue": queue, "subscriber": subscriber, "views_from_queue": bool(api.get("EVENTS_QUEUE_URL")), "api_env": api}
+    return {
+        "queue": queue,
+        "subscriber": subscriber,
+        "views_from_queue": bool(api.get("EVENTS_QUEUE_URL")),
+        "api_env": api,
+        "edge_log": edge_log,
+    }
 
 
 LEASE_UNTIL_SECONDS = 86_400  # the workloads run under a lease that outlives them
@@ -593,6 +600,41 @@ def _views(env: dict[str, str], world: dict[str, Any]) -> None:
     assert handler(event, FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
 
 
+def _edge_log(run, region: str, location: dict) -> tuple[str, str] | None:
+    """The API edge's log bucket (home region) with one log file: a view of a post no other
+    workload counts (its first count reads the published one, as any first count does)."""
+    import gzip
+
+    import boto3
+
+    buckets = [b for b in run.of_type("aws:s3/bucket:Bucket") if b.name == "api-edge-logs" and b.region == region]
+    if not buckets:
+        return None
+    bucket, key = buckets[0].state["bucket"], "api-edge/E2CONTRACT.2026-12-05-10.0001.gz"
+    fields = ["date", "time", "cs-method", "cs-uri-stem", "sc-status", "x-edge-request-id"]
+    lines = [
+        "#Version: 1.0",
+        "#Fields: " + " ".join(fields),
+        "2026-12-05\t10:00:00\tGET\t/posts/" + "c" * 32 + "\t200\tcontract1==",
+    ]
+    s3 = boto3.client("s3", region_name=region)
+    s3.create_bucket(Bucket=bucket, **location)
+    s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress("\n".join(lines).encode()))
+    return bucket, key
+
+
+def _edge_views(env: dict[str, str], world: dict[str, Any]) -> None:
+    from edge_views.app import handler
+
+    from verify.harness import FakeContext, sqs_event
+
+    bucket, key = world["edge_log"]
+    notification = json.dumps({"Records": [{"s3": {"bucket": {"name": bucket}, "object": {"key": key}}}]})
+    assert handler(sqs_event(notification), FakeContext(timeout_ms=60_000)) == {"batchItemFailures": []}
+    # Delivered again: the file's marks answer (a cancelled transaction), nothing counts twice.
+    assert handler(sqs_event(notification), FakeContext(timeout_ms=60_000)) == {"batchItemFailures": []}
+
+
 def _welcome(env: dict[str, str], world: dict[str, Any]) -> None:
     from welcome.app import handler
 
@@ -664,6 +706,7 @@ WORKLOADS: dict[str, Workload] = {
     "api-{region}-health": _health,
     "write-retry-{region}-fn": _retry,
     "views-{region}-fn": _views,
+    "edge-views-{region}-fn": _edge_views,
     "welcome-{region}-fn": _welcome,
     "bounces-{region}-fn": _bounces,
     "thumbnails-{region}-fn": _thumbnails,

@@ -44,6 +44,9 @@ class View:
     post_id: str
     view_id: str
     source: str  # what to report failed: the record or message the view came in
+    # How many views the identity stands for: 1, or a log file's views of one post counted under
+    # one mark (functions/edge_views: a file is counted once, whatever its number of lines).
+    weight: int = 1
 
 
 @dataclass
@@ -66,7 +69,7 @@ def count(views: Iterable[View]) -> Counted:
     result = Counted()
     for post_id, post_views in by_post.items():
         unique = list({v.view_id: v for v in post_views}.values())  # twice in one batch is one view
-        result.already_counted += len(post_views) - len(unique)
+        result.already_counted += sum(v.weight for v in post_views) - sum(v.weight for v in unique)
         try:
             _seed_if_new(post_id)
             counted = sum(_count_chunk(post_id, unique[i : i + CHUNK]) for i in range(0, len(unique), CHUNK))
@@ -77,19 +80,19 @@ def count(views: Iterable[View]) -> Counted:
             result.failed_sources |= {v.source for v in post_views}
             continue
         result.counted += counted
-        result.already_counted += len(unique) - counted
+        result.already_counted += sum(v.weight for v in unique) - counted
     return result
 
 
 def _count_chunk(post_id: str, chunk: list[View]) -> int:
-    """One transaction for the chunk's new views; returns how many were new."""
+    """One transaction for the chunk's new views; returns how many views (their weights) were new."""
     from botocore.exceptions import ClientError
 
     pending = list(chunk)
     while pending:
         try:
             _transact(post_id, pending)
-            return len(pending)
+            return sum(v.weight for v in pending)
         except ClientError as error:
             if aws.error_code(error) != "TransactionCanceledException":
                 raise
@@ -127,7 +130,7 @@ def _transact(post_id: str, views: list[View]) -> None:
             "Key": {"id": {"S": local_counter_id(post_id)}},
             "UpdateExpression": "ADD #count :n",
             "ExpressionAttributeNames": {"#count": "count"},
-            "ExpressionAttributeValues": {":n": {"N": str(len(views))}},
+            "ExpressionAttributeValues": {":n": {"N": str(sum(v.weight for v in views))}},
         }
     }
     aws.client("dynamodb").transact_write_items(TransactItems=[*marks, increment])

@@ -9,17 +9,15 @@ message that is not an S3 notification, a file that is not a decodable image or 
 from __future__ import annotations
 
 import io
-import json
 import posixpath
 from typing import Any
-from urllib.parse import unquote_plus
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from shared import aws, deadline
 from shared.consumer import batch_processor
-from shared.s3 import head_or_none
+from shared.s3 import head_or_none, notified_objects
 
 logger = Logger(service="thumbnails")
 processor = batch_processor(EventType.SQS)
@@ -42,27 +40,8 @@ def thumbnail_key(upload_key: str) -> str:
 
 
 def uploaded_objects(body: str) -> list[tuple[str, str]]:
-    """(bucket, key) pairs of an S3 notification; [] for S3's test event."""
-    try:
-        message = json.loads(body)
-    except ValueError:
-        raise BadUpload("message is not JSON") from None
-    if isinstance(message, dict) and message.get("Event") == "s3:TestEvent":
-        return []
-    records = message.get("Records") if isinstance(message, dict) else None
-    if not isinstance(records, list) or not records:
-        raise BadUpload("message is not an S3 event notification")
-    objects = []
-    for record in records:
-        try:
-            bucket = record["s3"]["bucket"]["name"]
-            key = unquote_plus(record["s3"]["object"]["key"])
-        except (KeyError, TypeError):
-            raise BadUpload("S3 record without bucket name or object key") from None
-        if not key.startswith(UPLOAD_PREFIX):
-            raise BadUpload(f"{key} is not under {UPLOAD_PREFIX}")
-        objects.append((bucket, key))
-    return objects
+    """(bucket, key) pairs of an S3 notification of uploads; [] for S3's test event."""
+    return notified_objects(body, UPLOAD_PREFIX, BadUpload)
 
 
 def make_thumbnail(data: bytes) -> bytes:

@@ -8,6 +8,7 @@ killing or stalling the region the page is using, in the middle of a session.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -70,21 +71,28 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, site, world, regions):
-    world.seed()
-    for region in regions.values():
-        region.revive()
+@contextlib.contextmanager
+def opened(browser, url: str):
+    """The blog at `url` in a fresh browser context, ready; no JavaScript error by the end."""
     context = browser.new_context(viewport={"width": 1100, "height": 900}, color_scheme="light")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("dialog", lambda dialog: dialog.accept())
-    page.goto(site + "/")
+    page.goto(url + "/")
     page.wait_for_selector("body[data-ready=true]")
     yield page
     context.close()
     assert errors == [], f"JavaScript errors: {errors}"
+
+
+@pytest.fixture
+def page(browser, site, world, regions):
+    world.seed()
+    for region in regions.values():
+        region.revive()
+    with opened(browser, site) as page:
+        yield page
 
 
 def visible_hidden_elements(page) -> list[str]:
@@ -464,3 +472,77 @@ def test_a_post_that_fails_to_open_shows_nothing_of_the_previous_one(page, regio
     page.goto(page.url.split("#")[0] + "#/posts/" + "f" * 32)  # no such post: 404
     page.wait_for_selector("#error:not([hidden])")
     assert "Global tables" not in page.inner_text("#view-post")
+
+
+# --- through the API's edge ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def edge(regions):
+    from verify.local.edge import Edge, EdgeServer, routes
+
+    server = EdgeServer(Edge([regions[name].url for name in REGIONS], routes(), ttl_seconds=60)).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def edge_page(browser, world, regions, edge):
+    world.seed()
+    for region in regions.values():
+        region.revive()
+    edge.edge.cache.clear()
+    edge.edge.log.clear()
+    httpd, url = serve_site(regions, edge=edge.url, edgeCacheSeconds=edge.edge.ttl_seconds)
+    try:
+        with opened(browser, url) as page:
+            yield page
+    finally:
+        httpd.shutdown()
+
+
+def test_reads_come_from_the_edge_and_its_cache_writes_go_to_a_region_and_the_writer_reads_past_the_cache(
+    edge_page, edge, world
+):
+    page = edge_page
+    open_post(page, "Surviving a region")
+    assert page.inner_text("#region") == "edge"
+    page.evaluate("location.hash = '#/'")
+    open_post(page, "Surviving a region")
+    reads = [line for line in edge.edge.log if line.uri_stem == "/posts/" + "a" * 32]
+    assert [line.result_type for line in reads] == ["Miss", "Hit"]
+    # Both views are in the edge's log, where they are counted: the page posts no view event.
+    time.sleep(0.2)
+    assert world.views == []
+    # The admin's edit goes to a region (the edge takes no write), and the admin sees it at once
+    # although the edge still holds the list from before it.
+    unlock_admin(page)
+    page.click("button[aria-label='Edit Global tables']")
+    page.fill("#post-title-input", "Global tables, edited")
+    page.click("#save")
+    page.wait_for_selector("text=Saved.")
+    assert "Global tables, edited" in page.inner_text("#admin-posts")
+    assert [route for route, _key, _body in world.applied] == ["PUT /posts/" + "b" * 32]
+    assert {line.method for line in edge.edge.log} == {"GET"}
+    assert any("v=" in line.uri_query for line in edge.edge.log), "no read after the write went past the cache"
+
+
+def test_the_edge_fails_over_between_regions_and_when_it_fails_the_page_reads_from_a_region(edge_page, edge, regions, world):
+    page = edge_page
+    regions[REGIONS[0]].fail()  # the origin group's primary answers 503: the edge asks the next region
+    open_post(page, "Global tables")
+    assert page.inner_text("#region") == "edge"
+    assert [line.status for line in edge.edge.log if line.uri_stem == "/posts/" + "b" * 32] == [200]
+    regions[REGIONS[0]].revive()
+    origins, edge.edge.origins = edge.edge.origins, []  # the edge itself fails (504 to every read)
+    try:
+        page.evaluate("location.hash = '#/'")
+        open_post(page, "Markup that cannot bite")
+        assert page.inner_text("#region") in REGIONS
+        # Read from a region, the view is not in the edge's log: the page counts it itself.
+        deadline = time.monotonic() + 3
+        while not world.views and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [view["post_id"] for view in world.views] == ["c" * 32]
+    finally:
+        edge.edge.origins = origins

@@ -185,14 +185,14 @@ def _dns(run: StackRun, cfg: StackConfig) -> list[str]:
             out.append(f"{len(checks)} health checks for {len(cfg.regions)} regions")
     elif {r.inputs.get("type") for r in api_records} != {"A", "AAAA"}:
         out.append("single-region API name is not aliased (A and AAAA)")
-    [distribution] = run.of_type("aws:cloudfront/distribution:Distribution")
+    [distribution] = [d for d in run.of_type("aws:cloudfront/distribution:Distribution") if d.name == "site-cdn"]
     if cfg.site_host not in (distribution.inputs.get("aliases") or []):
         out.append(f"distribution does not serve {cfg.site_host}")
     return out
 
 
 def _static_site(run: StackRun, cfg: StackConfig) -> list[str]:
-    [distribution] = run.of_type("aws:cloudfront/distribution:Distribution")
+    [distribution] = [d for d in run.of_type("aws:cloudfront/distribution:Distribution") if d.name == "site-cdn"]
     origins = distribution.inputs.get("origins") or []
     groups = distribution.inputs.get("originGroups") or []
     out = []
@@ -202,6 +202,52 @@ def _static_site(run: StackRun, cfg: StackConfig) -> list[str]:
             out.append(f"origin group {members}: expected the first two regions in order")
     elif groups or len(origins) != 1:
         out.append("a single-region site has one origin and no group")
+    return out
+
+
+def _api_edge(run: StackRun, cfg: StackConfig) -> list[str]:
+    """The read edge exists exactly with edgeReads; it reads from every serving region (the first
+    two in its origin group, home first), keeps exactly the routes marked edge_cached for
+    edgeCacheSeconds, keyed on nothing that names a client, and takes no write."""
+    from components.api_edge import CACHING_DISABLED, READ_METHODS, cache_key_query, path_pattern
+    from stack import api_contract
+    from stack.edge import edge_regions
+
+    edges = [d for d in run.of_type("aws:cloudfront/distribution:Distribution") if d.name == "api-edge-cdn"]
+    if not cfg.edge_reads:
+        return ["a read edge with edgeReads off"] if edges else []
+    if not edges:
+        return ["no read edge with edgeReads on"]
+    [edge] = edges
+    serving = edge_regions(cfg)
+    out = []
+    if [o["originId"] for o in edge.inputs["origins"]] != [f"api-{r}" for r in serving]:
+        out.append(f"origins {[o['originId'] for o in edge.inputs['origins']]} != the serving regions {serving}")
+    groups = edge.inputs.get("originGroups") or []
+    members = [m["originId"] for m in groups[0]["members"]] if groups else []
+    if len(serving) > 1 and members != [f"api-{r}" for r in serving[:2]]:
+        out.append(f"origin group {members}: expected {serving[:2]}")
+    routes = api_contract.routes()
+    behaviours = {b["pathPattern"]: b for b in edge.inputs.get("orderedCacheBehaviors") or []}
+    [policy] = [p for p in run.of_type("aws:cloudfront/cachePolicy:CachePolicy") if p.name == "api-edge-reads"]
+    if {policy.inputs[k] for k in ("minTtl", "defaultTtl", "maxTtl")} != {cfg.edge_cache_seconds}:
+        out.append(
+            f"cache policy TTLs {[policy.inputs[k] for k in ('minTtl', 'defaultTtl', 'maxTtl')]} != {cfg.edge_cache_seconds}"
+        )
+    key = policy.inputs["parametersInCacheKeyAndForwardedToOrigin"]
+    if key["cookiesConfig"]["cookieBehavior"] != "none" or key["headersConfig"]["headers"]["items"] != ["Origin"]:
+        out.append("the cache key holds a cookie or a header other than Origin")
+    if key["queryStringsConfig"]["queryStrings"]["items"] != cache_key_query(routes):
+        out.append(f"cache key query {key['queryStringsConfig']['queryStrings']['items']}")
+    for behaviour in [edge.inputs["defaultCacheBehavior"], *behaviours.values()]:
+        if sorted(behaviour["allowedMethods"]) != sorted(READ_METHODS):
+            out.append(f"behaviour {behaviour.get('pathPattern', 'default')} allows {behaviour['allowedMethods']}")
+    for route in (r for r in routes if r.method == "get"):
+        behaviour = behaviours.get(path_pattern(route.path))
+        if behaviour is None:
+            out.append(f"no behaviour for GET {route.path}")
+        elif route.edge_cached == (behaviour["cachePolicyId"] == CACHING_DISABLED):
+            out.append(f"GET {route.path}: cached at the edge is {not route.edge_cached}")
     return out
 
 
@@ -353,6 +399,7 @@ INVARIANTS: dict[str, Callable[[StackRun, StackConfig], list[str]]] = {
     "regional-apis": _regional_apis,
     "dns": _dns,
     "static-site": _static_site,
+    "api-edge": _api_edge,
     "cost-choices": _cost_choices,
     "backups": _backups,
     "analytics": _analytics,

@@ -85,10 +85,26 @@ def test_thumbnails_listen_to_uploads_of_the_local_media_bucket():
     dr = cached_stack("dr")
     for region in REGIONS:
         [notification] = [
-            r for r in dr.resources if r.type == "aws:s3/bucketNotification:BucketNotification" and r.region == region
+            r
+            for r in dr.resources
+            if r.type == "aws:s3/bucketNotification:BucketNotification"
+            and r.region == region
+            and r.name.startswith("thumbnails-")
         ]
         assert notification.inputs["bucket"] == dr.outputs["mediaBuckets"][region]
         assert notification.inputs["queues"][0]["filterPrefix"] == "uploads/"
+
+
+def test_the_edge_log_counter_listens_to_new_log_files_in_the_home_region_only():
+    dr = cached_stack("dr")
+    home = dr.outputs["homeRegion"]
+    notifications = [r for r in dr.of_type("aws:s3/bucketNotification:BucketNotification") if r.name.startswith("edge-views-")]
+    [notification] = notifications
+    [logs] = [b for b in dr.of_type("aws:s3/bucket:Bucket") if b.name == "api-edge-logs"]
+    assert (notification.region, logs.region) == (home, home)
+    [edge] = [d for d in dr.of_type("aws:cloudfront/distribution:Distribution") if d.name == "api-edge-cdn"]
+    assert edge.inputs["loggingConfig"]["bucket"] == logs.state["bucketDomainName"]
+    assert notification.inputs["queues"][0]["filterPrefix"] == edge.inputs["loggingConfig"]["prefix"]
 
 
 def test_media_buckets_replicate_both_ways_with_rtc():

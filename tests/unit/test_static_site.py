@@ -7,6 +7,7 @@ import pytest
 
 from components.static_site import FAILOVER_STATUS_CODES, content_type, site_files
 from tests.helpers import cached_stack
+from tests.stacks.invariants import config_of
 
 SITE = Path(__file__).resolve().parents[2] / "site"
 REGIONS = ("us-east-1", "us-west-2")
@@ -146,10 +147,13 @@ def test_dev_has_one_origin_no_group_and_the_default_certificate():
     assert distribution.inputs["viewerCertificate"] == {"cloudfrontDefaultCertificate": True}
     assert "aliases" not in distribution.inputs
     config = [r for r in dev.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if r.inputs["key"] == "config.json"]
+    cfg = config_of(dev)
     assert json.loads(config[0].inputs["content"]) == {
         "apiBaseUrl": dev.outputs["apiUrls"]["us-east-1"],
         "regions": {"us-east-1": dev.outputs["apiUrls"]["us-east-1"]},
         "failoverTimeoutMs": 1500,
+        # The API's read edge, where the page reads first, and how long it keeps an answer.
+        **({"edge": dev.outputs["apiEdgeUrl"], "edgeCacheSeconds": cfg.edge_cache_seconds} if cfg.edge_reads else {}),
     }
 
 
@@ -170,7 +174,7 @@ def test_every_site_bucket_tells_the_browser_every_regions_api():
 def test_access_logs_and_waf_when_config_asks():
     acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/blog/0123abcd-0000-4000-8000-000000000000"
     run = cached_stack("dev", siteAccessLogs=True, siteWebAclArn=acl)
-    [distribution] = run.of_type("aws:cloudfront/distribution:Distribution")
+    [distribution] = [d for d in run.of_type("aws:cloudfront/distribution:Distribution") if d.name == "site-cdn"]
     assert distribution.inputs["webAclId"] == acl
     [logs] = [r for r in run.of_type("aws:s3/bucket:Bucket") if r.name == "site-logs"]
     assert distribution.inputs["loggingConfig"]["bucket"] == logs.state["bucketDomainName"]

@@ -227,15 +227,16 @@ class SiteHandler(SimpleHTTPRequestHandler):
 SiteHandler.extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
 
 
-def site_handler(regions: dict[str, str], failover_timeout_ms: int) -> type[SiteHandler]:
+def site_handler(regions: dict[str, str], failover_timeout_ms: int, **more: object) -> type[SiteHandler]:
     """A handler class for site/ whose config.json names `regions` ({name: API URL}), the first
-    as the public one."""
+    as the public one, and `more` (the edge's URL and TTL: `edge`, `edgeCacheSeconds`)."""
 
     class Handler(SiteHandler):
         config = {
             "apiBaseUrl": next(iter(regions.values())),
             "regions": dict(regions),
             "failoverTimeoutMs": failover_timeout_ms,
+            **more,
         }
 
     return Handler
