@@ -1,6 +1,7 @@
 """The cost model: every resource type priced, the standing charge per line, the goals, and the
 cost moving as the config says it should."""
 
+import dataclasses
 import json
 
 import pytest
@@ -98,12 +99,17 @@ def test_latency_graphs_the_dashboard_and_alarms_move_the_cost_by_their_counts()
     assert idle_monthly(base) - idle_monthly(silent) == pytest.approx(alarms * price("alarm_metric_month"), abs=0.01)
 
 
+def with_config(run, **values: str):
+    """The same run priced as if its config said `values` (the traffic model reads the config)."""
+    return dataclasses.replace(run, config={**run.config, **{f"{run.project}:{k}": v for k, v in values.items()}})
+
+
 def test_traffic_costs_grow_with_use_and_with_replicas():
     dev, dr = cached_stack("dev"), cached_stack("dr")
     month = traffic_monthly(dr, page_views_per_day=1_000_000, post_reads_per_day=10_000)
     assert month["total_usd"] == pytest.approx(month["idle_usd"] + month["page_views_usd"] + month["post_reads_usd"], abs=0.02)
     # Through the regions every view costs the same; at the edge more views share cached answers.
-    regional = cached_stack("dr", edgeReads=False)
+    regional = with_config(dr, edgeReads="false")
     once = traffic_monthly(regional, page_views_per_day=1_000_000, post_reads_per_day=10_000)
     double = traffic_monthly(regional, page_views_per_day=2_000_000, post_reads_per_day=10_000)
     assert double["page_views_usd"] == pytest.approx(2 * once["page_views_usd"], rel=0.01)
@@ -111,7 +117,7 @@ def test_traffic_costs_grow_with_use_and_with_replicas():
     assert month["page_views_usd"] < at_edge["page_views_usd"] < 2 * month["page_views_usd"]
     # Counted through the API, each extra replica adds one replicated write per view; from the
     # edge's logs, one per (log file, post), far fewer.
-    one_region = unit_prices(cached_stack("dev", edgeReads=False))["page_views_per_million"]["usd"]
+    one_region = unit_prices(with_config(dev, edgeReads="false"))["page_views_per_million"]["usd"]
     extra = unit_prices(regional)["page_views_per_million"]["usd"] - one_region
     assert extra == pytest.approx(price("dynamodb_replicated_write_million"), abs=0.02)
     at_edge = unit_prices(dr)["page_views_per_million"]["usd"] - unit_prices(dev)["page_views_per_million"]["usd"]
