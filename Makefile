@@ -57,7 +57,7 @@ soak: $(STAMP)
 
 # The README's screenshots (docs/screenshots/), taken by the front-end test in headless Chromium.
 screenshots: $(STAMP)
-	SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest -q -p no:cacheprovider tests/site/test_front_end.py -k "screenshots or dark_mode"
+	SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest -q -p no:cacheprovider -m "soak or not soak" tests/site/test_front_end.py -k "screenshots or dark_mode"
 	$(PY) -m verify.local.screenshots docs/screenshots
 
 clean:

@@ -117,6 +117,7 @@ def render_text(run: StackRun, document: dict[str, Any]) -> str:
         f"API RTO (worst case): {dr['api_rto_seconds'] if dr['api_rto_seconds'] is not None else 'n/a'} s   "
         f"budget: {dr['rto_budget_seconds']} s",
         f"  static reads: {dr['static_failover']}",
+        *_edge_lines(dr.get("edge_reads")),
         *_write_failover_lines(dr.get("write_failover")),
         *(f"  RPO {k}: {v}" for k, v in (dr["rpo"] or {}).items()),
         "",
@@ -128,6 +129,22 @@ def render_text(run: StackRun, document: dict[str, Any]) -> str:
         *(f"  {v['rule']}: {v['urn']}: {v['message']}" for v in document["policy"]["violations"]),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _edge_lines(edge: dict | None) -> list[str]:
+    if edge is None:
+        return ["  API reads: at a region (edgeReads off)"]
+    group = edge["origin_group"]
+    failover = (
+        f"fails over {' -> '.join(group)} per request in {edge['failover_refused_seconds']} s "
+        f"({edge['failover_stalled_seconds']} s when a region stalls)"
+        if group
+        else "one region, no failover at the edge"
+    )
+    return [
+        f"  API reads at the edge: stale {edge['stale_at_most_seconds']} s at most, {failover}; "
+        f"page views counted {edge['view_count_lag']}"
+    ]
 
 
 def _write_failover_lines(budget: dict | None) -> list[str]:

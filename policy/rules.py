@@ -375,6 +375,24 @@ def _cloudfront_failover(r: Resource) -> Iterable[str]:
             yield f"origin group {group.get('originId')} does not fail over on 5xx"
 
 
+# AWS managed cache policy "CachingDisabled": a behaviour under it keeps nothing.
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+
+
+def _cloudfront_cache_shared_safely(r: Resource) -> Iterable[str]:
+    """An answer a behaviour caches is given to everyone whose request has the same cache key. So
+    a caching behaviour forwards to its origin only what its cache policy keys on: an origin
+    request policy would send more (cookies, an API key, every viewer header) and let the answer
+    to one client be served to others."""
+    for behavior in _behaviors(r.props):
+        caches = behavior.get("cachePolicyId") not in (None, CACHING_DISABLED)
+        if caches and behavior.get("originRequestPolicyId"):
+            yield (
+                f"behavior {behavior.get('pathPattern', 'default')} caches answers and forwards more than its cache key "
+                f"(origin request policy {behavior['originRequestPolicyId']})"
+            )
+
+
 def _cloudfront_root(r: Resource) -> Iterable[str]:
     if not r.props.get("defaultRootObject"):
         yield "no default root object"
@@ -1058,6 +1076,13 @@ RULES: tuple[Rule, ...] = (
         ("CKV_AWS_310", "FSBP CloudFront.4"),
         types=(DISTRIBUTION,),
         check=_cloudfront_failover,
+    ),
+    Rule(
+        "cloudfront-cache-shared-safely",
+        "a caching behaviour forwards to its origin only what its cache key holds (no answer to one client is served to another)",
+        ("custom: CloudFront cache key and origin request policy",),
+        types=(DISTRIBUTION,),
+        check=_cloudfront_cache_shared_safely,
     ),
     Rule(
         "cloudfront-default-root-object",

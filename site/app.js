@@ -9,7 +9,7 @@ import { excerpt, renderBody } from "./markup.js";
 const $ = (id) => document.getElementById(id);
 const VIEWS = ["posts", "post", "subscribe", "photos", "admin"];
 const KEY_STORAGE = "serverless-dr-admin-key";
-const state = { client: null, cursor: null, retry: null, editing: null };
+const state = { client: null, config: {}, cursor: null, retry: null, editing: null };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // --- messages --------------------------------------------------------------------------------
@@ -376,6 +376,7 @@ function adminHeaders() {
 // One the accepting region lost (its id unknown for UNKNOWN_WRITE_MS, or pending past
 // PENDING_WRITE_MS) is sent again, with the same Idempotency-Key, through another region: the key
 // makes the repeat the same write, never a second one. Until then the page says "not saved yet".
+// config.json's lostWriteAfterMs overrides it (a deployment whose regions record a 202 slower).
 const UNKNOWN_WRITE_MS = 3000;
 const PENDING_WRITE_MS = 20000;
 const RESENDS = 2;
@@ -399,7 +400,8 @@ async function followWrite(writeId, status) {
       throw new Error(`the change was not applied: ${body.reason || body.state}`);
     }
     const waited = Date.now() - started;
-    if ((!seen && waited > UNKNOWN_WRITE_MS) || waited > PENDING_WRITE_MS) return "lost";
+    const unknownMs = Number(state.config.lostWriteAfterMs) || UNKNOWN_WRITE_MS;
+    if ((!seen && waited > unknownMs) || waited > PENDING_WRITE_MS) return "lost";
     status.textContent = "Not saved yet: the blog is applying it…";
     await sleep(500);
   }
@@ -519,6 +521,7 @@ async function start() {
   let config;
   try {
     config = await loadConfig();
+    state.config = config;
   } catch (error) {
     showError(error, () => location.reload());
     return;

@@ -12,6 +12,10 @@ Figures (Route 53, DynamoDB, S3 and CloudFront documentation):
 - Writes (single-primary) fail over under the write lease, with no operator when writeFailover
   is automatic: the bound is the code's own arithmetic (functions/shared/failover_timing.py), and
   `make soak` measures it over a thousand partition, drift and crash schedules.
+- The API's reads at the edge (edgeReads) are as stale as edgeCacheSeconds at most; a miss fails
+  over per request inside the origin group (two regions: CloudFront's limit) after a refused
+  connection (1 attempt x 2 s) or a stall (the 5 s read timeout); page views counted from the
+  edge's standard logs lag as their delivery does (usually within the hour, up to 24 h).
 - Replication copies a bad write everywhere; what undoes it is a restore. PITR restores the table
   to any second of the last 35 days (up to about 5 minutes ago); AWS Backup recovery points (table and media) are as old as
   the longest gap of the backup schedule plus the job's start window. Restore time has no AWS
@@ -54,6 +58,7 @@ class DrBudget:
     rpo: dict[str, str]
     write_failover: dict | None
     backup: dict | None
+    edge_reads: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -86,7 +91,25 @@ def compute_budget(cfg) -> DrBudget:
         },
         write_failover=write_failover_budget(cfg),
         backup=backup_budget(cfg),
+        edge_reads=edge_reads_budget(cfg),
     )
+
+
+def edge_reads_budget(cfg) -> dict | None:
+    """The API's reads at the edge (edgeReads): how stale, how fast they fail over, how late views count."""
+    if not cfg.edge_reads:
+        return None
+    from stack.edge import EDGE_ORIGIN_READ_TIMEOUT_SECONDS, edge_regions
+
+    group = edge_regions(cfg)[:2]
+    return {
+        "stale_at_most_seconds": cfg.edge_cache_seconds,
+        "origin_group": group if len(group) > 1 else None,
+        "failover_refused_seconds": ORIGIN_CONNECTION_ATTEMPTS * ORIGIN_CONNECTION_TIMEOUT_SECONDS if len(group) > 1 else None,
+        "failover_stalled_seconds": EDGE_ORIGIN_READ_TIMEOUT_SECONDS if len(group) > 1 else None,
+        # CloudFront Developer Guide, "Timing of log file delivery".
+        "view_count_lag": "usually within an hour of the view, some entries up to 24 hours",
+    }
 
 
 def _table_rpo(cfg, multi: bool) -> str:

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from policy.rules import RULES, Resource, evaluate
+from policy.rules import CACHING_DISABLED, RULES, Resource, evaluate
 from verify.mutation import (
     FOREIGN_ACCOUNT,
     Mutant,
@@ -345,6 +345,9 @@ def _catch_all_to_function(api: Resource, body: dict) -> Iterator[Mutant]:
             return
 
 
+ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3"  # AWS managed origin request policy "AllViewer"
+
+
 def _cloudfront_mutants(resources: list[Resource]) -> Iterator[Mutant]:
     for distribution in of_type(resources, "aws:cloudfront/distribution:Distribution"):
         viewer = dict(distribution.props.get("viewerCertificate") or {})
@@ -403,6 +406,18 @@ def _cloudfront_mutants(resources: list[Resource]) -> Iterator[Mutant]:
             distribution.urn,
             swap(distribution, with_props(distribution, defaultCacheBehavior={**behavior, "viewerProtocolPolicy": "allow-all"})),
         )
+        cached = [b for b in distribution.props.get("orderedCacheBehaviors") or [] if b.get("cachePolicyId") != CACHING_DISABLED]
+        if cached:
+            forwarding = [
+                {**b, "originRequestPolicyId": ALL_VIEWER} if b is cached[0] else b
+                for b in distribution.props["orderedCacheBehaviors"]
+            ]
+            yield Mutant(
+                f"a cached behaviour forwards every viewer header: {distribution.name}",
+                "cloudfront-cache-shared-safely",
+                distribution.urn,
+                swap(distribution, with_props(distribution, orderedCacheBehaviors=forwarding)),
+            )
         yield Mutant(
             f"no default root object: {distribution.name}",
             "cloudfront-default-root-object",

@@ -76,6 +76,8 @@ def test_dev_stack_is_one_region_without_domain_and_takes_project_defaults():
         ({"domain": "not a domain"}, "domain", "a DNS zone name"),
         ({"apiSubdomain": "API_1"}, "apiSubdomain", "one DNS label"),
         ({"siteSubdomain": "api"}, "siteSubdomain", "different from apiSubdomain"),
+        ({"readSubdomain": "www"}, "readSubdomain", "different from siteSubdomain"),
+        ({"readSubdomain": "Read_Edge"}, "readSubdomain", "one DNS label"),
         ({"logRetentionDays": 10}, "logRetentionDays", "one of 1, 3, 5, 7, 14"),
         ({"deletionProtection": "yes"}, "deletionProtection", "true or false"),
         ({"tableEncryption": "rot13"}, "tableEncryption", "one of aws-owned, customer-managed"),
@@ -145,6 +147,8 @@ def test_default_aws_provider_is_disabled_in_the_project_file():
     [
         ({"apiThrottleRateLimit": 0}, "apiThrottleRateLimit", "from 1 to 10000"),
         ({"apiCacheTtlSeconds": 3601}, "apiCacheTtlSeconds", "from 0 to 3600"),
+        ({"edgeCacheSeconds": 0}, "edgeCacheSeconds", "from 1 to 240"),
+        ({"edgeCacheSeconds": 241}, "edgeCacheSeconds", "from 1 to 240"),
         ({"maxUploadBytes": 10}, "maxUploadBytes", "from 1024 to 52428800"),
         (
             {"adminThrottleRateLimit": 500, "apiThrottleRateLimit": 100},
@@ -220,3 +224,17 @@ def test_backup_settings_are_checked_with_the_reason(overrides, key, fragment):
 def test_a_weekday_backup_schedule_is_accepted():
     cfg = parse_stack_config(raw_for("dr", backupSchedule="cron(30 2 ? * MON-FRI *)"), stack="dr", allow_placeholder_domain=True)
     assert cfg.backup_schedule == "cron(30 2 ? * MON-FRI *)"
+
+
+def test_the_edge_budget_follows_the_config():
+    from stack.budget import compute_budget
+
+    cfg = parse_stack_config(raw_for("dr", edgeCacheSeconds=30), stack="dr", allow_placeholder_domain=True)
+    edge = compute_budget(cfg).edge_reads
+    assert edge["stale_at_most_seconds"] == 30
+    assert edge["origin_group"] == list(cfg.regions[:2])
+    # An evacuated region leaves the edge's group: a one-region edge has nothing to fail over to.
+    evacuated = parse_stack_config(raw_for("dr", evacuatedRegions=[cfg.regions[0]]), stack="dr", allow_placeholder_domain=True)
+    assert compute_budget(evacuated).edge_reads["origin_group"] is None
+    off = parse_stack_config(raw_for("dr", edgeReads="false"), stack="dr", allow_placeholder_domain=True)
+    assert compute_budget(off).edge_reads is None

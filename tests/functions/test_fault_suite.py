@@ -15,7 +15,7 @@ from verify.faults import FAULT_KINDS
 
 # One full turn of the weather: every fault kind, intermittent and sustained, calm and the
 # dead-letter weather, 15 writes each (make soak runs 4,000 writes over three seeds, 25 a turn).
-SEGMENT_WRITES = 15
+SEGMENT_WRITES = 10
 SUITE_WRITES = SEGMENT_WRITES * (2 + 2 * len(FAULT_KINDS))
 
 

@@ -7,7 +7,7 @@ import string
 import pytest
 
 from policy.engine import evaluate as evaluate_run
-from policy.rules import RULES, SUPPRESSIONS, Resource, evaluate, suppression_reason
+from policy.rules import CACHING_DISABLED, RULES, SUPPRESSIONS, Resource, evaluate, suppression_reason
 from tests.helpers import cached_stack
 
 TLS_DENY = {
@@ -342,6 +342,21 @@ CASES = {
         [res(DISTRIBUTION, origins=[S3_ORIGIN, {**S3_ORIGIN, "originId": "s3-b"}])],
     ),
     "cloudfront-default-root-object": ([res(DISTRIBUTION, defaultRootObject="index.html")], [res(DISTRIBUTION)]),
+    "cloudfront-cache-shared-safely": (
+        [
+            res(
+                DISTRIBUTION,
+                defaultCacheBehavior={"cachePolicyId": CACHING_DISABLED, "originRequestPolicyId": "cors"},
+                orderedCacheBehaviors=[{"pathPattern": "/posts/*", "cachePolicyId": "reads"}],
+            )
+        ],
+        [
+            res(
+                DISTRIBUTION,
+                orderedCacheBehaviors=[{"pathPattern": "/posts/*", "cachePolicyId": "reads", "originRequestPolicyId": "all"}],
+            )
+        ],
+    ),
     "apigw-access-logging": ([STAGE], [res("aws:apigateway/stage:Stage", stageName="v1")]),
     "apigw-execution-logging": (
         [STAGE, stage_settings(loggingLevel="ERROR", dataTraceEnabled=False)],
