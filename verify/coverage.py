@@ -17,6 +17,7 @@ from pathlib import Path
 from policy.access import POLICY_INPUTS, SYNTHESISED
 from policy.citations import FSBP, checkov, checkov_version
 from policy.rules import RULES
+from verify.variants import VARIANTS
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "policy-coverage.md"
 
@@ -51,20 +52,15 @@ def terraform_types(pulumi_type: str) -> list[str]:
 
 
 # The stacks whose resource types the table covers: the shipped two and the options they leave off.
+# The shipped stacks and the variants that add resource types (keys, access logs, WAF, a
+# stream, strong consistency's witness, a vault lock): the stack tests run the same ones.
 COVERAGE_STACKS = (
     ("dev", None),
     ("dr", None),
-    (
-        "dr",
-        {
-            "tableEncryption": "customer-managed",
-            "siteAccessLogs": "true",
-            "consistency": "strong",
-            "witnessRegion": "us-east-2",
-            "backupVaultLock": "true",
-        },
+    *(
+        VARIANTS[name]
+        for name in ("real-domain-hardened-functions", "strong-with-witness", "failover-routing-locked-hourly-backups")
     ),
-    ("dev", {"pageViewTransport": "kinesis-provisioned"}),
 )
 
 

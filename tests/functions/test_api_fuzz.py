@@ -18,7 +18,7 @@ from verify.harness import FakeContext, api_event, check_contract, make_regional
 
 # make test; make soak runs SOAK_EXAMPLES (the schema-driven fuzz, test_api_schema_fuzz.py, covers
 # the shapes the document allows; this one the shapes it does not).
-EXAMPLES = 300
+EXAMPLES = 200
 SOAK_EXAMPLES = 3000
 ROUTES = ["/health", "/posts", "/posts/" + "a" * 32, "/subscribers", "/uploads", "/events", "/"]
 

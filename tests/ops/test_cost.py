@@ -9,7 +9,7 @@ import pytest
 from ops import cost
 from ops.cost import STANDING, USAGE_ONLY, UnpricedType, idle_lines, idle_monthly, price, traffic_monthly, unit_prices
 from tests.helpers import cached_stack
-from tests.stacks.test_variants import VARIANTS
+from verify.variants import VARIANTS
 
 # The goals of the issue, for the shipped stacks at zero traffic (list prices, no free tier).
 GOALS = {"dev": 1.00, "dr": 15.00}

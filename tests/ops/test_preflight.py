@@ -16,7 +16,7 @@ from ops.preflight import (
     ses_production_access,
 )
 from tests.helpers import cached_stack
-from tests.stacks.test_variants import VARIANTS
+from verify.variants import VARIANTS
 
 
 def stubbed(service, operation, response, expected_params=None):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import cached_stack
-from tests.stacks.test_variants import VARIANTS
+from verify.variants import VARIANTS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "prerequisites.md"
 

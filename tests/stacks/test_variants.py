@@ -6,64 +6,7 @@ import pytest
 
 from tests.helpers import cached_stack
 from tests.stacks.invariants import problems
-
-# name -> (base stack, overrides): each changes what the expectations are derived from. Choices
-# that do not depend on each other share a variant (each variant is a whole offline run).
-VARIANTS = {
-    "three-regions": ("dr", {"regions": ["us-east-1", "us-west-2", "eu-west-1"]}),
-    "failover-routing-locked-hourly-backups": (
-        "dr",
-        {
-            "routing": "failover",
-            "backupVaultLock": True,
-            "backupSchedule": "cron(0 * * * ? *)",
-            "backupRetentionDays": 90,
-            "healthReservedConcurrency": 7,
-        },
-    ),
-    "real-domain-hardened-functions": (
-        "dr",
-        {
-            "domain": "blog.acme.io",
-            "apiSubdomain": "edge",
-            "siteSubdomain": "blog",
-            "apiWebAclArns": ["arn:aws:wafv2:us-west-2:123456789012:regional/webacl/blog/0f1e2d"],
-            "logEncryption": "customer-managed",
-            "functionEnvironmentEncryption": "customer-managed",
-            "tableEncryption": "customer-managed",
-            "functionConcurrencyLimit": 20,
-            "healthReservedConcurrency": 5,
-            "pageViewTransport": "kinesis-on-demand",
-            "siteAccessLogs": True,
-        },
-    ),
-    "customer-managed-keys": ("dr", {"tableEncryption": "customer-managed"}),
-    "strong-with-witness": ("dr", {"consistency": "strong", "witnessRegion": "us-east-2"}),
-    "evacuated-region": ("dr", {"evacuatedRegions": ["us-east-1"]}),
-    "standing-charges-chosen-no-backups": (
-        "dr",
-        {
-            "alarms": False,
-            "dashboard": True,
-            "pageViewTransport": "kinesis-on-demand",
-            "healthCheckLatencyGraphs": True,
-            "apiCacheEnabled": True,
-            "analyticsBufferSeconds": 900,
-            "analyticsBytesScannedLimitMb": 50,
-            "backups": False,
-        },
-    ),
-    "single-region-with-domain-and-environment-key": (
-        "dev",
-        {
-            "regions": ["eu-central-1"],
-            "domain": "blog.acme.io",
-            "functionEnvironmentEncryption": "customer-managed",
-            "pageViewTransport": "kinesis-provisioned",
-        },
-    ),
-    "no-analytics": ("dev", {"analytics": False}),
-}
+from verify.variants import VARIANTS
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=str)

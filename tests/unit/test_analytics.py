@@ -15,7 +15,7 @@ from stack import api_contract
 from stack.analytics import PREFIX, QUERIES, TABLE, glue_name, record_schema
 from tests.helpers import cached_stack
 from tests.stacks.invariants import config_of
-from tests.stacks.test_variants import VARIANTS
+from verify.variants import VARIANTS
 
 FIREHOSE = "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream"
 GLUE_TABLE = "aws:glue/catalogTable:CatalogTable"

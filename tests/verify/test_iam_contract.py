@@ -8,9 +8,9 @@ import json
 import pytest
 
 from tests.helpers import cached_stack
-from tests.stacks.test_variants import VARIANTS as STACK_VARIANTS
 from verify import iam_contract
 from verify.iam_contract import Requirement, allowed
+from verify.variants import VARIANTS as STACK_VARIANTS
 
 CMK = {"tableEncryption": "customer-managed"}
 # Every hardening choice that changes a role (table, log and environment keys, a concurrency
