@@ -33,10 +33,12 @@ import pulumi
 import pulumi_aws as aws
 
 from ._blocks.edge_names import (
+    PRICE_CLASSES,
     EdgeName,
     alias_records,
     certificate_for,
     edge_origin,
+    failover_target,
     security_headers_policy,
     viewer_certificate,
 )
@@ -57,12 +59,17 @@ UNCACHED_ERROR_CODES = [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504]
 # A query parameter a client adds to read past the cache (its own edit): in every cached key.
 VERSION_PARAMETER = "v"
 READ_METHODS = ["GET", "HEAD", "OPTIONS"]
-PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 
 
 def path_pattern(route_path: str) -> str:
     """The CloudFront path pattern of an API route: a path parameter becomes `*`."""
     return "/".join("*" if part.startswith("{") else part for part in route_path.split("/"))
+
+
+def behaviour_order(routes: Sequence[Route]) -> list[Route]:
+    """The GET routes in the order of their behaviours, the most specific first: CloudFront takes
+    the first pattern that matches."""
+    return sorted((r for r in routes if r.method == "get"), key=lambda r: (-r.path.count("/"), r.path))
 
 
 def cache_key_query(routes: Sequence[Route]) -> list[str]:
@@ -110,8 +117,6 @@ class ApiEdge(pulumi.ComponentResource):
         args.validate()
         super().__init__("serverless-dr:index:ApiEdge", name, None, opts)
         on_edge = pulumi.ResourceOptions(parent=self, provider=args.global_provider)
-        regions = list(args.origins)
-        reads = [r for r in args.routes if r.method == "get"]
         tags = dict(args.tags)
         headers = security_headers_policy(
             name, "HSTS, nosniff, no framing, a CSP that loads nothing", API_CONTENT_SECURITY_POLICY, on_edge
@@ -164,32 +169,20 @@ class ApiEdge(pulumi.ComponentResource):
             )
             for region, (domain, stage) in args.origins.items()
         ]
-        target = f"api-{regions[0]}"
-        origin_groups = None
-        if len(regions) > 1:
-            target = "api-failover"
-            origin_groups = [
-                aws.cloudfront.DistributionOriginGroupArgs(
-                    origin_id=target,
-                    failover_criteria=aws.cloudfront.DistributionOriginGroupFailoverCriteriaArgs(
-                        status_codes=ORIGIN_FAILOVER_STATUS_CODES
-                    ),
-                    members=[aws.cloudfront.DistributionOriginGroupMemberArgs(origin_id=f"api-{r}") for r in regions[:2]],
-                )
-            ]
+        target, origin_groups = failover_target("api-failover", [f"api-{r}" for r in args.origins], ORIGIN_FAILOVER_STATUS_CODES)
 
-        def behaviour(route: Route) -> aws.cloudfront.DistributionOrderedCacheBehaviorArgs:
-            return aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
-                path_pattern=path_pattern(route.path),
-                target_origin_id=target,
-                viewer_protocol_policy="https-only",
-                allowed_methods=READ_METHODS,
-                cached_methods=["GET", "HEAD"],
-                cache_policy_id=policy.id if route.edge_cached else CACHING_DISABLED,
-                origin_request_policy_id=None if route.edge_cached else CORS_CUSTOM_ORIGIN,
-                response_headers_policy_id=headers.id,
-                compress=True,
-            )
+        def reads_of(cached: bool) -> dict:
+            """A read behaviour's arguments: cached under the policy above, or not at all (only Origin forwarded)."""
+            return {
+                "target_origin_id": target,
+                "viewer_protocol_policy": "https-only",
+                "allowed_methods": READ_METHODS,
+                "cached_methods": ["GET", "HEAD"],
+                "cache_policy_id": policy.id if cached else CACHING_DISABLED,
+                "origin_request_policy_id": None if cached else CORS_CUSTOM_ORIGIN,
+                "response_headers_policy_id": headers.id,
+                "compress": True,
+            }
 
         distribution = aws.cloudfront.Distribution(
             f"{name}-cdn",
@@ -202,18 +195,11 @@ class ApiEdge(pulumi.ComponentResource):
             aliases=[args.domain.host] if args.domain else None,
             origins=origins,
             origin_groups=origin_groups,
-            # Most specific first: CloudFront takes the first pattern that matches.
-            ordered_cache_behaviors=[behaviour(r) for r in sorted(reads, key=lambda r: (-r.path.count("/"), r.path))],
-            default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
-                target_origin_id=target,
-                viewer_protocol_policy="https-only",
-                allowed_methods=READ_METHODS,
-                cached_methods=["GET", "HEAD"],
-                cache_policy_id=CACHING_DISABLED,
-                origin_request_policy_id=CORS_CUSTOM_ORIGIN,
-                response_headers_policy_id=headers.id,
-                compress=True,
-            ),
+            ordered_cache_behaviors=[
+                aws.cloudfront.DistributionOrderedCacheBehaviorArgs(path_pattern=path_pattern(r.path), **reads_of(r.edge_cached))
+                for r in behaviour_order(args.routes)
+            ],
+            default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(**reads_of(False)),
             custom_error_responses=[
                 aws.cloudfront.DistributionCustomErrorResponseArgs(error_code=code, error_caching_min_ttl=0)
                 for code in UNCACHED_ERROR_CODES

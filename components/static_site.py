@@ -35,10 +35,12 @@ import pulumi
 import pulumi_aws as aws
 
 from ._blocks.edge_names import (
+    PRICE_CLASSES,
     EdgeName,
     alias_records,
     certificate_for,
     edge_origin,
+    failover_target,
     security_headers_policy,
     viewer_certificate,
 )
@@ -120,7 +122,7 @@ class StaticSiteArgs:
             raise ValueError(f"StaticSiteArgs.site_dir: {self.site_dir} has no index.html")
         if not (self.site_dir / "404.html").is_file():
             raise ValueError(f"StaticSiteArgs.site_dir: {self.site_dir} has no 404.html")
-        if self.price_class not in ("PriceClass_100", "PriceClass_200", "PriceClass_All"):
+        if self.price_class not in PRICE_CLASSES:
             raise ValueError(f"StaticSiteArgs.price_class: {self.price_class!r} is not a CloudFront price class")
 
 
@@ -193,21 +195,7 @@ class StaticSite(pulumi.ComponentResource):
             )
             for region, bucket in self._buckets.items()
         ]
-        origin_groups = None
-        target = f"s3-{args.regions[0]}"
-        if len(args.regions) > 1:
-            target = "site-failover"
-            origin_groups = [
-                aws.cloudfront.DistributionOriginGroupArgs(
-                    origin_id=target,
-                    failover_criteria=aws.cloudfront.DistributionOriginGroupFailoverCriteriaArgs(
-                        status_codes=FAILOVER_STATUS_CODES
-                    ),
-                    members=[
-                        aws.cloudfront.DistributionOriginGroupMemberArgs(origin_id=f"s3-{region}") for region in args.regions[:2]
-                    ],
-                )
-            ]
+        target, origin_groups = failover_target("site-failover", [f"s3-{r}" for r in args.regions], FAILOVER_STATUS_CODES)
 
         named = certificate_for(name, args.domain, self, args.global_provider, tags) if args.domain else None
         logging = None

@@ -258,8 +258,7 @@ class CostLine:
 def idle_lines(run) -> list[CostLine]:
     """The standing monthly charge, one line per (region, resource type, kind of charge)."""
     grouped: dict[tuple[str, str, str], list[float]] = defaultdict(list)
-    config = _config(run)
-    regions = json.loads(config.get("regions", "[]")) or ["us-east-1"]
+    regions = _regions(run)
     for resource in run.resources:
         if not resource.is_aws:
             continue
@@ -318,8 +317,9 @@ def _edge_reads_on(run) -> bool:
     return str(_config(run).get("edgeReads", "true")).lower() == "true"
 
 
-def _view_regions(run) -> int:
-    return len(json.loads(_config(run).get("regions", "[]")) or [1])
+def _regions(run) -> list[str]:
+    """The stack's regions, home first (the project default when the stack file names none)."""
+    return json.loads(_config(run).get("regions", "[]")) or ["us-east-1"]
 
 
 def _analytics_records(run, views: float, *, packed: bool = False) -> float:
@@ -386,7 +386,7 @@ def _counted_from_edge_logs(run, views: float) -> float:
         + _lambda(files, 0.25, a["edge_log_reader_ms_per_file"])
         # A mark and the counter's increment in one transaction (2 write units each), the published count.
         + chunks * (2 + 2 + 1) * price("dynamodb_write_million") / 1e6
-        + chunks * (_view_regions(run) - 1) * price("dynamodb_replicated_write_million") / 1e6
+        + chunks * (len(_regions(run)) - 1) * price("dynamodb_replicated_write_million") / 1e6
         + _analytics_records(run, views, packed=True)
     )
 
@@ -411,7 +411,7 @@ def _counted_through_the_api(run, views: float) -> float:
             cost += views * price("kinesis_put_units_million") / 1e6
     cost += _lambda(views / batch, 0.25, ASSUMPTIONS["consumer_function_ms_per_batch"])
     cost += views * price("dynamodb_write_million") / 1e6
-    cost += views * (_view_regions(run) - 1) * price("dynamodb_replicated_write_million") / 1e6
+    cost += views * (len(_regions(run)) - 1) * price("dynamodb_replicated_write_million") / 1e6
     return cost + _analytics_records(run, views)
 
 
@@ -450,7 +450,7 @@ def per_million(run) -> dict[str, float]:
 
 
 def unit_prices(run) -> dict[str, dict[str, Any]]:
-    regions = _view_regions(run)
+    regions = len(_regions(run))
     unit = per_million(run)
     month = f"in a month of {REFERENCE_PAGE_VIEWS_PER_DAY:,} page views and {REFERENCE_POST_READS_PER_DAY:,} post reads a day"
     edge = _edge_reads_on(run)

@@ -99,9 +99,9 @@ def edge_reads_budget(cfg) -> dict | None:
     """The API's reads at the edge (edgeReads): how stale, how fast they fail over, how late views count."""
     if not cfg.edge_reads:
         return None
-    from stack.edge import EDGE_ORIGIN_READ_TIMEOUT_SECONDS, edge_regions
+    from stack.edge import EDGE_ORIGIN_READ_TIMEOUT_SECONDS
 
-    group = edge_regions(cfg)[:2]
+    group = cfg.serving_regions[:2]
     return {
         "stale_at_most_seconds": cfg.edge_cache_seconds,
         "origin_group": group if len(group) > 1 else None,

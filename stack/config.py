@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from components import aws_cron
+from components._blocks.edge_names import PRICE_CLASSES
 from components.failover_math import api_failover_seconds
 from functions.shared import failover_timing
 from stack.project import ConfigKey, load_project
@@ -143,6 +144,11 @@ class StackConfig:
     @property
     def home_region(self) -> str:
         return self.regions[0]
+
+    @property
+    def serving_regions(self) -> list[str]:
+        """The regions that take traffic, home first: every region but the evacuated ones."""
+        return [r for r in self.regions if r not in self.evacuated_regions]
 
     @property
     def multi_region(self) -> bool:
@@ -410,7 +416,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
             v["domain"],
             f"a DNS zone: {len(regions)} active regions need one API name for Route 53 to route between them",
         )
-    price_class = _one_of(key("sitePriceClass"), v["sitePriceClass"], ("PriceClass_100", "PriceClass_200", "PriceClass_All"))
+    price_class = _one_of(key("sitePriceClass"), v["sitePriceClass"], PRICE_CLASSES)
     web_acl = v["siteWebAclArn"] or None
     if web_acl is not None and not re.match(r"^arn:aws:wafv2:us-east-1:\d{12}:global/webacl/[\w-]+/[\w-]+$", web_acl):
         raise ConfigError(

@@ -24,11 +24,6 @@ LOG_PREFIX = "api-edge/"
 LOG_DAYS = 7
 
 
-def edge_regions(cfg: StackConfig) -> list[str]:
-    """The regions the edge reads from, in failover order: the serving ones, home first."""
-    return [r for r in cfg.regions if r not in cfg.evacuated_regions]
-
-
 def api_edge(
     cfg: StackConfig,
     providers: Providers,
@@ -56,7 +51,7 @@ def api_edge(
                     pulumi.Output.concat(apis[region].rest_api_id, ".execute-api.", region, ".amazonaws.com"),
                     apis[region].stage_name,
                 )
-                for region in edge_regions(cfg)
+                for region in cfg.serving_regions  # in failover order, home first
             },
             routes=api_contract.routes(),
             global_provider=providers.global_services,

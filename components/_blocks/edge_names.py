@@ -1,5 +1,6 @@
-"""What every CloudFront distribution of this program shares: its security headers, its own name
-(a certificate from us-east-1, the alias records) and the viewer certificate that follows."""
+"""What every CloudFront distribution of this program shares: its price classes, its failover
+target, its security headers, its own name (a certificate from us-east-1, the alias records)
+and the viewer certificate that follows."""
 
 from __future__ import annotations
 
@@ -13,6 +14,22 @@ from .certificate import ValidatedCertificate, dns_validated_certificate
 
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"  # the hosted zone of every *.cloudfront.net alias
 HSTS_SECONDS = 63_072_000  # two years
+PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
+
+
+def failover_target(
+    group_id: str, origin_ids: list[str], status_codes: list[int]
+) -> tuple[str, list[aws.cloudfront.DistributionOriginGroupArgs] | None]:
+    """(target origin id, origin groups): the only origin, or a group over the first two (an
+    origin group holds two origins) failing over on `status_codes`."""
+    if len(origin_ids) == 1:
+        return origin_ids[0], None
+    group = aws.cloudfront.DistributionOriginGroupArgs(
+        origin_id=group_id,
+        failover_criteria=aws.cloudfront.DistributionOriginGroupFailoverCriteriaArgs(status_codes=status_codes),
+        members=[aws.cloudfront.DistributionOriginGroupMemberArgs(origin_id=o) for o in origin_ids[:2]],
+    )
+    return group_id, [group]
 
 
 def security_headers_policy(

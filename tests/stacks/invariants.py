@@ -211,7 +211,6 @@ def _api_edge(run: StackRun, cfg: StackConfig) -> list[str]:
     edgeCacheSeconds, keyed on nothing that names a client, and takes no write."""
     from components.api_edge import CACHING_DISABLED, READ_METHODS, cache_key_query, path_pattern
     from stack import api_contract
-    from stack.edge import edge_regions
 
     edges = [d for d in run.of_type("aws:cloudfront/distribution:Distribution") if d.name == "api-edge-cdn"]
     if not cfg.edge_reads:
@@ -219,7 +218,7 @@ def _api_edge(run: StackRun, cfg: StackConfig) -> list[str]:
     if not edges:
         return ["no read edge with edgeReads on"]
     [edge] = edges
-    serving = edge_regions(cfg)
+    serving = cfg.serving_regions
     out = []
     if [o["originId"] for o in edge.inputs["origins"]] != [f"api-{r}" for r in serving]:
         out.append(f"origins {[o['originId'] for o in edge.inputs['origins']]} != the serving regions {serving}")

@@ -11,6 +11,7 @@ CloudFront standard log line would record it (`log`).
 
 from __future__ import annotations
 
+import fnmatch
 import threading
 import time
 import urllib.error
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from components.api_edge import ORIGIN_FAILOVER_STATUS_CODES, READ_METHODS, cache_key_query, path_pattern
+from components.api_edge import ORIGIN_FAILOVER_STATUS_CODES, READ_METHODS, behaviour_order, cache_key_query, path_pattern
 from components.openapi import Route
 
 PASSED_HEADERS = ("Content-Type", "Location", "Retry-After", "Cache-Control")
@@ -44,17 +45,12 @@ class LogLine:
     request_id: str
 
 
-def _matches(pattern: str, path: str) -> bool:
-    parts, wanted = path.split("/"), pattern.split("/")
-    return len(parts) == len(wanted) and all(w == "*" or w == p for w, p in zip(wanted, parts, strict=True))
-
-
 class Edge:
     """The distribution's behaviour, without the HTTP server around it (`EdgeServer`)."""
 
     def __init__(self, origins: Sequence[str], routes: Sequence[Route], *, ttl_seconds: float, read_timeout: float = 5.0):
         self.origins = list(origins)[:2]  # an origin group holds two
-        self.reads = [r for r in routes if r.method == "get"]
+        self.behaviours = behaviour_order(routes)
         self.key_query = cache_key_query(routes)
         self.ttl_seconds = ttl_seconds
         self.read_timeout = read_timeout
@@ -63,7 +59,10 @@ class Edge:
         self.lock = threading.Lock()
 
     def cached(self, path: str) -> bool:
-        return any(r.edge_cached and _matches(path_pattern(r.path), path) for r in self.reads)
+        """Whether the behaviour CloudFront picks for `path` caches: the first whose pattern
+        matches (`*` any characters, slashes too; `?` one), else the default, which does not."""
+        route = next((r for r in self.behaviours if fnmatch.fnmatchcase(path, path_pattern(r.path))), None)
+        return route is not None and route.edge_cached
 
     def handle(self, method: str, target: str, origin_header: str | None) -> Answer:
         split = urlsplit(target)
