@@ -497,6 +497,18 @@ def run_program(
     )
 
 
+# A store of finished runs: given a run's key and a way to compute it, the run (a copy of its own
+# for each caller). A test session installs one (tests/conftest.py) so that the same program with
+# the same config is run once however many tests and commands ask for it.
+RunStore = Callable[[str, Callable[[], StackRun]], StackRun]
+_run_store: RunStore | None = None
+
+
+def share_runs(store: RunStore | None) -> None:
+    global _run_store
+    _run_store = store
+
+
 def run_stack(
     stack: str,
     overrides: dict[str, Any] | None = None,
@@ -506,13 +518,22 @@ def run_stack(
 ) -> StackRun:
     """The whole program for `stack` with its real config (Pulumi.yaml defaults + stack file + overrides)."""
     resolved = resolve_config(stack, overrides, project_dir, stack_file)
-    main = str(project_dir / "__main__.py")
-    run = run_program(
-        lambda: runpy.run_path(main, run_name="__main__"),
-        stack=stack,
-        config=resolved.values,
-        project=load_project(project_dir).name,
-        secret_keys=sorted({*(secret_keys or []), *resolved.secret_keys}),
-    )
-    run.config_notes = resolved.notes
-    return run
+    secrets = sorted({*(secret_keys or []), *resolved.secret_keys})
+
+    def run() -> StackRun:
+        main = str(project_dir / "__main__.py")
+        finished = run_program(
+            lambda: runpy.run_path(main, run_name="__main__"),
+            stack=stack,
+            config=resolved.values,
+            project=load_project(project_dir).name,
+            secret_keys=secrets,
+        )
+        finished.config_notes = resolved.notes
+        return finished
+
+    if _run_store is None:
+        return run()
+    # What decides a run: the program (its directory), the stack's name and the config it reads.
+    identity = [str(project_dir.resolve()), stack, resolved.values, secrets, resolved.notes]
+    return _run_store(hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24], run)

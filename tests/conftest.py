@@ -26,14 +26,18 @@ memoize_moto_lookups()
 
 @pytest.fixture(scope="session", autouse=True)
 def _shared_stack_runs(tmp_path_factory):
-    """Under pytest-xdist, the session's temporary directory (the parent of each worker's) holds
-    the offline runs `cached_stack` shares between workers; it goes with the session's."""
+    """Every offline run of the session through one store (tests/helpers.shared_run); under
+    pytest-xdist the session's temporary directory (the parent of each worker's) holds it, and it
+    goes with the session's."""
+    from ops import offline_run
     from tests import helpers
 
     if os.environ.get("PYTEST_XDIST_WORKER"):
         helpers.SHARED_RUNS = tmp_path_factory.getbasetemp().parent / "stack-runs"
         helpers.SHARED_RUNS.mkdir(exist_ok=True)
+    offline_run.share_runs(helpers.shared_run)
     yield
+    offline_run.share_runs(None)
     helpers.SHARED_RUNS = None
 
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
+import fcntl
 import json
-import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -43,41 +42,44 @@ def fixture_file(stack: str) -> Path:
 
 def fixture_stack(stack: str, **overrides) -> StackRun:
     """The program with the reference copy of a shipped stack file (tests/fixtures/stacks), so
-    checks of shipped values hold whatever a user sets in their own Pulumi.<stack>.yaml."""
+    checks of shipped values hold whatever a user sets in their own Pulumi.<stack>.yaml. A copy
+    of its own: the caller may change it."""
     return run_stack(stack, overrides=overrides or None, stack_file=fixture_file(stack))
-
-
-# Where the workers of one pytest-xdist session share their runs (tests/conftest.py sets it).
-SHARED_RUNS: Path | None = None
 
 
 _RUNS: dict[str, StackRun] = {}
 
 
 def cached_stack(stack: str, **overrides: Any) -> StackRun:
-    """`fixture_stack` run once per session for read-only assertions: once per test process, and
-    under xdist once for all workers (a run is pickled into the session's temporary directory;
-    the first worker to finish it writes it, the others read it). A test that patches the
-    program, or changes what it returns, runs its own with `fixture_stack`."""
+    """`fixture_stack` for read-only assertions: one object per test process for each config."""
     # As Pulumi hands config to the program: True and "true" are one config, and one run.
     as_config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in overrides.items()}
-    key = hashlib.sha256(json.dumps([stack, as_config], sort_keys=True).encode()).hexdigest()[:24]
+    key = json.dumps([stack, as_config], sort_keys=True)
     if key not in _RUNS:
-        _RUNS[key] = _shared_run(key, lambda: fixture_stack(stack, **overrides))
+        _RUNS[key] = fixture_stack(stack, **overrides)
     return _RUNS[key]
 
 
-def _shared_run(key: str, run: Callable[[], StackRun]) -> StackRun:
+# Where the workers of one pytest-xdist session share their runs (tests/conftest.py sets it).
+SHARED_RUNS: Path | None = None
+_IN_PROCESS: dict[str, bytes] = {}
+
+
+def shared_run(key: str, run: Callable[[], StackRun]) -> StackRun:
+    """The session's store of offline runs (ops.offline_run.share_runs): every run of the program
+    with one config, by a test or by a command a test invokes, is computed once per session and
+    each caller gets its own copy. Under xdist the run is pickled into the session's temporary
+    directory; a worker that asks for a run another is computing waits for it."""
     if SHARED_RUNS is None:
-        return run()
+        if key not in _IN_PROCESS:
+            _IN_PROCESS[key] = pickle.dumps(run())
+        return pickle.loads(_IN_PROCESS[key])
     path = SHARED_RUNS / f"{key}.pickle"
-    if path.exists():
+    with open(SHARED_RUNS / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also on an error
+        if not path.exists():
+            path.write_bytes(pickle.dumps(run()))
         return pickle.loads(path.read_bytes())
-    result = run()
-    partial = path.with_suffix(f".{os.getpid()}")
-    partial.write_bytes(pickle.dumps(result))
-    partial.replace(path)  # atomic: a reader sees a whole run or none
-    return result
 
 
 class FakeClock:

@@ -225,7 +225,7 @@ def injected(injector: FaultInjector) -> Iterator[FaultInjector]:
     def wall() -> float:
         return base + injector.clock.now - start
 
-    aws.reset()
+    aws.reset(keep_session=True)
     try:
         with (
             mock.patch.object(BotocoreStubber, "__call__", call),
@@ -237,7 +237,7 @@ def injected(injector: FaultInjector) -> Iterator[FaultInjector]:
         ):
             yield injector
     finally:
-        aws.reset()
+        aws.reset(keep_session=True)
 
 
 def weather(kind: str, rate: float, **scope: Any) -> list[Rule]:

@@ -196,10 +196,13 @@ def make_regional_resources(region: str = REGION) -> Regional:
 def reset_handler_state() -> None:
     from api import health, health_app
     from aws_lambda_powertools.utilities import parameters
-    from shared import aws, control, failover, signing
+    from shared import control, failover, signing
 
     health_app._last_tick.clear()  # a new world: its first health check asks for a tick
-    aws.reset(keep_session=True)
+    # The SDK clients stay, as they do in a warm Lambda container: moto answers every client
+    # whichever world it was made in, and making one costs ~9 ms (hundreds per test file).
+    # Where a client's own state matters (a retry quota under injected faults, hooks added at
+    # its creation), the caller starts fresh ones: verify/faults.injected, the IAM contract.
     signing.reset_cache()
     control.reset_cache()
     failover.forget()

@@ -814,6 +814,7 @@ def _record(run, region: str, phase: Phase) -> list[tuple[Any, list[Call]]]:
 
     import boto3
     from moto import mock_aws
+    from shared import aws
 
     from verify.harness import configure, reset_handler_state
 
@@ -834,6 +835,7 @@ def _record(run, region: str, phase: Phase) -> list[tuple[Any, list[Call]]]:
                 env = {**_environment(function), "AWS_REGION": region, "AWS_DEFAULT_REGION": region, "_BUCKET": media}
                 os.environ.update(env)
                 reset_handler_state()
+                aws.reset(keep_session=True)  # the recorder sees presigning set up at a client's creation
                 recorder = CallRecorder()
                 _lease_world(run, world["api_env"], phase, create=False)  # each workload starts from the phase's lease
                 with recorder.active(), _waiting_without_sleeping(), _voter_down(run, phase):
