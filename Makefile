@@ -6,7 +6,7 @@ STACK ?= dr
 FORMAT ?= text
 STAMP := $(VENV)/.installed
 
-.PHONY: plan test local lint bench soak clean constraints layer client screenshots
+.PHONY: plan test local lint bench soak clean constraints layer client screenshots gameday-sample
 
 # The operator command `sdr` (ops/) is installed editable: it runs this checkout's code.
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt ops/pyproject.toml
@@ -56,6 +56,10 @@ soak: $(STAMP)
 	$(PY) -m verify.local --smoke --browser
 
 # The README's screenshots (docs/screenshots/), taken by the front-end test in headless Chromium.
+# docs/gameday.md's sample report, from the game day run against a stubbed account.
+gameday-sample: $(STAMP)
+	$(PY) -m verify.gameday_sample
+
 screenshots: $(STAMP)
 	SCREENSHOT_DIR=docs/screenshots $(PY) -m pytest -q -p no:cacheprovider -m "soak or not soak" tests/site/test_front_end.py -k "screenshots or dark_mode"
 	$(PY) -m verify.local.screenshots docs/screenshots

@@ -4,6 +4,7 @@
     sdr diff origin/main --stack dr            sdr drill promote --stack dr --region us-west-2
     sdr cost --stack dr                        sdr restore-test --stack dr
     sdr preflight --stack dr                   sdr writes list --stack dr
+    sdr gameday run --base dr --domain gameday.acme.io --yes
 
 Installed as a console script by `make` (the `ops` package, ops/pyproject.toml); `python -m ops`
 is the same without it. Every command takes `--stack` (or SDR_STACK); the ones that act on a
@@ -37,6 +38,8 @@ class Deps:
     resolver: Any = None
     sleep: Callable[[float], None] = time.sleep
     out: Callable[[str], None] = field(default=click.echo)
+    automation: Any = None  # pulumi.automation, or a fake of its shape (the game day)
+    clock: Callable[[], float] = time.monotonic
 
     def session(self):
         if self.session_factory is not None:
@@ -556,6 +559,95 @@ def writes_redrive(
     letters = redrive.DeadLetters.from_outputs(stack, region, outputs, _deps(ctx).session())
     for line in letters.redrive(write_ids=write_ids, dry_run=dry_run):
         click.echo(line)
+
+
+@cli.group()
+def gameday() -> None:
+    """Measure the DR budget in your account on a stack made for it, then destroy it."""
+
+
+@gameday.command("run")
+@click.option("--base", default="dr", show_default=True, help="The stack file whose config the game day copies.")
+@click.option("--domain", required=True, help="A public Route 53 zone of the account; the stack's names go under it.")
+@click.option("--name", help="The stack's name (default gameday-<UTC time>); it must start with gameday-.")
+@set_option
+@click.option("--yes", is_flag=True, help="Create, change and destroy a whole stack in the account.")
+@click.option("--keep", is_flag=True, help="Leave the stack after the run (sdr gameday destroy removes it).")
+@click.option(
+    "--max-usd", type=click.FloatRange(min=0), default=5.0, show_default=True, help="Refused when the estimate is above."
+)
+@click.option("--max-minutes", type=click.FloatRange(min=1), default=120.0, show_default=True, help="The whole run's bound.")
+@click.option("--writes-per-region", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--no-restore", is_flag=True, help="Skip the table restore (it takes minutes to hours).")
+@format_option
+@click.pass_context
+@operator_command
+def gameday_run(ctx, base, domain, name, assignments, yes, keep, max_usd, max_minutes, writes_per_region, no_restore, fmt):
+    """Create an ephemeral stack from --base's config, deploy it, load it, drain its home region,
+    measure detection, DNS and write failover, replication lag, lost writes and a restore, print
+    each figure against the plan's budget, and destroy the stack (also after a failure or
+    Ctrl-C). Exit 1 when a figure is over budget or a step failed.
+
+    \b
+    Example:
+      sdr gameday run --base dr --domain gameday.example.org --yes --max-usd 3
+    """
+    import signal
+
+    from ops.drill import DnsPythonResolver
+    from ops.gameday.automation import Stacks
+    from ops.gameday.measure import Probe
+    from ops.gameday.run import GameDay, Options
+    from ops.plan import parse_assignments
+
+    def interrupted(_signal, _frame):
+        raise KeyboardInterrupt  # a SIGTERM ends the run as Ctrl-C does: with the stack destroyed
+
+    previous = signal.signal(signal.SIGTERM, interrupted)
+    deps = _deps(ctx)
+    options = Options(
+        base=base,
+        domain=domain,
+        name=name,
+        assignments=parse_assignments(list(assignments)),
+        yes=yes,
+        keep=keep,
+        max_usd=max_usd,
+        max_minutes=max_minutes,
+        writes_per_region=writes_per_region,
+        restore=not no_restore,
+    )
+    probe = Probe(deps.session(), deps.resolver or DnsPythonResolver(), deps.clock, deps.sleep)
+    stacks = Stacks(deps.automation, out=deps.out)
+    try:
+        report = GameDay(options, stacks, probe, out=deps.out).run()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    click.echo(report.json() if fmt == "json" else report.text())
+    if not report.within_budget:
+        ctx.exit(CheckFailed.exit_code)
+
+
+@gameday.command("destroy")
+@click.option("--name", required=True, help="A stack a game day created and kept.")
+@click.option("--yes", is_flag=True, help="Destroy the stack's resources.")
+@click.pass_context
+@operator_command
+def gameday_destroy(ctx, name, yes):
+    """Destroy and remove a stack a game day kept (--keep); any other stack is refused.
+
+    \b
+    Example:
+      sdr gameday destroy --name gameday-20261205-130000 --yes
+    """
+    from ops.errors import Refused
+    from ops.gameday.automation import Stacks
+    from ops.gameday.ephemeral import check_name
+
+    if not yes:
+        raise Refused(f"destroying {name} deletes its resources: pass --yes")
+    Stacks(_deps(ctx).automation, out=_deps(ctx).out).destroy(check_name(name))
+    click.echo(f"{name}: destroyed and removed")
 
 
 def main() -> None:

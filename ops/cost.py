@@ -434,6 +434,20 @@ def traffic_costs(run, *, page_views: float, post_reads: float) -> dict[str, flo
     }
 
 
+def api_load_cost(run, *, reads: float, writes: float) -> float:
+    """What `reads` GET /posts/{id} and `writes` POST /posts sent to a region add (a game day's
+    load): the requests through the API, the function, and per write the post, its idempotency
+    record and its intent (two write units each, as a transaction bills them), replicated."""
+    replicas = len(_regions(run)) - 1
+    unit_writes = writes * 3 * 2
+    return (
+        _api_reads(run, reads, ASSUMPTIONS["post_response_bytes"])
+        + _per_request_overhead(writes, ASSUMPTIONS["post_response_bytes"])
+        + _lambda(writes, _function_memory_gb(run, "-fn"), ASSUMPTIONS["api_function_ms"])
+        + unit_writes * (price("dynamodb_write_million") + replicas * price("dynamodb_replicated_write_million")) / 1e6
+    )
+
+
 def page_views_cost(run, views: float) -> float:
     return traffic_costs(run, page_views=views, post_reads=0)["page_views"]
 

@@ -102,6 +102,16 @@ class DnsPythonResolver:
         return found
 
 
+def zone_name_servers(route53, zone_name: str) -> list[str]:
+    """The name servers of the account's public hosted zone `zone_name`: asked directly, DNS
+    answers as soon as Route 53 changes, without any resolver's cache."""
+    zones = route53.list_hosted_zones_by_name(DNSName=zone_name)["HostedZones"]
+    zone = next((z for z in zones if z["Name"].rstrip(".") == zone_name and not z["Config"].get("PrivateZone")), None)
+    if zone is None:
+        raise OperatorError(f"no public hosted zone {zone_name} in this account")
+    return route53.get_hosted_zone(Id=zone["Id"])["DelegationSet"]["NameServers"]
+
+
 def health_check_healthy(route53, check_id: str) -> tuple[bool, int, int]:
     """(healthy as Route 53 decides, checkers reporting success, checkers reporting)."""
     observations = route53.get_health_check_status(HealthCheckId=check_id)["HealthCheckObservations"]
@@ -126,13 +136,7 @@ class Drill:
         self.out(f"{self.target.region}: {self.target.drain_parameter} = {value}")
 
     def name_servers(self) -> list[str]:
-        zones = self.route53.list_hosted_zones_by_name(DNSName=self.target.zone_name)["HostedZones"]
-        zone = next(
-            (z for z in zones if z["Name"].rstrip(".") == self.target.zone_name and not z["Config"].get("PrivateZone")), None
-        )
-        if zone is None:
-            raise OperatorError(f"no public hosted zone {self.target.zone_name} in this account")
-        return self.route53.get_hosted_zone(Id=zone["Id"])["DelegationSet"]["NameServers"]
+        return zone_name_servers(self.route53, self.target.zone_name)
 
     def answered_regions(self, name_servers: list[str]) -> set[str]:
         """Regions whose API endpoint addresses appear in the zone's answer for the API name."""

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from ops.offline_run import StackRun, run_program, run_stack
+from verify.harness import FakeClock  # noqa: F401  (the tests' clock, imported from here)
 
 PROJECT = "serverless-dr"
 
@@ -80,19 +81,6 @@ def shared_run(key: str, run: Callable[[], StackRun]) -> StackRun:
         if not path.exists():
             path.write_bytes(pickle.dumps(run()))
         return pickle.loads(path.read_bytes())
-
-
-class FakeClock:
-    """A monotonic clock that moves only when slept on: polling loops run instantly in tests."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.now += seconds
 
 
 def sdr(*args: str, **deps):

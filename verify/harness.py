@@ -193,6 +193,19 @@ def make_regional_resources(region: str = REGION) -> Regional:
     )
 
 
+class FakeClock:
+    """A monotonic clock that moves only when slept on: polling loops run instantly in tests."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
 def reset_handler_state() -> None:
     from api import health, health_app
     from aws_lambda_powertools.utilities import parameters

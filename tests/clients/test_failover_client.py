@@ -22,20 +22,11 @@ from serverless_dr_client.api.default import get_posts_id, post_posts  # noqa: E
 from serverless_dr_client.models import Post, PostCreate  # noqa: E402
 from serverless_dr_failover import FailoverTransport, failover_client  # noqa: E402
 
+from verify.harness import FakeClock  # noqa: E402
+
 A, B = "https://api.us-east-1.example.com/v1", "https://api.us-west-2.example.com/v1"
 POST_ID = "a" * 32
 POST = {"id": POST_ID, "title": "t", "body": "b", "tags": [], "created_at": "2026-12-05T00:00:00Z", "version": 1}
-
-
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class Regions:
@@ -51,8 +42,8 @@ class Regions:
         return self.behaviour[host.replace("-", "_")](request)
 
 
-def client(regions: Regions, clock: Clock | None = None, **options):
-    clock = clock or Clock()
+def client(regions: Regions, clock: FakeClock | None = None, **options):
+    clock = clock or FakeClock()
     transport = httpx.MockTransport(regions)
     return failover_client([A, B], api_key="key", transport=transport, clock=clock, sleep=clock.sleep, **options)
 
@@ -105,7 +96,7 @@ def test_a_failing_region_is_left_and_the_next_answers(failing):
 
 
 def test_the_region_that_answered_stays_current_and_a_left_one_is_still_the_last_resort():
-    clock = Clock()
+    clock = FakeClock()
     regions = Regions(us_east_1=refused, us_west_2=lambda _r: httpx.Response(200, json=POST))
     api = client(regions, clock, down_seconds=30)
     get_posts_id.sync(POST_ID, client=api)

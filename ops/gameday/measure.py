@@ -1,0 +1,239 @@
+"""What a game day measures on its deployed stack, each bounded by a timeout.
+
+Everything reaches the world through a `Probe`: AWS through a boto3 session (botocore's Stubber
+in the offline tests), the API through an httpx transport, DNS through a resolver, time through
+a clock and a sleep.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from shared.items import CONTROL_KEY
+
+from ops import ROOT
+from ops.drill import DRAINED, SERVING, Resolver, health_check_healthy, zone_name_servers
+from ops.errors import CheckFailed
+
+CLIENTS = ROOT / "clients" / "python"
+# The failover client's patience with one request (a real account answers in well under a second).
+ATTEMPT_TIMEOUT = httpx.Timeout(5.0, connect=1.0)
+# Replication is asked about this often: its lag is about a second, a poll of 5 s would hide it.
+LAG_POLL_SECONDS = 0.25
+
+
+@dataclass
+class Probe:
+    session: Any  # boto3.session.Session: .client(service, region_name=...)
+    resolver: Resolver
+    clock: Callable[[], float]
+    sleep: Callable[[float], None]
+    http: httpx.BaseTransport | None = None  # None: the network
+    poll_seconds: float = 5.0
+
+    def client(self, service: str, region: str):
+        return self.session.client(service, region_name=region)
+
+    def until(self, what: str, probe: Callable[[], Any], timeout: float, every: float | None = None) -> float:
+        """Seconds until `probe()` is truthy, asked every `every` (default poll_seconds);
+        CheckFailed past `timeout`."""
+        start = self.clock()
+        while not probe():
+            if self.clock() - start > timeout:
+                raise CheckFailed(f"{what}: not within {timeout:.0f} s")
+            self.sleep(every or self.poll_seconds)
+        return self.clock() - start
+
+
+@dataclass
+class Write:
+    post_id: str
+    acknowledged_at: float  # seconds since the run started
+    region: str  # the server that answered
+
+
+@dataclass
+class Traffic:
+    """The load's own record: what was acknowledged, and what the client could not get done."""
+
+    writes: list[Write] = field(default_factory=list)
+    reads: int = 0
+    failed: list[str] = field(default_factory=list)  # one line per request the client gave up on
+
+    @property
+    def requests(self) -> int:
+        return self.reads + len(self.writes) + len(self.failed)
+
+
+class Api:
+    """The stack's API through the generated client: the public name with failover (as the
+    project's page and any client using serverless_dr_failover), or one region's own URL."""
+
+    def __init__(self, outputs: dict[str, Any], probe: Probe, started: float):
+        if str(CLIENTS) not in sys.path:
+            sys.path.insert(0, str(CLIENTS))
+        self.outputs, self.probe, self.started = outputs, probe, started
+        self.key = outputs["adminApiKey"]
+        self.regional = dict(outputs["apiUrls"])
+        self.servers = [outputs.get("apiPublicUrl") or "", *self.regional.values()]
+        self.answered_by = ""
+
+    def _client(self, servers: list[str]):
+        from serverless_dr_failover import failover_client
+
+        def switched(_old: str, new: str) -> None:
+            self.answered_by = new
+
+        return failover_client(
+            [s for s in servers if s],
+            api_key=self.key,
+            attempt_timeout=ATTEMPT_TIMEOUT,
+            transport=self.probe.http,
+            clock=self.probe.clock,
+            sleep=self.probe.sleep,
+            on_switch=switched,
+        )
+
+    def write(self, traffic: Traffic, region: str | None = None) -> Write | None:
+        """One post, through every server (or only `region`'s); acknowledged or recorded as failed."""
+        from serverless_dr_client.api.default import post_posts
+        from serverless_dr_client.models import PostCreate
+
+        servers = [self.regional[region]] if region else self.servers
+        title = f"game day {uuid.uuid4().hex[:8]}"
+        try:
+            answer = post_posts.sync_detailed(client=self._client(servers), body=PostCreate(title=title, body="measured"))
+        except (httpx.HTTPError, OSError) as error:
+            traffic.failed.append(f"POST /posts: {type(error).__name__}")
+            return None
+        if answer.status_code != 201 or answer.parsed is None:
+            traffic.failed.append(f"POST /posts: {answer.status_code}")
+            return None
+        write = Write(answer.parsed.id, self.probe.clock() - self.started, region or self._region_of(self.answered_by))
+        traffic.writes.append(write)
+        return write
+
+    def read(self, region: str, post_id: str, traffic: Traffic | None = None) -> bool:
+        """GET /posts/{id} at `region`'s own URL: found (200) or not."""
+        from serverless_dr_client.api.default import get_posts_id
+
+        try:
+            answer = get_posts_id.sync_detailed(post_id, client=self._client([self.regional[region]]))
+        except (httpx.HTTPError, OSError):
+            return False
+        if traffic is not None:
+            traffic.reads += 1
+        return answer.status_code == 200
+
+    def healthy(self, region: str) -> bool:
+        with httpx.Client(transport=self.probe.http, timeout=ATTEMPT_TIMEOUT) as client:
+            try:
+                return client.get(self.outputs["healthUrls"][region]).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+    def _region_of(self, server: str) -> str:
+        return next((r for r, url in self.regional.items() if server.rstrip("/") == url.rstrip("/")), "public")
+
+
+def wait_healthy(api: Api, regions: list[str], timeout: float) -> dict[str, float]:
+    """Seconds from now until each region's /health answers 200 (asked in turn)."""
+    probe, start, seconds = api.probe, api.probe.clock(), {}
+    for region in regions:
+        probe.until(f"{region} /health", lambda r=region: api.healthy(r), timeout - (probe.clock() - start))
+        seconds[region] = probe.clock() - start
+    return seconds
+
+
+def scripted_load(api: Api, regions: list[str], writes_per_region: int) -> Traffic:
+    """Writes through the public name and each region's own URL, each read back where written."""
+    traffic = Traffic()
+    for _ in range(writes_per_region):
+        for region in [None, *regions]:
+            write = api.write(traffic, region)
+            if write is not None and region is not None:
+                api.read(region, write.post_id, traffic)
+    return traffic
+
+
+def replication_lag(api: Api, home: str, regions: list[str], traffic: Traffic, timeout: float) -> dict[str, float]:
+    """A post written at `home`, then the seconds until each other region's URL answers it."""
+    write = api.write(traffic, home)
+    if write is None:
+        raise CheckFailed(f"replication lag: the write at {home} was not acknowledged ({traffic.failed[-1]})")
+    return {
+        region: api.probe.until(
+            f"post {write.post_id} at {region}", lambda r=region: api.read(r, write.post_id), timeout, every=LAG_POLL_SECONDS
+        )
+        for region in regions
+        if region != home
+    }
+
+
+@dataclass
+class Failover:
+    detection_seconds: float | None = None
+    dns_seconds: float | None = None
+    write_failover_seconds: float | None = None
+    new_primary: str | None = None
+    writes_during: int = 0
+    client_failures: int = 0
+
+
+def drain_and_measure(api: Api, outputs: dict[str, Any], traffic: Traffic, timeout: float) -> Failover:
+    """Drain the home region (its flag) and poll, from the moment it is set: Route 53's health
+    check, the API name's DNS answer, and the table's writer control item, while one write a
+    poll goes through the public name as any client's would."""
+    probe, home = api.probe, outputs["homeRegion"]
+    others = [r for r in outputs["regions"] if r != home]
+    ssm, route53 = probe.client("ssm", home), probe.client("route53", "us-east-1")
+    ssm.put_parameter(Name=outputs["drainParameters"][home], Value=DRAINED, Type="String", Overwrite=True)
+    name_servers = zone_name_servers(route53, outputs["zoneName"])
+    table = probe.client("dynamodb", others[0])
+    measured, start = Failover(), probe.clock()
+    failed_before = len(traffic.failed)
+    while probe.clock() - start <= timeout:
+        elapsed = probe.clock() - start
+        if measured.detection_seconds is None and not health_check_healthy(route53, outputs["healthCheckIds"][home])[0]:
+            measured.detection_seconds = elapsed
+        if measured.detection_seconds is not None and measured.dns_seconds is None:
+            answer = probe.resolver.addresses(outputs["apiRecordName"], name_servers)
+            if not answer & probe.resolver.addresses(outputs["apiRegionalTargets"][home]):
+                measured.dns_seconds = elapsed
+        if measured.write_failover_seconds is None:
+            primary = _primary(table, outputs["tableName"])
+            if primary and primary != home:
+                measured.write_failover_seconds, measured.new_primary = elapsed, primary
+        measured.writes_during += api.write(traffic) is not None
+        if None not in (measured.detection_seconds, measured.dns_seconds, measured.write_failover_seconds):
+            break
+        probe.sleep(probe.poll_seconds)
+    measured.client_failures = len(traffic.failed) - failed_before
+    return measured
+
+
+def restore_home(probe: Probe, outputs: dict[str, Any]) -> None:
+    home = outputs["homeRegion"]
+    probe.client("ssm", home).put_parameter(Name=outputs["drainParameters"][home], Value=SERVING, Type="String", Overwrite=True)
+
+
+def lost_writes(api: Api, regions: list[str], traffic: Traffic, settle_seconds: float) -> list[tuple[Write, str]]:
+    """Every acknowledged write read back from every region: the (write, region) pairs still not
+    found after `settle_seconds` (a write acknowledged just now may still be replicating)."""
+    missing = [(w, region) for w in traffic.writes for region in regions if not api.read(region, w.post_id)]
+    start = api.probe.clock()
+    while missing and api.probe.clock() - start < settle_seconds:
+        api.probe.sleep(LAG_POLL_SECONDS)
+        missing = [(w, region) for w, region in missing if not api.read(region, w.post_id)]
+    return missing
+
+
+def _primary(dynamodb, table: str) -> str | None:
+    key = {k: {"S": v} for k, v in CONTROL_KEY.items()}
+    item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item") or {}
+    return (item.get("primary_region") or {}).get("S")
