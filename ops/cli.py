@@ -579,10 +579,29 @@ def gameday() -> None:
 @click.option("--max-minutes", type=click.FloatRange(min=1), default=120.0, show_default=True, help="The whole run's bound.")
 @click.option("--writes-per-region", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--no-restore", is_flag=True, help="Skip the table restore (it takes minutes to hours).")
+@click.option(
+    "--fis-role-arn", help="A role AWS FIS assumes to pause the table's replication (without it, no pause is injected)."
+)
+@click.option("--pause-seconds", type=click.IntRange(min=60, max=3600), default=120, show_default=True)
 @format_option
 @click.pass_context
 @operator_command
-def gameday_run(ctx, base, domain, name, assignments, yes, keep, max_usd, max_minutes, writes_per_region, no_restore, fmt):
+def gameday_run(
+    ctx,
+    base,
+    domain,
+    name,
+    assignments,
+    yes,
+    keep,
+    max_usd,
+    max_minutes,
+    writes_per_region,
+    no_restore,
+    fis_role_arn,
+    pause_seconds,
+    fmt,
+):
     """Create an ephemeral stack from --base's config, deploy it, load it, drain its home region,
     measure detection, DNS and write failover, replication lag, lost writes and a restore, print
     each figure against the plan's budget, and destroy the stack (also after a failure or
@@ -616,6 +635,8 @@ def gameday_run(ctx, base, domain, name, assignments, yes, keep, max_usd, max_mi
         max_minutes=max_minutes,
         writes_per_region=writes_per_region,
         restore=not no_restore,
+        fis_role_arn=fis_role_arn,
+        pause_seconds=pause_seconds,
     )
     probe = Probe(deps.session(), deps.resolver or DnsPythonResolver(), deps.clock, deps.sleep)
     stacks = Stacks(deps.automation, out=deps.out)

@@ -29,6 +29,9 @@ from verify.harness import FakeClock
 NOW = dt.datetime(2026, 12, 5, 13, 0, 0, tzinfo=dt.UTC)
 DOMAIN = "gameday.acme.io"
 STEPS = ("create", "up", "health", "load", "replication", "failover", "read-back", "restore", "destroy")
+# With --fis-role-arn, AWS FIS pauses replication between replication and failover.
+STEPS_WITH_PAUSE = (*STEPS[:5], "replication-pause", *STEPS[5:])
+ROLE = "arn:aws:iam::123456789012:role/gameday-fis"
 
 
 @functools.cache
@@ -72,6 +75,7 @@ class World:
         self.outputs: dict[str, Any] = {}
         self.up_at: float | None = None
         self.drained_at: float | None = None
+        self.paused: tuple[float, float] | None = None  # replication from the home region, (from, until)
         self.posts: dict[str, dict[str, Any]] = {}  # id -> post, with {region: visible from}
         self.ids = itertools.count(1)
         self.clients: dict[tuple[str, str], Any] = {}
@@ -85,6 +89,7 @@ class World:
 
         probe = Probe(self, self, self.clock, self.clock.sleep, http=httpx.MockTransport(self.answer))
         settings = {"base": "dr", "domain": DOMAIN, "yes": True, "max_usd": 5.0, **options}
+        self.pause_seconds = settings.get("pause_seconds", 120)
         return GameDay(
             Options(**settings),
             Stacks(self.automation(), out=self.out),
@@ -97,7 +102,7 @@ class World:
 
     def sample_report(self) -> str:
         """The report of an undisturbed run, marked as the stubs'."""
-        report = self.game_day().run()
+        report = self.game_day(fis_role_arn=ROLE).run()
         report.notes.append("SAMPLE: every figure comes from verify/gameday_world.py's stubs, not from AWS")
         return report.text() + "\n"
 
@@ -187,11 +192,39 @@ class World:
             stubber = Stubber(client)
             stubber.activate()
             self.clients[key], self.stubbers[key] = client, stubber
+            if service == "fis":
+                self._queue_experiment(client, stubber)
             if service == "ssm":
                 client.meta.events.register("before-parameter-build.ssm.PutParameter", self._flag_set)
                 for _ in range(2):  # the drain, and the restore
                     stubber.add_response("put_parameter", {"Version": 2})
         return self.clients[key]
+
+    def _queue_experiment(self, client, stubber: Stubber) -> None:
+        """AWS FIS: the run's template, its experiment running for pause_seconds (one status a
+        poll), and the template's deletion; replication from the home region waits meanwhile."""
+        template, experiment, poll = "EXTgameday1", "EXPgameday1", 5.0
+        stubber.add_response("create_experiment_template", {"experimentTemplate": {"id": template}})
+        if self.fail_at == "replication-pause":
+            stubber.add_client_error("start_experiment", "ServiceQuotaExceededException", "too many experiments (the fake's own)")
+        else:
+            stubber.add_response("start_experiment", {"experiment": {"id": experiment, "state": {"status": "initiating"}}})
+            for k in itertools.count():
+                running = k * poll < self.pause_seconds
+                stubber.add_response(
+                    "get_experiment",
+                    {"experiment": {"id": experiment, "state": {"status": "running" if running else "completed"}}},
+                    {"id": experiment},
+                )
+                if not running:
+                    break
+        stubber.add_response("delete_experiment_template", {"experimentTemplate": {"id": template}}, {"id": template})
+
+        def started(params: dict[str, Any], **_: Any) -> None:
+            self.events.append("replication paused")
+            self.paused = (self.clock(), self.clock() + self.pause_seconds)
+
+        client.meta.events.register("before-parameter-build.fis.StartExperiment", started)
 
     def pending(self) -> dict[tuple[str, str], int]:
         """Responses queued that no call took: a call the run should have made and did not."""
@@ -290,6 +323,13 @@ class World:
         if request.method == "POST" and path == "/posts":
             post_id = f"p{next(self.ids):04d}"
             lag = None if self.fail_at == "replication" and self.step == "replication" else self.timeline.replication_lag
+            if (
+                lag is not None
+                and self.paused
+                and region == self.outputs["homeRegion"]
+                and self.paused[0] <= now < self.paused[1]
+            ):
+                lag += self.paused[1] - now  # written during the pause: replicated after it
             visible = {r: (now if r == region else (None if lag is None else now + lag)) for r in self.outputs["regions"]}
             body = json.loads(request.content)
             post = {"id": post_id, "title": body["title"], "body": body["body"], "created_at": NOW.isoformat(), "version": 1}

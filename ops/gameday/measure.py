@@ -237,3 +237,70 @@ def _primary(dynamodb, table: str) -> str | None:
     key = {k: {"S": v} for k, v in CONTROL_KEY.items()}
     item = dynamodb.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item") or {}
     return (item.get("primary_region") or {}).get("S")
+
+
+# AWS FIS's action that pauses a global table's replication from the targeted replica (it denies
+# the replication service-linked role in the table's resource policy for `duration`).
+PAUSE_ACTION = "aws:dynamodb:global-table-pause-replication"
+FIS_DONE = frozenset({"completed", "stopped", "failed", "cancelled"})
+
+
+@dataclass
+class Pause:
+    seconds: float | None = None  # from the experiment's start to its end, as FIS reports it
+    writes_acknowledged: int = 0  # during the pause
+    client_failures: int = 0
+    caught_up_seconds: float | None = None  # from the end until the last of them is everywhere
+    state: str = ""
+
+
+def replication_pause(
+    api: Api, outputs: dict[str, Any], traffic: Traffic, role_arn: str, seconds: int, run: str, timeout: float
+) -> Pause:
+    """Pause the home replica's replication with an AWS FIS experiment while writes go on through
+    the public name; then the time until every write acknowledged meanwhile is in every region.
+    The template is the run's own and is deleted afterwards; a running experiment is stopped."""
+    probe, home = api.probe, outputs["homeRegion"]
+    fis = probe.client("fis", home)
+    template = fis.create_experiment_template(
+        clientToken=f"{run}-pause",
+        description=f"sdr game day {run}: pause {outputs['tableName']}'s replication from {home}",
+        roleArn=role_arn,
+        stopConditions=[{"source": "none"}],
+        targets={
+            "table": {
+                "resourceType": "aws:dynamodb:global-table",
+                "resourceArns": [outputs["tableArns"][home]],
+                "selectionMode": "ALL",
+            }
+        },
+        actions={
+            "pause": {"actionId": PAUSE_ACTION, "parameters": {"duration": f"PT{seconds}S"}, "targets": {"Tables": "table"}}
+        },
+        tags={"sdr:gameday": run},
+    )["experimentTemplate"]["id"]
+    experiment, measured = None, Pause()
+    try:
+        experiment = fis.start_experiment(clientToken=f"{run}-pause-run", experimentTemplateId=template)["experiment"]["id"]
+        start, failed_before, during = probe.clock(), len(traffic.failed), []
+        while True:
+            measured.state = fis.get_experiment(id=experiment)["experiment"]["state"]["status"]
+            if measured.state in FIS_DONE or probe.clock() - start > timeout:
+                break
+            if measured.state == "running" and (write := api.write(traffic)) is not None:
+                during.append(write)
+            probe.sleep(probe.poll_seconds)
+        measured.seconds = probe.clock() - start
+        measured.writes_acknowledged, measured.client_failures = len(during), len(traffic.failed) - failed_before
+        regions = list(outputs["regions"])
+        measured.caught_up_seconds = probe.until(
+            "writes acknowledged during the pause, in every region",
+            lambda: all(api.read(r, w.post_id) for w in during for r in regions),
+            timeout,
+            every=LAG_POLL_SECONDS,
+        )
+    finally:
+        if experiment is not None and measured.state not in FIS_DONE:
+            fis.stop_experiment(id=experiment)
+        fis.delete_experiment_template(id=template)
+    return measured

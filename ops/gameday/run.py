@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ class Options:
     max_minutes: float = 120.0
     writes_per_region: int = 20
     restore: bool = True
+    fis_role_arn: str | None = None  # with it, DynamoDB replication is paused with AWS FIS
+    pause_seconds: int = 120
 
 
 def offline_plan(name: str, config: dict[str, Any]):
@@ -121,6 +124,21 @@ class GameDay:
             with self._step("replication"):
                 for region, seconds in measure.replication_lag(api, home, regions, self.traffic, self._left(300)).items():
                     report.add(f"replication lag {home} -> {region}", seconds)
+            if o.fis_role_arn:
+                with self._step("replication-pause"):
+                    paused = measure.replication_pause(
+                        api,
+                        outputs,
+                        self.traffic,
+                        o.fis_role_arn,
+                        o.pause_seconds,
+                        report.stack,
+                        self._left(o.pause_seconds + 600),
+                    )
+                    report.add(f"replication paused from {home} (AWS FIS, {paused.state})", paused.seconds)
+                    report.add("writes acknowledged during the pause", paused.writes_acknowledged, unit="")
+                    report.add("writes the failover client gave up on during the pause", paused.client_failures, 0, "")
+                    report.add("those writes in every region after the pause", paused.caught_up_seconds)
             with self._step("failover"):
                 try:
                     failed = measure.drain_and_measure(api, outputs, self.traffic, self._left(3 * (numbers["dns"] or 300)))
@@ -170,10 +188,23 @@ class GameDay:
     def _estimate(self, planned, hours: float) -> float:
         o, regions = self.options, len(planned.outputs["drBudget"]["regions"])
         writes = o.writes_per_region * (regions + 1) + 100  # the load, the failover's writes, the lag probes
-        return cost.idle_monthly(planned) * hours / HOURS_A_MONTH + cost.api_load_cost(planned, reads=4 * writes, writes=writes)
+        return (
+            cost.idle_monthly(planned) * hours / HOURS_A_MONTH
+            + cost.api_load_cost(planned, reads=4 * writes, writes=writes)
+            + self._fis_cost(o.pause_seconds)
+        )
+
+    def _fis_cost(self, seconds: float) -> float:
+        """FIS bills each action by the minute it runs (a started minute counts)."""
+        return math.ceil(seconds / 60) * cost.price("fis_action_minute") if self.options.fis_role_arn else 0.0
 
     def _cost(self, planned) -> float:
         hours = (self.probe.clock() - self.started) / 3600
         traffic = getattr(self, "traffic", None)
         reads, writes = (traffic.reads, len(traffic.writes)) if traffic else (0, 0)
-        return cost.idle_monthly(planned) * hours / HOURS_A_MONTH + cost.api_load_cost(planned, reads=reads, writes=writes)
+        paused = next((f.measured for f in self.report.figures if f.name.startswith("replication paused")), None)
+        return (
+            cost.idle_monthly(planned) * hours / HOURS_A_MONTH
+            + cost.api_load_cost(planned, reads=reads, writes=writes)
+            + (self._fis_cost(paused) if paused else 0.0)
+        )

@@ -12,7 +12,7 @@ import pytest
 
 from ops.gameday.measure import Probe
 from tests.helpers import sdr
-from verify.gameday_world import NOW, STEPS, Timeline, World
+from verify.gameday_world import NOW, ROLE, STEPS, STEPS_WITH_PAUSE, Timeline, World
 
 ROOT = Path(__file__).resolve().parents[2]
 POLL = Probe.poll_seconds  # the drain's polls: what the run can see, to the poll
@@ -38,6 +38,7 @@ def test_a_run_creates_deploys_measures_and_destroys_in_order_and_makes_every_ex
         "step destroy", "destroy", "remove",
     ]  # fmt: skip
     assert world.pending() == {}  # every stubbed AWS answer was asked for
+    assert not any(service == "fis" for service, _ in world.clients)  # no role, no experiment
     assert report.steps == list(STEPS) and report.failed_step is None and report.destroyed
     home, other = world.outputs["homeRegion"], world.outputs["regions"][1]
     budget = world.outputs["drBudget"]
@@ -52,10 +53,26 @@ def test_a_run_creates_deploys_measures_and_destroys_in_order_and_makes_every_ex
     assert report.within_budget
 
 
-@pytest.mark.parametrize("step", [s for s in STEPS if s != "destroy"] + ["interrupt:up", "interrupt:load"])
+def test_with_a_fis_role_replication_is_paused_by_an_experiment_of_the_runs_own_and_writes_go_on():
+    world = World()
+    report = world.game_day(writes_per_region=2, fis_role_arn=ROLE, pause_seconds=60).run()
+    assert report.steps == list(STEPS_WITH_PAUSE) and report.within_budget
+    at = world.events.index("step replication-pause")
+    assert world.events[at : at + 3] == ["step replication-pause", "replication paused", "step failover"]
+    assert world.pending() == {}  # the template was created, the experiment followed to its end, the template deleted
+    home, found = world.outputs["homeRegion"], figures(report)
+    assert found[f"replication paused from {home} (AWS FIS, completed)"][0] == seen_after(60)
+    assert found["writes acknowledged during the pause"][0] == seen_after(60) / POLL  # one a poll while it runs
+    assert found["those writes in every region after the pause"][0] == pytest.approx(world.timeline.replication_lag)
+    spent = next(f for f in report.figures if f.name == "cost of the run").measured
+    without = World().game_day(writes_per_region=2).run()
+    assert spent > next(f for f in without.figures if f.name == "cost of the run").measured + 0.09  # a minute of FIS
+
+
+@pytest.mark.parametrize("step", [s for s in STEPS_WITH_PAUSE if s != "destroy"] + ["interrupt:up", "interrupt:load"])
 def test_a_failure_at_any_step_still_destroys_what_was_created(step):
     world = World(fail_at=step)
-    report = world.game_day(writes_per_region=2).run()
+    report = world.game_day(writes_per_region=2, fis_role_arn=ROLE, pause_seconds=60).run()
     name = step.removeprefix("interrupt:")
     assert report.failed_step == name and not report.within_budget
     assert report.error
@@ -65,7 +82,9 @@ def test_a_failure_at_any_step_still_destroys_what_was_created(step):
         assert world.events[-2:] == ["destroy", "remove"] and report.destroyed and not world.stacks
     if "drain flag true" in world.events or name == "failover":
         assert world.events.count("drain flag false") == 1  # the home region is never left drained
-    assert report.steps == list(STEPS[: STEPS.index(name)]) + (["destroy"] if name != "create" else [])
+    assert report.steps == list(STEPS_WITH_PAUSE[: STEPS_WITH_PAUSE.index(name)]) + (["destroy"] if name != "create" else [])
+    if name == "replication-pause":
+        assert world.pending() == {}  # the experiment never started, and its template was deleted
 
 
 def test_a_failed_destroy_is_reported_with_the_command_that_finishes_it():
