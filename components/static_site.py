@@ -79,6 +79,20 @@ def site_files(site_dir: Path) -> list[tuple[str, Path]]:
     return [(str(p.relative_to(site_dir)).replace("\\", "/"), p) for p in files]
 
 
+CONFIG_ELEMENT_ID = "site-config"
+
+
+def embed_config(html: str, config_json: str) -> str:
+    """`html` with the site's config in a JSON script element at the end of its head: the page
+    needs no request for config.json before it can call the API. A JSON script is data, never
+    run (the CSP's script-src does not apply to it); `<` is escaped so a value cannot close it."""
+    if "</head>" not in html:
+        raise ValueError("the page has no </head> to put the config before")
+    escaped = config_json.replace("<", "\\u003c")
+    element = f'<script type="application/json" id="{CONFIG_ELEMENT_ID}">{escaped}</script>\n'
+    return html.replace("</head>", element + "</head>", 1)
+
+
 def content_security_policy(api_origin_pattern: str) -> str:
     return "; ".join(
         [
@@ -110,6 +124,9 @@ class StaticSiteArgs:
     price_class: str = "PriceClass_100"
     access_logs: bool = False
     web_acl_arn: str | None = None
+    # A page of site_dir written by publish_config with the config in it (embed_config) rather
+    # than as a file; None: every page as it is, the config only in config.json.
+    config_page: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -124,6 +141,8 @@ class StaticSiteArgs:
             raise ValueError(f"StaticSiteArgs.site_dir: {self.site_dir} has no 404.html")
         if self.price_class not in PRICE_CLASSES:
             raise ValueError(f"StaticSiteArgs.price_class: {self.price_class!r} is not a CloudFront price class")
+        if self.config_page is not None and not (self.site_dir / self.config_page).is_file():
+            raise ValueError(f"StaticSiteArgs.config_page: {self.site_dir} has no {self.config_page}")
 
 
 class StaticSite(pulumi.ComponentResource):
@@ -136,7 +155,7 @@ class StaticSite(pulumi.ComponentResource):
     def __init__(self, name: str, args: StaticSiteArgs, opts: pulumi.ResourceOptions | None = None):
         args.validate()
         super().__init__("serverless-dr:index:StaticSite", name, None, opts)
-        self._name = name
+        self._name, self._args = name, args
         tags = dict(args.tags)
         on_edge = pulumi.ResourceOptions(parent=self, provider=args.global_provider)
 
@@ -149,6 +168,8 @@ class StaticSite(pulumi.ComponentResource):
         self._in_region = in_region
         for region, bucket in self._buckets.items():
             for key, path in site_files(args.site_dir):
+                if key == args.config_page:
+                    continue  # publish_config writes it, with the config in it
                 aws.s3.BucketObjectv2(
                     f"{name}-{region}-{key.replace('/', '-')}",
                     bucket=bucket.bucket.id,
@@ -272,9 +293,22 @@ class StaticSite(pulumi.ComponentResource):
         )
 
     def publish_config(self, values: Mapping[str, pulumi.Input[Any]]) -> None:
-        """Write config.json (read by the front end at start) into every region's bucket."""
+        """Write config.json into every region's bucket, and the config page (config_page) with
+        the same values in it."""
         content = pulumi.Output.from_input(dict(values)).apply(lambda v: json.dumps(v, sort_keys=True, indent=2) + "\n")
+        page = self._args.config_page
         for region, bucket in self._buckets.items():
+            if page is not None:
+                html = (self._args.site_dir / page).read_text()
+                aws.s3.BucketObjectv2(
+                    f"{self._name}-{region}-{page.replace('/', '-')}",
+                    bucket=bucket.bucket.id,
+                    key=page,
+                    content=content.apply(lambda c, html=html: embed_config(html, c)),
+                    content_type="text/html; charset=utf-8",
+                    cache_control=NO_CACHE,
+                    opts=self._in_region(region),
+                )
             aws.s3.BucketObjectv2(
                 f"{self._name}-{region}-config.json",
                 bucket=bucket.bucket.id,

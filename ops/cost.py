@@ -40,9 +40,9 @@ ASSUMPTIONS = {
     "edge_hot_answers": 50,
     "edge_regional_caches": 3,
     "post_response_gzip_bytes": 2_000,  # a post's JSON as CloudFront sends it compressed
-    # The page's shell: the entry points a visit revalidates (index.html, config.json; scripts and
-    # styles are cached an hour), shared by the page views of one visit.
-    "site_shell_requests_per_visit": 2,
+    # The page's shell: the entry point a visit revalidates (index.html, which carries the site's
+    # config; scripts and styles are cached an hour), shared by the page views of one visit.
+    "site_shell_requests_per_visit": 1,
     "site_shell_bytes_per_visit": 3_000,
     "page_views_per_visit": 4,
     # Counting from the edge's standard logs: files delivered an hour, a log line's bytes, and the

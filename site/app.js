@@ -509,11 +509,20 @@ function lock() {
 
 // --- start -----------------------------------------------------------------------------------
 
+// The deploy writes the config into the page itself (a JSON script element, id site-config):
+// no request before the first API call. A page served without it (a plain static server over
+// site/) reads config.json instead.
 async function loadConfig() {
-  const response = await fetch("config.json", { cache: "no-store" });
-  if (!response.ok) throw new Error(`config.json could not be loaded (HTTP ${response.status})`);
-  const config = await response.json();
-  if (!config.apiBaseUrl && !config.regions) throw new Error("config.json names no API");
+  const embedded = document.getElementById("site-config");
+  let config;
+  if (embedded) {
+    config = JSON.parse(embedded.textContent);
+  } else {
+    const response = await fetch("config.json", { cache: "no-store" });
+    if (!response.ok) throw new Error(`config.json could not be loaded (HTTP ${response.status})`);
+    config = await response.json();
+  }
+  if (!config.apiBaseUrl && !config.regions) throw new Error("the site's config names no API");
   return config;
 }
 

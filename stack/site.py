@@ -36,6 +36,8 @@ def static_site(cfg: StackConfig, providers: Providers) -> StaticSite:
             price_class=cfg.site_price_class,
             access_logs=cfg.site_access_logs,
             web_acl_arn=cfg.site_web_acl_arn,
+            # The page carries its config: one request fewer before it can call the API.
+            config_page="index.html",
         ),
     )
 

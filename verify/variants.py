@@ -56,7 +56,17 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "domain": "blog.acme.io",
             "functionEnvironmentEncryption": "customer-managed",
             "pageViewTransport": "kinesis-provisioned",
+            "backupSchedule": "cron(0 5 ? * SUN *)",
+            "backupRetentionDays": 28,
         },
     ),
-    "no-analytics": ("dev", {"analytics": False}),
+    "no-analytics-mail-without-domain-site-logs-and-waf": (
+        "dev",
+        {
+            "analytics": False,
+            "senderEmail": "blog@example.org",
+            "siteAccessLogs": True,
+            "siteWebAclArn": "arn:aws:wafv2:us-east-1:123456789012:global/webacl/blog/0123abcd-0000-4000-8000-000000000000",
+        },
+    ),
 }

@@ -70,33 +70,42 @@ def test_dr_keeps_every_dr_mechanism_inside_its_goal():
     assert sum(line.monthly_usd for line in checks) == pytest.approx(len(regions_of(run)) * (0.5 + 1.0 + 1.0))
 
 
-@pytest.mark.parametrize(
-    ("overrides", "added_per_region"),
-    [
-        ({"pageViewTransport": "kinesis-on-demand"}, 0.04 * 730),
-        ({"pageViewTransport": "kinesis-provisioned"}, 0.015 * 730),
-        ({"apiCacheEnabled": "true"}, 0.020 * 730),
-    ],
-    ids=["kinesis-on-demand", "kinesis-provisioned", "stage-cache"],
-)
-def test_a_standing_choice_moves_the_idle_cost_by_its_price_in_every_region(overrides, added_per_region):
-    base = cached_stack("dr")
-    changed = cached_stack("dr", **overrides)
-    assert idle_monthly(changed) - idle_monthly(base) == pytest.approx(added_per_region * len(regions_of(base)), abs=0.01)
+def variant(name: str):
+    """A stack of verify/variants.py (the stack tests run each anyway: one run serves both)."""
+    base, overrides = VARIANTS[name]
+    return cached_stack(base, **overrides)
 
 
-def test_latency_graphs_the_dashboard_and_alarms_move_the_cost_by_their_counts():
-    base = cached_stack("dr")
-    checks = len(base.of_type("aws:route53/healthCheck:HealthCheck"))
-    graphs = cached_stack("dr", healthCheckLatencyGraphs="true")
-    assert idle_monthly(graphs) - idle_monthly(base) == pytest.approx(checks * price("health_check_option_aws_month"))
-    dashboard = cached_stack("dr", dashboard="true")
-    assert idle_monthly(dashboard) - idle_monthly(base) == pytest.approx(price("dashboard_month"))
-    silent = cached_stack("dr", alarms="false")
-    alarms = len(base.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
+def charged(run, detail: str) -> float:
+    return sum(line.monthly_usd for line in idle_lines(run) if line.detail == detail)
+
+
+def test_each_standing_choice_is_its_own_line_at_its_price_in_every_region():
+    """The variant that makes every standing choice: each is priced as lines of its own, in every
+    region it stands in; the shipped dr has none of them."""
+    base, chosen = cached_stack("dr"), variant("standing-charges-chosen-no-backups")
+    hours, regions = 730, len(regions_of(chosen))
+    assert charged(chosen, "on-demand stream") == pytest.approx(0.04 * hours * regions)
+    assert charged(chosen, "stage cache 0.5 GB") == pytest.approx(0.020 * hours * regions)
+    checks = len(chosen.of_type("aws:route53/healthCheck:HealthCheck"))
+    assert charged(chosen, "health check option: latency graphs") == pytest.approx(
+        checks * price("health_check_option_aws_month")
+    )
+    assert charged(chosen, "dashboard") == pytest.approx(price("dashboard_month"))
+    for detail in ("on-demand stream", "stage cache 0.5 GB", "health check option: latency graphs", "dashboard"):
+        assert charged(base, detail) == 0, detail
+    provisioned = variant("single-region-with-domain-and-environment-key")
+    assert charged(provisioned, "provisioned stream, 1 shard(s)") == pytest.approx(0.015 * hours * len(regions_of(provisioned)))
+
+
+def test_without_alarms_no_alarm_is_priced_and_with_them_each_is():
+    base, silent = cached_stack("dr"), variant("standing-charges-chosen-no-backups")
     assert silent.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []
-    # The alarms go, and so do the alert topics; the keys stay for the mail-feedback topics.
-    assert idle_monthly(base) - idle_monthly(silent) == pytest.approx(alarms * price("alarm_metric_month"), abs=0.01)
+    assert not [line for line in idle_lines(silent) if line.type == "aws:cloudwatch/metricAlarm:MetricAlarm"]
+    alarms = base.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    priced = sum(line.monthly_usd for line in idle_lines(base) if line.type == "aws:cloudwatch/metricAlarm:MetricAlarm")
+    metrics = sum(sum(1 for q in a.inputs.get("metricQueries") or [] if q.get("metric")) or 1 for a in alarms)
+    assert priced == pytest.approx(metrics * price("alarm_metric_month"), abs=0.01)
 
 
 def with_config(run, **values: str):
@@ -139,7 +148,11 @@ def test_backup_storage_is_priced_from_the_planned_rule():
     assert table == round(
         kept * (1 + copies) * price("backup_warm_gb_month") + 30 * copies * price("inter_region_transfer_gb"), 2
     )
-    weekly = cached_stack("dev", backupSchedule="cron(0 5 ? * SUN *)", backupRetentionDays=28)
-    assert unit_prices(weekly)["backup_table_gb_month"]["usd"] == round(4 * price("backup_warm_gb_month"), 2)
+    weekly = variant("single-region-with-domain-and-environment-key")  # one region, weekly, kept 28 days
+    schedule, kept_days = (
+        VARIANTS["single-region-with-domain-and-environment-key"][1][k] for k in ("backupSchedule", "backupRetentionDays")
+    )
+    assert "SUN" in schedule and len(regions_of(weekly)) == 1
+    assert unit_prices(weekly)["backup_table_gb_month"]["usd"] == round(kept_days // 7 * price("backup_warm_gb_month"), 2)
     assert unit_prices(weekly)["backup_media_gb_month"]["usd"] == price("backup_s3_gb_month")
-    assert "backup_table_gb_month" not in unit_prices(cached_stack("dev", backups=False))
+    assert "backup_table_gb_month" not in unit_prices(variant("standing-charges-chosen-no-backups"))

@@ -359,9 +359,12 @@ class Region:
         self.server = server.start()
 
 
-def serve_site(regions: dict[str, Region], timeout_ms: int = 1500, **more: object) -> tuple[ThreadingHTTPServer, str]:
+def serve_site(
+    regions: dict[str, Region], timeout_ms: int = 1500, *, embed: bool = True, **more: object
+) -> tuple[ThreadingHTTPServer, str]:
     httpd = ThreadingHTTPServer(
-        ("127.0.0.1", 0), site_handler({name: region.url for name, region in regions.items()}, timeout_ms, **more)
+        ("127.0.0.1", 0),
+        site_handler({name: region.url for name, region in regions.items()}, timeout_ms, embed=embed, **more),
     )
     httpd.daemon_threads = True
     threading.Thread(target=httpd.serve_forever, daemon=True).start()

@@ -9,6 +9,7 @@ killing or stalling the region the page is using, in the middle of a session.
 from __future__ import annotations
 
 import contextlib
+from urllib.parse import urlsplit
 import os
 import re
 import shutil
@@ -433,6 +434,28 @@ def test_an_accepted_write_its_region_loses_is_sent_again_elsewhere_and_applied_
         with opened(browser, url) as page:
             _lost_write_is_resent(page, world, regions)
     finally:
+        httpd.shutdown()
+
+
+@pytest.mark.parametrize("embedded", [True, False], ids=["config-in-the-page", "config-json"])
+def test_the_page_reads_its_config_from_itself_or_else_from_config_json(browser, world, regions, embedded):
+    """As deployed, the page carries its config and asks for no config.json; served plain (a
+    static server over site/), it reads config.json. Either way it lists the posts."""
+    world.seed()
+    for region in regions.values():
+        region.revive()
+    httpd, url = serve_site(regions, embed=embedded)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        asked: list[str] = []
+        page.on("request", lambda request: asked.append(urlsplit(request.url).path))
+        page.goto(url + "/")
+        page.wait_for_selector("body[data-ready=true]")
+        page.wait_for_selector("#posts li")
+        assert ("/config.json" in asked) is not embedded
+    finally:
+        context.close()
         httpd.shutdown()
 
 

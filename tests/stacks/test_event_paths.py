@@ -5,6 +5,7 @@ import json
 import pytest
 
 from tests.helpers import cached_stack
+from verify.variants import VARIANTS
 
 REGIONS = ("us-east-1", "us-west-2")
 PATHS = ("write-retry", "views", "welcome", "bounces", "thumbnails")
@@ -133,7 +134,8 @@ def test_dev_has_no_replication_and_no_mail_without_a_sender():
 
 
 def test_a_sender_address_without_domain_becomes_an_email_identity():
-    run = cached_stack("dev", senderEmail="blog@example.org")
+    base, overrides = VARIANTS["no-analytics-mail-without-domain-site-logs-and-waf"]
+    run = cached_stack(base, **overrides)
     [identity] = run.of_type("aws:sesv2/emailIdentity:EmailIdentity")
-    assert identity.inputs["emailIdentity"] == "blog@example.org"
+    assert identity.inputs["emailIdentity"] == overrides["senderEmail"]
     assert not [r for r in run.of_type("aws:route53/record:Record") if "dkim" in r.name]

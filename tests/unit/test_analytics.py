@@ -160,7 +160,9 @@ def test_each_region_delivers_its_own_views_as_parquet_into_its_own_partition(ru
 
 
 def test_the_views_consumer_forwards_to_its_regions_stream_only_when_the_transport_is_the_queue():
-    for run, forwards in ((cached_stack("dr"), True), (cached_stack("dr", pageViewTransport="kinesis-provisioned"), False)):
+    base, overrides = VARIANTS["standing-charges-chosen-no-backups"]  # a dr on a Kinesis transport
+    assert overrides["pageViewTransport"] != "sqs-fifo"
+    for run, forwards in ((cached_stack("dr"), True), (cached_stack(base, **overrides), False)):
         for function in [f for f in run.of_type("aws:lambda/function:Function") if f.name.startswith("views-")]:
             variables = function.inputs["environment"]["variables"]
             assert ("ANALYTICS_DELIVERY_STREAM" in variables) is forwards, function.name

@@ -4,6 +4,7 @@ import pytest
 
 from components import FailoverDns, FailoverDnsArgs, RegionalEndpoint
 from tests.helpers import cached_stack, providers_for, run_component
+from verify.variants import VARIANTS
 
 CHECK = "aws:route53/healthCheck:HealthCheck"
 RECORD = "aws:route53/record:Record"
@@ -151,7 +152,8 @@ def test_dr_evacuation_by_config_and_dev_without_dns():
 def test_dashboard_spans_every_region():
     import json
 
-    [dashboard] = cached_stack("dr", dashboard="true").of_type("aws:cloudwatch/dashboard:Dashboard")
+    base, overrides = VARIANTS["standing-charges-chosen-no-backups"]  # a dr with the dashboard on
+    [dashboard] = cached_stack(base, **overrides).of_type("aws:cloudwatch/dashboard:Dashboard")
     widgets = json.loads(dashboard.inputs["dashboardBody"])["widgets"]
     assert {w["properties"]["region"] for w in widgets} == {"us-east-1", "us-west-2"}
     titles = " ".join(w["properties"]["title"] for w in widgets)

@@ -1,13 +1,15 @@
 """StaticSite: protected buckets per region, every site file uploaded, one distribution with failover."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from components.static_site import FAILOVER_STATUS_CODES, content_type, site_files
+from components.static_site import FAILOVER_STATUS_CODES, content_type, embed_config, site_files
 from tests.helpers import cached_stack
 from tests.stacks.invariants import config_of
+from verify.variants import VARIANTS
 
 SITE = Path(__file__).resolve().parents[2] / "site"
 REGIONS = ("us-east-1", "us-west-2")
@@ -66,13 +68,37 @@ def test_every_site_file_is_an_object_with_its_content_type_in_every_region(dr, 
     assert expected["client.js"].startswith("text/javascript")  # ES modules load only with a JavaScript type
     for key, kind in expected.items():
         assert objects[key]["contentType"] == kind, key
-        assert len(objects[key]["sourceHash"]) == 64
+        if key != "index.html":  # written with the config in it (below)
+            assert len(objects[key]["sourceHash"]) == 64
     assert objects["index.html"]["cacheControl"].startswith("no-cache")
     assert objects["styles.css"]["cacheControl"] == "public, max-age=3600"
     assert objects["health.html"]["contentType"].startswith("text/html")
     config = json.loads(objects["config.json"]["content"])
     assert config["apiBaseUrl"] == dr.outputs["apiPublicUrl"]
     assert set(objects) == {*expected, "health.html", "config.json"}
+
+
+def test_the_page_carries_the_same_config_as_config_json_and_is_otherwise_the_source_page():
+    """index.html is written with the config in it: the page calls the API without first asking
+    for config.json (one CloudFront request a visit fewer)."""
+    dr = cached_stack("dr")
+    source = (SITE / "index.html").read_text()
+    for region in dr.outputs["regions"]:
+        objects = {r.inputs["key"]: r.inputs for r in dr.of_type("aws:s3/bucketObjectv2:BucketObjectv2") if r.region == region}
+        page = objects["index.html"]["content"]
+        embedded = re.search(r'<script type="application/json" id="site-config">(.*?)</script>\n', page, re.S)
+        assert embedded and json.loads(embedded.group(1)) == json.loads(objects["config.json"]["content"])
+        assert page.replace(embedded.group(0), "") == source
+        assert "source" not in objects["index.html"] and objects["index.html"]["cacheControl"].startswith("no-cache")
+
+
+def test_a_value_cannot_close_the_config_element():
+    page = embed_config("<head></head><body>", json.dumps({"apiBaseUrl": "</script><script>alert(1)</script>"}))
+    assert page.count("</script>") == 1
+    element = re.search(r"id=\"site-config\">(.*)</script>", page).group(1)
+    assert json.loads(element)["apiBaseUrl"] == "</script><script>alert(1)</script>"
+    with pytest.raises(ValueError, match="no </head>"):
+        embed_config("<body></body>", "{}")
 
 
 def test_changed_file_changes_its_object(tmp_path):
@@ -172,8 +198,8 @@ def test_every_site_bucket_tells_the_browser_every_regions_api():
 
 
 def test_access_logs_and_waf_when_config_asks():
-    acl = "arn:aws:wafv2:us-east-1:123456789012:global/webacl/blog/0123abcd-0000-4000-8000-000000000000"
-    run = cached_stack("dev", siteAccessLogs=True, siteWebAclArn=acl)
+    base, overrides = VARIANTS["no-analytics-mail-without-domain-site-logs-and-waf"]
+    acl, run = overrides["siteWebAclArn"], cached_stack(base, **overrides)
     [distribution] = [d for d in run.of_type("aws:cloudfront/distribution:Distribution") if d.name == "site-cdn"]
     assert distribution.inputs["webAclId"] == acl
     [logs] = [r for r in run.of_type("aws:s3/bucket:Bucket") if r.name == "site-logs"]

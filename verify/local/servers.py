@@ -199,6 +199,9 @@ class SiteHandler(SimpleHTTPRequestHandler):
     config.json a deploy writes: every region's API URL."""
 
     config: dict[str, Any] = {}
+    # As the deploy writes it (StaticSite's config_page): index.html with the config in it. False:
+    # the page as it is in site/, which then reads config.json.
+    embed: bool = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, directory=str(SITE), **kwargs)
@@ -219,19 +222,36 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
-        if self.path.split("?")[0] == "/config.json":
+        path = self.path.split("?")[0]
+        if path == "/config.json":
             return self._json(200, type(self).config)
+        if path in ("/", "/index.html") and type(self).embed:
+            return self._page()
         return super().do_GET()
+
+    def _page(self) -> None:
+        from components.static_site import embed_config
+
+        config = json.dumps(type(self).config, sort_keys=True, indent=2) + "\n"
+        data = embed_config((SITE / "index.html").read_text(), config).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 SiteHandler.extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
 
 
-def site_handler(regions: dict[str, str], failover_timeout_ms: int, **more: object) -> type[SiteHandler]:
-    """A handler class for site/ whose config.json names `regions` ({name: API URL}), the first
-    as the public one, and `more` (the edge's URL and TTL: `edge`, `edgeCacheSeconds`)."""
+def site_handler(regions: dict[str, str], failover_timeout_ms: int, *, embed: bool = True, **more: object) -> type[SiteHandler]:
+    """A handler class for site/ whose config (in the page unless not `embed`, and config.json)
+    names `regions` ({name: API URL}), the first as the public one, and `more` (the edge's URL
+    and TTL: `edge`, `edgeCacheSeconds`)."""
+    embed_page = embed
 
     class Handler(SiteHandler):
+        embed = embed_page
         config = {
             "apiBaseUrl": next(iter(regions.values())),
             "regions": dict(regions),
