@@ -415,10 +415,9 @@ def stream_records(region: str = REGION, table: str = "app-table") -> list[dict]
 def create_voter_tables(voters: dict[str, str]) -> None:
     """The write lease's voter tables ({region: name}) in moto, as components/lease_voters.py
     declares them: one string hash key `pk`, on demand."""
-    import boto3
 
     for region, name in voters.items():
-        boto3.client("dynamodb", region_name=region).create_table(
+        setup_client("dynamodb", region).create_table(
             TableName=name,
             BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],

@@ -31,6 +31,7 @@ from typing import Any
 from unittest import mock
 
 from policy.access import as_list
+from verify.harness import setup_client
 
 ACCOUNT = "123456789012"
 TABLE_READS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem"})
@@ -440,12 +441,12 @@ def _build_world(run, region: str, phase: Phase) -> dict[str, Any]:
         dynamodb = boto3.resource("dynamodb", region_name=r)
         create_app_table(dynamodb, api["TABLE_NAME"])
         create_idempotency_table(dynamodb, run.outputs["idempotencyTableNames"][r])
-    ssm = boto3.client("ssm", region_name=region)
+    ssm = setup_client("ssm", region)
     ssm.put_parameter(Name=run.outputs["drainParameters"][region], Value="false", Type="String")
     if phase.failover_only:
         _lease_world(run, api, phase)
         return {"api_env": api}
-    sns, sqs = boto3.client("sns", region_name=region), boto3.client("sqs", region_name=region)
+    sns, sqs = setup_client("sns", region), setup_client("sqs", region)
     topic = sns.create_topic(Name=api["WRITE_RETRY_TOPIC_ARN"].rsplit(":", 1)[1])["TopicArn"]
     queue = sqs.create_queue(QueueName="write-retry")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -453,13 +454,13 @@ def _build_world(run, region: str, phase: Phase) -> dict[str, Any]:
     if api.get("EVENTS_QUEUE_URL"):
         sqs.create_queue(QueueName=api["EVENTS_QUEUE_URL"].rsplit("/", 1)[1], Attributes={"FifoQueue": "true"})
     else:
-        boto3.client("kinesis", region_name=region).create_stream(StreamName=api["EVENTS_STREAM_NAME"], ShardCount=1)
+        setup_client("kinesis", region).create_stream(StreamName=api["EVENTS_STREAM_NAME"], ShardCount=1)
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    boto3.client("s3", region_name=region).create_bucket(Bucket=api["MEDIA_BUCKET"], **location)
+    setup_client("s3", region).create_bucket(Bucket=api["MEDIA_BUCKET"], **location)
     views = _environment(_function(run, f"views-{region}-fn"))
     if views.get("ANALYTICS_DELIVERY_STREAM"):
-        boto3.client("s3", region_name=region).create_bucket(Bucket="analytics-contract", **location)
-        boto3.client("firehose", region_name=region).create_delivery_stream(
+        setup_client("s3", region).create_bucket(Bucket="analytics-contract", **location)
+        setup_client("firehose", region).create_delivery_stream(
             DeliveryStreamName=views["ANALYTICS_DELIVERY_STREAM"],
             ExtendedS3DestinationConfiguration={
                 "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/firehose",
@@ -472,8 +473,8 @@ def _build_world(run, region: str, phase: Phase) -> dict[str, Any]:
     if welcome is not None:
         mail = _environment(welcome)
         identity = mail["SENDER"].split("@", 1)[1]
-        boto3.client("ses", region_name=region).verify_domain_identity(Domain=identity)
-        boto3.client("sesv2", region_name=region).create_configuration_set(ConfigurationSetName=mail["CONFIGURATION_SET"])
+        setup_client("ses", region).verify_domain_identity(Domain=identity)
+        setup_client("sesv2", region).create_configuration_set(ConfigurationSetName=mail["CONFIGURATION_SET"])
     _lease_world(run, api, phase)
     # A subscriber accepted here, written (as every write) at the primary: the welcome's input.
     subscriber = {"pk": "SUB#new@example.com", "sk": "SUB", "email": "new@example.com", "origin_region": region, "version": 1}
@@ -494,7 +495,6 @@ def _lease_world(run, api: dict[str, str], phase: Phase, *, create: bool = True)
     """With a write lease: its voters, the phase's holder, the phase's in-sync set (with every
     region in it the first write waits for the others, which moto does not replicate to, and
     takes them out)."""
-    import boto3
     from shared import clock
 
     voters = run.outputs.get("leaseVoterTables")
@@ -509,7 +509,7 @@ def _lease_world(run, api: dict[str, str], phase: Phase, *, create: bool = True)
     if create:
         create_voter_tables(voters)
     for region, name in voters.items():
-        boto3.client("dynamodb", region_name=region).put_item(
+        setup_client("dynamodb", region).put_item(
             TableName=name,
             Item={
                 "pk": {"S": "LEASE#writer"},
@@ -531,7 +531,7 @@ def _lease_world(run, api: dict[str, str], phase: Phase, *, create: bool = True)
         "rev": {"N": "0"},
     }
     for region in regions:  # as replication would have it
-        boto3.client("dynamodb", region_name=region).put_item(TableName=api["TABLE_NAME"], Item=control)
+        setup_client("dynamodb", region).put_item(TableName=api["TABLE_NAME"], Item=control)
 
 
 def _api(env: dict[str, str], world: dict[str, Any]) -> None:
@@ -572,14 +572,13 @@ def _health(env: dict[str, str], world: dict[str, Any]) -> None:
 def _retry(env: dict[str, str], world: dict[str, Any]) -> None:
     """The intents the API deferred in this world (a subscription and a post update), applied;
     then one that meets a failing table and waits (sent back to the queue with a delay)."""
-    import boto3
     from retry.app import handler
 
     from verify.faults import FaultInjector, Rule, VirtualClock, injected
     from verify.harness import FakeContext, sqs_event
 
     with world["recorder"].paused():
-        sqs = boto3.client("sqs", region_name=env["AWS_REGION"])
+        sqs = setup_client("sqs", env["AWS_REGION"])
         sqs.create_queue(QueueName=env["WRITE_RETRY_QUEUE_URL"].rsplit("/", 1)[1])  # where waiting intents go back
         messages = sqs.receive_message(QueueUrl=world["queue"], MaxNumberOfMessages=10).get("Messages", [])
     bodies = [m["Body"] for m in messages]
@@ -605,8 +604,6 @@ def _edge_log(run, region: str, location: dict) -> tuple[str, str] | None:
     workload counts (its first count reads the published one, as any first count does)."""
     import gzip
 
-    import boto3
-
     buckets = [b for b in run.of_type("aws:s3/bucket:Bucket") if b.name == "api-edge-logs" and b.region == region]
     if not buckets:
         return None
@@ -617,7 +614,7 @@ def _edge_log(run, region: str, location: dict) -> tuple[str, str] | None:
         "#Fields: " + " ".join(fields),
         "2026-12-05\t10:00:00\tGET\t/posts/" + "c" * 32 + "\t200\tcontract1==",
     ]
-    s3 = boto3.client("s3", region_name=region)
+    s3 = setup_client("s3", region)
     s3.create_bucket(Bucket=bucket, **location)
     s3.put_object(Bucket=bucket, Key=key, Body=gzip.compress("\n".join(lines).encode()))
     return bucket, key
@@ -812,7 +809,6 @@ def evaluate(
 def _record(run, region: str, phase: Phase) -> list[tuple[Any, list[Call]]]:
     import os
 
-    import boto3
     from moto import mock_aws
     from shared import aws
 
@@ -827,7 +823,7 @@ def _record(run, region: str, phase: Phase) -> list[tuple[Any, list[Call]]]:
             world = _build_world(run, region, phase)
             media = _environment(_function(run, f"api-{region}-fn"))["MEDIA_BUCKET"]
             if not phase.failover_only:  # the thumbnails workload's upload
-                boto3.client("s3", region_name=region).put_object(Bucket=media, Key="uploads/photo.png", Body=_png())
+                setup_client("s3", region).put_object(Bucket=media, Key="uploads/photo.png", Body=_png())
             for pattern, workload in WORKLOADS.items():
                 function = _function(run, pattern.format(region=region))
                 if function is None or (phase.only and pattern not in phase.only):
