@@ -4,11 +4,13 @@ leaves nothing running, and its HTTP fronts answer as the contract says, faults 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -111,6 +113,29 @@ def test_the_fronts_answer_within_the_contract_faults_included(blog):
     # TRACE, and any method a path does not declare: the gateway's 405 with what it allows.
     status, headers, _ = _request(url + "/posts", "TRACE")
     assert status == 405 and set(headers["Allow"].split(",")) == {"GET", "POST", "OPTIONS"}
+
+
+def test_reads_go_through_the_local_edge_which_caches_them_and_fails_over_as_the_deploys_does(blog):
+    """The page's config names the edge (as the deploy's does); a read through it is answered by
+    a region, again from its cache, and with that region killed by the other."""
+    control, origin, _ = blog
+    status, _, page = _request(origin + "/")
+    config = json.loads(re.search(rb'id="site-config">(.*?)</script>', page, re.S).group(1))
+    edge = control.status()["edge"]
+    assert status == 200 and config["edge"] == edge and config["edgeCacheSeconds"] > 0
+    path = f"/posts?v={uuid.uuid4().hex}"  # `v` is in the cache key: a fresh answer
+    first = _request(edge + path, origin=origin)
+    regions = list(control.status()["regions"])
+    for name in regions:
+        control.act(name, "kill")
+    try:
+        again = _request(edge + path, origin=origin)  # every region refuses: only the cache can answer
+        assert first[0] == again[0] == 200 and again[2] == first[2]
+        control.act(regions[1], "restore")  # the first still refuses: the edge asks the other
+        assert _request(edge + f"/posts?v={uuid.uuid4().hex}", origin=origin)[0] == 200
+    finally:
+        for name in regions:
+            control.act(name, "restore")
 
 
 def test_a_killed_region_refuses_and_a_hung_one_never_answers(blog):

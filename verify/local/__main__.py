@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 from verify.local import smoke
+from verify.local.edge import Edge, EdgeServer, routes
 from verify.local.servers import Control, RegionFront, serve_site
 from verify.local.world import running
 
@@ -29,6 +30,9 @@ from verify.local.world import running
 # (shared/control.py: drift + one attempt, 4 s), and the holder renews at half the lease.
 LOCAL_LEASE_SECONDS = 10.0
 MIN_LEASE_SECONDS = 10.0
+# The local edge keeps an answer this long (the stacks: edgeCacheSeconds, 240 by default): short
+# enough to watch a cached read turn fresh, long enough to see it cached.
+EDGE_CACHE_SECONDS = 30
 SEED_POSTS = (
     ("Welcome to your local blog", "Two regions run on this machine. Open the control view and kill one."),
     (
@@ -70,16 +74,22 @@ def _blog_in(lag: float, lease_seconds: float, site_port: int, api_key: str):
             name: RegionFront(name, 0, _gateway(world, name, document, functions, api_key, origin), world).start()
             for name in world.regions
         }
-        control = Control(world, fronts)
+        # The API's read edge, as the deploy puts CloudFront in front of the regions' reads: cached
+        # EDGE_CACHE_SECONDS, failing over between the regions' fronts per request.
+        edge = EdgeServer(Edge([front.url for front in fronts.values()], routes(), ttl_seconds=EDGE_CACHE_SECONDS)).start()
+        control = Control(world, fronts, edge_url=edge.url)
         # One Python process serves both regions and runs their consumers: a little more patience
         # than the deployed page needs before a region is given up (1.5 s there).
-        site = serve_site(site_port, fronts, control, failover_timeout_ms=3000)
+        site = serve_site(
+            site_port, fronts, control, failover_timeout_ms=3000, edge=edge.url, edgeCacheSeconds=EDGE_CACHE_SECONDS
+        )
         try:
             smoke.seed(fronts[next(iter(fronts))].url, api_key, SEED_POSTS)
             yield control, origin, api_key
         finally:
             site.shutdown()
             site.server_close()
+            edge.stop()
             for front in fronts.values():
                 front.stop()
 
@@ -156,6 +166,7 @@ def _announce(control: Control, site_url: str, api_key: str, seconds: float) -> 
     print(f"The blog, in {len(regions)} local regions (started in {seconds:.1f} s):")
     print(f"  page          {site_url}/")
     print(f"  control view  {site_url}/control")
+    print(f"  read edge     {control.edge_url}   (cached {EDGE_CACHE_SECONDS} s, failing over between the regions)")
     for name, region in regions.items():
         print(f"  API {name:<9} {region['url']}")
     print(f"  admin key     {api_key}   (the page's admin view asks for it)")

@@ -159,8 +159,8 @@ def _accepted_and_lost(origin: str | None) -> tuple[int, list[tuple[str, str]], 
 class Control:
     """What the control view and the CLI do to the regions."""
 
-    def __init__(self, world: LocalWorld, fronts: dict[str, RegionFront]):
-        self.world, self.fronts = world, fronts
+    def __init__(self, world: LocalWorld, fronts: dict[str, RegionFront], edge_url: str | None = None):
+        self.world, self.fronts, self.edge_url = world, fronts, edge_url
 
     def act(self, region: str, action: str) -> dict[str, Any]:
         if region not in self.fronts:
@@ -191,6 +191,8 @@ class Control:
         status = self.world.status()
         for name, front in self.fronts.items():
             status["regions"][name]["url"] = front.url
+        if self.edge_url:
+            status["edge"] = self.edge_url
         return status
 
 
@@ -290,8 +292,9 @@ class _ControlledSiteHandler(SiteHandler):
             return self._json(400, {"error": "bad_request", "message": str(error)})
 
 
-def serve_site(port: int, fronts: dict[str, RegionFront], control: Control, failover_timeout_ms: int) -> _Server:
-    base = site_handler({name: front.url for name, front in fronts.items()}, failover_timeout_ms)
+def serve_site(port: int, fronts: dict[str, RegionFront], control: Control, failover_timeout_ms: int, **more: object) -> _Server:
+    """The site and the control view; `more` goes into the site's config (the edge's URL and TTL)."""
+    base = site_handler({name: front.url for name, front in fronts.items()}, failover_timeout_ms, **more)
 
     class Handler(_ControlledSiteHandler):
         config = base.config
