@@ -10,6 +10,9 @@ does in the browser:
   answered within `hedge_seconds` is joined by the next server, and the first good answer wins;
 - a write (POST, PUT, DELETE) carries one Idempotency-Key on every attempt (the caller's, or one
   made here), so a write that did land in the region that went quiet is not applied twice;
+- with `edge` (the stack's `apiEdgeUrl`), reads go to the API's CloudFront edge first (cached,
+  failing over between regions there), writes never; for `edge_cache_seconds` after a write,
+  reads skip the edge, so the writer reads what it wrote; an edge that fails is passed over;
 - a write answered 202 is followed through its Location until it is decided, and the caller gets
   the write's own answer (201 with the post, 200, 204, or the rejection), not the 202; one the
   accepting region lost (its id unknown for `unknown_write_seconds`, or pending past
@@ -37,6 +40,7 @@ from typing import Any
 import httpx
 
 WRITES = frozenset({"POST", "PUT", "DELETE", "PATCH"})
+READS = frozenset({"GET", "HEAD"})
 # The generated client's base URL: the transport replaces it with a real server per attempt.
 BASE = "https://regions.invalid"
 
@@ -54,6 +58,8 @@ class FailoverTransport(httpx.BaseTransport):
         hedge_seconds: float = 0.5,
         resends: int = 2,
         transport: httpx.BaseTransport | None = None,
+        edge: str | None = None,
+        edge_cache_seconds: float = 240.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         on_switch: Callable[[str, str], None] | None = None,
@@ -69,6 +75,11 @@ class FailoverTransport(httpx.BaseTransport):
         self.clock, self.sleep, self.on_switch = clock, sleep, on_switch
         self.current = self.servers[0]
         self.down_until: dict[str, float] = {}
+        # The API's read edge (the stack's apiEdgeUrl): reads go there first, writes never; after
+        # a write, reads skip it for edge_cache_seconds so the writer sees what it wrote.
+        self.edge = edge.rstrip("/") if edge else None
+        self.edge_cache_seconds = edge_cache_seconds
+        self.past_the_edge_until = float("-inf")
 
     # --- one logical request ------------------------------------------------------------------
 
@@ -78,10 +89,25 @@ class FailoverTransport(httpx.BaseTransport):
         if request.method in WRITES and not any(k.lower() == "idempotency-key" for k, _ in headers):
             headers.append(("Idempotency-Key", uuid.uuid4().hex))
         target = request.url.raw_path.decode()
+        if request.method in READS and self.edge and self.clock() >= self.past_the_edge_until:
+            at_edge = self._at_edge(request.method, target, headers)
+            if at_edge is not None:
+                return at_edge
         response, server = self._anywhere(request.method, target, headers, body)
         if request.method in WRITES and response.status_code == 202:
             response = self._settle(request.method, target, headers, body, response, server)
+        if request.method in WRITES:
+            self.past_the_edge_until = self.clock() + self.edge_cache_seconds
         return response
+
+    def _at_edge(self, method: str, target: str, headers) -> httpx.Response | None:
+        """The edge's answer, or None when it failed (refused, 5xx, 429, 403 for a path it does
+        not serve): the regions are asked as if there were no edge."""
+        try:
+            response = self._send(method, self.edge + target, headers, b"")
+        except httpx.TransportError:
+            return None
+        return None if response.status_code >= 500 or response.status_code in (403, 429) else response
 
     def order(self) -> list[str]:
         """The current server first, then the others as published; those left for a while last."""

@@ -162,6 +162,32 @@ def test_with_every_region_down_the_caller_gets_the_failure():
     assert answer.status_code == 503
 
 
+E = "https://read.edge.example.com"
+
+
+def test_reads_go_to_the_edge_writes_never_and_the_writer_reads_past_it_for_its_ttl():
+    clock = FakeClock()
+    regions = Regions(edge=lambda _r: httpx.Response(200, json=POST), us_east_1=created, us_west_2=created)
+    api = client(regions, clock, edge=E, edge_cache_seconds=240)
+    assert get_posts_id.sync(POST_ID, client=api).id == POST_ID
+    assert regions.seen[-1][:2] == ("edge", "GET")
+    post_posts.sync(client=api, body=PostCreate(title="t", body="b"))
+    assert regions.seen[-1][:2] == ("us-east-1", "POST")  # a write never goes to the edge
+    regions.behaviour["us_east_1"] = lambda _r: httpx.Response(200, json=POST)
+    get_posts_id.sync(POST_ID, client=api)
+    assert regions.seen[-1][:2] == ("us-east-1", "GET")  # the writer reads past the cache...
+    clock.sleep(240)
+    get_posts_id.sync(POST_ID, client=api)
+    assert regions.seen[-1][:2] == ("edge", "GET")  # ...until the edge's copy is fresh
+
+
+@pytest.mark.parametrize("edge_fails", [refused, lambda _r: httpx.Response(502), lambda _r: httpx.Response(403)])
+def test_an_edge_that_fails_is_passed_over_to_the_regions(edge_fails):
+    regions = Regions(edge=edge_fails, us_east_1=lambda _r: httpx.Response(200, json=POST), us_west_2=created)
+    assert get_posts_id.sync(POST_ID, client=client(regions, edge=E)).id == POST_ID
+    assert [host for host, *_ in regions.seen] == ["edge", "us-east-1"]
+
+
 def test_no_servers_is_a_one_line_error():
     with pytest.raises(ValueError, match="servers: at least one URL"):
         FailoverTransport([])
