@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import math
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from ops.gameday import ephemeral, measure
 from ops.gameday.automation import Stacks
 from ops.gameday.report import Report, budget_figures
 
+ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 HOURS_A_MONTH = 730  # AWS's hours in a month for hourly charges
 # How long a write missing from a region is waited for before it counts as lost: longer than the
 # table's replication takes (about a second), shorter than anything an operator would accept.
@@ -82,6 +84,8 @@ class GameDay:
         o = self.options
         if not o.yes:
             raise Refused("a game day creates and destroys a whole stack in your account: pass --yes")
+        if o.fis_role_arn and not ROLE_ARN.match(o.fis_role_arn):
+            raise OperatorError(f"--fis-role-arn: {o.fis_role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
         name = ephemeral.check_name(o.name or ephemeral.new_name(self.now()))
         if self.stacks.exists(name):
             raise Refused(f"stack {name} exists: a game day only runs on a stack it creates (sdr gameday destroy --name {name})")

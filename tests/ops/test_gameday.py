@@ -129,6 +129,15 @@ def test_refusals_are_one_line_exit_3_and_touch_nothing(args, message):
     assert world.events == [] and not world.stacks
 
 
+def test_a_malformed_fis_role_is_bad_input_before_anything_happens():
+    world = World()
+    result = sdr(
+        "gameday", "run", "--domain", "gameday.acme.io", "--yes", "--fis-role-arn", "gameday-fis", automation=world.automation()
+    )
+    assert result.exit_code == 2 and "--fis-role-arn: 'gameday-fis' is not an IAM role ARN" in result.stderr
+    assert world.events == []
+
+
 def test_a_stack_of_the_same_name_is_never_taken_over():
     world = World()
     world.stacks.add("gameday-20261205-130000")
