@@ -583,6 +583,13 @@ def gameday() -> None:
     "--fis-role-arn", help="A role AWS FIS assumes to pause the table's replication (without it, no pause is injected)."
 )
 @click.option("--pause-seconds", type=click.IntRange(min=60, max=3600), default=120, show_default=True)
+@click.option(
+    "--grey-failure-seconds",
+    type=click.IntRange(min=0, max=3600),
+    default=60,
+    show_default=True,
+    help="How long the home region answers 429 to all but /health (0: skipped).",
+)
 @format_option
 @click.pass_context
 @operator_command
@@ -600,10 +607,12 @@ def gameday_run(
     no_restore,
     fis_role_arn,
     pause_seconds,
+    grey_failure_seconds,
     fmt,
 ):
-    """Create an ephemeral stack from --base's config, deploy it, load it, drain its home region,
-    measure detection, DNS and write failover, replication lag, lost writes and a restore, print
+    """Create an ephemeral stack from --base's config, deploy it, load it, throttle its home
+    region's API but /health (a grey failure only clients see), drain the home region, measure
+    detection, DNS and write failover, replication lag, lost writes and a restore, print
     each figure against the plan's budget, and destroy the stack (also after a failure or
     Ctrl-C). Exit 1 when a figure is over budget or a step failed.
 
@@ -637,6 +646,7 @@ def gameday_run(
         restore=not no_restore,
         fis_role_arn=fis_role_arn,
         pause_seconds=pause_seconds,
+        grey_failure_seconds=grey_failure_seconds,
     )
     probe = Probe(deps.session(), deps.resolver or DnsPythonResolver(), deps.clock, deps.sleep)
     stacks = Stacks(deps.automation, out=deps.out)

@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
@@ -28,9 +29,10 @@ from verify.harness import FakeClock
 
 NOW = dt.datetime(2026, 12, 5, 13, 0, 0, tzinfo=dt.UTC)
 DOMAIN = "gameday.acme.io"
-STEPS = ("create", "up", "health", "load", "replication", "failover", "read-back", "restore", "destroy")
-# With --fis-role-arn, AWS FIS pauses replication between replication and failover.
-STEPS_WITH_PAUSE = (*STEPS[:5], "replication-pause", *STEPS[5:])
+STEPS = ("create", "up", "health", "load", "replication", "grey-failure", "failover", "read-back", "restore", "destroy")
+# With --fis-role-arn, AWS FIS pauses replication between the grey failure and the failover.
+STEPS_WITH_PAUSE = (*STEPS[:6], "replication-pause", *STEPS[6:])
+STAGE_LIMITS = {"throttlingRateLimit": 100.0, "throttlingBurstLimit": 200}
 ROLE = "arn:aws:iam::123456789012:role/gameday-fis"
 
 
@@ -76,6 +78,7 @@ class World:
         self.up_at: float | None = None
         self.drained_at: float | None = None
         self.paused: tuple[float, float] | None = None  # replication from the home region, (from, until)
+        self.throttled = False  # the home stage answers 429 to all but /health
         self.posts: dict[str, dict[str, Any]] = {}  # id -> post, with {region: visible from}
         self.ids = itertools.count(1)
         self.clients: dict[tuple[str, str], Any] = {}
@@ -90,6 +93,7 @@ class World:
         probe = Probe(self, self, self.clock, self.clock.sleep, http=httpx.MockTransport(self.answer))
         settings = {"base": "dr", "domain": DOMAIN, "yes": True, "max_usd": 5.0, **options}
         self.pause_seconds = settings.get("pause_seconds", 120)
+        self.grey_seconds = settings.get("grey_failure_seconds", 60)
         return GameDay(
             Options(**settings),
             Stacks(self.automation(), out=self.out),
@@ -194,6 +198,8 @@ class World:
             self.clients[key], self.stubbers[key] = client, stubber
             if service == "fis":
                 self._queue_experiment(client, stubber)
+            if service == "apigateway":
+                self._queue_grey_failure(client, stubber)
             if service == "ssm":
                 client.meta.events.register("before-parameter-build.ssm.PutParameter", self._flag_set)
                 for _ in range(2):  # the drain, and the restore
@@ -225,6 +231,43 @@ class World:
             self.paused = (self.clock(), self.clock() + self.pause_seconds)
 
         client.meta.events.register("before-parameter-build.fis.StartExperiment", started)
+
+    def _queue_grey_failure(self, client, stubber: Stubber) -> None:
+        """API Gateway: the home stage's limits read, set to 0, put back; Route 53's view of the
+        home region's health meanwhile (healthy: its /health has limits of its own)."""
+        url = httpx.URL(self.outputs["apiUrls"][self.outputs["homeRegion"]])
+        stage = {"restApiId": url.host.split(".", 1)[0], "stageName": url.path.strip("/")}
+        if self.fail_at == "grey-failure":
+            stubber.add_client_error("get_stage", "TooManyRequestsException", "rate exceeded (the fake's own)")
+            return
+        stubber.add_response("get_stage", {"methodSettings": {"*/*": STAGE_LIMITS}}, stage)
+        for rate, burst in ((0, 0), (STAGE_LIMITS["throttlingRateLimit"], STAGE_LIMITS["throttlingBurstLimit"])):
+            operations = [
+                {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": str(rate)},
+                {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": str(burst)},
+            ]
+            stubber.add_response("update_stage", {}, {**stage, "patchOperations": operations})
+
+        def throttled(params: dict[str, Any], **_: Any) -> None:
+            self.throttled = params["patchOperations"][0]["value"] == "0"
+            self.events.append(f"home stage throttle {params['patchOperations'][0]['value']}")
+            if self.throttled:
+                self.client("route53", "us-east-1")
+                for _ in range(math.ceil(self.grey_seconds / 5.0)):  # one health look a poll
+                    self.stubbers[("route53", "us-east-1")].add_response(
+                        "get_health_check_status",
+                        {
+                            "HealthCheckObservations": [
+                                {
+                                    "Region": "us-east-1",
+                                    "IPAddress": "1.2.3.4",
+                                    "StatusReport": {"Status": "Success: HTTP Status Code 200"},
+                                }
+                            ]
+                        },
+                    )
+
+        client.meta.events.register("before-parameter-build.apigateway.UpdateStage", throttled)
 
     def pending(self) -> dict[tuple[str, str], int]:
         """Responses queued that no call took: a call the run should have made and did not."""
@@ -317,6 +360,8 @@ class World:
             raise RuntimeError(f"the fake API broke during {self.step}")
         region, path = self._route(request.url)
         now = self.clock()
+        if self.throttled and region == self.outputs["homeRegion"] and path != "/health":
+            return httpx.Response(429, headers={"Retry-After": "1"}, json={"message": "Too Many Requests"})
         if path == "/health":
             ready = self.up_at is not None and now >= self.up_at + self.timeline.healthy_after_up and self.fail_at != "health"
             return httpx.Response(200 if ready else 503, json={"status": "ok" if ready else "starting"})

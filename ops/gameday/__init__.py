@@ -10,7 +10,8 @@ create    a new stack `gameday-<UTC time>` through Pulumi's Automation API (auto
           marked as the game day's own (a stack tag and a config key only it writes)
 up        `pulumi up`; then every region's /health answers 200
 measure   (measure.py) a scripted load through the generated client from every region's view,
-          the replication lag between regions, the home region drained (the drain switch):
+          the replication lag between regions, the home region's API answering 429 to all but
+          /health (a grey failure: the failover client's figures), the home region drained:
           health-check detection, DNS failover, automatic write failover and what the
           failover client saw, optionally DynamoDB replication paused with AWS FIS, every
           acknowledged write read back from every region (the RPO), a table restore's time

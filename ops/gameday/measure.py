@@ -304,3 +304,50 @@ def replication_pause(
             fis.stop_experiment(id=experiment)
         fis.delete_experiment_template(id=template)
     return measured
+
+
+# Stage-wide method settings (`*/*`): setting their throttle to 0 makes API Gateway answer 429 to
+# every route without its own override; /health has one (healthReservedConcurrency's limit), so
+# the region still looks healthy to Route 53: a grey failure DNS cannot see, only clients can.
+STAGE_WIDE = "/*/*/throttling"
+
+
+@dataclass
+class GreyFailure:
+    requests: int = 0  # writes sent through the public name while the region refused
+    client_failures: int = 0
+    slowest_seconds: float = 0.0  # the longest a request took, failover included
+    health_check_stayed_healthy: bool = True
+
+
+def throttle_home(api: Api, outputs: dict[str, Any], traffic: Traffic, seconds: float) -> GreyFailure:
+    """Throttle the home region's stage to 0 for `seconds` (API Gateway answers 429 to everything
+    but /health) while requests go through the public name; the stage's limits are put back
+    afterwards, also when the step fails."""
+    probe, home = api.probe, outputs["homeRegion"]
+    url = httpx.URL(outputs["apiUrls"][home])
+    rest_api, stage = url.host.split(".", 1)[0], url.path.strip("/")
+    apigateway, route53 = probe.client("apigateway", home), probe.client("route53", "us-east-1")
+    settings = apigateway.get_stage(restApiId=rest_api, stageName=stage)["methodSettings"]["*/*"]
+    limits = {"rateLimit": settings["throttlingRateLimit"], "burstLimit": settings["throttlingBurstLimit"]}
+
+    def set_limits(values: dict[str, Any]) -> None:
+        operations = [{"op": "replace", "path": f"{STAGE_WIDE}/{k}", "value": str(v)} for k, v in values.items()]
+        apigateway.update_stage(restApiId=rest_api, stageName=stage, patchOperations=operations)
+
+    measured, failed_before = GreyFailure(), len(traffic.failed)
+    set_limits({"rateLimit": 0, "burstLimit": 0})
+    try:
+        start = probe.clock()
+        while probe.clock() - start < seconds:
+            sent = probe.clock()
+            api.write(traffic)
+            measured.requests += 1
+            measured.slowest_seconds = max(measured.slowest_seconds, probe.clock() - sent)
+            if not health_check_healthy(route53, outputs["healthCheckIds"][home])[0]:
+                measured.health_check_stayed_healthy = False
+            probe.sleep(probe.poll_seconds)
+    finally:
+        set_limits(limits)
+    measured.client_failures = len(traffic.failed) - failed_before
+    return measured

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from ops import cost
+from ops import cost, drill
 from ops.errors import OperatorError, Refused
 from ops.gameday import ephemeral, measure
 from ops.gameday.automation import Stacks
@@ -39,6 +39,7 @@ class Options:
     max_minutes: float = 120.0
     writes_per_region: int = 20
     restore: bool = True
+    grey_failure_seconds: int = 60  # the home stage throttled to 0 but for /health; 0: skipped
     fis_role_arn: str | None = None  # with it, DynamoDB replication is paused with AWS FIS
     pause_seconds: int = 120
 
@@ -128,6 +129,22 @@ class GameDay:
             with self._step("replication"):
                 for region, seconds in measure.replication_lag(api, home, regions, self.traffic, self._left(300)).items():
                     report.add(f"replication lag {home} -> {region}", seconds)
+            if o.grey_failure_seconds:
+                with self._step("grey-failure"):
+                    grey = measure.throttle_home(api, outputs, self.traffic, o.grey_failure_seconds)
+                    report.add(f"writes the failover client gave up on while {home} answered 429", grey.client_failures, 0, "")
+                    report.add(f"slowest of {grey.requests} writes meanwhile (failover included)", grey.slowest_seconds)
+                    if not grey.health_check_stayed_healthy:  # the drain below must start from a healthy check
+                        report.notes.append(
+                            f"{home}'s health check failed during the grey failure (its /health is throttled too)"
+                        )
+                        probe.until(
+                            f"{home}'s health check healthy again",
+                            lambda: drill.health_check_healthy(
+                                probe.client("route53", "us-east-1"), outputs["healthCheckIds"][home]
+                            )[0],
+                            self._left(600),
+                        )
             if o.fis_role_arn:
                 with self._step("replication-pause"):
                     paused = measure.replication_pause(

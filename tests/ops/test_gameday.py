@@ -33,6 +33,7 @@ def test_a_run_creates_deploys_measures_and_destroys_in_order_and_makes_every_ex
         "step create", "create", "save settings", "tag sdr:gameday",
         "step up", "up",
         "step health", "step load", "step replication",
+        "step grey-failure", "home stage throttle 0", "home stage throttle 100.0",
         "step failover", "drain flag true", "drain flag false",
         "step read-back", "step restore",
         "step destroy", "destroy", "remove",
@@ -49,6 +50,9 @@ def test_a_run_creates_deploys_measures_and_destroys_in_order_and_makes_every_ex
     assert found["writes fail over without an operator"][:2] == (seen_after(t.write_failover), write_rto)
     assert found[f"replication lag {home} -> {other}"][0] == pytest.approx(t.replication_lag)
     assert found["table restore (PITR) usable after"][0] == t.restore_seconds
+    assert found[f"writes the failover client gave up on while {home} answered 429"] == (0, 0, "within")
+    grey = [f for f in report.figures if f.name.startswith("slowest of")]
+    assert grey and grey[0].name.startswith(f"slowest of {math.ceil(60 / POLL)} writes")
     assert found[f"acknowledged writes lost (of {len(world.posts)})"] == (0, 0, "within")
     assert report.within_budget
 
