@@ -180,39 +180,14 @@ class Gateway:
         headers: list[tuple[str, str]],
         body: bytes,
     ) -> dict[str, Any]:
-        """The REST API's Lambda proxy event (payload 1.0) for this request."""
-        multi_headers: dict[str, list[str]] = {}
-        for name, value in headers:
-            multi_headers.setdefault(name, []).append(value)
-        multi_query: dict[str, list[str]] = {}
-        for name, value in query:
-            multi_query.setdefault(name, []).append(value)
-        try:
-            text, encoded = body.decode(), False
-        except UnicodeDecodeError:
-            text, encoded = base64.b64encode(body).decode(), True
-        request_id = str(uuid.uuid4())
-        return {
-            "resource": template,
-            "path": path,
-            "httpMethod": method,
-            "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
-            "multiValueHeaders": multi_headers or None,
-            "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
-            "multiValueQueryStringParameters": multi_query or None,
-            "pathParameters": path_parameters or None,
-            "stageVariables": None,
-            "requestContext": {
-                "resourcePath": template,
-                "httpMethod": method,
-                "path": path,  # the custom domain's view: no stage prefix
-                "stage": "v1",
-                "requestId": request_id,
-                "identity": {"sourceIp": self.source_ip, "userAgent": dict(headers).get("User-Agent", "")},
-            },
-            "body": text if body else None,
-            "isBase64Encoded": encoded,
-        }
+        """The REST API's Lambda proxy event (payload 1.0) for this request: the one the container
+        backend builds (functions/container/app.py), with the route this gateway matched."""
+        from container.app import proxy_event
+
+        event = proxy_event(method, path, query, headers, body, request_id=str(uuid.uuid4()), source_ip=self.source_ip)
+        event["resource"] = event["requestContext"]["resourcePath"] = template
+        event["pathParameters"] = path_parameters or None
+        return event
 
     def _mock(self, operation: Mapping[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         """A MOCK integration's default answer: its status, header values and JSON template."""
@@ -246,15 +221,9 @@ def _key(parameter: Mapping[str, Any]) -> str:
 
 
 def _headers(environ: Mapping[str, Any]) -> list[tuple[str, str]]:
-    headers = [
-        ("-".join(part.capitalize() for part in name[5:].split("_")), value)
-        for name, value in environ.items()
-        if name.startswith("HTTP_")
-    ]
-    for name, header in (("CONTENT_TYPE", "Content-Type"), ("CONTENT_LENGTH", "Content-Length")):
-        if environ.get(name):
-            headers.append((header, environ[name]))
-    return headers
+    from container.app import wsgi_headers
+
+    return wsgi_headers(environ)
 
 
 def _http_response(response: Mapping[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -63,15 +63,26 @@ quick_schema = schemathesis.openapi.from_dict(
     DOCUMENT, config=SchemathesisConfig.from_dict({**SETTINGS, "phases": {"coverage": {"enabled": False}}})
 )
 _gateway: list[Gateway] = []
+CONTAINER = "through the gateway to the container"
+
+
+def forward_to_container(_function, event):
+    """API Gateway's HTTP proxy to the container backend instead of a Lambda invocation."""
+    from verify.container_proxy import forward
+
+    return forward(event)
+
+
 schema.app = quick_schema.app = lambda environ, start_response: _gateway[0](environ, start_response)
 issued_cursors: set[str] = set()
 
 
-@pytest.fixture(scope="module", params=["through the gateway", "straight to the function"])
+@pytest.fixture(scope="module", params=["through the gateway", "straight to the function", CONTAINER])
 def region(request):
     """One region in moto behind its gateway, for the whole module (state accumulates, as in a
-    deployed API under a fuzzer): with the gateway's request validation, and without it (what
-    the gateway would refuse reaches the function, which must refuse it within the contract)."""
+    deployed API under a fuzzer): with the gateway's request validation, without it (what
+    the gateway would refuse reaches the function, which must refuse it within the contract), and
+    through the gateway to the container backend (the same handlers behind HTTP)."""
     from moto import mock_aws
 
     configure()
@@ -85,10 +96,12 @@ def region(request):
             Gateway(
                 api_contract.document(allowed_origin=ORIGIN, max_upload_bytes=MAX_UPLOAD_BYTES),
                 {"*": handler, "health/GET": health},
-                invoke=lambda function, event: function(event, FakeContext()),
+                invoke=forward_to_container
+                if request.param == CONTAINER
+                else lambda function, event: function(event, FakeContext()),
                 api_key=API_KEY,
                 allowed_origin=ORIGIN,
-                validate_requests=request.param == "through the gateway",
+                validate_requests=request.param != "straight to the function",
             )
         ]
         yield _gateway[0]
@@ -124,7 +137,7 @@ def _call(case):
     remember(response, case)
 
 
-@pytest.mark.parametrize("region", ["through the gateway"], indirect=True)
+@pytest.mark.parametrize("region", ["through the gateway", CONTAINER], indirect=True)
 @quick_schema.parametrize()
 @fuzz_settings(QUICK_EXAMPLES)
 def test_every_operation_keeps_the_contract(case, region):
@@ -181,7 +194,7 @@ def _run_scenarios(examples: int, steps: int) -> None:
     )
 
 
-@pytest.mark.parametrize("region", ["through the gateway"], indirect=True)
+@pytest.mark.parametrize("region", ["through the gateway", CONTAINER], indirect=True)
 def test_linked_scenarios_keep_the_contract(region):
     _run_scenarios(examples=12, steps=6)
 
