@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from ops.offline_run import run_stack
@@ -43,6 +44,7 @@ def test_every_prompt_says_what_it_is_for_and_its_default_is_valid():
     parse_stack_config(project_values(defaults, project.name), stack="new")
 
 
+@pytest.mark.soak  # a whole offline run of its own; the defaults' validity is checked above in make test
 def test_the_stack_pulumi_new_makes_with_the_defaults_plans(tmp_path: Path):
     defaults = {key: spec["default"] for key, spec in template()["config"].items()}
     stack_file = tmp_path / "Pulumi.new.yaml"

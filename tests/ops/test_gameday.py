@@ -59,7 +59,8 @@ def test_a_run_creates_deploys_measures_and_destroys_in_order_and_makes_every_ex
 
 def test_with_a_fis_role_replication_is_paused_by_an_experiment_of_the_runs_own_and_writes_go_on():
     world = World()
-    report = world.game_day(writes_per_region=2, fis_role_arn=ROLE, pause_seconds=60).run()
+    game_day = world.game_day(writes_per_region=2, fis_role_arn=ROLE, pause_seconds=60)
+    report = game_day.run()
     assert report.steps == list(STEPS_WITH_PAUSE) and report.within_budget
     at = world.events.index("step replication-pause")
     assert world.events[at : at + 3] == ["step replication-pause", "replication paused", "step failover"]
@@ -68,9 +69,15 @@ def test_with_a_fis_role_replication_is_paused_by_an_experiment_of_the_runs_own_
     assert found[f"replication paused from {home} (AWS FIS, completed)"][0] == seen_after(60)
     assert found["writes acknowledged during the pause"][0] == seen_after(60) / POLL  # one a poll while it runs
     assert found["those writes in every region after the pause"][0] == pytest.approx(world.timeline.replication_lag)
+    from ops import cost
+    from ops.gameday.run import HOURS_A_MONTH, offline_plan
+
+    planned, traffic = offline_plan(report.stack, world.settings), game_day.traffic
+    without_fis = cost.idle_monthly(planned) * world.clock() / 3600 / HOURS_A_MONTH + cost.api_load_cost(
+        planned, reads=traffic.reads, writes=len(traffic.writes)
+    )
     spent = next(f for f in report.figures if f.name == "cost of the run").measured
-    without = World().game_day(writes_per_region=2).run()
-    assert spent > next(f for f in without.figures if f.name == "cost of the run").measured + 0.09  # a minute of FIS
+    assert spent == pytest.approx(without_fis + 1 * cost.price("fis_action_minute"), abs=1e-4)  # one action-minute
 
 
 @pytest.mark.parametrize("step", [s for s in STEPS_WITH_PAUSE if s != "destroy"] + ["interrupt:up", "interrupt:load"])

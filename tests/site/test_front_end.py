@@ -437,7 +437,11 @@ def test_an_accepted_write_its_region_loses_is_sent_again_elsewhere_and_applied_
         httpd.shutdown()
 
 
-@pytest.mark.parametrize("embedded", [True, False], ids=["config-in-the-page", "config-json"])
+# Served as deployed (every other test here), the page carries its config; make soak also checks
+# it then asks for no config.json.
+@pytest.mark.parametrize(
+    "embedded", [pytest.param(True, marks=pytest.mark.soak), False], ids=["config-in-the-page", "config-json"]
+)
 def test_the_page_reads_its_config_from_itself_or_else_from_config_json(browser, world, regions, embedded):
     """As deployed, the page carries its config and asks for no config.json; served plain (a
     static server over site/), it reads config.json. Either way it lists the posts."""
