@@ -64,7 +64,7 @@ def test_the_suite_counts_duplicates_when_writes_stop_being_conditional():
         mock.patch.object(writes, "_data_request", unconditional),
         mock.patch.object(writes, "_record_if_undecided", lambda _epoch: {}),
     ):
-        broken = fault_suite.run(seed=5, writes=50)
+        broken = fault_suite.run(seed=5, writes=2 * SEGMENT_WRITES, segment_writes=SEGMENT_WRITES)
     assert broken.total()["duplicated"] > 0
 
 
@@ -77,7 +77,7 @@ def test_the_suite_counts_lost_writes_when_a_deferral_drops_the_intent():
         return mock.Mock() if service == "sns" else real_client(service, *args, **kwargs)
 
     with mock.patch.object(writing.aws, "client", dropping_publishes):
-        broken = fault_suite.run(seed=5, writes=50)
+        broken = fault_suite.run(seed=5, writes=2 * SEGMENT_WRITES, segment_writes=SEGMENT_WRITES)
     assert broken.total()["lost"] > 0
 
 
@@ -92,9 +92,9 @@ def test_the_suite_counts_answers_past_the_timeout_without_the_deadline_hooks():
     def unbounded(sdk_handler):
         return sdk_handler
 
-    seed, writes = 70, 50  # the seed's first two segments: a sustained stall, then read timeouts
-    guarded = fault_suite.run(seed=seed, writes=writes, timeout_seconds=6)
+    seed, writes = 70, 2 * SEGMENT_WRITES  # the seed's first two segments: a sustained stall, then read timeouts
+    guarded = fault_suite.run(seed=seed, writes=writes, timeout_seconds=6, segment_writes=SEGMENT_WRITES)
     assert guarded.total()["over_deadline"] == 0
     with mock.patch.object(aws, "_before_attempt", no_check), mock.patch.object(aws, "_deadline_bound_retries", unbounded):
-        broken = fault_suite.run(seed=seed, writes=writes, timeout_seconds=6)
+        broken = fault_suite.run(seed=seed, writes=writes, timeout_seconds=6, segment_writes=SEGMENT_WRITES)
     assert broken.total()["over_deadline"] > 0
