@@ -36,6 +36,11 @@ STAGE_LIMITS = {"throttlingRateLimit": 100.0, "throttlingBurstLimit": 200}
 ROLE = "arn:aws:iam::123456789012:role/gameday-fis"
 
 
+def _health_status(status: str) -> dict[str, Any]:
+    """Route 53's answer to GetHealthCheckStatus: one checker reporting `status`."""
+    return {"HealthCheckObservations": [{"Region": "us-east-1", "IPAddress": "1.2.3.4", "StatusReport": {"Status": status}}]}
+
+
 @functools.cache
 def _session():
     """One session for every world: its loaded service models make each stubbed client cheap."""
@@ -255,16 +260,7 @@ class World:
                 self.client("route53", "us-east-1")
                 for _ in range(math.ceil(self.grey_seconds / 5.0)):  # one health look a poll
                     self.stubbers[("route53", "us-east-1")].add_response(
-                        "get_health_check_status",
-                        {
-                            "HealthCheckObservations": [
-                                {
-                                    "Region": "us-east-1",
-                                    "IPAddress": "1.2.3.4",
-                                    "StatusReport": {"Status": "Success: HTTP Status Code 200"},
-                                }
-                            ]
-                        },
+                        "get_health_check_status", _health_status("Success: HTTP Status Code 200")
                     )
 
         client.meta.events.register("before-parameter-build.apigateway.UpdateStage", throttled)
@@ -313,14 +309,7 @@ class World:
         for k in itertools.count():
             healthy = k * poll < t.detection
             status = "Success: HTTP Status Code 200" if healthy else "Failure: HTTP Status Code 503"
-            route53.add_response(
-                "get_health_check_status",
-                {
-                    "HealthCheckObservations": [
-                        {"Region": "us-east-1", "IPAddress": "1.2.3.4", "StatusReport": {"Status": status}}
-                    ]
-                },
-            )
+            route53.add_response("get_health_check_status", _health_status(status))
             if not healthy:
                 break
         self.client("dynamodb", other)

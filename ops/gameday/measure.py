@@ -17,7 +17,7 @@ import httpx
 from shared.items import CONTROL_KEY
 
 from ops import ROOT
-from ops.drill import DRAINED, SERVING, Resolver, health_check_healthy, zone_name_servers
+from ops.drill import DRAINED, SERVING, Drill, DrillTarget, Resolver, health_check_healthy
 from ops.errors import CheckFailed
 
 CLIENTS = ROOT / "clients" / "python"
@@ -185,26 +185,38 @@ class Failover:
     client_failures: int = 0
 
 
+def home_drill(probe: Probe, outputs: dict[str, Any]) -> Drill:
+    """The drill (ops/drill.py) on the home region: its drain flag, health check and DNS answer."""
+    target = DrillTarget.from_outputs("gameday", outputs["homeRegion"], outputs)
+    return Drill(
+        target,
+        probe.client("ssm", target.region),
+        probe.client("route53", "us-east-1"),
+        probe.resolver,
+        clock=probe.clock,
+        sleep=probe.sleep,
+        out=lambda _line: None,
+    )
+
+
 def drain_and_measure(api: Api, outputs: dict[str, Any], traffic: Traffic, timeout: float) -> Failover:
     """Drain the home region (its flag) and poll, from the moment it is set: Route 53's health
     check, the API name's DNS answer, and the table's writer control item, while one write a
     poll goes through the public name as any client's would."""
     probe, home = api.probe, outputs["homeRegion"]
     others = [r for r in outputs["regions"] if r != home]
-    ssm, route53 = probe.client("ssm", home), probe.client("route53", "us-east-1")
-    ssm.put_parameter(Name=outputs["drainParameters"][home], Value=DRAINED, Type="String", Overwrite=True)
-    name_servers = zone_name_servers(route53, outputs["zoneName"])
+    drill = home_drill(probe, outputs)
+    drill.set_drain(DRAINED)
+    name_servers = drill.name_servers()
     table = probe.client("dynamodb", others[0])
     measured, start = Failover(), probe.clock()
     failed_before = len(traffic.failed)
     while probe.clock() - start <= timeout:
         elapsed = probe.clock() - start
-        if measured.detection_seconds is None and not health_check_healthy(route53, outputs["healthCheckIds"][home])[0]:
+        if measured.detection_seconds is None and not drill.health(drill.route53, drill.target.health_check_id)[0]:
             measured.detection_seconds = elapsed
-        if measured.detection_seconds is not None and measured.dns_seconds is None:
-            answer = probe.resolver.addresses(outputs["apiRecordName"], name_servers)
-            if not answer & probe.resolver.addresses(outputs["apiRegionalTargets"][home]):
-                measured.dns_seconds = elapsed
+        if measured.detection_seconds is not None and measured.dns_seconds is None and not drill.in_dns(name_servers):
+            measured.dns_seconds = elapsed
         if measured.write_failover_seconds is None:
             primary = _primary(table, outputs["tableName"])
             if primary and primary != home:
@@ -218,8 +230,7 @@ def drain_and_measure(api: Api, outputs: dict[str, Any], traffic: Traffic, timeo
 
 
 def restore_home(probe: Probe, outputs: dict[str, Any]) -> None:
-    home = outputs["homeRegion"]
-    probe.client("ssm", home).put_parameter(Name=outputs["drainParameters"][home], Value=SERVING, Type="String", Overwrite=True)
+    home_drill(probe, outputs).set_drain(SERVING)
 
 
 def lost_writes(api: Api, regions: list[str], traffic: Traffic, settle_seconds: float) -> list[tuple[Write, str]]:

@@ -98,6 +98,7 @@ class GameDay:
         budget = planned.outputs["drBudget"]
         report = Report(name, o.base, list(budget["regions"]), round(estimate, 2), o.max_usd)
         self.started, self.report = self.probe.clock(), report
+        self.paused_seconds: float | None = None  # how long FIS held replication, when it did
         created = False
         try:
             with self._step("create"):
@@ -156,6 +157,7 @@ class GameDay:
                         report.stack,
                         self._left(o.pause_seconds + 600),
                     )
+                    self.paused_seconds = paused.seconds
                     report.add(f"replication paused from {home} (AWS FIS, {paused.state})", paused.seconds)
                     report.add("writes acknowledged during the pause", paused.writes_acknowledged, unit="")
                     report.add("writes the failover client gave up on during the pause", paused.client_failures, 0, "")
@@ -223,7 +225,7 @@ class GameDay:
         hours = (self.probe.clock() - self.started) / 3600
         traffic = getattr(self, "traffic", None)
         reads, writes = (traffic.reads, len(traffic.writes)) if traffic else (0, 0)
-        paused = next((f.measured for f in self.report.figures if f.name.startswith("replication paused")), None)
+        paused = self.paused_seconds
         return (
             cost.idle_monthly(planned) * hours / HOURS_A_MONTH
             + cost.api_load_cost(planned, reads=reads, writes=writes)
