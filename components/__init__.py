@@ -13,6 +13,7 @@ from .alert_topic import AlertTopic, AlertTopicArgs
 from .analytics import Analytics, AnalyticsArgs, Column, NamedQuerySpec, glue_columns
 from .api_edge import ApiEdge, ApiEdgeArgs
 from .backups import Backups, BackupsArgs
+from .container_service import ContainerService, ContainerServiceArgs
 from .event_pipeline import ConsumerMetricAlarm, EventPipeline, EventPipelineArgs
 from .failover_dns import FailoverDns, FailoverDnsArgs, RegionalEndpoint
 from .global_table import GlobalTable, GlobalTableArgs, SecondaryIndex
@@ -24,7 +25,7 @@ from .mail_sender import MailSender, MailSenderArgs
 from .openapi import Route, openapi_document
 from .policies import allow
 from .replicated_buckets import ReplicatedBuckets, ReplicatedBucketsArgs
-from .serverless_api import ApiDomain, ServerlessApi, ServerlessApiArgs
+from .serverless_api import ApiDomain, PrivateBackend, ServerlessApi, ServerlessApiArgs
 from .static_site import SiteDomain, StaticSite, StaticSiteArgs
 
 __version__ = "0.2.0"
@@ -41,6 +42,8 @@ __all__ = [
     "BackupsArgs",
     "Column",
     "ConsumerMetricAlarm",
+    "ContainerService",
+    "ContainerServiceArgs",
     "EdgeName",
     "EventPipeline",
     "EventPipelineArgs",
@@ -58,6 +61,7 @@ __all__ = [
     "MailSender",
     "MailSenderArgs",
     "NamedQuerySpec",
+    "PrivateBackend",
     "RegionalEndpoint",
     "ReplicatedBuckets",
     "ReplicatedBucketsArgs",

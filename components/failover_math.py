@@ -27,3 +27,22 @@ ORIGIN_CONNECTION_TIMEOUT_SECONDS = 2
 # An origin that accepts the connection and then stalls is bound by the response (read) timeout
 # instead: 30 s by default, and pulumi-aws exposes no read timeout for an S3 (OAC) origin.
 ORIGIN_RESPONSE_TIMEOUT_SECONDS = 30
+
+
+# A Fargate task scaled from zero (pilot-light containers): the image pull and the process start,
+# about 60 s for a 250 MB image pulled inside a VPC (aws/containers-roadmap#696, #358), then the
+# load balancer's checks until the target is healthy. Only a real account measures the pull:
+# `sdr drill scale-containers --measure` prints it against this estimate.
+CONTAINER_START_SECONDS = 60
+TARGET_HEALTH_INTERVAL_SECONDS = 10
+TARGET_HEALTHY_THRESHOLD = 2
+
+
+def container_scale_seconds() -> int:
+    """From a scale request until the new tasks take requests from the load balancer."""
+    return CONTAINER_START_SECONDS + TARGET_HEALTH_INTERVAL_SECONDS * TARGET_HEALTHY_THRESHOLD
+
+
+def pilot_light_container_seconds(interval: int, failure_threshold: int) -> int:
+    """A lost region's container routes back elsewhere: detection, a standby scaled from zero, DNS."""
+    return detection_seconds(interval, failure_threshold) + container_scale_seconds() + ALIAS_TTL_SECONDS

@@ -190,17 +190,57 @@ def _responses(route: Route, schemas: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _operation(route: Route, invoke_arn: str, timeout_ms: int, schemas: Mapping[str, Any]) -> dict[str, Any]:
-    integration: dict[str, Any] = {
-        "type": "aws_proxy",
-        "httpMethod": "POST",
-        "uri": invoke_arn,
+@dataclass(frozen=True)
+class PrivateIntegration:
+    """Routes sent through a VPC link V2 to a load balancer instead of a function (private
+    integration, HTTP proxy). The backend gets the route's own path, no stage prefix: the URI
+    names it (its host is the Host header and the name the backend's certificate proves)."""
+
+    connection_id: str  # the VPC link V2
+    load_balancer_arn: str  # integrationTarget: which balancer the link delivers to
+    host: str
+    method_paths: frozenset[str]  # posts/GET, ...
+
+
+def _private_integration(route: Route, backend: PrivateIntegration, timeout_ms: int) -> dict[str, Any]:
+    return {
+        "type": "http_proxy",
+        "httpMethod": route.method.upper(),
+        "uri": f"https://{backend.host}{route.path}",
+        "connectionType": "VPC_LINK",
+        "connectionId": backend.connection_id,
+        "integrationTarget": backend.load_balancer_arn,
         "passthroughBehavior": "when_no_match",
         "timeoutInMillis": timeout_ms,
+        # The backend's path is the URI's: its {parameters} filled from the request's.
+        **(
+            {"requestParameters": {f"integration.request.path.{p}": f"method.request.path.{p}" for p in route.path_parameters}}
+            if route.path_parameters
+            else {}
+        ),
     }
+
+
+def _operation(
+    route: Route, invoke_arn: str, timeout_ms: int, schemas: Mapping[str, Any], backend: PrivateIntegration | None = None
+) -> dict[str, Any]:
+    integration: dict[str, Any] = (
+        _private_integration(route, backend, timeout_ms)
+        if backend is not None and route.method_path in backend.method_paths
+        else {
+            "type": "aws_proxy",
+            "httpMethod": "POST",
+            "uri": invoke_arn,
+            "passthroughBehavior": "when_no_match",
+            "timeoutInMillis": timeout_ms,
+        }
+    )
     if route.cache_keys:
         integration["cacheKeyParameters"] = list(route.cache_keys)
-        integration["requestParameters"] = {k.replace("method.", "integration.", 1): k for k in route.cache_keys}
+        integration["requestParameters"] = {
+            **integration.get("requestParameters", {}),
+            **{k.replace("method.", "integration.", 1): k for k in route.cache_keys},
+        }
     operation: dict[str, Any] = {
         "operationId": route.operation_id,
         "parameters": _parameters(route),
@@ -301,9 +341,11 @@ def openapi_document(
     allowed_origin: str | None,
     timeout_ms: int = 10_000,
     route_invoke_arns: Mapping[str, str] | None = None,
+    private: PrivateIntegration | None = None,
 ) -> dict[str, Any]:
     """`allowed_origin` None: no preflight methods and no CORS headers (no browser may call).
-    `route_invoke_arns`: another function for some routes, by method path (`health/GET`)."""
+    `route_invoke_arns`: another function for some routes, by method path (`health/GET`).
+    `private`: some routes to a load balancer through a VPC link instead."""
     named = {name for r in routes for name in r.schema_names}
     missing = sorted(named - set(schemas))
     if missing:
@@ -312,7 +354,7 @@ def openapi_document(
     first_route: dict[str, Route] = {}
     for route in routes:
         target = (route_invoke_arns or {}).get(route.method_path, invoke_arn)
-        paths.setdefault(route.path, {})[route.method] = _operation(route, target, timeout_ms, schemas)
+        paths.setdefault(route.path, {})[route.method] = _operation(route, target, timeout_ms, schemas, private)
         first_route.setdefault(route.path, route)
     for path in paths if allowed_origin else ():
         paths[path]["options"] = _cors_preflight(allowed_origin, first_route[path])

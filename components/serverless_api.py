@@ -44,7 +44,7 @@ from ._blocks.certificate import dns_validated_certificate
 from ._blocks.log_group import log_group
 from .hardening import Hardening
 from .lambda_function import LambdaFunction, LambdaFunctionArgs
-from .openapi import Route, cached_method_paths, openapi_document
+from .openapi import PrivateIntegration, Route, cached_method_paths, openapi_document
 from .policies import allow, assume_role_policy
 
 STAGE_NAME = "v1"
@@ -72,6 +72,20 @@ class ApiDomain:
     zone_name: str  # example.com
     owns_validation_record: bool  # exactly one region creates the shared ACM validation record
     validation_record: pulumi.Resource | None = None  # the owner's record, for the other regions
+
+
+@dataclass(frozen=True)
+class PrivateBackend:
+    """Routes served by a load balancer in the region's VPC (ContainerService), through a VPC link V2."""
+
+    vpc_link_id: pulumi.Input[str]
+    load_balancer_arn: pulumi.Input[str]
+    host: str  # the integration URI's host: the Host header, and the name the backend's certificate proves
+    routes: tuple[str, ...]  # "GET /posts", ...
+
+    @property
+    def method_paths(self) -> frozenset[str]:
+        return frozenset(f"{path.lstrip('/')}/{method}" for method, path in (r.split(" ", 1) for r in self.routes))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,9 +133,18 @@ class ServerlessApiArgs:
     # Keys for the functions' logs and environments and a concurrency limit (components/hardening.py);
     # the log key also encrypts the stage's access and execution logs.
     hardening: Hardening = field(default_factory=Hardening)
+    # Some routes to containers instead of the function (the health route never: Route 53 checks it).
+    private_backend: PrivateBackend | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
+        if self.private_backend is not None:
+            known = {r.method_path for r in self.routes}
+            unknown = sorted(self.private_backend.method_paths - known)
+            if unknown or f"{self.health_path.lstrip('/')}/GET" in self.private_backend.method_paths:
+                raise ValueError(
+                    f"ServerlessApiArgs.private_backend: routes {unknown or [self.health_path]} are not API routes it may serve"
+                )
         if self.admin_throttle_rate_limit > self.throttle_rate_limit:
             raise ValueError("ServerlessApiArgs.admin_throttle_rate_limit: must not exceed throttle_rate_limit")
         if not 0 <= self.cache_ttl_seconds <= 3600:
@@ -217,10 +240,13 @@ class ServerlessApi(pulumi.ComponentResource):
                 opts=child,
             )
 
+        backend = args.private_backend
         document = pulumi.Output.all(
             invoke_arn=_invoke_arn(region, function.arn),
             health_arn=_invoke_arn(region, health_function.arn) if health_function else "",
             origin=pulumi.Output.from_input(args.allowed_origin or ""),
+            link=backend.vpc_link_id if backend else "",
+            balancer=backend.load_balancer_arn if backend else "",
         ).apply(
             lambda v: json.dumps(
                 openapi_document(
@@ -231,6 +257,7 @@ class ServerlessApi(pulumi.ComponentResource):
                     route_invoke_arns={health_route: v["health_arn"]} if v["health_arn"] else {},
                     allowed_origin=v["origin"] or None,
                     timeout_ms=args.timeout * 1000,
+                    private=PrivateIntegration(v["link"], v["balancer"], backend.host, backend.method_paths) if backend else None,
                 ),
                 sort_keys=True,
             )

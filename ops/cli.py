@@ -417,6 +417,65 @@ def drill_promote(
         click.echo(line)
 
 
+@drill.command("scale-containers")
+@stack_option
+@region_option
+@outputs_option
+@click.option(
+    "--tasks", type=click.IntRange(min=0), help="How many tasks (default: containerMinTasks); 0 scales a standby back down."
+)
+@click.option("--measure", is_flag=True, help="Wait until that many tasks run and are healthy; time it against the budget.")
+@click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
+@click.option("--poll-seconds", type=click.FloatRange(min=0.1), default=5.0, show_default=True)
+@click.option("--timeout-seconds", type=click.FloatRange(min=1), help="Default: 3 x the container scale budget.")
+@click.pass_context
+@operator_command
+def drill_scale_containers(
+    ctx: click.Context,
+    stack: str,
+    region: str,
+    outputs: Path | None,
+    tasks: int | None,
+    measure: bool,
+    dry_run: bool,
+    poll_seconds: float,
+    timeout_seconds: float | None,
+) -> None:
+    """Scale REGION's containers (containerBackend pilot-light: bring a standby up before or after
+    its promotion; failback: --tasks 0 on the old standby). The autoscaling minimum is raised with
+    the count, so neither autoscaling nor a later `pulumi up` undoes it. Refused (exit 3) for an
+    evacuated or drained region and for a stack without containers; with --measure, exit 1 over budget.
+
+    \b
+    Example:
+      sdr drill scale-containers --stack dr --region us-west-2 --measure
+      sdr drill scale-containers --stack dr --region us-east-1 --tasks 0
+    """
+    from ops import containers
+
+    session = _session(ctx, stack, region, outputs)
+    deps = _deps(ctx)
+    target = containers.ContainerTarget.from_outputs(stack, region, session.target.outputs)
+    serving = region not in session.target.evacuated and (dry_run or not session.drained(region))
+    result = containers.scale_containers(
+        target,
+        tasks=tasks,
+        serving=serving,
+        ecs=session.client("ecs", region),
+        autoscaling=session.client("application-autoscaling", region),
+        elbv2=session.client("elbv2", region),
+        now=deps.clock,
+        sleep=deps.sleep,
+        out=deps.out,
+        measure=measure,
+        dry_run=dry_run,
+        poll_seconds=poll_seconds,
+        timeout_seconds=timeout_seconds,
+    )
+    if not result.within_budget:
+        ctx.exit(CheckFailed.exit_code)
+
+
 @cli.command("restore-test")
 @stack_option
 @click.option("--region", "-r", help="Where to restore (default: the home region).")

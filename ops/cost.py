@@ -169,7 +169,39 @@ def _failover_schedule(r) -> list[tuple[str, float]]:
     return [(f"write-failover ticks ({role}): {name}", usd) for name, usd in costs.items() if usd > 0]
 
 
+def _load_balancer(_r) -> list[tuple[str, float]]:
+    # LCUs at idle are a fraction of one (health checks only): the hour is the floor.
+    return [("application load balancer", price("alb_hour") * _hours())]
+
+
+def _fargate_service(r) -> list[tuple[str, float]]:
+    """Tasks running at the desired count the stack creates (the task definition's size is put on
+    the inputs by idle_lines); a public IP per task when the tasks have one."""
+    tasks = int(r.inputs.get("desiredCount") or 0)
+    if not tasks:
+        return []
+    arch = "arm" if r.inputs.get("_architecture", "ARM64") == "ARM64" else "x86"
+    vcpu, gb = int(r.inputs["_cpu"]) / 1024, int(r.inputs["_memory"]) / 1024
+    hourly = vcpu * price(f"fargate_{arch}_vcpu_hour") + gb * price(f"fargate_{arch}_gb_hour")
+    lines = [(f"{tasks} x Fargate task {vcpu:g} vCPU / {gb:g} GB {arch.upper()}", tasks * hourly * _hours())]
+    if (r.inputs.get("networkConfiguration") or {}).get("assignPublicIp"):
+        lines.append(("public IPv4 per task", tasks * price("public_ipv4_hour") * _hours()))
+    return lines
+
+
+def _vpc_endpoint(r) -> list[tuple[str, float]]:
+    if r.inputs.get("vpcEndpointType") != "Interface":
+        return []  # gateway endpoints (S3, DynamoDB) are free
+    zones = len(r.inputs.get("subnetIds") or [])
+    return [("interface endpoint per AZ", zones * price("vpc_interface_endpoint_hour") * _hours())]
+
+
 STANDING: dict[str, Callable[[Any], list[tuple[str, float]]]] = {
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:ecs/service:Service": _fargate_service,
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
+    "aws:ec2/natGateway:NatGateway": lambda _r: [("NAT gateway", price("nat_gateway_hour") * _hours())],
+    "aws:ec2/eip:Eip": lambda _r: [("public IPv4 (NAT gateway)", price("public_ipv4_hour") * _hours())],
     "aws:scheduler/schedule:Schedule": _failover_schedule,
     "aws:kms/key:Key": _kms_key,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
@@ -239,6 +271,25 @@ USAGE_ONLY: dict[str, str] = {
     "aws:athena/namedQuery:NamedQuery": "free",
     "aws:cloudwatch/logStream:LogStream": "free (its log group is priced)",
     "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig": "free",
+    # The container backend's network and plumbing: only the load balancer, the tasks, the NAT,
+    # public addresses and interface endpoints bill by the hour (priced above).
+    "aws:ec2/vpc:Vpc": "free",
+    "aws:ec2/subnet:Subnet": "free",
+    "aws:ec2/internetGateway:InternetGateway": "free (data out is priced per GB)",
+    "aws:ec2/routeTable:RouteTable": "free",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "free",
+    "aws:ec2/securityGroup:SecurityGroup": "free",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "free",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "free",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "free",
+    "aws:lb/targetGroup:TargetGroup": "free (the load balancer is priced)",
+    "aws:lb/listener:Listener": "free (the load balancer is priced)",
+    "aws:apigatewayv2/vpcLink:VpcLink": "free (API Gateway bills the requests)",
+    "aws:ecs/cluster:Cluster": "free (Fargate bills the tasks)",
+    "aws:ecs/taskDefinition:TaskDefinition": "free (its service's tasks are priced)",
+    "aws:appautoscaling/target:Target": "free",
+    "aws:appautoscaling/policy:Policy": "free",
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration": "per GB of replicas stored and transferred across regions",
 }
 
 
@@ -269,12 +320,23 @@ def idle_lines(run) -> list[CostLine]:
             raise UnpricedType(f"{resource.type} ({resource.name}) has no price in ops/cost.py")
         if resource.type == "aws:scheduler/schedule:Schedule":
             resource = dataclasses.replace(resource, inputs={**resource.inputs, "_home": regions[0], "_regions": len(regions)})
+        if resource.type == "aws:ecs/service:Service":
+            resource = _with_task_size(run, resource)
         for detail, usd in standing(resource):
             grouped[(resource.region or "global", resource.type, detail)].append(usd)
     return [
         CostLine(region, type_, len(amounts), detail, round(sum(amounts), 4))
         for (region, type_, detail), amounts in sorted(grouped.items())
     ]
+
+
+def _with_task_size(run, service):
+    """The service with its task definition's size (ContainerService names them `<name>-service`, `<name>-task`)."""
+    task_name = service.name.removesuffix("-service") + "-task"
+    (task,) = [t for t in run.of_type("aws:ecs/taskDefinition:TaskDefinition") if t.name == task_name]
+    platform = task.inputs.get("runtimePlatform") or {}
+    size = {"_cpu": task.inputs["cpu"], "_memory": task.inputs["memory"], "_architecture": platform.get("cpuArchitecture")}
+    return dataclasses.replace(service, inputs={**service.inputs, **size})
 
 
 def idle_monthly(run) -> float:

@@ -195,7 +195,26 @@ def _distribution(state, _region, physical, _logical):
     state["hostedZoneId"] = "Z2FDTNDATAQYW2"
 
 
+def _load_balancer(state, region, physical, _logical):
+    suffix = f"app/{physical[:32]}/{hashlib.sha256(physical.encode()).hexdigest()[:16]}"
+    state["arn"] = _arn("elasticloadbalancing", region, f"loadbalancer/{suffix}")
+    state["arnSuffix"] = suffix
+    state["dnsName"] = f"internal-{physical[:32]}.{region}.elb.amazonaws.com"
+
+
+def _target_group(state, region, physical, _logical):
+    suffix = f"targetgroup/{physical[:32]}/{hashlib.sha256(physical.encode()).hexdigest()[:16]}"
+    state["arn"] = _arn("elasticloadbalancing", region, suffix)
+    state["arnSuffix"] = suffix
+
+
 _SHAPERS = {
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:ecs/cluster:Cluster": lambda s, r, p, _l: s.update(arn=_arn("ecs", r, f"cluster/{p}")),
+    "aws:ecs/taskDefinition:TaskDefinition": lambda s, r, p, _l: s.update(
+        arn=_arn("ecs", r, f"task-definition/{s.get('family', p)}:1"), revision=1
+    ),
     "aws:cloudfront/distribution:Distribution": _distribution,
     "aws:sesv2/emailIdentity:EmailIdentity": _email_identity,
     "aws:dynamodb/table:Table": _table,
@@ -274,6 +293,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             zone_name = args.args.get("name", "example.com").rstrip(".")
             zone_id = "Z" + hashlib.sha256(zone_name.encode()).hexdigest()[:12].upper()
             return {"zoneId": zone_id, "id": zone_id, "name": zone_name, "nameServers": [f"ns-1.{zone_name}"]}
+        if args.token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{region}{letter}" for letter in "abc"]
+            return {"names": names, "zoneIds": [f"{region[:3]}{region.split('-')[-1]}-az{i}" for i in (1, 2, 3)], "id": region}
         raise NotImplementedError(f"offline run has no answer for invoke {args.token}")
 
 

@@ -50,6 +50,7 @@ UNRESTRICTABLE_ACTIONS = frozenset(
         "xray:GetSamplingRules",
         "xray:GetSamplingTargets",
         "cloudwatch:PutMetricData",
+        "ecr:GetAuthorizationToken",
     }
 )
 
@@ -837,6 +838,82 @@ def _lambda_concurrency_limit(r: Resource) -> Iterable[str]:
         yield "no function-level concurrency limit"
 
 
+# --- containers (ContainerService) -----------------------------------------------------------------
+
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
+ECS_SERVICE = "aws:ecs/service:Service"
+# TLS 1.2 or 1.3 only (the ELB security policies whose names say so, and the FS/TLS13 families).
+_TLS12_POLICY = re.compile(r"^ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)-")
+_OPEN = ("0.0.0.0/0", "::/0")
+
+
+def _lb_internal(r: Resource) -> Iterable[str]:
+    if r.props.get("internal") is not True:
+        yield "load balancer faces the internet: the containers are reached through API Gateway's VPC link only"
+    if r.props.get("loadBalancerType", "application") == "application" and r.props.get("dropInvalidHeaderFields") is not True:
+        yield "application load balancer passes invalid HTTP header fields to its targets"
+
+
+def _listener_tls(r: Resource) -> Iterable[str]:
+    if r.props.get("protocol") not in ("HTTPS", "TLS"):
+        yield f"listener speaks {r.props.get('protocol') or 'HTTP'}, not HTTPS"
+    elif not _TLS12_POLICY.match(str(r.props.get("sslPolicy") or "")):
+        yield f"listener's security policy {r.props.get('sslPolicy')!r} admits TLS below 1.2"
+
+
+def _container_definitions(r: Resource) -> list[dict]:
+    definitions = _json(r.props.get("containerDefinitions"))
+    return [d for d in definitions if isinstance(d, dict)] if isinstance(definitions, list) else []
+
+
+def _task_image_by_digest(r: Resource) -> Iterable[str]:
+    for container in _container_definitions(r):
+        if "@sha256:" not in str(container.get("image", "")):
+            yield f"container {container.get('name')} runs image {container.get('image')!r}, not pinned by digest"
+
+
+def _task_hardened(r: Resource) -> Iterable[str]:
+    for container in _container_definitions(r):
+        name = container.get("name")
+        if container.get("privileged"):
+            yield f"container {name} is privileged"
+        if container.get("readonlyRootFilesystem") is not True:
+            yield f"container {name} can write its root file system"
+        if str(container.get("user", "root")).split(":")[0] in ("", "0", "root"):
+            yield f"container {name} runs as root"
+    if r.props.get("executionRoleArn") and r.props.get("executionRoleArn") == r.props.get("taskRoleArn"):
+        yield "the task's code runs with its execution role (pull and log grants belong to ECS alone)"
+
+
+def _service_circuit_breaker(r: Resource) -> Iterable[str]:
+    breaker = r.props.get("deploymentCircuitBreaker") or {}
+    if not (breaker.get("enable") and breaker.get("rollback")):
+        yield "a failing deployment is not stopped and rolled back (deployment circuit breaker with rollback)"
+
+
+def _subnet_no_auto_public_ip(r: Resource) -> Iterable[str]:
+    if r.props.get("mapPublicIpOnLaunch"):
+        yield "subnet gives every network interface launched in it a public IP"
+
+
+def _no_open_ingress(r: Resource) -> Iterable[str]:
+    rules = [r.props] if canonical_type(r.type) != "aws:ec2/securityGroup:SecurityGroup" else list(r.props.get("ingress") or [])
+    for rule in rules:
+        sources = [
+            rule.get("cidrIpv4"),
+            rule.get("cidrIpv6"),
+            *(rule.get("cidrBlocks") or []),
+            *(rule.get("ipv6CidrBlocks") or []),
+        ]
+        if canonical_type(r.type) == "aws:ec2/securityGroupRule:SecurityGroupRule" and rule.get("type") != "ingress":
+            continue
+        for source in sources:
+            if source in _OPEN:
+                yield f"admits {source} on ports {rule.get('fromPort')}-{rule.get('toPort')}: only named security groups may connect"
+
+
 def _stage_waf(resources: list[Resource]) -> Iterable[Finding]:
     protected = _covered(resources, "aws:wafv2/webAclAssociation:WebAclAssociation", "resourceArn")
     for stage in _of(resources, STAGE):
@@ -1349,6 +1426,59 @@ RULES: tuple[Rule, ...] = (
         ("custom: Athena per-query data usage control",),
         types=("aws:athena/workgroup:Workgroup",),
         check=_athena_scan_limit,
+    ),
+    Rule(
+        "lb-internal-only",
+        "load balancers are internal (reached through API Gateway's VPC link) and drop invalid header fields",
+        ("CKV_AWS_131",),
+        types=(LOAD_BALANCER, "aws:alb/loadBalancer:LoadBalancer"),
+        check=_lb_internal,
+    ),
+    Rule(
+        "lb-listener-tls",
+        "load balancer listeners speak HTTPS with a TLS 1.2+ security policy",
+        ("CKV_AWS_2", "CKV_AWS_103", "CKV2_AWS_20"),
+        types=(LISTENER, "aws:alb/listener:Listener"),
+        check=_listener_tls,
+    ),
+    Rule(
+        "ecs-image-by-digest",
+        "task definitions run images pinned by digest: a tag can move under the same name",
+        ("custom: immutable image reference",),
+        types=(TASK_DEFINITION,),
+        check=_task_image_by_digest,
+    ),
+    Rule(
+        "ecs-task-hardened",
+        "containers run unprivileged, as a non-root user, on a read-only root file system, with a task role apart from the execution role",
+        ("CKV_AWS_336", "CKV_AWS_249", "CKV_AWS_334"),
+        types=(TASK_DEFINITION,),
+        check=_task_hardened,
+    ),
+    Rule(
+        "ecs-circuit-breaker",
+        "services stop and roll back a failing deployment",
+        ("custom: ECS deployment circuit breaker",),
+        types=(ECS_SERVICE,),
+        check=_service_circuit_breaker,
+    ),
+    Rule(
+        "no-open-ingress",
+        "security groups admit named security groups only, never 0.0.0.0/0 or ::/0",
+        ("CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_260", "CKV_AWS_277"),
+        types=(
+            "aws:ec2/securityGroup:SecurityGroup",
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            "aws:ec2/securityGroupRule:SecurityGroupRule",
+        ),
+        check=_no_open_ingress,
+    ),
+    Rule(
+        "subnet-no-auto-public-ip",
+        "subnets give no public IP by default: a task that needs one asks for it",
+        ("CKV_AWS_130",),
+        types=("aws:ec2/subnet:Subnet",),
+        check=_subnet_no_auto_public_ip,
     ),
     Rule(
         "kms-rotation",

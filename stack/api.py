@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import ApiDomain, GlobalTable, ReplicatedBuckets, ServerlessApi, ServerlessApiArgs, allow
+from components import ApiDomain, ContainerService, GlobalTable, ReplicatedBuckets, ServerlessApi, ServerlessApiArgs, allow
 from stack import api_contract, consumers
 from stack.config import StackConfig
 from stack.consumers import Region
@@ -69,6 +69,21 @@ def api_statements(access: TableAccess, region: str, topic_arn, page_views_grant
     ]
 
 
+def api_environment(cfg: StackConfig, access: TableAccess, path: RegionalPaths, media_bucket, signing_key: SigningKey) -> dict:
+    """What the blog API's code reads from its environment, in a function or in a container."""
+    return {
+        **access.environment(),
+        "WRITE_RETRY_TOPIC_ARN": path.write_retry.topic_arn,
+        **path.views_environment,
+        "MEDIA_BUCKET": media_bucket,
+        "MAX_UPLOAD_BYTES": str(cfg.max_upload_bytes),
+        **signing_key.environment(),
+        "POWERTOOLS_SERVICE_NAME": "api",
+        "POWERTOOLS_METRICS_NAMESPACE": consumers.metrics_namespace(cfg),
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+
+
 def regional_apis(
     cfg: StackConfig,
     regions: dict[str, Region],
@@ -81,6 +96,7 @@ def regional_apis(
     admin_key: pulumi.Input[str],
     signing_keys: dict[str, SigningKey],
     drain_parameter_name: str,
+    containers: dict[str, ContainerService] | None = None,
 ) -> dict[str, ServerlessApi]:
     """One API per region, the home region's first (the others reuse its certificate validation)."""
     apis: dict[str, ServerlessApi] = {}
@@ -94,17 +110,7 @@ def regional_apis(
                 handler=handler_of("api"),
                 routes=api_contract.routes(),
                 schemas=api_contract.schemas(cfg.max_upload_bytes),
-                environment={
-                    **access.environment(),
-                    "WRITE_RETRY_TOPIC_ARN": path.write_retry.topic_arn,
-                    **path.views_environment,
-                    "MEDIA_BUCKET": media.names[name],
-                    "MAX_UPLOAD_BYTES": str(cfg.max_upload_bytes),
-                    **signing_keys[name].environment(),
-                    "POWERTOOLS_SERVICE_NAME": "api",
-                    "POWERTOOLS_METRICS_NAMESPACE": consumers.metrics_namespace(cfg),
-                    "POWERTOOLS_LOG_LEVEL": "INFO",
-                },
+                environment=api_environment(cfg, access, path, media.names[name], signing_keys[name]),
                 statements=[
                     *api_statements(access, name, path.write_retry.topic_arn, path.views_grant, media.arns[name]),
                     signing_keys[name].grant(),
@@ -127,6 +133,7 @@ def regional_apis(
                 drain_parameter_name=drain_parameter_name,
                 api_key_value=admin_key,
                 allowed_origin=site_origin,
+                private_backend=containers[name].backend if containers and name in containers else None,
                 alert_topic_arn=region.alert_topic_arn,
                 log_retention_days=cfg.log_retention_days,
                 throttle_rate_limit=cfg.api_throttle_rate_limit,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pulumi_random as random
 
-from stack import analytics, api, data, dns, edge, exports, foundation, recovery, site, write_failover
+from stack import analytics, api, containers, data, dns, edge, exports, foundation, recovery, site, write_failover
 from stack.config import StackConfig
 from stack.dashboard import operations_dashboard
 from stack.providers import build_providers
@@ -49,6 +49,16 @@ def build(cfg: StackConfig) -> None:
         )
         for name, region in regions.items()
     }
+    services = containers.container_services(
+        cfg,
+        regions,
+        paths,
+        access=access,
+        media=media,
+        signing_keys=signing_keys,
+        drain_parameter_name=drain_parameter_name,
+        site_origin=web.origin,
+    )
     apis = api.regional_apis(
         cfg,
         regions,
@@ -60,6 +70,7 @@ def build(cfg: StackConfig) -> None:
         admin_key=admin_key.result,
         signing_keys=signing_keys,
         drain_parameter_name=drain_parameter_name,
+        containers=services,
     )
 
     # Across regions again: the API's name, backups, what the browser and operators read.
@@ -85,4 +96,5 @@ def build(cfg: StackConfig) -> None:
         backups=backups,
         admin_key=admin_key.result,
         api_edge=api_edge,
+        containers=services,
     )

@@ -16,6 +16,9 @@ Figures (Route 53, DynamoDB, S3 and CloudFront documentation):
   over per request inside the origin group (two regions: CloudFront's limit) after a refused
   connection (1 attempt x 2 s) or a stall (the 5 s read timeout); page views counted from the
   edge's standard logs lag as their delivery does (usually within the hour, up to 24 h).
+- Container routes (containerBackend): warm ones fail over with the API; a pilot-light standby is
+  scaled from zero first, about a minute to pull and start an image (aws/containers-roadmap#696)
+  plus the load balancer's two 10 s health checks.
 - Replication copies a bad write everywhere; what undoes it is a restore. PITR restores the table
   to any second of the last 35 days (up to about 5 minutes ago); AWS Backup recovery points (table and media) are as old as
   the longest gap of the backup schedule plus the job's start window. Restore time has no AWS
@@ -35,6 +38,7 @@ from components.failover_math import (
     ORIGIN_CONNECTION_TIMEOUT_SECONDS,
     ORIGIN_RESPONSE_TIMEOUT_SECONDS,
     api_failover_seconds,
+    container_scale_seconds,
     detection_seconds,
 )
 from functions.shared import failover_timing
@@ -59,6 +63,7 @@ class DrBudget:
     write_failover: dict | None
     backup: dict | None
     edge_reads: dict | None = None
+    containers: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -92,7 +97,30 @@ def compute_budget(cfg) -> DrBudget:
         write_failover=write_failover_budget(cfg),
         backup=backup_budget(cfg),
         edge_reads=edge_reads_budget(cfg),
+        containers=containers_budget(cfg),
     )
+
+
+def containers_budget(cfg) -> dict | None:
+    """The container routes (containerBackend): where tasks run, and how long the routes are down
+    when a region is lost (warm: the API's own failover; pilot-light: a standby scaled from zero)."""
+    containers = cfg.container
+    if not containers.enabled:
+        return None
+    multi = len(cfg.regions) > 1
+    pilot = containers.mode == "pilot-light" and multi
+    return {
+        "mode": containers.mode,
+        "routes": list(containers.routes),
+        "tasks_by_region": {r: containers.tasks_in(r, cfg.home_region) for r in cfg.regions},
+        "min_tasks": containers.min_tasks,
+        "max_tasks": containers.max_tasks,
+        # Image pull and start (an estimate; only a real account measures it) plus target health checks.
+        "scale_seconds": container_scale_seconds() if pilot else None,
+        "rto_seconds": containers.rto_seconds if multi else None,
+        "rto_budget_seconds": containers.rto_budget_seconds,
+        "standby": (f"sdr drill scale-containers --stack {cfg.stack} --region <standby> --measure" if pilot else None),
+    }
 
 
 def edge_reads_budget(cfg) -> dict | None:

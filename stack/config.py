@@ -20,6 +20,8 @@ from components import aws_cron
 from components._blocks.edge_names import PRICE_CLASSES
 from components.failover_math import api_failover_seconds
 from functions.shared import failover_timing
+from stack import api_contract
+from stack.container_config import ContainerConfig, parse_container_config
 from stack.project import ConfigKey, load_project
 from stack.regions import KNOWN_REGIONS, strong_consistency_region_set
 
@@ -140,6 +142,7 @@ class StackConfig:
     analytics_bytes_scanned_limit_mb: int
     dashboard: bool
     health_check_latency_graphs: bool
+    container: ContainerConfig  # containerBackend and its keys (stack/container_config.py)
 
     @property
     def home_region(self) -> str:
@@ -476,6 +479,23 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
             "SQS mapping, whose smallest value is 2)",
         )
 
+    containers = parse_container_config(
+        v,
+        key,
+        ConfigError,
+        regions=regions,
+        health_interval=interval,
+        failure_threshold=threshold,
+        api_routes=tuple(f"{r.method.upper()} {r.path}" for r in api_contract.routes()),
+        health_route="GET /health",
+    )
+    if containers.enabled and domain is None:
+        raise ConfigError(
+            key("containerBackend"),
+            containers.mode,
+            f"a {key('domain')}: each region's load balancer proves a name in your zone with its TLS certificate",
+        )
+
     return StackConfig(
         project=project.name,
         stack=stack,
@@ -534,6 +554,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         page_view_transport=_one_of(key("pageViewTransport"), v["pageViewTransport"], PAGE_VIEW_TRANSPORTS),
         edge_reads=v["edgeReads"],
         edge_cache_seconds=v["edgeCacheSeconds"],
+        container=containers,
     )
 
 

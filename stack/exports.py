@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import pulumi
 
-from components import ApiEdge, Backups, FailoverDns, GlobalTable, LeaseVoters, ReplicatedBuckets, ServerlessApi, StaticSite
+from components import (
+    ApiEdge,
+    Backups,
+    ContainerService,
+    FailoverDns,
+    GlobalTable,
+    LeaseVoters,
+    ReplicatedBuckets,
+    ServerlessApi,
+    StaticSite,
+)
 from stack import api_contract
 from stack.budget import compute_budget
 from stack.config import StackConfig
@@ -27,6 +37,7 @@ def export_outputs(
     backups: Backups | None,
     admin_key: pulumi.Input[str],
     api_edge: ApiEdge | None = None,
+    containers: dict[str, ContainerService] | None = None,
 ) -> None:
     if backups is not None:
         pulumi.export("backupVaults", backups.vault_names)
@@ -69,3 +80,11 @@ def export_outputs(
         pulumi.export("apiRegionalTargets", {r: a.regional_domain_name for r, a in apis.items()})
     pulumi.export("adminApiKey", pulumi.Output.secret(admin_key))
     pulumi.export("drBudget", compute_budget(cfg).to_dict())
+    if containers:
+        pulumi.export(
+            "containerServices",
+            {
+                r: {"cluster": c.cluster_name, "service": c.service_name, "targetGroupArn": c.target_group_arn}
+                for r, c in containers.items()
+            },
+        )

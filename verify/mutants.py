@@ -546,7 +546,114 @@ def _protection_mutants(resources: list[Resource]) -> Iterator[Mutant]:
         )
 
 
-GENERATORS = (_access_mutants, _iam_mutants, _api_mutants, _cloudfront_mutants, _protection_mutants, *PROPERTY_GENERATORS)
+def _with_container(task: Resource, **changes) -> Resource:
+    definitions = json.loads(task.props["containerDefinitions"])
+    definitions[0] = {k: v for k, v in {**definitions[0], **changes}.items() if v is not None}
+    return with_props(task, containerDefinitions=json.dumps(definitions))
+
+
+def _container_mutants(resources: list[Resource]) -> Iterator[Mutant]:
+    """ContainerService: each protection of its balancer, listener, tasks, service and groups undone."""
+    for balancer in of_type(resources, "aws:lb/loadBalancer:LoadBalancer"):
+        yield Mutant(
+            f"internet-facing load balancer: {balancer.name}",
+            "lb-internal-only",
+            balancer.urn,
+            swap(balancer, with_props(balancer, internal=False)),
+        )
+        yield Mutant(
+            f"invalid headers passed: {balancer.name}",
+            "lb-internal-only",
+            balancer.urn,
+            swap(balancer, with_props(balancer, dropInvalidHeaderFields=False)),
+        )
+    for listener in of_type(resources, "aws:lb/listener:Listener"):
+        yield Mutant(
+            f"plain HTTP listener: {listener.name}",
+            "lb-listener-tls",
+            listener.urn,
+            swap(listener, with_props(listener, protocol="HTTP", sslPolicy=None, certificateArn=None)),
+        )
+        yield Mutant(
+            f"listener admitting TLS 1.0: {listener.name}",
+            "lb-listener-tls",
+            listener.urn,
+            swap(listener, with_props(listener, sslPolicy="ELBSecurityPolicy-2016-08")),
+        )
+    for task in of_type(resources, "aws:ecs/taskDefinition:TaskDefinition"):
+        image = json.loads(task.props["containerDefinitions"])[0]["image"]
+        yield Mutant(
+            f"image by tag: {task.name}",
+            "ecs-image-by-digest",
+            task.urn,
+            swap(task, _with_container(task, image=image.split("@")[0] + ":latest")),
+        )
+        for label, change in (
+            ("privileged container", {"privileged": True}),
+            ("writable root file system", {"readonlyRootFilesystem": False}),
+            ("container as root", {"user": None}),
+        ):
+            yield Mutant(f"{label}: {task.name}", "ecs-task-hardened", task.urn, swap(task, _with_container(task, **change)))
+        yield Mutant(
+            f"task role is the execution role: {task.name}",
+            "ecs-task-hardened",
+            task.urn,
+            swap(task, with_props(task, taskRoleArn=task.props.get("executionRoleArn"))),
+        )
+    for service in of_type(resources, "aws:ecs/service:Service"):
+        yield Mutant(
+            f"deployment without circuit breaker: {service.name}",
+            "ecs-circuit-breaker",
+            service.urn,
+            swap(service, with_props(service, deploymentCircuitBreaker={"enable": True, "rollback": False})),
+        )
+    for rule in of_type(resources, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"):
+        for source, key in (("0.0.0.0/0", "cidrIpv4"), ("::/0", "cidrIpv6")):
+            yield Mutant(
+                f"ingress from {source}: {rule.name}",
+                "no-open-ingress",
+                rule.urn,
+                swap(rule, with_props(rule, referencedSecurityGroupId=None, **{key: source})),
+            )
+    for group in of_type(resources, "aws:ec2/securityGroup:SecurityGroup")[:1]:
+        yield Mutant(
+            f"inline ingress from anywhere: {group.name}",
+            "no-open-ingress",
+            group.urn,
+            swap(
+                group, with_props(group, ingress=[{"protocol": "tcp", "fromPort": 80, "toPort": 80, "cidrBlocks": ["0.0.0.0/0"]}])
+            ),
+        )
+    for subnet in of_type(resources, "aws:ec2/subnet:Subnet")[:1]:
+        yield Mutant(
+            f"subnet with public IPs by default: {subnet.name}",
+            "subnet-no-auto-public-ip",
+            subnet.urn,
+            swap(subnet, with_props(subnet, mapPublicIpOnLaunch=True)),
+        )
+    for group in of_type(resources, "aws:ec2/securityGroup:SecurityGroup")[:1]:
+        rule = new_resource(
+            "aws:ec2/securityGroupRule:SecurityGroupRule",
+            "open-rule",
+            type="ingress",
+            securityGroupId=group.name,
+            protocol="tcp",
+            fromPort=22,
+            toPort=22,
+            cidrBlocks=["0.0.0.0/0"],
+        )
+        yield Mutant(f"legacy rule from anywhere: {group.name}", "no-open-ingress", "", add(rule))
+
+
+GENERATORS = (
+    _access_mutants,
+    _iam_mutants,
+    _api_mutants,
+    _cloudfront_mutants,
+    _protection_mutants,
+    _container_mutants,
+    *PROPERTY_GENERATORS,
+)
 
 
 def mutants_of(resources: list[Resource]) -> list[Mutant]:

@@ -3,11 +3,24 @@ invariant for each (tests/stacks/test_variants.py), and the scanner coverage rea
 types they plan (verify/coverage.py), so one offline run serves both.
 """
 
+
+# An image pinned by digest in the home region's registry (the container variants).
+def container_image(home: str) -> str:
+    return f"123456789012.dkr.ecr.{home}.amazonaws.com/blog-api@sha256:{'5e' * 32}"
+
+
 # name -> (base stack, overrides): each changes what the expectations are derived from. Choices
 # that do not depend on each other share a variant (each variant is a whole offline run).
 VARIANTS: dict[str, tuple[str, dict]] = {
-    "three-regions": ("dr", {"regions": ["us-east-1", "us-west-2", "eu-west-1"]}),
-    "failover-routing-locked-hourly-backups": (
+    "three-regions-warm-containers": (
+        "dr",
+        {
+            "regions": ["us-east-1", "us-west-2", "eu-west-1"],
+            "containerBackend": "warm",
+            "containerImage": container_image("us-east-1"),
+        },
+    ),
+    "failover-routing-locked-hourly-backups-nat-pilot-light": (
         "dr",
         {
             "routing": "failover",
@@ -15,6 +28,9 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "backupSchedule": "cron(0 * * * ? *)",
             "backupRetentionDays": 90,
             "healthReservedConcurrency": 7,
+            "containerBackend": "pilot-light",
+            "containerImage": container_image("us-east-1"),
+            "containerNetwork": "private-nat",
         },
     ),
     "real-domain-hardened-functions": (
@@ -34,7 +50,17 @@ VARIANTS: dict[str, tuple[str, dict]] = {
         },
     ),
     "customer-managed-keys": ("dr", {"tableEncryption": "customer-managed"}),
-    "strong-with-witness": ("dr", {"consistency": "strong", "witnessRegion": "us-east-2"}),
+    "strong-with-witness-private-containers": (
+        "dr",
+        {
+            "consistency": "strong",
+            "witnessRegion": "us-east-2",
+            "containerBackend": "warm",
+            "containerImage": container_image("us-east-1"),
+            "containerNetwork": "private-endpoints",
+            "containerMinTasks": 2,
+        },
+    ),
     "evacuated-region": ("dr", {"evacuatedRegions": ["us-east-1"]}),
     "standing-charges-chosen-no-backups": (
         "dr",
@@ -58,6 +84,12 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "pageViewTransport": "kinesis-provisioned",
             "backupSchedule": "cron(0 5 ? * SUN *)",
             "backupRetentionDays": 28,
+            "containerBackend": "pilot-light",
+            "containerImage": container_image("eu-central-1"),
+            "containerArchitecture": "X86_64",
+            "containerCpu": 512,
+            "containerMemory": 2048,
+            "containerRoutes": ["GET /posts", "GET /posts/{id}"],
         },
     ),
     "no-analytics-mail-without-domain-site-logs-and-waf": (

@@ -8,6 +8,7 @@ from policy.engine import resources_of
 from tests.helpers import cached_stack
 from verify import mutants as mutation
 from verify.mutants import mutants_of, run_suite
+from verify.variants import VARIANTS
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +95,23 @@ def test_a_rule_that_knows_one_spelling_lets_the_others_survive(resources, monke
     report = run_suite({"dr": resources["dr"]})
     survivors = [s for s in report.survivors if f"expected {rule}" in s]
     assert survivors, f"{rule} still killed everything with {helper} blinded"
+
+
+def test_every_container_mutant_is_caught_by_its_rule():
+    """The container backend's protections, undone one at a time on a stack that runs it (warm,
+    private endpoints): each is caught by its rule."""
+    base, overrides = VARIANTS["strong-with-witness-private-containers"]
+    resources = resources_of(cached_stack(base, **overrides))
+    container = [m for m in mutation._container_mutants(resources)]
+    rules = {m.rule for m in container}
+    assert rules == {
+        "lb-internal-only",
+        "lb-listener-tls",
+        "ecs-image-by-digest",
+        "ecs-task-hardened",
+        "ecs-circuit-breaker",
+        "no-open-ingress",
+        "subnet-no-auto-public-ip",
+    }
+    survivors = [m.name for m in container if not mutation.killed(m, resources)]
+    assert survivors == [] and len(container) >= 20

@@ -150,6 +150,13 @@ ATHENA_OK = {
     "resultConfiguration": {"outputLocation": "s3://r/", "encryptionConfiguration": {"encryptionOption": "SSE_S3"}},
 }
 
+LB = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER = "aws:lb/listener:Listener"
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+SERVICE = "aws:ecs/service:Service"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SAFE_CONTAINER = {"name": "api", "image": "i", "user": "65534:65534", "readonlyRootFilesystem": True}
+
 CASES = {
     "s3-public-access-block": (
         [B, on_bucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", B, **PAB_ON)],
@@ -615,6 +622,54 @@ CASES = {
     "acm-no-wildcard": (
         [res("aws:acm/certificate:Certificate", domainName="api.example.com")],
         [res("aws:acm/certificate:Certificate", domainName="*.example.com")],
+    ),
+    "lb-internal-only": (
+        [res(LB, internal=True, dropInvalidHeaderFields=True), res(LB, "nlb", internal=True, loadBalancerType="network")],
+        [
+            res(LB, internal=False, dropInvalidHeaderFields=True),
+            res(LB, "headers", internal=True),
+            res("aws:alb/loadBalancer:LoadBalancer", "alias", dropInvalidHeaderFields=True),
+        ],
+    ),
+    "lb-listener-tls": (
+        [res(LISTENER, protocol="HTTPS", sslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06")],
+        [
+            res(LISTENER, protocol="HTTP"),
+            res(LISTENER, "old", protocol="HTTPS", sslPolicy="ELBSecurityPolicy-2016-08"),
+            res(LISTENER, "default", protocol="HTTPS"),
+        ],
+    ),
+    "ecs-image-by-digest": (
+        [res(TASK, containerDefinitions=json.dumps([{"name": "api", "image": f"r/api@sha256:{'0' * 64}"}]))],
+        [res(TASK, containerDefinitions=json.dumps([{"name": "api", "image": "r/api:latest"}]))],
+    ),
+    "ecs-task-hardened": (
+        [res(TASK, containerDefinitions=json.dumps([SAFE_CONTAINER]), executionRoleArn="arn:x", taskRoleArn="arn:t")],
+        [
+            res(TASK, "root", containerDefinitions=json.dumps([{**SAFE_CONTAINER, "user": "0"}])),
+            res(TASK, "priv", containerDefinitions=json.dumps([{**SAFE_CONTAINER, "privileged": True}])),
+            res(TASK, "rw", containerDefinitions=json.dumps([{**SAFE_CONTAINER, "readonlyRootFilesystem": False}])),
+            res(TASK, "same", containerDefinitions=json.dumps([SAFE_CONTAINER]), executionRoleArn="arn:x", taskRoleArn="arn:x"),
+        ],
+    ),
+    "ecs-circuit-breaker": (
+        [res(SERVICE, deploymentCircuitBreaker={"enable": True, "rollback": True})],
+        [res(SERVICE), res(SERVICE, "no-rollback", deploymentCircuitBreaker={"enable": True, "rollback": False})],
+    ),
+    "no-open-ingress": (
+        [
+            res(INGRESS, referencedSecurityGroupId="sg-1", fromPort=443, toPort=443),
+            res("aws:ec2/securityGroupRule:SecurityGroupRule", type="egress", cidrBlocks=["0.0.0.0/0"]),
+        ],
+        [
+            res(INGRESS, cidrIpv4="0.0.0.0/0", fromPort=443, toPort=443),
+            res(INGRESS, "v6", cidrIpv6="::/0", fromPort=443, toPort=443),
+            res("aws:ec2/securityGroup:SecurityGroup", ingress=[{"cidrBlocks": ["0.0.0.0/0"], "fromPort": 22, "toPort": 22}]),
+        ],
+    ),
+    "subnet-no-auto-public-ip": (
+        [res("aws:ec2/subnet:Subnet", mapPublicIpOnLaunch=False)],
+        [res("aws:ec2/subnet:Subnet", mapPublicIpOnLaunch=True)],
     ),
 }
 
