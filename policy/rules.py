@@ -51,6 +51,7 @@ UNRESTRICTABLE_ACTIONS = frozenset(
         "xray:GetSamplingTargets",
         "cloudwatch:PutMetricData",
         "ecr:GetAuthorizationToken",
+        "elasticloadbalancing:DescribeTargetHealth",
     }
 )
 

@@ -101,6 +101,8 @@ def regional_apis(
     """One API per region, the home region's first (the others reuse its certificate validation)."""
     apis: dict[str, ServerlessApi] = {}
     home = cfg.home_region
+    # Warm containers count in a region's health; a pilot-light standby has none on purpose.
+    warm = {r: c for r, c in (containers or {}).items() if cfg.container.mode == "warm"}
     for name, region in regions.items():
         path = paths[name]
         apis[name] = ServerlessApi(
@@ -121,10 +123,13 @@ def regional_apis(
                     "TABLE_NAME": table.name,
                     "POWERTOOLS_SERVICE_NAME": "health",
                     **(path.failover.health_environment(cfg) if path.failover else {}),
+                    **({"CONTAINER_TARGET_GROUP_ARN": warm[name].target_group_arn} if name in warm else {}),
                 },
                 health_statements=[
                     *access.reads(name, sid="HealthProbe"),
                     *(path.failover.health_statements() if path.failover else []),
+                    # ELB's Describe* actions support no resource-level permission.
+                    *([allow(["elasticloadbalancing:DescribeTargetHealth"], ["*"], "ContainerTargets")] if name in warm else []),
                 ],
                 health_reserved_concurrency=cfg.health_reserved_concurrency or None,
                 manage_account_logging_role=cfg.api_gateway_account_setting == "managed",

@@ -84,7 +84,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "pageViewTransport": "kinesis-provisioned",
             "backupSchedule": "cron(0 5 ? * SUN *)",
             "backupRetentionDays": 28,
-            "containerBackend": "pilot-light",
+            "containerBackend": "warm",
             "containerImage": container_image("eu-central-1"),
             "containerArchitecture": "X86_64",
             "containerCpu": 512,

@@ -64,16 +64,42 @@ def drained(parameter_name: str) -> tuple[bool, str]:
     return is_drained(value), f"drain flag is {value!r}"
 
 
-def check(table, parameter_name: str, region: str) -> tuple[int, dict]:
+_target_probes: dict[str, _Cached] = {}  # by region, like the table's
+
+
+def containers_serving(target_group_arn: str, clock: Callable[[], float] = deadline.now) -> tuple[bool, str]:
+    """Warm containers (containerBackend): at least one healthy target behind the region's load
+    balancer. A region whose containers are all down must leave DNS like any other sick region. An
+    unreadable answer is not an outage (as for the drain flag): the region keeps serving."""
+    probe = _target_probes.setdefault(aws.local_region(), _Cached())
+    if probe.value is not None and clock() - probe.at < CACHE_SECONDS:
+        return probe.value
+    try:
+        targets = aws.client("elbv2").describe_target_health(TargetGroupArn=target_group_arn)["TargetHealthDescriptions"]
+        healthy = sum(1 for t in targets if t["TargetHealth"]["State"] == "healthy")
+        result = (healthy > 0, f"{healthy} healthy container(s)")
+    except (ClientError, BotoCoreError) as error:
+        code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+        result = (True, f"container targets unreadable ({code}); serving")
+    probe.value, probe.at = result, clock()
+    return result
+
+
+def check(table, parameter_name: str, region: str, target_group_arn: str | None = None) -> tuple[int, dict]:
     is_drained, drain_reason = drained(parameter_name)
     if is_drained:
         return 503, {"status": "draining", "region": region, "reason": drain_reason}
     ok, table_reason = table_reachable(table)
     if not ok:
         return 503, {"status": "unhealthy", "region": region, "reason": table_reason}
+    if target_group_arn:
+        serving, containers_reason = containers_serving(target_group_arn)
+        if not serving:
+            return 503, {"status": "unhealthy", "region": region, "reason": containers_reason}
     return 200, {"status": "ok", "region": region}
 
 
 def reset_cache() -> None:
     _table_probes.clear()
+    _target_probes.clear()
     _providers.clear()

@@ -43,7 +43,12 @@ def trigger_failover_tick() -> bool:
 
 def handler(event: dict, context: Any) -> dict:
     with deadline.within(context, ANSWER_RESERVE_SECONDS):
-        status, body = health.check(aws.table(os.environ["TABLE_NAME"]), os.environ["DRAIN_PARAMETER"], local_region())
+        status, body = health.check(
+            aws.table(os.environ["TABLE_NAME"]),
+            os.environ["DRAIN_PARAMETER"],
+            local_region(),
+            target_group_arn=os.environ.get("CONTAINER_TARGET_GROUP_ARN"),
+        )
         trigger_failover_tick()
     return {
         "statusCode": status,

@@ -238,3 +238,60 @@ def test_the_edge_budget_follows_the_config():
     assert compute_budget(evacuated).edge_reads["origin_group"] is None
     off = parse_stack_config(raw_for("dr", edgeReads="false"), stack="dr", allow_placeholder_domain=True)
     assert compute_budget(off).edge_reads is None
+
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/blog-api@sha256:" + "ab" * 32
+CONTAINERS = {"containerBackend": "warm", "containerImage": IMAGE}
+PILOT = {**CONTAINERS, "containerBackend": "pilot-light"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "fragment"),
+    [
+        ({"containerBackend": "hot"}, "containerBackend", "one of off, pilot-light, warm"),
+        ({**CONTAINERS, "containerImage": ""}, "containerImage", "pinned by digest"),
+        (
+            {**CONTAINERS, "containerImage": "123456789012.dkr.ecr.us-east-1.amazonaws.com/blog-api:latest"},
+            "containerImage",
+            "(a tag can move under the same name)",
+        ),
+        ({**CONTAINERS, "containerImage": "public.ecr.aws/docker/library/httpd:latest"}, "containerImage", "private ECR"),
+        ({**CONTAINERS, "containerImage": IMAGE.replace("us-east-1", "us-west-2")}, "containerImage", "home region us-east-1"),
+        ({**CONTAINERS, "containerCpu": 300}, "containerCpu", "Fargate CPU units"),
+        ({**CONTAINERS, "containerMemory": 4096}, "containerMemory", "with containerCpu 256"),
+        ({**CONTAINERS, "containerCpu": 2048, "containerMemory": 2048}, "containerMemory", "4096-16384 in steps of 1024"),
+        ({**CONTAINERS, "containerArchitecture": "arm64"}, "containerArchitecture", "ARM64, X86_64"),
+        ({**CONTAINERS, "containerPort": 80}, "containerPort", "unprivileged"),
+        ({**CONTAINERS, "containerNetwork": "private"}, "containerNetwork", "CannotPullContainerError"),
+        ({**CONTAINERS, "containerNetwork": "vpn"}, "containerNetwork", "one of public-subnets"),
+        ({**CONTAINERS, "containerMinTasks": 5, "containerMaxTasks": 4}, "containerMinTasks", "at most containerMaxTasks"),
+        ({**CONTAINERS, "containerMinTasks": 0}, "containerMinTasks", "at least 1 when warm"),
+        ({**CONTAINERS, "containerRoutes": ["GET /health"]}, "containerRoutes", "but the health check"),
+        ({**CONTAINERS, "containerRoutes": ["GET /nope"]}, "containerRoutes", "among the API's routes"),
+        (
+            {**CONTAINERS, "containerBackend": "pilot-light", "containerRtoBudgetSeconds": 120},
+            "containerRtoBudgetSeconds",
+            "pilot-light container RTO",
+        ),
+        ({**CONTAINERS, "domain": "", "regions": ["us-east-1"]}, "containerBackend", "load balancer proves a name"),
+    ],
+)
+def test_container_choices_aws_or_the_design_would_refuse_are_refused_in_one_line(overrides, key, fragment):
+    error = refused(**overrides)
+    assert error.key == f"{NS}:{key}" and fragment in str(error) and "\n" not in str(error)
+
+
+def test_a_pilot_light_budget_is_detection_plus_scale_plus_ttl_from_the_config():
+    from components.failover_math import ALIAS_TTL_SECONDS, container_scale_seconds
+
+    cfg = parse_stack_config(raw_for("dr", **PILOT), stack="dr", allow_placeholder_domain=True)
+    detection = cfg.health_check_interval * cfg.health_check_failure_threshold
+    assert cfg.container.rto_seconds == detection + container_scale_seconds() + ALIAS_TTL_SECONDS
+    assert [cfg.container.tasks_in(r, cfg.home_region) for r in cfg.regions] == [cfg.container.min_tasks, 0]
+    # One second less than what the mode needs is refused; exactly it is accepted.
+    refused(**PILOT, containerRtoBudgetSeconds=cfg.container.rto_seconds - 1)
+    raw = raw_for("dr", **PILOT, containerRtoBudgetSeconds=cfg.container.rto_seconds)
+    assert (
+        parse_stack_config(raw, stack="dr", allow_placeholder_domain=True).container.rto_budget_seconds
+        == cfg.container.rto_seconds
+    )
