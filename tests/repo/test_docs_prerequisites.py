@@ -10,6 +10,8 @@ from tests.helpers import cached_stack
 from verify.variants import VARIANTS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "prerequisites.md"
+# The container variants: a NAT, and interface endpoints (runs shared with the stack tests).
+CONTAINERS = ("failover-routing-locked-hourly-backups-nat-pilot-light", "strong-with-witness-private-containers")
 
 
 def documented_types() -> tuple[set[str], set[str]]:
@@ -27,8 +29,9 @@ def documented_types() -> tuple[set[str], set[str]]:
         lambda: cached_stack("dev"),
         lambda: cached_stack("dr"),
         lambda: cached_stack("dr", tableEncryption="customer-managed"),
+        *(lambda v=v: cached_stack(VARIANTS[v][0], **VARIANTS[v][1]) for v in CONTAINERS),
     ],
-    ids=["dev", "dr", "dr-cmk"],
+    ids=["dev", "dr", "dr-cmk", *CONTAINERS],
 )
 def test_every_planned_aws_resource_type_has_its_deploy_permissions_documented(run):
     exact, modules = documented_types()
@@ -65,7 +68,11 @@ def test_the_doc_table_is_the_one_rendered_from_the_code():
 HARDENED = VARIANTS["real-domain-hardened-functions"][1]
 
 
-@pytest.mark.parametrize(("stack", "overrides"), [("dev", {}), ("dr", {}), ("dr", HARDENED)], ids=["dev", "dr", "dr-hardened"])
+@pytest.mark.parametrize(
+    ("stack", "overrides"),
+    [("dev", {}), ("dr", {}), ("dr", HARDENED), VARIANTS[CONTAINERS[0]]],
+    ids=["dev", "dr", "dr-hardened", CONTAINERS[0]],
+)
 def test_the_generated_policy_covers_the_plan_and_names_only_real_actions(stack, overrides):
     import warnings
 

@@ -149,3 +149,25 @@ def test_a_warm_regions_health_counts_its_containers_and_a_pilot_light_standbys_
             assert variables["CONTAINER_TARGET_GROUP_ARN"] == group.state["arn"]
         else:
             assert "CONTAINER_TARGET_GROUP_ARN" not in variables
+
+
+def test_the_figures_in_the_container_docs_are_the_cost_models():
+    """docs/containers.md and the README quote per-region figures: each is what the model prices
+    for the variants that choose it (warm on public subnets, a pilot-light standby, a NAT, endpoints)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    docs = (root / "docs" / "containers.md").read_text() + (root / "README.md").read_text()
+
+    def region_total(variant, region, kinds):
+        lines = idle_lines(run_of(variant))
+        return sum(line.monthly_usd for line in lines if line.region == region and line.type.startswith(kinds))
+
+    warm = region_total("three-regions-warm-containers", "us-west-2", ("aws:lb/", "aws:ecs/"))
+    standby = region_total("failover-routing-locked-hourly-backups-nat-pilot-light", "us-west-2", ("aws:lb/", "aws:ecs/"))
+    nat = region_total(
+        "failover-routing-locked-hourly-backups-nat-pilot-light", "us-west-2", ("aws:ec2/natGateway", "aws:ec2/eip")
+    )
+    endpoints = region_total("strong-with-witness-private-containers", "us-west-2", ("aws:ec2/vpcEndpoint",))
+    for figure in (warm, standby, nat, endpoints):
+        assert f"${figure:.2f}" in docs, f"${figure:.2f} is not in docs/containers.md or the README"
