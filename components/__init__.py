@@ -12,6 +12,7 @@ from ._blocks.kms import rotating_key
 from .alert_topic import AlertTopic, AlertTopicArgs
 from .analytics import Analytics, AnalyticsArgs, Column, NamedQuerySpec, glue_columns
 from .api_edge import ApiEdge, ApiEdgeArgs
+from .aurora_global import AuroraGlobal, AuroraGlobalArgs
 from .backups import Backups, BackupsArgs
 from .container_service import ContainerService, ContainerServiceArgs
 from .event_pipeline import ConsumerMetricAlarm, EventPipeline, EventPipelineArgs
@@ -38,6 +39,8 @@ __all__ = [
     "ApiDomain",
     "ApiEdge",
     "ApiEdgeArgs",
+    "AuroraGlobal",
+    "AuroraGlobalArgs",
     "Backups",
     "BackupsArgs",
     "Column",

@@ -4,7 +4,7 @@ Built from plain pulumi-aws resources (not awsx, whose children mocks cannot see
 plan, the policy pack, the IAM contract and the cost model see every one.
 
 Creates (region from the provider in `opts`)
-- the network (`_blocks/container_network.py`): a two-AZ VPC with the chosen egress only;
+- the network (`_blocks/small_vpc.py`): a two-AZ VPC with the chosen egress only;
 - security groups chained link -> load balancer -> tasks: each admits only the one before it;
 - `{name}-alb`: an internal application load balancer with an HTTPS listener (the certificate of
   `host`, a name in the caller's zone, TLS 1.2+), and an `ip` target group health-checked on the
@@ -33,8 +33,8 @@ import pulumi_aws as aws
 
 from ._blocks.alarms import metric_alarm
 from ._blocks.certificate import dns_validated_certificate
-from ._blocks.container_network import container_network
 from ._blocks.log_group import log_group
+from ._blocks.small_vpc import small_vpc
 from .hardening import Hardening
 from .policies import allow, assume_role_policy, policy_document
 from .serverless_api import PrivateBackend
@@ -103,7 +103,7 @@ class ContainerService(pulumi.ComponentResource):
         tags = dict(args.tags)
         region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
 
-        net = container_network(name, network=args.network, interface_endpoints=args.interface_endpoints, tags=tags, opts=child)
+        net = small_vpc(name, network=args.network, interface_endpoints=args.interface_endpoints, tags=tags, opts=child)
         link_group, alb_group, task_group = (
             aws.ec2.SecurityGroup(f"{name}-{role}-sg", vpc_id=net.vpc_id, description=text, tags=tags, opts=child)
             for role, text in (

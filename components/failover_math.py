@@ -46,3 +46,17 @@ def container_scale_seconds() -> int:
 def pilot_light_container_seconds(interval: int, failure_threshold: int) -> int:
     """A lost region's container routes back elsewhere: detection, a standby scaled from zero, DNS."""
     return detection_seconds(interval, failure_threshold) + container_scale_seconds() + ALIAS_TTL_SECONDS
+
+
+# Aurora global database (relationalDb global): estimates, to be measured by `sdr drill promote
+# --measure` on a real account. A headless secondary first needs an instance (a db.serverless
+# instance is created in minutes), then the global switchover or failover itself (AWS documents
+# global database recovery "typically" within a minute; allowed twice that here).
+AURORA_INSTANCE_CREATE_SECONDS = 600
+AURORA_GLOBAL_FAILOVER_SECONDS = 120
+
+
+def relational_rto_seconds(interval: int, failure_threshold: int, *, headless: bool) -> int:
+    """The relational store writable again in another region after its region is lost."""
+    create = AURORA_INSTANCE_CREATE_SECONDS if headless else 0
+    return detection_seconds(interval, failure_threshold) + create + AURORA_GLOBAL_FAILOVER_SECONDS

@@ -196,7 +196,22 @@ def _vpc_endpoint(r) -> list[tuple[str, float]]:
     return [("interface endpoint per AZ", zones * price("vpc_interface_endpoint_hour") * _hours())]
 
 
+def _aurora_instance(r) -> list[tuple[str, float]]:
+    """A db.serverless instance at its cluster's minimum (put on the inputs by idle_lines); 0 ACU pauses."""
+    minimum = float(r.inputs.get("_min_capacity") or 0)
+    if not minimum:
+        return []
+    return [(f"Aurora Serverless v2 at its minimum, {minimum:g} ACU", minimum * price("aurora_acu_hour") * _hours())]
+
+
+def _secret(r) -> list[tuple[str, float]]:
+    copies = 1 + len(r.inputs.get("replicas") or [])
+    return [(f"secret ({copies} region{'s' if copies > 1 else ''})", copies * price("secretsmanager_secret_month"))]
+
+
 STANDING: dict[str, Callable[[Any], list[tuple[str, float]]]] = {
+    "aws:rds/clusterInstance:ClusterInstance": _aurora_instance,
+    "aws:secretsmanager/secret:Secret": _secret,
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:ecs/service:Service": _fargate_service,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
@@ -290,6 +305,11 @@ USAGE_ONLY: dict[str, str] = {
     "aws:appautoscaling/target:Target": "free",
     "aws:appautoscaling/policy:Policy": "free",
     "aws:ecr/replicationConfiguration:ReplicationConfiguration": "per GB of replicas stored and transferred across regions",
+    # The relational store: its instances and secret are priced above; storage and I/O by use.
+    "aws:rds/cluster:Cluster": "per GB-month stored and million I/Os (a headless secondary: storage only)",
+    "aws:rds/globalCluster:GlobalCluster": "per million replicated write I/Os to each secondary",
+    "aws:rds/subnetGroup:SubnetGroup": "free",
+    "aws:secretsmanager/secretVersion:SecretVersion": "free (its secret is priced)",
 }
 
 
@@ -322,6 +342,8 @@ def idle_lines(run) -> list[CostLine]:
             resource = dataclasses.replace(resource, inputs={**resource.inputs, "_home": regions[0], "_regions": len(regions)})
         if resource.type == "aws:ecs/service:Service":
             resource = _with_task_size(run, resource)
+        if resource.type == "aws:rds/clusterInstance:ClusterInstance":
+            resource = _with_cluster_minimum(run, resource)
         for detail, usd in standing(resource):
             grouped[(resource.region or "global", resource.type, detail)].append(usd)
     return [
@@ -337,6 +359,14 @@ def _with_task_size(run, service):
     platform = task.inputs.get("runtimePlatform") or {}
     size = {"_cpu": task.inputs["cpu"], "_memory": task.inputs["memory"], "_architecture": platform.get("cpuArchitecture")}
     return dataclasses.replace(service, inputs={**service.inputs, **size})
+
+
+def _with_cluster_minimum(run, instance):
+    """The instance with its cluster's minimum capacity (AuroraGlobal names them `<cluster>-writer|reader`)."""
+    cluster_name = instance.name.rsplit("-", 1)[0]
+    (cluster,) = [c for c in run.of_type("aws:rds/cluster:Cluster") if c.name == cluster_name]
+    scaling = cluster.inputs.get("serverlessv2ScalingConfiguration") or {}
+    return dataclasses.replace(instance, inputs={**instance.inputs, "_min_capacity": scaling.get("minCapacity", 0)})
 
 
 def idle_monthly(run) -> float:

@@ -915,6 +915,30 @@ def _no_open_ingress(r: Resource) -> Iterable[str]:
                 yield f"admits {source} on ports {rule.get('fromPort')}-{rule.get('toPort')}: only named security groups may connect"
 
 
+# --- the relational store (AuroraGlobal) -------------------------------------------------------------
+
+RDS_CLUSTER = "aws:rds/cluster:Cluster"
+
+
+def _rds_encrypted(r: Resource) -> Iterable[str]:
+    if r.props.get("storageEncrypted") is not True:
+        yield "storage is not encrypted at rest"
+
+
+def _rds_private(r: Resource) -> Iterable[str]:
+    if r.props.get("publiclyAccessible"):
+        yield "instance is publicly accessible"
+
+
+def _rds_recoverable(r: Resource) -> Iterable[str]:
+    if int(r.props.get("backupRetentionPeriod") or 1) < 7:
+        yield f"backups kept {r.props.get('backupRetentionPeriod') or 1} day(s), fewer than 7"
+    if r.props.get("skipFinalSnapshot", True):
+        yield "deleting the cluster takes no final snapshot"
+    if not r.props.get("copyTagsToSnapshot"):
+        yield "snapshots do not carry the cluster's tags"
+
+
 def _stage_waf(resources: list[Resource]) -> Iterable[Finding]:
     protected = _covered(resources, "aws:wafv2/webAclAssociation:WebAclAssociation", "resourceArn")
     for stage in _of(resources, STAGE):
@@ -1480,6 +1504,27 @@ RULES: tuple[Rule, ...] = (
         ("CKV_AWS_130",),
         types=("aws:ec2/subnet:Subnet",),
         check=_subnet_no_auto_public_ip,
+    ),
+    Rule(
+        "rds-encrypted",
+        "Aurora clusters and global clusters encrypt their storage",
+        ("CKV_AWS_96", "CKV_AWS_140"),
+        types=(RDS_CLUSTER, "aws:rds/globalCluster:GlobalCluster"),
+        check=_rds_encrypted,
+    ),
+    Rule(
+        "rds-private",
+        "database instances are not publicly accessible",
+        ("CKV_AWS_17",),
+        types=("aws:rds/clusterInstance:ClusterInstance", "aws:rds/instance:Instance"),
+        check=_rds_private,
+    ),
+    Rule(
+        "rds-recoverable",
+        "Aurora clusters keep a week of backups, a final snapshot on delete, and tag their snapshots",
+        ("CKV_AWS_133", "CKV_AWS_313"),
+        types=(RDS_CLUSTER,),
+        check=_rds_recoverable,
     ),
     Rule(
         "kms-rotation",

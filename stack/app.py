@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pulumi_random as random
 
-from stack import analytics, api, containers, data, dns, edge, exports, foundation, recovery, site, write_failover
+from stack import analytics, api, containers, data, dns, edge, exports, foundation, recovery, relational, site, write_failover
 from stack.config import StackConfig
 from stack.dashboard import operations_dashboard
 from stack.providers import build_providers
@@ -73,9 +73,10 @@ def build(cfg: StackConfig) -> None:
         containers=services,
     )
 
-    # Across regions again: the API's name, backups, what the browser and operators read.
+    # Across regions again: the relational store, the API's name, backups, what the browser and operators read.
+    store = relational.relational_store(cfg, providers, regions)
     api_dns = dns.api_dns(cfg, providers, regions, apis)
-    backups = recovery.backups(cfg, providers, table, media, regions)
+    backups = recovery.backups(cfg, providers, table, media, regions, store)
     analytics_paths = {name: p.analytics for name, p in paths.items() if p.analytics is not None}
     if analytics_paths:
         analytics.export(analytics_paths)
@@ -97,4 +98,5 @@ def build(cfg: StackConfig) -> None:
         admin_key=admin_key.result,
         api_edge=api_edge,
         containers=services,
+        relational=store,
     )

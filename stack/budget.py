@@ -64,6 +64,7 @@ class DrBudget:
     backup: dict | None
     edge_reads: dict | None = None
     containers: dict | None = None
+    relational: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -98,7 +99,32 @@ def compute_budget(cfg) -> DrBudget:
         backup=backup_budget(cfg),
         edge_reads=edge_reads_budget(cfg),
         containers=containers_budget(cfg),
+        relational=relational_budget(cfg),
     )
+
+
+def relational_budget(cfg) -> dict | None:
+    """The relational store (relationalDb): how much it can lose and how long it refuses writes
+    when its region is lost (global: a promotion; backup-copy: a restore, measured by restore-test)."""
+    store = cfg.relational
+    if not store.enabled:
+        return None
+    if not store.is_global:
+        gap = aws_cron.parse(cfg.backup_schedule).longest_gap_seconds() if cfg.backups else None
+        return {
+            "mode": "single-region" if len(cfg.regions) == 1 else "backup-copy",
+            "rpo": f"the backup gap, {gap + START_WINDOW_MINUTES * 60} s" if gap else "none: backups are off",
+            "rto_seconds": None,
+            "rto": "a restore from the backups (measured by sdr restore-test)",
+            "pauses_after_seconds": store.seconds_until_auto_pause if store.pauses else None,
+        }
+    return {
+        "mode": f"global, {store.secondary} secondaries",
+        "rpo": "asynchronous replication, typically under a second; a failover without the primary may lose what had not replicated",
+        "rto_seconds": store.rto_seconds,
+        "rto_budget_seconds": store.rto_budget_seconds,
+        "pauses_after_seconds": None,
+    }
 
 
 def containers_budget(cfg) -> dict | None:

@@ -24,6 +24,7 @@ from stack import api_contract
 from stack.container_config import ContainerConfig, parse_container_config
 from stack.project import ConfigKey, load_project
 from stack.regions import KNOWN_REGIONS, strong_consistency_region_set
+from stack.relational_config import RelationalConfig, parse_relational_config
 
 Routing = Literal["latency", "failover"]
 Consistency = Literal["eventual", "strong"]
@@ -143,6 +144,7 @@ class StackConfig:
     dashboard: bool
     health_check_latency_graphs: bool
     container: ContainerConfig  # containerBackend and its keys (stack/container_config.py)
+    relational: RelationalConfig  # relationalDb and its keys (stack/relational_config.py)
 
     @property
     def home_region(self) -> str:
@@ -555,6 +557,9 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         edge_reads=v["edgeReads"],
         edge_cache_seconds=v["edgeCacheSeconds"],
         container=containers,
+        relational=parse_relational_config(
+            v, key, ConfigError, regions=regions, health_interval=interval, failure_threshold=threshold
+        ),
     )
 
 

@@ -7,6 +7,7 @@ import pulumi
 
 from components import (
     ApiEdge,
+    AuroraGlobal,
     Backups,
     ContainerService,
     FailoverDns,
@@ -38,6 +39,7 @@ def export_outputs(
     admin_key: pulumi.Input[str],
     api_edge: ApiEdge | None = None,
     containers: dict[str, ContainerService] | None = None,
+    relational: AuroraGlobal | None = None,
 ) -> None:
     if backups is not None:
         pulumi.export("backupVaults", backups.vault_names)
@@ -80,6 +82,13 @@ def export_outputs(
         pulumi.export("apiRegionalTargets", {r: a.regional_domain_name for r, a in apis.items()})
     pulumi.export("adminApiKey", pulumi.Output.secret(admin_key))
     pulumi.export("drBudget", compute_budget(cfg).to_dict())
+    if relational is not None:
+        # What a Data API call names in each region: the cluster, and the credentials' secret there.
+        pulumi.export(
+            "relationalDataApi",
+            {r: {"resourceArn": arn, "secretArn": relational.secret_arns[r]} for r, arn in relational.cluster_arns.items()},
+        )
+        pulumi.export("relationalGlobalCluster", relational.global_cluster_id)
     if containers:
         pulumi.export(
             "containerServices",

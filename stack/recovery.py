@@ -3,14 +3,19 @@ bucket, on the stack's schedule, each recovery point copied to another region (B
 
 from __future__ import annotations
 
-from components import Backups, BackupsArgs, GlobalTable, ReplicatedBuckets
+from components import AuroraGlobal, Backups, BackupsArgs, GlobalTable, ReplicatedBuckets
 from stack.config import StackConfig
 from stack.consumers import Region
 from stack.providers import Providers
 
 
 def backups(
-    cfg: StackConfig, providers: Providers, table: GlobalTable, media: ReplicatedBuckets, regions: dict[str, Region]
+    cfg: StackConfig,
+    providers: Providers,
+    table: GlobalTable,
+    media: ReplicatedBuckets,
+    regions: dict[str, Region],
+    relational: AuroraGlobal | None = None,
 ) -> Backups | None:
     if not cfg.backups:
         return None
@@ -23,7 +28,12 @@ def backups(
             home=home,
             # The table's home replica and the home media bucket: replicas hold the same data,
             # and a mistake replicated everywhere is undone from these recovery points.
-            resources=[table.arns[home], media.arns[home]],
+            # A relational store without a global database (backup-copy) relies on these copies too.
+            resources=[
+                table.arns[home],
+                media.arns[home],
+                *([relational.cluster_arns[home]] if relational is not None and not cfg.relational.is_global else []),
+            ],
             copy_region=cfg.backup_copy_region,
             schedule=cfg.backup_schedule,
             retention_days=cfg.backup_retention_days,

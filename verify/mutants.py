@@ -645,6 +645,31 @@ def _container_mutants(resources: list[Resource]) -> Iterator[Mutant]:
         yield Mutant(f"legacy rule from anywhere: {group.name}", "no-open-ingress", "", add(rule))
 
 
+def _relational_mutants(resources: list[Resource]) -> Iterator[Mutant]:
+    """AuroraGlobal: encryption, privacy and recoverability undone."""
+    for cluster in [*of_type(resources, "aws:rds/cluster:Cluster"), *of_type(resources, "aws:rds/globalCluster:GlobalCluster")]:
+        yield Mutant(
+            f"unencrypted storage: {cluster.name}",
+            "rds-encrypted",
+            cluster.urn,
+            swap(cluster, with_props(cluster, storageEncrypted=False)),
+        )
+    for instance in of_type(resources, "aws:rds/clusterInstance:ClusterInstance"):
+        yield Mutant(
+            f"public database instance: {instance.name}",
+            "rds-private",
+            instance.urn,
+            swap(instance, with_props(instance, publiclyAccessible=True)),
+        )
+    for cluster in of_type(resources, "aws:rds/cluster:Cluster"):
+        for label, change in (
+            ("one day of backups", {"backupRetentionPeriod": 1}),
+            ("no final snapshot", {"skipFinalSnapshot": True}),
+            ("untagged snapshots", {"copyTagsToSnapshot": False}),
+        ):
+            yield Mutant(f"{label}: {cluster.name}", "rds-recoverable", cluster.urn, swap(cluster, with_props(cluster, **change)))
+
+
 GENERATORS = (
     _access_mutants,
     _iam_mutants,
@@ -652,6 +677,7 @@ GENERATORS = (
     _cloudfront_mutants,
     _protection_mutants,
     _container_mutants,
+    _relational_mutants,
     *PROPERTY_GENERATORS,
 )
 

@@ -12,15 +12,17 @@ def container_image(home: str) -> str:
 # name -> (base stack, overrides): each changes what the expectations are derived from. Choices
 # that do not depend on each other share a variant (each variant is a whole offline run).
 VARIANTS: dict[str, tuple[str, dict]] = {
-    "three-regions-warm-containers": (
+    "three-regions-warm-containers-and-database": (
         "dr",
         {
             "regions": ["us-east-1", "us-west-2", "eu-west-1"],
             "containerBackend": "warm",
             "containerImage": container_image("us-east-1"),
+            "relationalDb": "aurora-serverless",
+            "relationalDbSecondary": "warm",
         },
     ),
-    "failover-routing-locked-hourly-backups-nat-pilot-light": (
+    "failover-routing-locked-hourly-backups-pilot-light-headless-database": (
         "dr",
         {
             "routing": "failover",
@@ -31,6 +33,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "containerBackend": "pilot-light",
             "containerImage": container_image("us-east-1"),
             "containerNetwork": "private-nat",
+            "relationalDb": "aurora-serverless",
         },
     ),
     "real-domain-hardened-functions": (
@@ -49,7 +52,10 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "siteAccessLogs": True,
         },
     ),
-    "customer-managed-keys": ("dr", {"tableEncryption": "customer-managed"}),
+    "customer-managed-keys-database-backup-copy": (
+        "dr",
+        {"tableEncryption": "customer-managed", "relationalDb": "aurora-serverless", "relationalDbDr": "backup-copy"},
+    ),
     "strong-with-witness-private-containers": (
         "dr",
         {
@@ -90,6 +96,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "containerCpu": 512,
             "containerMemory": 2048,
             "containerRoutes": ["GET /posts", "GET /posts/{id}"],
+            "relationalDb": "aurora-serverless",
         },
     ),
     "no-analytics-mail-without-domain-site-logs-and-waf": (

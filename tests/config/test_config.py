@@ -295,3 +295,39 @@ def test_a_pilot_light_budget_is_detection_plus_scale_plus_ttl_from_the_config()
         parse_stack_config(raw, stack="dr", allow_placeholder_domain=True).container.rto_budget_seconds
         == cfg.container.rto_seconds
     )
+
+
+GLOBAL_DB = {"relationalDb": "aurora-serverless"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "fragment"),
+    [
+        ({"relationalDb": "mysql"}, "relationalDb", "one of off, aurora-serverless"),
+        ({**GLOBAL_DB, "relationalDbMinCapacity": "0"}, "relationalDbMinCapacity", "its primary cannot pause"),
+        ({**GLOBAL_DB, "relationalDbMinCapacity": "0.75"}, "relationalDbMinCapacity", "in steps of 0.5"),
+        ({**GLOBAL_DB, "relationalDbMinCapacity": "4", "relationalDbMaxCapacity": 2}, "relationalDbMaxCapacity", "at least"),
+        ({**GLOBAL_DB, "relationalDbEngineVersion": "13.4"}, "relationalDbEngineVersion", "auto-pause, the Data API"),
+        ({**GLOBAL_DB, "relationalDbWriteForwarding": True}, "relationalDbWriteForwarding", "answers only on a writer"),
+        ({**GLOBAL_DB, "relationalDbDr": "pilot-light"}, "relationalDbDr", "one of global, backup-copy"),
+        ({**GLOBAL_DB, "relationalDbSecondary": "hot"}, "relationalDbSecondary", "one of headless, warm"),
+        ({**GLOBAL_DB, "relationalDbSecondsUntilAutoPause": 60}, "relationalDbSecondsUntilAutoPause", "300-86400"),
+        ({**GLOBAL_DB, "relationalRtoBudgetSeconds": 300}, "relationalRtoBudgetSeconds", "relational RTO"),
+    ],
+)
+def test_relational_choices_aws_or_the_budget_would_refuse_are_refused_in_one_line(overrides, key, fragment):
+    error = refused(**overrides)
+    assert error.key == f"{NS}:{key}" and fragment in str(error) and "\n" not in str(error)
+
+
+def test_a_headless_secondary_costs_an_instance_creation_in_the_rto_and_warm_does_not():
+    from components.failover_math import AURORA_INSTANCE_CREATE_SECONDS
+
+    def rto(secondary):
+        raw = raw_for("dr", **GLOBAL_DB, relationalDbSecondary=secondary)
+        return parse_stack_config(raw, stack="dr", allow_placeholder_domain=True).relational.rto_seconds
+
+    assert rto("headless") - rto("warm") == AURORA_INSTANCE_CREATE_SECONDS
+    one = parse_stack_config(raw_for("dev", **GLOBAL_DB), stack="dev").relational
+    assert (one.dr, one.min_capacity, one.pauses, one.rto_seconds) == (None, 0, True, None)
+    assert "empty with one region" in str(refused("dev", **GLOBAL_DB, relationalDbDr="global"))

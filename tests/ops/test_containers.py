@@ -12,7 +12,7 @@ from stack.config import parse_stack_config
 from tests.helpers import FakeClock, sdr
 from verify.variants import VARIANTS
 
-PILOT_LIGHT = VARIANTS["failover-routing-locked-hourly-backups-nat-pilot-light"][1]
+PILOT_LIGHT = VARIANTS["failover-routing-locked-hourly-backups-pilot-light-headless-database"][1]
 
 
 class FakeRegion:

@@ -123,7 +123,7 @@ def test_the_hosted_zone_must_exist_and_be_public():
 
 
 # Runs shared with tests/stacks/test_variants.py: health reserved alone, then with a limit for all.
-HEALTH_ONLY = VARIANTS["failover-routing-locked-hourly-backups-nat-pilot-light"]
+HEALTH_ONLY = VARIANTS["failover-routing-locked-hourly-backups-pilot-light-headless-database"]
 LIMITED = VARIANTS["real-domain-hardened-functions"]
 
 

@@ -115,3 +115,14 @@ def test_every_container_mutant_is_caught_by_its_rule():
     }
     survivors = [m.name for m in container if not mutation.killed(m, resources)]
     assert survivors == [] and len(container) >= 20
+
+
+def test_every_relational_store_mutant_is_caught_by_its_rule():
+    """The global database's encryption, privacy and recoverability, undone one at a time (a
+    global headless store over two regions)."""
+    base, overrides = VARIANTS["failover-routing-locked-hourly-backups-pilot-light-headless-database"]
+    resources = resources_of(cached_stack(base, **overrides))
+    relational = list(mutation._relational_mutants(resources))
+    assert {m.rule for m in relational} == {"rds-encrypted", "rds-private", "rds-recoverable"}
+    survivors = [m.name for m in relational if not mutation.killed(m, resources)]
+    assert survivors == [] and len(relational) >= 10

@@ -151,6 +151,7 @@ ATHENA_OK = {
 }
 
 LB = "aws:lb/loadBalancer:LoadBalancer"
+RDS = "aws:rds/cluster:Cluster"
 LISTENER = "aws:lb/listener:Listener"
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
@@ -665,6 +666,25 @@ CASES = {
             res(INGRESS, cidrIpv4="0.0.0.0/0", fromPort=443, toPort=443),
             res(INGRESS, "v6", cidrIpv6="::/0", fromPort=443, toPort=443),
             res("aws:ec2/securityGroup:SecurityGroup", ingress=[{"cidrBlocks": ["0.0.0.0/0"], "fromPort": 22, "toPort": 22}]),
+        ],
+    ),
+    "rds-encrypted": (
+        [res(RDS, storageEncrypted=True), res("aws:rds/globalCluster:GlobalCluster", storageEncrypted=True)],
+        [res(RDS), res("aws:rds/globalCluster:GlobalCluster", "g", storageEncrypted=False)],
+    ),
+    "rds-private": (
+        [res("aws:rds/clusterInstance:ClusterInstance", publiclyAccessible=False)],
+        [
+            res("aws:rds/clusterInstance:ClusterInstance", publiclyAccessible=True),
+            res("aws:rds/instance:Instance", "i", publiclyAccessible=True),
+        ],
+    ),
+    "rds-recoverable": (
+        [res(RDS, backupRetentionPeriod=7, skipFinalSnapshot=False, copyTagsToSnapshot=True)],
+        [
+            res(RDS, backupRetentionPeriod=1, skipFinalSnapshot=False, copyTagsToSnapshot=True),
+            res(RDS, "skip", backupRetentionPeriod=7, skipFinalSnapshot=True, copyTagsToSnapshot=True),
+            res(RDS, "untagged", backupRetentionPeriod=7, skipFinalSnapshot=False),
         ],
     ),
     "subnet-no-auto-public-ip": (

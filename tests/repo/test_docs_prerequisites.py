@@ -11,7 +11,7 @@ from verify.variants import VARIANTS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "prerequisites.md"
 # The container variants: a NAT, and interface endpoints (runs shared with the stack tests).
-CONTAINERS = ("failover-routing-locked-hourly-backups-nat-pilot-light", "strong-with-witness-private-containers")
+CONTAINERS = ("failover-routing-locked-hourly-backups-pilot-light-headless-database", "strong-with-witness-private-containers")
 
 
 def documented_types() -> tuple[set[str], set[str]]:

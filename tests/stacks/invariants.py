@@ -303,8 +303,14 @@ def _backups(run: StackRun, cfg: StackConfig) -> list[str]:
         run.outputs["tableArns"][cfg.home_region],
         f"arn:aws:s3:::{run.outputs['mediaBuckets'][cfg.home_region]}",
     )
-    if sorted(protected) != sorted([table_arn, media_arn]):
-        out.append(f"selection protects {protected}: expected the home table {table_arn} and bucket {media_arn}")
+    # A relational store without a global database relies on the backups (relationalDbDr backup-copy).
+    store = run.outputs.get("relationalDataApi") or {}
+    cluster = [store[cfg.home_region]["resourceArn"]] if store and not cfg.relational.is_global else []
+    if sorted(protected) != sorted([table_arn, media_arn, *cluster]):
+        out.append(
+            f"selection protects {protected}: expected the home table {table_arn} and bucket {media_arn}"
+            + (f" and cluster {cluster[0]}" if cluster else "")
+        )
     expected_locks = len(cfg.regions) if cfg.backup_vault_lock else 0
     if len(locks) != expected_locks:
         out.append(f"{len(locks)} vault locks with backupVaultLock={cfg.backup_vault_lock}")

@@ -1,10 +1,13 @@
-"""The small VPC a region's containers run in: two Availability Zones, and only the egress chosen.
+"""A small VPC over two Availability Zones with only the egress chosen: where a region's
+containers run (ContainerService), and where its Aurora cluster lives with none at all (AuroraGlobal).
 
 - `public-subnets`: subnets routed to an internet gateway; each task gets a public IP (its way to
   ECR and the AWS APIs) and admits nothing but the load balancer. No NAT.
 - `private-endpoints`: subnets with no route out; ECR, logs and the APIs the application calls
   through interface endpoints (one per AZ each), S3 and DynamoDB through gateway endpoints.
 - `private-nat`: private subnets routed to one NAT gateway in a public subnet.
+- `isolated`: private subnets with no route out and no endpoint (Aurora, reached through the Data
+  API, needs no network path to anything).
 The internal load balancer and the VPC link use the same subnets as the tasks.
 """
 
@@ -23,27 +26,29 @@ GATEWAY_ENDPOINTS = ("s3", "dynamodb")
 
 
 @dataclass(frozen=True)
-class ContainerNetwork:
+class SmallVpc:
     vpc_id: pulumi.Output[str]
     subnet_ids: list[pulumi.Output[str]]  # where the tasks, the load balancer and the VPC link live
     public_ip: bool  # tasks need a public IP to reach the internet gateway
     endpoint_security_group_id: pulumi.Output[str] | None  # interface endpoints' group (private-endpoints)
 
 
-def container_network(
+def small_vpc(
     name: str,
     *,
     network: str,
     interface_endpoints: Sequence[str],
     tags: Mapping[str, str],
     opts: pulumi.ResourceOptions,
-) -> ContainerNetwork:
+) -> SmallVpc:
     """`interface_endpoints`: service names (ecr.api, logs, ...) reached privately in private-endpoints."""
-    region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=opts.parent)).region
+    # The provider given, else the parent's: a cross-region component names one per child.
+    invoke = pulumi.InvokeOutputOptions(parent=opts.parent, provider=opts.provider)
+    region = aws.get_region_output(opts=invoke).region
     zones = aws.get_availability_zones_output(
         state="available",
         filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],
-        opts=pulumi.InvokeOutputOptions(parent=opts.parent),
+        opts=invoke,
     ).names
     vpc = aws.ec2.Vpc(
         f"{name}-vpc", cidr_block=CIDR, enable_dns_support=True, enable_dns_hostnames=True, tags=dict(tags), opts=opts
@@ -58,9 +63,12 @@ def container_network(
         gateway = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=dict(tags), opts=opts)
         _route_table(f"{name}-public", vpc, public_subnets, {"gateway_id": gateway.id}, tags, opts)
     if network == "public-subnets":
-        return ContainerNetwork(vpc.id, [s.id for s in public_subnets], True, None)
+        return SmallVpc(vpc.id, [s.id for s in public_subnets], True, None)
 
     private_subnets = [_subnet(f"{name}-private-{i}", vpc, zones[i], f"10.80.{10 + i}.0/24", tags, opts) for i in range(ZONES)]
+    if network == "isolated":
+        _route_table(f"{name}-private", vpc, private_subnets, None, tags, opts)
+        return SmallVpc(vpc.id, [s.id for s in private_subnets], False, None)
     if network == "private-nat":
         address = aws.ec2.Eip(f"{name}-nat-ip", domain="vpc", tags=dict(tags), opts=opts)
         nat = aws.ec2.NatGateway(
@@ -100,7 +108,7 @@ def container_network(
                 tags=dict(tags),
                 opts=opts,
             )
-    return ContainerNetwork(vpc.id, [s.id for s in private_subnets], False, endpoint_group.id if endpoint_group else None)
+    return SmallVpc(vpc.id, [s.id for s in private_subnets], False, endpoint_group.id if endpoint_group else None)
 
 
 def _subnet(name, vpc, zone, cidr, tags, opts) -> aws.ec2.Subnet:
