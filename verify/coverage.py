@@ -66,7 +66,7 @@ COVERAGE_STACKS = (
     *(
         VARIANTS[name]
         for name in (
-            "real-domain-hardened-functions",
+            "real-domain-hardened-functions-standing-charges-no-backups",
             "strong-with-witness-private-containers",
             "failover-routing-locked-hourly-backups-pilot-light-headless-database",
         )

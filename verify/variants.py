@@ -36,7 +36,8 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "relationalDb": "aurora-serverless",
         },
     ),
-    "real-domain-hardened-functions": (
+    # Hardening and every standing charge a team may choose (or not: alarms, backups) together.
+    "real-domain-hardened-functions-standing-charges-no-backups": (
         "dr",
         {
             "domain": "blog.acme.io",
@@ -50,11 +51,23 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "healthReservedConcurrency": 5,
             "pageViewTransport": "kinesis-on-demand",
             "siteAccessLogs": True,
+            "alarms": False,
+            "dashboard": True,
+            "healthCheckLatencyGraphs": True,
+            "apiCacheEnabled": True,
+            "analyticsBufferSeconds": 900,
+            "analyticsBytesScannedLimitMb": 50,
+            "backups": False,
         },
     ),
-    "customer-managed-keys-database-backup-copy": (
+    "evacuated-home-customer-managed-keys-database-backup-copy": (
         "dr",
-        {"tableEncryption": "customer-managed", "relationalDb": "aurora-serverless", "relationalDbDr": "backup-copy"},
+        {
+            "evacuatedRegions": ["us-east-1"],
+            "tableEncryption": "customer-managed",
+            "relationalDb": "aurora-serverless",
+            "relationalDbDr": "backup-copy",
+        },
     ),
     "strong-with-witness-private-containers": (
         "dr",
@@ -65,20 +78,6 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "containerImage": container_image("us-east-1"),
             "containerNetwork": "private-endpoints",
             "containerMinTasks": 2,
-        },
-    ),
-    "evacuated-region": ("dr", {"evacuatedRegions": ["us-east-1"]}),
-    "standing-charges-chosen-no-backups": (
-        "dr",
-        {
-            "alarms": False,
-            "dashboard": True,
-            "pageViewTransport": "kinesis-on-demand",
-            "healthCheckLatencyGraphs": True,
-            "apiCacheEnabled": True,
-            "analyticsBufferSeconds": 900,
-            "analyticsBytesScannedLimitMb": 50,
-            "backups": False,
         },
     ),
     "single-region-with-domain-and-environment-key": (

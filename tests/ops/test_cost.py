@@ -83,7 +83,7 @@ def charged(run, detail: str) -> float:
 def test_each_standing_choice_is_its_own_line_at_its_price_in_every_region():
     """The variant that makes every standing choice: each is priced as lines of its own, in every
     region it stands in; the shipped dr has none of them."""
-    base, chosen = cached_stack("dr"), variant("standing-charges-chosen-no-backups")
+    base, chosen = cached_stack("dr"), variant("real-domain-hardened-functions-standing-charges-no-backups")
     hours, regions = 730, len(regions_of(chosen))
     assert charged(chosen, "on-demand stream") == pytest.approx(0.04 * hours * regions)
     assert charged(chosen, "stage cache 0.5 GB") == pytest.approx(0.020 * hours * regions)
@@ -99,7 +99,7 @@ def test_each_standing_choice_is_its_own_line_at_its_price_in_every_region():
 
 
 def test_without_alarms_no_alarm_is_priced_and_with_them_each_is():
-    base, silent = cached_stack("dr"), variant("standing-charges-chosen-no-backups")
+    base, silent = cached_stack("dr"), variant("real-domain-hardened-functions-standing-charges-no-backups")
     assert silent.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") == []
     assert not [line for line in idle_lines(silent) if line.type == "aws:cloudwatch/metricAlarm:MetricAlarm"]
     alarms = base.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
@@ -155,4 +155,4 @@ def test_backup_storage_is_priced_from_the_planned_rule():
     assert "SUN" in schedule and len(regions_of(weekly)) == 1
     assert unit_prices(weekly)["backup_table_gb_month"]["usd"] == round(kept_days // 7 * price("backup_warm_gb_month"), 2)
     assert unit_prices(weekly)["backup_media_gb_month"]["usd"] == price("backup_s3_gb_month")
-    assert "backup_table_gb_month" not in unit_prices(variant("standing-charges-chosen-no-backups"))
+    assert "backup_table_gb_month" not in unit_prices(variant("real-domain-hardened-functions-standing-charges-no-backups"))

@@ -124,7 +124,7 @@ def test_the_hosted_zone_must_exist_and_be_public():
 
 # Runs shared with tests/stacks/test_variants.py: health reserved alone, then with a limit for all.
 HEALTH_ONLY = VARIANTS["failover-routing-locked-hourly-backups-pilot-light-headless-database"]
-LIMITED = VARIANTS["real-domain-hardened-functions"]
+LIMITED = VARIANTS["real-domain-hardened-functions-standing-charges-no-backups"]
 
 
 def _setting(run, key: str) -> int:

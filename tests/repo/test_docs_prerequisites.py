@@ -65,7 +65,7 @@ def test_the_doc_table_is_the_one_rendered_from_the_code():
 
 # Table, log and environment keys, page views over Kinesis, a WAF, a real domain: the invariants'
 # hardened variant (tests/stacks/test_variants.py), a run shared with them.
-HARDENED = VARIANTS["real-domain-hardened-functions"][1]
+HARDENED = VARIANTS["real-domain-hardened-functions-standing-charges-no-backups"][1]
 
 
 @pytest.mark.parametrize(

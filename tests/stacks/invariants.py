@@ -31,6 +31,16 @@ def config_of(run: StackRun) -> StackConfig:
     return parse_stack_config(values, stack=run.stack, allow_placeholder_domain=True)
 
 
+def variant_config(stack: str, overrides: dict) -> StackConfig:
+    """The StackConfig a variant plans with, without planning it: the stack file and the overrides."""
+    from stack.project import load_stack_file
+    from tests.helpers import fixture_file
+
+    values = project_values({**load_stack_file(stack, path=fixture_file(stack))}, load_project().name)
+    values.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in overrides.items()})
+    return parse_stack_config(values, stack=stack, allow_placeholder_domain=True)
+
+
 def _providers(run: StackRun, cfg: StackConfig) -> list[str]:
     out = []
     providers = run.of_type("pulumi:providers:aws")

@@ -8,7 +8,7 @@ import pytest
 from ops.cost import idle_lines
 from stack.containers import interface_endpoints, origin_host
 from tests.helpers import cached_stack
-from tests.stacks.invariants import config_of
+from tests.stacks.invariants import config_of, variant_config
 from verify.variants import VARIANTS
 
 CONTAINER_VARIANTS = sorted(n for n, (_, o) in VARIANTS.items() if o.get("containerBackend", "off") != "off")
@@ -28,7 +28,7 @@ def in_region(run, type_, region):
 
 def test_the_variants_cover_warm_over_one_and_several_regions_pilot_light_and_every_network():
     # Pilot-light with one region is warm: there is no standby to keep at zero.
-    configs = [config_of(run_of(v)) for v in CONTAINER_VARIANTS]
+    configs = [variant_config(*VARIANTS[v]) for v in CONTAINER_VARIANTS]
     assert {(c.container.mode, len(c.regions) > 1) for c in configs} == {("warm", False), ("warm", True), ("pilot-light", True)}
     assert {c.container.network for c in configs} == {"public-subnets", "private-endpoints", "private-nat"}
 

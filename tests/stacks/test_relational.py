@@ -7,7 +7,7 @@ import pytest
 
 from ops.cost import idle_lines, price
 from tests.helpers import cached_stack
-from tests.stacks.invariants import config_of
+from tests.stacks.invariants import config_of, variant_config
 from verify.variants import VARIANTS
 
 RELATIONAL_VARIANTS = sorted(n for n, (_, o) in VARIANTS.items() if o.get("relationalDb", "off") != "off")
@@ -22,8 +22,7 @@ def run_of(variant):
 def test_the_variants_cover_one_region_backup_copy_and_both_kinds_of_secondary():
     shapes = set()
     for variant in RELATIONAL_VARIANTS:
-        cfg = config_of(run_of(variant))
-        store = cfg.relational
+        store = variant_config(*VARIANTS[variant]).relational
         shapes.add(store.secondary if store.is_global else (store.dr or "one region"))
     assert shapes == {"one region", "backup-copy", "headless", "warm"}
 

@@ -53,7 +53,7 @@ def test_the_invariants_catch_a_lost_copy_and_a_vault_without_a_key():
 
 
 def test_the_invariants_catch_a_log_group_off_its_key_a_plain_environment_and_an_uncapped_poller():
-    base, overrides = VARIANTS["real-domain-hardened-functions"]
+    base, overrides = VARIANTS["real-domain-hardened-functions-standing-charges-no-backups"]
     hardened = cached_stack(base, **overrides)
 
     def broken(mutate) -> str:

@@ -119,7 +119,7 @@ def test_a_nested_field_is_refused_rather_than_stored_as_text():
     [
         lambda: cached_stack("dr"),
         # Kinesis, a longer buffer and a scan limit: the standing-charges variant (shared run).
-        lambda: cached_stack("dr", **VARIANTS["standing-charges-chosen-no-backups"][1]),
+        lambda: cached_stack("dr", **VARIANTS["real-domain-hardened-functions-standing-charges-no-backups"][1]),
         # The same run as the three-regions variant of tests/stacks/test_variants.py (shared).
         lambda: cached_stack("dr", **VARIANTS["three-regions-warm-containers-and-database"][1]),
     ],
@@ -160,7 +160,7 @@ def test_each_region_delivers_its_own_views_as_parquet_into_its_own_partition(ru
 
 
 def test_the_views_consumer_forwards_to_its_regions_stream_only_when_the_transport_is_the_queue():
-    base, overrides = VARIANTS["standing-charges-chosen-no-backups"]  # a dr on a Kinesis transport
+    base, overrides = VARIANTS["real-domain-hardened-functions-standing-charges-no-backups"]  # a dr on a Kinesis transport
     assert overrides["pageViewTransport"] != "sqs-fifo"
     for run, forwards in ((cached_stack("dr"), True), (cached_stack(base, **overrides), False)):
         for function in [f for f in run.of_type("aws:lambda/function:Function") if f.name.startswith("views-")]:

@@ -152,7 +152,7 @@ def test_dr_evacuation_by_config_and_dev_without_dns():
 def test_dashboard_spans_every_region():
     import json
 
-    base, overrides = VARIANTS["standing-charges-chosen-no-backups"]  # a dr with the dashboard on
+    base, overrides = VARIANTS["real-domain-hardened-functions-standing-charges-no-backups"]  # a dr with the dashboard on
     [dashboard] = cached_stack(base, **overrides).of_type("aws:cloudwatch/dashboard:Dashboard")
     widgets = json.loads(dashboard.inputs["dashboardBody"])["widgets"]
     assert {w["properties"]["region"] for w in widgets} == {"us-east-1", "us-west-2"}

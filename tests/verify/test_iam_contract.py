@@ -16,7 +16,7 @@ CMK = {"tableEncryption": "customer-managed"}
 # Every hardening choice that changes a role (table, log and environment keys, a concurrency
 # limit, page views over Kinesis instead of the FIFO queue), as the invariants' hardened variant
 # has them: one shared run.
-HARDENED = STACK_VARIANTS["real-domain-hardened-functions"][1]
+HARDENED = STACK_VARIANTS["real-domain-hardened-functions-standing-charges-no-backups"][1]
 VARIANTS = {"dev": ("dev", {}), "dr": ("dr", {}), "dr-hardened": ("dr", HARDENED)}
 
 
