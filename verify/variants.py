@@ -12,12 +12,10 @@ def container_image(home: str) -> str:
 # name -> (base stack, overrides): each changes what the expectations are derived from. Choices
 # that do not depend on each other share a variant (each variant is a whole offline run).
 VARIANTS: dict[str, tuple[str, dict]] = {
-    "three-regions-warm-containers-and-database": (
+    "three-regions-warm-database": (
         "dr",
         {
             "regions": ["us-east-1", "us-west-2", "eu-west-1"],
-            "containerBackend": "warm",
-            "containerImage": container_image("us-east-1"),
             "relationalDb": "aurora-serverless",
             "relationalDbSecondary": "warm",
         },
@@ -78,6 +76,10 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "containerImage": container_image("us-east-1"),
             "containerNetwork": "private-endpoints",
             "containerMinTasks": 2,
+            "containerArchitecture": "X86_64",
+            "containerCpu": 512,
+            "containerMemory": 2048,
+            "containerRoutes": ["GET /posts", "GET /posts/{id}"],
         },
     ),
     "single-region-with-domain-and-environment-key": (
@@ -91,10 +93,6 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "backupRetentionDays": 28,
             "containerBackend": "warm",
             "containerImage": container_image("eu-central-1"),
-            "containerArchitecture": "X86_64",
-            "containerCpu": 512,
-            "containerMemory": 2048,
-            "containerRoutes": ["GET /posts", "GET /posts/{id}"],
             "relationalDb": "aurora-serverless",
         },
     ),

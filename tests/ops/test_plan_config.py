@@ -132,6 +132,9 @@ def test_the_diff_names_property_changes_budget_changes_and_in_place_updates(dr_
     assert diff.dr_budget["rto_budget_seconds"] == (dr_plan["dr"]["rto_budget_seconds"], 80)
 
 
+# make soak: a checkout of the ref costs a git worktree and a whole plan; the diff's own logic is
+# held in make test by test_the_diff_names_property_changes_budget_changes_and_in_place_updates.
+@pytest.mark.soak
 def test_a_git_ref_is_planned_from_its_own_checkout():
     if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode != 0:
         pytest.skip("not a git checkout")

@@ -163,7 +163,7 @@ def test_the_figures_in_the_container_docs_are_the_cost_models():
         lines = idle_lines(run_of(variant))
         return sum(line.monthly_usd for line in lines if line.region == region and line.type.startswith(kinds))
 
-    warm = region_total("three-regions-warm-containers-and-database", "us-west-2", ("aws:lb/", "aws:ecs/"))
+    warm = region_total("single-region-with-domain-and-environment-key", "eu-central-1", ("aws:lb/", "aws:ecs/"))
     standby = region_total(
         "failover-routing-locked-hourly-backups-pilot-light-headless-database", "us-west-2", ("aws:lb/", "aws:ecs/")
     )

@@ -121,7 +121,7 @@ def test_a_nested_field_is_refused_rather_than_stored_as_text():
         # Kinesis, a longer buffer and a scan limit: the standing-charges variant (shared run).
         lambda: cached_stack("dr", **VARIANTS["real-domain-hardened-functions-standing-charges-no-backups"][1]),
         # The same run as the three-regions variant of tests/stacks/test_variants.py (shared).
-        lambda: cached_stack("dr", **VARIANTS["three-regions-warm-containers-and-database"][1]),
+        lambda: cached_stack("dr", **VARIANTS["three-regions-warm-database"][1]),
     ],
     ids=["dr", "kinesis", "three-regions"],
 )
