@@ -49,7 +49,7 @@ class ContainerTarget:
             cluster=service["cluster"],
             service=service["service"],
             target_group_arn=service["targetGroupArn"],
-            max_tasks=int(budget.get("max_tasks") or service.get("maxTasks") or 1),
+            max_tasks=int(budget.get("max_tasks") or 1),
             min_tasks=int(budget.get("min_tasks") or 1),
             scale_budget_seconds=budget.get("scale_seconds"),
         )
@@ -126,13 +126,13 @@ def scale_containers(
     while True:
         running = _running(ecs, target)
         healthy = _healthy(elbv2, target) if count else 0
+        elapsed = now() - started
         if running == count and healthy >= count:
-            result = ScaleResult(target.region, count, now() - started, target.scale_budget_seconds, healthy)
+            result = ScaleResult(target.region, count, elapsed, target.scale_budget_seconds, healthy)
             out(result.line())
             return result
         if now() >= deadline:
-            result = ScaleResult(target.region, count, now() - started, target.scale_budget_seconds, healthy)
-            out(f"{target.region}: gave up after {result.seconds:.0f} s with {running} running, {healthy} healthy of {count}")
+            out(f"{target.region}: gave up after {elapsed:.0f} s with {running} running, {healthy} healthy of {count}")
             return ScaleResult(target.region, count, float("inf"), target.scale_budget_seconds, healthy)
         sleep(poll_seconds)
 

@@ -21,6 +21,7 @@ from components._blocks.edge_names import PRICE_CLASSES
 from components.failover_math import api_failover_seconds
 from functions.shared import failover_timing
 from stack import api_contract
+from stack.config_errors import ConfigError, one_of
 from stack.container_config import ContainerConfig, parse_container_config
 from stack.project import ConfigKey, load_project
 from stack.regions import KNOWN_REGIONS, strong_consistency_region_set
@@ -77,15 +78,6 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
 _HOSTNAME = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-
-
-class ConfigError(ValueError):
-    """A stack config value that the program refuses; the message names key, value and rule."""
-
-    def __init__(self, key: str, value: Any, allowed: str):
-        self.key = key
-        self.value = value
-        super().__init__(f"config {key}={json.dumps(value)} is not allowed: {allowed}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -224,12 +216,6 @@ def _typed(project: str, spec: ConfigKey, raw: str | None) -> Any:
     raise TypeError(f"Pulumi.yaml declares {spec.name} with unsupported type {spec.type}")
 
 
-def _one_of(key: str, value: Any, allowed: tuple) -> Any:
-    if value not in allowed:
-        raise ConfigError(key, value, "one of " + ", ".join(map(str, allowed)))
-    return value
-
-
 def _regions(key: str, regions: list[str]) -> tuple[str, ...]:
     if not regions:
         raise ConfigError(key, regions, "at least one AWS region, e.g. [us-east-1]")
@@ -314,14 +300,14 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         return _key(project.name, name)
 
     regions = _regions(key("regions"), v["regions"])
-    routing = _one_of(key("routing"), v["routing"], ROUTING_MODES)
+    routing = one_of(key("routing"), v["routing"], ROUTING_MODES)
     if routing == "failover" and len(regions) != 2:
         raise ConfigError(
             key("routing"),
             routing,
             f"failover routing needs exactly 2 regions (PRIMARY, SECONDARY), have {len(regions)}; use latency",
         )
-    interval = _one_of(key("healthCheckIntervalSeconds"), v["healthCheckIntervalSeconds"], HEALTH_CHECK_INTERVALS)
+    interval = one_of(key("healthCheckIntervalSeconds"), v["healthCheckIntervalSeconds"], HEALTH_CHECK_INTERVALS)
     threshold = v["healthCheckFailureThreshold"]
     if threshold not in FAILURE_THRESHOLD_RANGE:
         raise ConfigError(key("healthCheckFailureThreshold"), threshold, "an integer from 1 to 10")
@@ -350,7 +336,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
             "at least one region left serving: when every record is unhealthy Route 53 answers with all of them",
         )
 
-    consistency = _one_of(key("consistency"), v["consistency"], CONSISTENCY_MODES)
+    consistency = one_of(key("consistency"), v["consistency"], CONSISTENCY_MODES)
     witness = v["witnessRegion"] or None
     if witness is not None:
         if consistency != "strong":
@@ -377,9 +363,9 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
             )
 
     write_mode = v["writeMode"] or ("any-region" if consistency == "strong" else "single-primary")
-    write_failover = _one_of(key("writeFailover"), v["writeFailover"], WRITE_FAILOVER_MODES)
+    write_failover = one_of(key("writeFailover"), v["writeFailover"], WRITE_FAILOVER_MODES)
     lease_witness = _lease_witness(key("leaseWitnessRegion"), v["leaseWitnessRegion"], regions, write_mode)
-    _one_of(key("writeMode"), write_mode, WRITE_MODES)
+    one_of(key("writeMode"), write_mode, WRITE_MODES)
     if write_mode == "any-region" and consistency != "strong":
         raise ConfigError(
             key("writeMode"),
@@ -414,14 +400,14 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         if taken:
             raise ConfigError(key(label_key), v[label_key], f"a label different from {taken[0]} ({v[taken[0]]})")
 
-    retention = _one_of(key("logRetentionDays"), v["logRetentionDays"], LOG_RETENTION_DAYS)
+    retention = one_of(key("logRetentionDays"), v["logRetentionDays"], LOG_RETENTION_DAYS)
     if len(regions) > 1 and domain is None:
         raise ConfigError(
             key("domain"),
             v["domain"],
             f"a DNS zone: {len(regions)} active regions need one API name for Route 53 to route between them",
         )
-    price_class = _one_of(key("sitePriceClass"), v["sitePriceClass"], PRICE_CLASSES)
+    price_class = one_of(key("sitePriceClass"), v["sitePriceClass"], PRICE_CLASSES)
     web_acl = v["siteWebAclArn"] or None
     if web_acl is not None and not re.match(r"^arn:aws:wafv2:us-east-1:\d{12}:global/webacl/[\w-]+/[\w-]+$", web_acl):
         raise ConfigError(
@@ -484,7 +470,6 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
     containers = parse_container_config(
         v,
         key,
-        ConfigError,
         regions=regions,
         health_interval=interval,
         failure_threshold=threshold,
@@ -516,9 +501,9 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         witness_region=witness,
         write_failover=write_failover,
         lease_witness_region=lease_witness,
-        table_encryption=_one_of(key("tableEncryption"), v["tableEncryption"], TABLE_ENCRYPTION_MODES),
-        log_encryption=_one_of(key("logEncryption"), v["logEncryption"], LOG_ENCRYPTION_MODES),
-        function_environment_encryption=_one_of(
+        table_encryption=one_of(key("tableEncryption"), v["tableEncryption"], TABLE_ENCRYPTION_MODES),
+        log_encryption=one_of(key("logEncryption"), v["logEncryption"], LOG_ENCRYPTION_MODES),
+        function_environment_encryption=one_of(
             key("functionEnvironmentEncryption"), v["functionEnvironmentEncryption"], ENVIRONMENT_ENCRYPTION_MODES
         ),
         function_concurrency_limit=limit or None,
@@ -535,7 +520,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         api_cache_ttl_seconds=v["apiCacheTtlSeconds"],
         max_upload_bytes=v["maxUploadBytes"],
         health_reserved_concurrency=v["healthReservedConcurrency"],
-        api_gateway_account_setting=_one_of(
+        api_gateway_account_setting=one_of(
             key("apiGatewayAccountSetting"), v["apiGatewayAccountSetting"], ("managed", "existing")
         ),
         site_price_class=price_class,
@@ -553,13 +538,11 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         analytics_bytes_scanned_limit_mb=v["analyticsBytesScannedLimitMb"],
         dashboard=v["dashboard"],
         health_check_latency_graphs=v["healthCheckLatencyGraphs"],
-        page_view_transport=_one_of(key("pageViewTransport"), v["pageViewTransport"], PAGE_VIEW_TRANSPORTS),
+        page_view_transport=one_of(key("pageViewTransport"), v["pageViewTransport"], PAGE_VIEW_TRANSPORTS),
         edge_reads=v["edgeReads"],
         edge_cache_seconds=v["edgeCacheSeconds"],
         container=containers,
-        relational=parse_relational_config(
-            v, key, ConfigError, regions=regions, health_interval=interval, failure_threshold=threshold
-        ),
+        relational=parse_relational_config(v, key, regions=regions, health_interval=interval, failure_threshold=threshold),
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.failover_math import api_failover_seconds, pilot_light_container_seconds
+from stack.config_errors import ConfigError, one_of
 
 CONTAINER_MODES: tuple[str, ...] = ("off", "pilot-light", "warm")
 ARCHITECTURES: tuple[str, ...] = ("ARM64", "X86_64")
@@ -80,7 +81,6 @@ class ContainerConfig:
 def parse_container_config(
     v: Mapping[str, Any],
     key: Callable[[str], str],
-    error: Callable[[str, Any, str], Exception],
     *,
     regions: tuple[str, ...],
     health_interval: int,
@@ -90,49 +90,48 @@ def parse_container_config(
 ) -> ContainerConfig:
     """`v`: the typed config values; `api_routes`: 'METHOD /path' of every route the API has."""
     mode = v["containerBackend"]
-    if mode not in CONTAINER_MODES:
-        raise error(key("containerBackend"), mode, "one of " + ", ".join(CONTAINER_MODES))
+    one_of(key("containerBackend"), mode, CONTAINER_MODES)
     cpu, memory = v["containerCpu"], v["containerMemory"]
     if cpu not in FARGATE_SIZES:
-        raise error(key("containerCpu"), cpu, "Fargate CPU units: " + ", ".join(map(str, FARGATE_SIZES)))
+        raise ConfigError(key("containerCpu"), cpu, "Fargate CPU units: " + ", ".join(map(str, FARGATE_SIZES)))
     if memory not in FARGATE_SIZES[cpu]:
         sizes = FARGATE_SIZES[cpu]
         allowed = ", ".join(map(str, sizes)) if len(sizes) <= 4 else f"{sizes[0]}-{sizes[-1]} in steps of {sizes[1] - sizes[0]}"
-        raise error(key("containerMemory"), memory, f"with containerCpu {cpu}, one of Fargate's sizes: {allowed} MiB")
+        raise ConfigError(key("containerMemory"), memory, f"with containerCpu {cpu}, one of Fargate's sizes: {allowed} MiB")
     architecture = v["containerArchitecture"]
-    if architecture not in ARCHITECTURES:
-        raise error(key("containerArchitecture"), architecture, "one of " + ", ".join(ARCHITECTURES))
+    one_of(key("containerArchitecture"), architecture, ARCHITECTURES)
     port = v["containerPort"]
     if not 1024 <= port <= 65535:
-        raise error(key("containerPort"), port, "1024-65535: the image runs as an unprivileged user")
+        raise ConfigError(key("containerPort"), port, "1024-65535: the image runs as an unprivileged user")
     network = v["containerNetwork"]
     if network in UNPULLABLE_NETWORKS:
-        raise error(
+        raise ConfigError(
             key("containerNetwork"),
             network,
             "a network tasks can pull from: private subnets without endpoints or a NAT leave tasks PENDING "
             "(CannotPullContainerError); use private-endpoints, private-nat or public-subnets",
         )
-    if network not in NETWORKS:
-        raise error(key("containerNetwork"), network, "one of " + ", ".join(NETWORKS))
+    one_of(key("containerNetwork"), network, NETWORKS)
     low, high = v["containerMinTasks"], v["containerMaxTasks"]
     if not 0 <= low <= MAX_TASKS or not 1 <= high <= MAX_TASKS or low > high:
-        raise error(key("containerMinTasks"), low, f"0-{MAX_TASKS} and at most containerMaxTasks ({high}, itself 1-{MAX_TASKS})")
+        raise ConfigError(
+            key("containerMinTasks"), low, f"0-{MAX_TASKS} and at most containerMaxTasks ({high}, itself 1-{MAX_TASKS})"
+        )
     if mode == "warm" and low < 1:
-        raise error(key("containerMinTasks"), low, "at least 1 when warm: a region with no task cannot serve its routes")
-    routes = _routes(v["containerRoutes"], key("containerRoutes"), error, api_routes, health_route)
+        raise ConfigError(key("containerMinTasks"), low, "at least 1 when warm: a region with no task cannot serve its routes")
+    routes = _routes(v["containerRoutes"], key("containerRoutes"), api_routes, health_route)
     budget = v["containerRtoBudgetSeconds"]
     if budget <= 0:
-        raise error(key("containerRtoBudgetSeconds"), budget, "a positive number of seconds")
+        raise ConfigError(key("containerRtoBudgetSeconds"), budget, "a positive number of seconds")
 
     image = None
     rto = api_failover_seconds(health_interval, failure_threshold)
     if mode != "off":
-        image = _image(v["containerImage"], key("containerImage"), error, home=regions[0])
+        image = _image(v["containerImage"], key("containerImage"), home=regions[0])
         if mode == "pilot-light" and len(regions) > 1:
             rto = pilot_light_container_seconds(health_interval, failure_threshold)
         if len(regions) > 1 and rto > budget:
-            raise error(
+            raise ConfigError(
                 key("containerRtoBudgetSeconds"),
                 budget,
                 f"at least the {mode} container RTO {rto} s (detection {health_interval} x {failure_threshold}"
@@ -155,18 +154,18 @@ def parse_container_config(
     )
 
 
-def _image(value: str, key: str, error, *, home: str) -> ContainerImage:
+def _image(value: str, key: str, *, home: str) -> ContainerImage:
     match = _IMAGE.match(value.strip())
     if not match:
         hint = " (a tag can move under the same name)" if ":" in value.rsplit("/", 1)[-1] and "@" not in value else ""
-        raise error(
+        raise ConfigError(
             key,
             value,
             f"an image in the home region's private ECR pinned by digest{hint}: "
             f"<account>.dkr.ecr.{home}.amazonaws.com/<repository>@sha256:<64 hex digits>",
         )
     if match["region"] != home:
-        raise error(
+        raise ConfigError(
             key,
             value,
             f"an image pushed to the home region {home}: it is replicated from there to every region, not from {match['region']}",
@@ -176,14 +175,14 @@ def _image(value: str, key: str, error, *, home: str) -> ContainerImage:
     )
 
 
-def _routes(values: list[str], key: str, error, api_routes: tuple[str, ...], health_route: str) -> tuple[str, ...]:
+def _routes(values: list[str], key: str, api_routes: tuple[str, ...], health_route: str) -> tuple[str, ...]:
     served = tuple(r for r in api_routes if r != health_route)
     if not values:
         return served
     normalised = [" ".join(part.upper() if i == 0 else part for i, part in enumerate(str(r).split())) for r in values]
     unknown = [r for r in normalised if r not in served]
     if unknown or len(set(normalised)) != len(normalised):
-        raise error(
+        raise ConfigError(
             key,
             values,
             "each once, among the API's routes but the health check (which stays on its function): " + ", ".join(served),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.failover_math import relational_rto_seconds
+from stack.config_errors import ConfigError, one_of
 
 MODES: tuple[str, ...] = ("off", "aurora-serverless")
 DR_MODES: tuple[str, ...] = ("global", "backup-copy")
@@ -49,36 +50,36 @@ class RelationalConfig:
 def parse_relational_config(
     v: Mapping[str, Any],
     key: Callable[[str], str],
-    error: Callable[[str, Any, str], Exception],
     *,
     regions: tuple[str, ...],
     health_interval: int,
     failure_threshold: int,
 ) -> RelationalConfig:
     mode = v["relationalDb"]
-    if mode not in MODES:
-        raise error(key("relationalDb"), mode, "one of " + ", ".join(MODES))
+    one_of(key("relationalDb"), mode, MODES)
     multi = len(regions) > 1
     dr = v["relationalDbDr"] or ("global" if multi else "")
     if dr and not multi:
-        raise error(key("relationalDbDr"), dr, "empty with one region: there is nowhere to fail over to")
-    if multi and dr not in DR_MODES:
-        raise error(key("relationalDbDr"), dr, "one of " + ", ".join(DR_MODES))
+        raise ConfigError(key("relationalDbDr"), dr, "empty with one region: there is nowhere to fail over to")
+    if multi:
+        one_of(key("relationalDbDr"), dr, DR_MODES)
     version = v["relationalDbEngineVersion"]
     if version not in ENGINE_VERSIONS:
-        raise error(
+        raise ConfigError(
             key("relationalDbEngineVersion"),
             version,
             "an Aurora PostgreSQL version with Serverless v2 auto-pause, the Data API and global databases: "
             + ", ".join(ENGINE_VERSIONS),
         )
     is_global = mode != "off" and dr == "global"
-    minimum = _capacity(v["relationalDbMinCapacity"], key("relationalDbMinCapacity"), error, default=0.5 if is_global else 0)
+    minimum = _capacity(v["relationalDbMinCapacity"], key("relationalDbMinCapacity"), default=0.5 if is_global else 0)
     maximum = v["relationalDbMaxCapacity"]
     if not 1 <= maximum <= 256 or maximum < minimum:
-        raise error(key("relationalDbMaxCapacity"), maximum, f"1-256 ACUs and at least relationalDbMinCapacity ({minimum:g})")
+        raise ConfigError(
+            key("relationalDbMaxCapacity"), maximum, f"1-256 ACUs and at least relationalDbMinCapacity ({minimum:g})"
+        )
     if is_global and minimum == 0:
-        raise error(
+        raise ConfigError(
             key("relationalDbMinCapacity"),
             v["relationalDbMinCapacity"],
             "at least 0.5 for a global database: its primary cannot pause (auto-pause is incompatible with "
@@ -86,24 +87,23 @@ def parse_relational_config(
         )
     pause = v["relationalDbSecondsUntilAutoPause"]
     if not 300 <= pause <= 86400:
-        raise error(key("relationalDbSecondsUntilAutoPause"), pause, "300-86400 seconds")
+        raise ConfigError(key("relationalDbSecondsUntilAutoPause"), pause, "300-86400 seconds")
     secondary = v["relationalDbSecondary"]
-    if secondary not in SECONDARIES:
-        raise error(key("relationalDbSecondary"), secondary, "one of " + ", ".join(SECONDARIES))
+    one_of(key("relationalDbSecondary"), secondary, SECONDARIES)
     if v["relationalDbWriteForwarding"]:
-        raise error(
+        raise ConfigError(
             key("relationalDbWriteForwarding"),
             True,
             "false: the functions reach the database through the Data API, which answers only on a writer",
         )
     budget = v["relationalRtoBudgetSeconds"]
     if budget <= 0:
-        raise error(key("relationalRtoBudgetSeconds"), budget, "a positive number of seconds")
+        raise ConfigError(key("relationalRtoBudgetSeconds"), budget, "a positive number of seconds")
     rto = None
     if is_global:
         rto = relational_rto_seconds(health_interval, failure_threshold, headless=secondary == "headless")
         if rto > budget:
-            raise error(
+            raise ConfigError(
                 key("relationalRtoBudgetSeconds"),
                 budget,
                 f"at least the computed relational RTO {rto} s (detection + "
@@ -123,7 +123,7 @@ def parse_relational_config(
     )
 
 
-def _capacity(value: str, key: str, error, *, default: float) -> float:
+def _capacity(value: str, key: str, *, default: float) -> float:
     if value.strip() == "":
         return default
     try:
@@ -131,5 +131,5 @@ def _capacity(value: str, key: str, error, *, default: float) -> float:
     except ValueError:
         capacity = -1.0
     if not (capacity == 0 or 0.5 <= capacity <= 256) or (capacity * 2) != int(capacity * 2):
-        raise error(key, value, "0, or 0.5 to 256 Aurora capacity units in steps of 0.5")
+        raise ConfigError(key, value, "0, or 0.5 to 256 Aurora capacity units in steps of 0.5")
     return capacity

@@ -26,18 +26,27 @@ class _Cached:
 _table_probes: dict[str, _Cached] = {}  # by region: one in Lambda, several in the simulation
 
 
+def _cached(probes: dict[str, _Cached], probe: Callable[[], tuple[bool, str]], clock: Callable[[], float]) -> tuple[bool, str]:
+    """A probe's answer for this region, asked again only after CACHE_SECONDS."""
+    cached = probes.setdefault(aws.local_region(), _Cached())
+    if cached.value is None or clock() - cached.at >= CACHE_SECONDS:
+        cached.value, cached.at = probe(), clock()
+    return cached.value
+
+
+def _error_code(error: ClientError | BotoCoreError) -> str:
+    return error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+
+
 def table_reachable(table, clock: Callable[[], float] = deadline.now) -> tuple[bool, str]:
-    probe = _table_probes.setdefault(aws.local_region(), _Cached())
-    if probe.value is not None and clock() - probe.at < CACHE_SECONDS:
-        return probe.value
-    try:
-        table.get_item(Key={"pk": "HEALTH#probe", "sk": "HEALTH"}, ConsistentRead=True)
-        result = (True, "table reachable")
-    except (ClientError, BotoCoreError) as error:
-        code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
-        result = (False, f"table unreachable: {code}")
-    probe.value, probe.at = result, clock()
-    return result
+    def probe() -> tuple[bool, str]:
+        try:
+            table.get_item(Key={"pk": "HEALTH#probe", "sk": "HEALTH"}, ConsistentRead=True)
+            return True, "table reachable"
+        except (ClientError, BotoCoreError) as error:
+            return False, f"table unreachable: {_error_code(error)}"
+
+    return _cached(_table_probes, probe, clock)
 
 
 _providers: dict[str, object] = {}
@@ -71,18 +80,16 @@ def containers_serving(target_group_arn: str, clock: Callable[[], float] = deadl
     """Warm containers (containerBackend): at least one healthy target behind the region's load
     balancer. A region whose containers are all down must leave DNS like any other sick region. An
     unreadable answer is not an outage (as for the drain flag): the region keeps serving."""
-    probe = _target_probes.setdefault(aws.local_region(), _Cached())
-    if probe.value is not None and clock() - probe.at < CACHE_SECONDS:
-        return probe.value
-    try:
-        targets = aws.client("elbv2").describe_target_health(TargetGroupArn=target_group_arn)["TargetHealthDescriptions"]
-        healthy = sum(1 for t in targets if t["TargetHealth"]["State"] == "healthy")
-        result = (healthy > 0, f"{healthy} healthy container(s)")
-    except (ClientError, BotoCoreError) as error:
-        code = error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
-        result = (True, f"container targets unreadable ({code}); serving")
-    probe.value, probe.at = result, clock()
-    return result
+
+    def probe() -> tuple[bool, str]:
+        try:
+            answer = aws.client("elbv2").describe_target_health(TargetGroupArn=target_group_arn)
+        except (ClientError, BotoCoreError) as error:
+            return True, f"container targets unreadable ({_error_code(error)}); serving"
+        healthy = sum(1 for t in answer["TargetHealthDescriptions"] if t["TargetHealth"]["State"] == "healthy")
+        return healthy > 0, f"{healthy} healthy container(s)"
+
+    return _cached(_target_probes, probe, clock)
 
 
 def check(table, parameter_name: str, region: str, target_group_arn: str | None = None) -> tuple[int, dict]:
