@@ -58,6 +58,12 @@ def smoke_report_path():
     return Path(tempfile.gettempdir()) / f"sdr-local-smoke-{run}.json"
 
 
+def smoke_files():
+    """The smoke run's report, the file naming its process, and its output (read when it fails)."""
+    report = smoke_report_path()
+    return report, report.with_suffix(".pid"), report.with_suffix(".log")
+
+
 def pytest_collection_finish(session):
     import subprocess
     import sys
@@ -65,18 +71,20 @@ def pytest_collection_finish(session):
 
     if os.environ.get("PYTEST_XDIST_WORKER", "gw0") != "gw0" or not any(i.nodeid == SMOKE_TEST for i in session.items):
         return
-    report = smoke_report_path()
+    report, pid_file, log = smoke_files()
     report.unlink(missing_ok=True)
-    _smoke.append(
-        subprocess.Popen(
+    # Not niced: it needs little CPU, but on a slow machine with both cores taken by test workers a
+    # niced process got so little that it wrote no report in 200 s (CI, stop 43).
+    with log.open("wb") as output:
+        process = subprocess.Popen(
             [sys.executable, "-m", "verify.local", "--smoke", "--lag", "0.2", "--report", str(report)],
             cwd=Path(__file__).resolve().parents[1],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: the test checks none of it is left
-            preexec_fn=lambda: os.nice(10),  # it mostly waits out a lease: the tests come first
         )
-    )
+    _smoke.append(process)
+    pid_file.write_text(str(process.pid))
 
 
 def pytest_unconfigure(config):
@@ -84,4 +92,5 @@ def pytest_unconfigure(config):
         if process.poll() is None:
             process.kill()
         process.wait()
-        smoke_report_path().unlink(missing_ok=True)
+        for path in smoke_files():
+            path.unlink(missing_ok=True)
