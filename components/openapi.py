@@ -32,6 +32,9 @@ class Route:
     # Why a write route needs no API key (anyone may subscribe); written into the document as
     # `x-public-write`, where the policy pack reads it. A write route is keyed or says why not.
     public: str | None = None
+    # Why a read needs the API key (who bought what is no one else's business); written into the
+    # document as `x-private-read`, so the policy pack finds a keyed read that lost its key.
+    private: str | None = None
     # Every status the route answers, with the schema of its body (a name the caller gives;
     # None: no body). Empty: the document says only "200" (a caller that has not described them).
     responses: Mapping[str, str | None] = field(default_factory=dict, hash=False)
@@ -60,6 +63,8 @@ class Route:
             raise ValueError(f"Route.public: {self.method.upper()} {self.path} is neither keyed nor says why it is public")
         if self.keyed and self.public:
             raise ValueError(f"Route.public: {self.method.upper()} {self.path} is keyed, so it is not public")
+        if self.private is not None and (self.method != "get" or not self.keyed or not self.private.strip()):
+            raise ValueError(f"Route.private: {self.method.upper()} {self.path}: only a keyed GET says why it is private")
         unknown = set(self.parameters) - {*self.path_parameters, *self.query}
         if unknown:
             raise ValueError(f"Route.parameters: {sorted(unknown)} are neither path nor query parameters of {self.path}")
@@ -103,6 +108,7 @@ class Route:
             cached=bool(data.get("cached", False)),
             edge_cached=bool(data.get("edge_cached", False)),
             public=data.get("public"),
+            private=data.get("private"),
             responses=dict(data.get("responses", {})),
             idempotent=bool(data.get("idempotent", False)),
             parameters=dict(data.get("parameters", {})),
@@ -259,6 +265,8 @@ def _operation(
         operation["security"] = [{"admin_api_key": []}]
     if route.public:
         operation["x-public-write"] = route.public
+    if route.private:
+        operation["x-private-read"] = route.private
     return operation
 
 

@@ -385,23 +385,42 @@ _drain_command("restore", False)
 @click.option("--dry-run", is_flag=True, help="Print what would happen; change nothing.")
 @click.option("--force", is_flag=True, help="When the holder cannot be fenced, wait out its lease (up to its length) instead.")
 @click.option("--out-of-sync", is_flag=True, help="Accept a region outside the in-sync set: it loses what it lacks.")
+@click.option(
+    "--allow-data-loss",
+    is_flag=True,
+    help="With a relational global database whose member does not answer: fail it over, losing what had not replicated.",
+)
 @click.pass_context
 @operator_command
 def drill_promote(
-    ctx: click.Context, stack: str, region: str, outputs: Path | None, dry_run: bool, force: bool, out_of_sync: bool
+    ctx: click.Context,
+    stack: str,
+    region: str,
+    outputs: Path | None,
+    dry_run: bool,
+    force: bool,
+    out_of_sync: bool,
+    allow_data_loss: bool,
 ) -> None:
     """Make REGION the primary for writes: fence the lease holder, take the lease on a majority of
     the voters with the next epoch, activate the region. Refused (exit 3, nothing changed) for an
     evacuated, drained or out-of-sync region, without a majority, or when the holder cannot be fenced.
 
+    With a relational global database (relationalDb), its writer moves too: a headless REGION gets
+    an instance first (minutes, before anything is fenced), then the switchover runs once the lease
+    moved. A member that does not answer needs --allow-data-loss (a failover; the last replication
+    lag seen is printed as what may be lost).
+
     \b
     Example:
       sdr drill promote --stack dr --region us-west-2 --dry-run
       sdr drill promote --stack dr --region us-west-2
+      sdr drill promote --stack dr --region us-west-2 --force --allow-data-loss
     """
     from shared import clock
 
     from ops import promotion
+    from ops.database_promotion import GlobalDatabase
 
     session = _session(ctx, stack, region, outputs)
     report = promotion.promote(
@@ -412,6 +431,8 @@ def drill_promote(
         force=force,
         out_of_sync=out_of_sync,
         dry_run=dry_run,
+        database=GlobalDatabase.from_outputs(session.target.outputs, session.aws),
+        allow_data_loss=allow_data_loss,
     )
     for line in report.lines():
         click.echo(line)

@@ -253,6 +253,14 @@ def render_status(report: dict[str, Any]) -> str:
             else:
                 valid = "revoked" if replica["revoked"] else f"valid {replica['valid_for_seconds']:g} s"
                 lines.append(f"    {region} control item: {replica['primary']} epoch {replica['epoch']}, {valid}")
+    database = report.get("database")
+    if database is not None:
+        if "error" in database:
+            lines.append(f"  database: {database['error']}")
+        else:
+            roles = ", ".join(f"{region} {role}" for region, role in database["roles"].items())
+            moving = f", moving to {database['moving_to']}" if database["moving_to"] else ""
+            lines.append(f"  database: {database['status']}{moving}; {roles}")
     return "\n".join(lines)
 
 
@@ -304,8 +312,27 @@ class Session:
 
 
 def status(session: Session, resolver: Resolver) -> dict[str, Any]:
+    from ops.database_promotion import GlobalDatabase
+
     drill = session.drill(resolver, time.sleep, print)
-    return drill.status(session.cluster() if outputs_have_lease(session.target) else None)
+    report = drill.status(session.cluster() if outputs_have_lease(session.target) else None)
+    database = GlobalDatabase.from_outputs(session.target.outputs, session.aws)
+    if database is not None:
+        report["database"] = database_status(database, session.target.region)
+    return report
+
+
+def database_status(database, ask_first: str) -> dict[str, Any]:
+    """The relational global database: its status and each region's role (writer, reader,
+    headless, unreachable), or the error when no region describes it."""
+    from ops.database_promotion import DatabaseRefused
+
+    try:
+        state = database.state(ask_first)
+    except DatabaseRefused as refused:
+        return {"error": str(refused)}
+    moving = state.moving_to.split(":")[3] if state.moving_to else None
+    return {"status": state.status, "moving_to": moving, "roles": {region: state.role(region) for region in state.members}}
 
 
 def set_drain(

@@ -15,6 +15,12 @@
 4. activates the target's control item. If the target's replica cannot be written now, the lease
    is still its: the target's own failover tick activates it within half a lease.
 
+With a relational global database (ops/database_promotion.py), its writer moves too: a headless
+target gets its instance before step 2 (nothing is fenced while it starts), and the switchover (or,
+with `allow_data_loss`, the failover) runs after step 4, the ledger's writes deferred meanwhile.
+A target that already holds the lease but not the database's writer (a switchover that failed)
+gets only the database's move.
+
 Nothing waits longer than the lease plus a few seconds; every failure is a `PromotionRefused`
 with one line.
 """
@@ -28,6 +34,8 @@ from typing import Any
 from shared import failover
 from shared.lease import Lease, Reading, Voters
 
+from ops import database_promotion
+from ops.database_promotion import DatabaseMove, GlobalDatabase
 from ops.errors import OperatorError, Refused
 
 
@@ -92,8 +100,13 @@ class PromotionReport:
     waited_for_expiry_seconds: float = 0.0
     activated: bool = True
     dry_run: bool = False
+    database: DatabaseMove | None = None
+    lease_moved: bool = True
 
     def lines(self) -> list[str]:
+        database = self.database.lines() if self.database else []
+        if not self.lease_moved:
+            return [f"{self.target} already holds the write lease at epoch {self.epoch}", *database]
         verb = "would promote" if self.dry_run else "promoted"
         was = f"{self.previous.holder} at epoch {self.previous.epoch}" if self.previous else "no lease yet"
         out = [f"{verb} {self.target} to primary at epoch {self.epoch} (was {was})"]
@@ -106,7 +119,7 @@ class PromotionReport:
             out.append(f"  old primary {self.previous.holder}: {how}")
         if not self.activated:
             out.append(f"  {self.target}'s control item not written yet: its failover tick activates it")
-        return out
+        return out + database
 
 
 def _winner(reading: Reading) -> str:
@@ -123,6 +136,8 @@ def promote(
     force: bool = False,
     out_of_sync: bool = False,
     dry_run: bool = False,
+    database: GlobalDatabase | None = None,
+    allow_data_loss: bool = False,
 ) -> PromotionReport:
     if cluster.write_mode != "single-primary":
         raise PromotionRefused(f"write mode {cluster.write_mode} has no primary to move (every region writes its own replica)")
@@ -139,8 +154,13 @@ def promote(
     latest = reading.latest
     now = now_ms()
     valid = latest is not None and not latest.expired_for_candidates(now, voters.drift_ms)
+    now_s = lambda: now_ms() / 1000  # noqa: E731
     if valid and latest.holder == target:
-        raise PromotionRefused(f"{target} is already primary at epoch {latest.epoch}")
+        if database is None or database.state(target).writer == target:
+            raise PromotionRefused(f"{target} is already primary at epoch {latest.epoch}")
+        return _database_only(
+            database, target, latest, now_s=now_s, sleep=sleep, allow_data_loss=allow_data_loss, dry_run=dry_run
+        )
     in_sync = latest.in_sync if latest else frozenset(r for r in cluster.regions if r not in cluster.evacuated)
     if target not in in_sync and not out_of_sync:
         raise PromotionRefused(
@@ -152,6 +172,11 @@ def promote(
     stays_in_sync = in_sync | {target}
     leaves_in_sync = (in_sync - {latest.holder} if latest and latest.holder != target else in_sync) | {target}
     report = PromotionReport(target, 0, latest, dry_run=dry_run)
+    if database is not None:
+        # Before anything is fenced: the refusals, and a headless target's instance (minutes).
+        report.database = _prepare_database(
+            database, target, allow_data_loss=allow_data_loss, now_s=now_s, sleep=sleep, dry_run=dry_run
+        )
     fence_client = None
     if valid:
         try:
@@ -196,7 +221,36 @@ def promote(
         failover.activate(cluster.dynamodb(target), cluster.table, target, lease, valid_until, lease.renewed_at_ms)
     except Exception:
         report.activated = False
+    if report.database is not None:
+        _move_database(database, report.database, now_s=now_s, sleep=sleep)
     return report
+
+
+def _prepare_database(database: GlobalDatabase, target: str, **kwargs) -> DatabaseMove:
+    try:
+        return database_promotion.prepare(database, target, **kwargs)
+    except database_promotion.DatabaseRefused as refused:
+        raise PromotionRefused(str(refused)) from None
+
+
+def _move_database(database: GlobalDatabase, move: DatabaseMove, *, now_s: Callable[[], float], sleep) -> None:
+    try:
+        database_promotion.complete(database, move, now_s=now_s, sleep=sleep)
+    except database_promotion.DatabaseRefused as refused:
+        raise PromotionRefused(
+            f"{refused}. {move.target} is the write primary; the ledger's writes stay deferred (nothing is lost) "
+            f"until its database writes: run promote --region {move.target} again"
+        ) from None
+
+
+def _database_only(
+    database: GlobalDatabase, target: str, lease: Lease, *, now_s, sleep, allow_data_loss: bool, dry_run: bool
+) -> PromotionReport:
+    """The target holds the lease but not the database's writer: finish the database's move."""
+    move = _prepare_database(database, target, allow_data_loss=allow_data_loss, now_s=now_s, sleep=sleep, dry_run=dry_run)
+    if not dry_run:
+        _move_database(database, move, now_s=now_s, sleep=sleep)
+    return PromotionReport(target, lease.epoch, lease, dry_run=dry_run, database=move, lease_moved=False)
 
 
 def _control_epoch(cluster: Cluster, region: str) -> int:

@@ -639,11 +639,15 @@ def _admin_routes_keyed(r: Resource) -> Iterable[str]:
     key_schemes = {n for n, s in schemes.items() if s.get("type") == "apiKey" and s.get("in") == "header"}
     for path, methods in (document.get("paths") or {}).items():
         for method, operation in methods.items():
-            if not isinstance(operation, dict) or not _writes(method, operation):
+            if not isinstance(operation, dict):
                 continue
             keyed = any(set(requirement) & key_schemes for requirement in operation.get("security") or [])
-            if not keyed and not str(operation.get("x-public-write") or "").strip():
+            if keyed:
+                continue
+            if _writes(method, operation) and not str(operation.get("x-public-write") or "").strip():
                 yield f"{method.upper()} {path} writes without the API key and without a stated reason to be public"
+            elif str(operation.get("x-private-read") or "").strip():
+                yield f"{method.upper()} {path} is a private read ({operation['x-private-read']}) served without the API key"
 
 
 def _function_url_auth(r: Resource) -> Iterable[str]:
@@ -1064,7 +1068,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "apigw-admin-routes-keyed",
-        "every write route of the OpenAPI document requires the API key or states why it is public (x-public-write)",
+        "every write route of the OpenAPI document requires the API key or states why it is public (x-public-write); "
+        "a private read (x-private-read) requires it",
         ("custom: OpenAPI security requirement",),
         types=("aws:apigateway/restApi:RestApi",),
         check=_admin_routes_keyed,

@@ -66,6 +66,7 @@ def api_statements(access: TableAccess, region: str, topic_arn, page_views_grant
         allow(["s3:GetObject"], [pulumi.Output.concat(bucket_arn, "/thumbnails/*")], "ReadThumbnails"),
         # A HEAD of a missing thumbnail answers 404 (not 403) only with s3:ListBucket on the bucket.
         allow(["s3:ListBucket"], [bucket_arn], "SeeMissingThumbnails"),
+        *access.ledger_statements(),
     ]
 
 

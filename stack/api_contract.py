@@ -23,6 +23,12 @@ def routes() -> tuple[Route, ...]:
     return tuple(Route.from_dict(r) for r in table["routes"])
 
 
+def edge_routes() -> tuple[Route, ...]:
+    """What the read edge (components/api_edge.py) may serve: every route but those needing the
+    API key (the ledger's reads), which go to a region's API."""
+    return tuple(r for r in routes() if not r.keyed)
+
+
 def load_schema(name: str) -> dict[str, Any]:
     return json.loads((API_DIR / "schemas" / f"{name}.json").read_text())
 

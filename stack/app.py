@@ -27,13 +27,15 @@ def build(cfg: StackConfig) -> None:
     # Seals write ids and cursors; the same in every region, so a client failing over can present them.
     signing_key = random.RandomPassword("api-signing-key", length=48, special=False)
     voters = write_failover.lease_voters(cfg, providers.voters, table.key_arns)
-    access = TableAccess(table, cfg, voters)
     drain_parameter_name = f"/{cfg.project}/{cfg.stack}/drain"
 
     # Per region: the foundation, the event paths, the API.
     # Welcome mail needs a sender SES can verify: the configured address, or noreply@ the domain.
     sender = cfg.sender_email or (f"noreply@{cfg.domain}" if cfg.domain else None)
     regions = foundation.foundations(cfg, providers, mail=sender is not None, table_key_arns=table.key_arns)
+    # The relational store, before the writers that use it (the API and the write-retry consumer).
+    store = relational.relational_store(cfg, providers, regions)
+    access = TableAccess(table, cfg, voters, store, relational.DATABASE_NAME)
     analytics_buckets = analytics.data_buckets(cfg, providers.regional) if cfg.analytics else None
     signing_keys = {name: api.signing_key_parameter(cfg, region, signing_key.result) for name, region in regions.items()}
     paths = {
@@ -73,8 +75,7 @@ def build(cfg: StackConfig) -> None:
         containers=services,
     )
 
-    # Across regions again: the relational store, the API's name, backups, what the browser and operators read.
-    store = relational.relational_store(cfg, providers, regions)
+    # Across regions again: the API's name, backups, what the browser and operators read.
     api_dns = dns.api_dns(cfg, providers, regions, apis)
     backups = recovery.backups(cfg, providers, table, media, regions, store)
     analytics_paths = {name: p.analytics for name, p in paths.items() if p.analytics is not None}

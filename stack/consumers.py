@@ -115,6 +115,7 @@ def write_retry(cfg: StackConfig, region: Region, access: TableAccess, signing_k
                 *access.reads(name),
                 *access.writes(name, apply_actions, sid="ApplyIntents"),
                 *access.lease_writes(),
+                *access.ledger_statements(),
             ],
             metric_alarms=[
                 ConsumerMetricAlarm(metric="WritesRejected", description="a deferred write was rejected (see GET /writes/{id})"),

@@ -53,7 +53,7 @@ def api_edge(
                 )
                 for region in cfg.serving_regions  # in failover order, home first
             },
-            routes=api_contract.routes(),
+            routes=api_contract.edge_routes(),
             global_provider=providers.global_services,
             ttl_seconds=cfg.edge_cache_seconds,
             origin_read_timeout=EDGE_ORIGIN_READ_TIMEOUT_SECONDS,

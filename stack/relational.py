@@ -1,6 +1,7 @@
 """The relational store (relationalDb): an AuroraGlobal over the stack's regions, its master
 password generated here (kept in the state as a secret, and in Secrets Manager for the Data API).
-Nothing reads it yet beyond the exports; the ledger's handlers are the next step (docs/relational.md)."""
+The API and the write-retry consumer write the purchases ledger in it (functions/shared/ledger.py,
+through stack/table_access.py's ledger grants); `sdr drill promote` moves its writer."""
 
 from __future__ import annotations
 

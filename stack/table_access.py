@@ -17,7 +17,7 @@ from typing import Any
 
 import pulumi
 
-from components import GlobalTable, LeaseVoters, allow
+from components import AuroraGlobal, GlobalTable, LeaseVoters, allow
 from stack.config import StackConfig
 
 # DynamoDB's calls to KMS for a table under a customer-managed key, made with the caller's rights.
@@ -41,9 +41,13 @@ class TableAccess:
     table: GlobalTable
     cfg: StackConfig
     voters: LeaseVoters | None = None  # the write lease's voters (single-primary across regions)
+    # The purchases ledger (relationalDb): written by the same writers, in the write primary's cluster.
+    relational: AuroraGlobal | None = None
+    database_name: str = "blog"
 
     def environment(self) -> dict[str, Any]:
         return {
+            **self.ledger_environment(),
             "TABLE_NAME": self.table.name,
             "WRITE_MODE": self.cfg.write_mode,
             "HOME_REGION": self.cfg.home_region,
@@ -51,6 +55,29 @@ class TableAccess:
             "RECORD_TTL_DAYS": "0" if self.cfg.consistency == "strong" else REQUEST_RECORD_DAYS,
             **self.lease_environment(),
         }
+
+    def ledger_environment(self) -> dict[str, Any]:
+        """The Data API's endpoints in every region (shared/ledger.py picks the write primary's)."""
+        if self.relational is None:
+            return {}
+        store = self.relational
+        endpoints = pulumi.Output.all(clusters=store.cluster_arns, secrets=store.secret_arns).apply(
+            lambda a: json.dumps(
+                {r: {"resourceArn": arn, "secretArn": a["secrets"][r]} for r, arn in a["clusters"].items()}, sort_keys=True
+            )
+        )
+        return {"RELATIONAL_DATA_API": endpoints, "RELATIONAL_DATABASE": self.database_name}
+
+    def ledger_statements(self, sid: str = "PurchasesLedger") -> list[dict[str, Any]]:
+        """Statements on every region's cluster (any may hold the writer after a promotion), and the
+        secret the Data API reads with the caller's rights, in each region."""
+        if self.relational is None:
+            return []
+        store = self.relational
+        return [
+            allow(["rds-data:ExecuteStatement"], list(store.cluster_arns.values()), sid),
+            allow(["secretsmanager:GetSecretValue"], list(store.secret_arns.values()), f"{sid}Secret"),
+        ]
 
     def lease_environment(self) -> dict[str, Any]:
         """What a writer needs of the lease: that there is one, and its voters (shared/confirm.py)."""

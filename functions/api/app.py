@@ -21,9 +21,10 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
-from shared import aws, deadline, page_view, signing, writes
+from botocore.exceptions import ClientError
+from shared import aws, deadline, ledger, page_view, signing, writes
 from shared.intent import WriteIntent
-from shared.items import local_region, now_iso, subscriber_key
+from shared.items import local_region, now_iso, purchase_key, subscriber_key
 
 logger = Logger(service="api")
 tracer = Tracer(service="api")
@@ -132,6 +133,45 @@ def subscribe():
         return WriteIntent(kind="subscribe", key=subscriber_key(email), item=item, **base)
 
     return _write("POST /subscribers", {"email": email}, intent)
+
+
+def _ledger_on() -> None:
+    if not ledger.enabled():
+        raise ApiError(404, "not_found", "the purchases ledger is off in this stack (relationalDb)")
+
+
+@app.post("/purchases")
+def create_purchase():
+    """A grant (or a test purchase): the reader owns the item. Through the write path: once per
+    Idempotency-Key, 202 when the database cannot take it now (resuming, no writer yet)."""
+    _ledger_on()
+    body = _body("PurchaseCreate")
+    reader, item = body["reader"].strip().lower(), body["item"]
+
+    def intent(base: dict[str, Any]) -> WriteIntent:
+        key = purchase_key(reader, item)
+        return WriteIntent(kind="purchase", key=key, item={**key, "reader": reader, "item": item}, **base)
+
+    return _write("POST /purchases", {"reader": reader, "item": item}, intent)
+
+
+@app.get("/purchases")
+def list_purchases():
+    _ledger_on()
+    reader = validation.query_email(_query(), "reader")
+    try:
+        owned = ledger.purchases_of(reader)
+    except Exception as error:
+        if isinstance(error, ledger.DatabaseBusy):
+            logger.warning("ledger busy on a read", extra={"cause": str(error)[:300]})
+        elif isinstance(error, ClientError):  # a misconfiguration (access, secret, endpoint): alarm-worthy
+            logger.error("ledger refused a read", extra={"cause": repr(error)[:300]})
+        else:
+            raise
+        seconds = ledger.RETRY_AFTER_SECONDS
+        body = {"error": "unavailable", "message": "the database is resuming or moving; retry", "retry_after": seconds}
+        return json_response(503, body, {"Retry-After": str(seconds), "Cache-Control": "no-store"})
+    return json_response(200, {"reader": reader, "purchases": owned}, {"Cache-Control": "no-store"})
 
 
 @app.get("/writes/<token>")

@@ -120,3 +120,14 @@ def bounded_int(raw: str | None, name: str, *, low: int, high: int, default: int
             raise unprocessable(rule, [name])
         raise bad_request(rule)
     return int(raw)
+
+
+def query_email(params: dict[str, str], name: str) -> str:
+    """An email address in a query string, by the same pattern as the bodies' (Subscriber.json), lower-cased."""
+    raw = params.get(name)
+    rule = schema("Subscriber")["properties"]["email"]
+    if raw is None:
+        raise bad_request(f"query parameter {name} is required")
+    if not rule["minLength"] <= len(raw) <= rule["maxLength"] or not re.fullmatch(rule["pattern"], raw):
+        raise bad_request(f"query parameter {name} must be an email address")
+    return raw.lower()

@@ -10,7 +10,8 @@ and the table:
 - **the scope**: even a sealed intent may only touch what its route writes: `POST /posts` creates
   a `POST#<id>` item whose id is derived from the write id, `PUT`/`DELETE /posts/{id}` change a
   `POST#` item's title, body and tags, `POST /subscribers` creates the `SUB#<email>` item of that
-  address. Anything else (`CONTROL#`, `REQ#`, `SUPPRESS#`, `VIEWS#`, another kind or field) is
+  address, `POST /purchases` a `PURCHASE#<reader>#<post id>` row of the relational ledger
+  (shared/ledger.py) for that reader and item. Anything else (`CONTROL#`, `REQ#`, `SUPPRESS#`, `VIEWS#`, another kind or field) is
   `OutOfScope`. The scope is checked as well as the seal: a bug in the API could seal an intent
   it should never have built.
 
@@ -29,12 +30,15 @@ from typing import Any, Literal
 from shared import signing
 from shared.items import json_default
 
-Kind = Literal["create", "subscribe", "update", "delete"]
-KINDS: tuple[str, ...] = ("create", "subscribe", "update", "delete")
+Kind = Literal["create", "subscribe", "update", "delete", "purchase"]
+KINDS: tuple[str, ...] = ("create", "subscribe", "update", "delete", "purchase")
+# Kinds that carry the whole item (the others carry changes or nothing).
+WHOLE_ITEM_KINDS = ("create", "subscribe", "purchase")
 MAX_VERSION = 10**18 - 1
 SEAL_PURPOSE = "intent"
 _POST_KEY = re.compile(r"POST#[0-9a-f]{32}")
 _SUB_KEY = re.compile(r"SUB#[^#\s]{3,254}")
+_PURCHASE_KEY = re.compile(r"PURCHASE#[^#\s]{3,254}#[0-9a-f]{32}")
 
 
 class InvalidIntent(ValueError):
@@ -67,6 +71,7 @@ SCOPES: dict[str, Scope] = {
     "PUT /posts/{id}": Scope("update", _POST_KEY, "POST", frozenset({"title", "body", "tags"})),
     "DELETE /posts/{id}": Scope("delete", _POST_KEY, "POST", frozenset()),
     "POST /subscribers": Scope("subscribe", _SUB_KEY, "SUB", frozenset({"pk", "sk", "email", "subscribed_at"})),
+    "POST /purchases": Scope("purchase", _PURCHASE_KEY, "PURCHASE", frozenset({"pk", "sk", "reader", "item"})),
 }
 
 
@@ -132,7 +137,7 @@ def _from_fields(data: dict[str, Any]) -> WriteIntent:
         raise InvalidIntent(f"kind: one of {', '.join(KINDS)} is required")
     if not isinstance(key, dict) or set(key) != {"pk", "sk"} or not all(isinstance(v, str) for v in key.values()):
         raise InvalidIntent("key: {pk, sk} strings are required")
-    if kind in ("create", "subscribe") and (not isinstance(item, dict) or {k: item.get(k) for k in ("pk", "sk")} != key):
+    if kind in WHOLE_ITEM_KINDS and (not isinstance(item, dict) or {k: item.get(k) for k in ("pk", "sk")} != key):
         raise InvalidIntent("item: an object with the same pk/sk as key is required")
     if kind == "update" and (not isinstance(item, dict) or not item or {"pk", "sk"} & set(item)):
         raise InvalidIntent("item: the changed attributes (not the key) are required")
@@ -140,7 +145,7 @@ def _from_fields(data: dict[str, Any]) -> WriteIntent:
         not isinstance(expected, int) or isinstance(expected, bool) or not 1 <= expected <= MAX_VERSION
     ):
         raise InvalidIntent("expected_version: a positive integer is required")
-    if kind in ("create", "subscribe") and expected is not None:
+    if kind in WHOLE_ITEM_KINDS and expected is not None:
         raise InvalidIntent("expected_version: only updates and deletes expect a version")
     if kind == "delete" and item is not None:
         raise InvalidIntent("item: a delete carries no attributes")
@@ -165,3 +170,8 @@ def check_scope(intent: WriteIntent) -> None:
             raise OutOfScope("a created post's id is derived from its write id")
     if intent.kind == "subscribe" and intent.key["pk"] != f"SUB#{str(intent.item.get('email', '')).lower()}":
         raise OutOfScope("a subscriber item belongs to its own address")
+    if (
+        intent.kind == "purchase"
+        and intent.key["pk"] != f"PURCHASE#{str(intent.item.get('reader', '')).lower()}#{intent.item.get('item')}"
+    ):
+        raise OutOfScope("a purchase belongs to its own reader and item")

@@ -57,6 +57,11 @@ def subscriber_key(email: str) -> dict[str, str]:
     return {"pk": f"SUB#{email.lower()}", "sk": "SUB"}
 
 
+def purchase_key(reader: str, item: str) -> dict[str, str]:
+    """A purchase's address in a write intent (the row itself lives in the relational ledger)."""
+    return {"pk": f"PURCHASE#{reader.lower()}#{item}", "sk": "PURCHASE"}
+
+
 def suppression_key(email: str) -> dict[str, str]:
     return {"pk": f"SUPPRESS#{email.lower()}", "sk": "SUPPRESS"}
 

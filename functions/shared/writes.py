@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from shared import aws, clock, confirm, control, deadline, lineage
+from shared import aws, clock, confirm, control, deadline, ledger, lineage
 from shared.intent import WriteIntent
 from shared.items import expiry, is_live, json_default, now_iso, public_post, request_key
 
@@ -91,7 +91,7 @@ def should_defer(error: BaseException) -> bool:
     rejected or dead-lettered with a record and an alarm; a 500 would lose it."""
     from botocore.exceptions import ClientError
 
-    if isinstance(error, (StaleEpoch, control.NoPrimary, confirm.Unconfirmed)) or aws.is_transient(error):
+    if isinstance(error, (StaleEpoch, control.NoPrimary, confirm.Unconfirmed, ledger.DatabaseBusy)) or aws.is_transient(error):
         return True
     return isinstance(error, ClientError) and aws.error_code(error) not in BUG_CODES
 
@@ -305,6 +305,8 @@ def apply(intent: WriteIntent) -> Outcome:
     """Apply `intent` once, and with a write lease wait until the in-sync regions hold it
     (shared/confirm.py). Raises what `should_defer` accepts when it cannot be decided or
     acknowledged now, and KeyReuse when the key was used for another request on the route."""
+    if intent.kind == "purchase":
+        return _purchase(intent)
     where = target()
     for _attempt in range(3):
         try:
@@ -315,6 +317,18 @@ def apply(intent: WriteIntent) -> Outcome:
         _confirm(intent, outcome, where)
         return outcome
     raise StaleEpoch(f"the primary kept moving while {intent.write_id} was applied")
+
+
+def _purchase(intent: WriteIntent) -> Outcome:
+    """A row of the relational ledger, once (shared/ledger.py decides replays), and the request's
+    record in the table so GET /writes/{id} tells a deferred purchase's fate."""
+    try:
+        status, body = ledger.purchase(intent.write_id, intent.body_hash, intent.item["reader"], intent.item["item"])
+    except ledger.KeyReuse:
+        raise KeyReuse(intent.route) from None
+    outcome = Outcome("applied", status, body) if status == 201 else Outcome("rejected", status, body, body["message"])
+    record(intent, outcome)
+    return outcome
 
 
 def _after_refusal(refused: Target) -> Target:

@@ -236,7 +236,7 @@ def _api_edge(run: StackRun, cfg: StackConfig) -> list[str]:
     members = [m["originId"] for m in groups[0]["members"]] if groups else []
     if len(serving) > 1 and members != [f"api-{r}" for r in serving[:2]]:
         out.append(f"origin group {members}: expected {serving[:2]}")
-    routes = api_contract.routes()
+    routes = api_contract.edge_routes()
     behaviours = {b["pathPattern"]: b for b in edge.inputs.get("orderedCacheBehaviors") or []}
     [policy] = [p for p in run.of_type("aws:cloudfront/cachePolicy:CachePolicy") if p.name == "api-edge-reads"]
     if {policy.inputs[k] for k in ("minTtl", "defaultTtl", "maxTtl")} != {cfg.edge_cache_seconds}:

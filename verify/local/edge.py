@@ -160,4 +160,4 @@ class EdgeServer(ThreadingHTTPServer):
 def routes() -> list[Route]:
     from stack import api_contract
 
-    return api_contract.routes()
+    return api_contract.edge_routes()

@@ -11,6 +11,10 @@ from .post import Post
 from .post_create import PostCreate
 from .post_list import PostList
 from .post_update import PostUpdate
+from .purchase import Purchase
+from .purchase_create import PurchaseCreate
+from .purchase_list import PurchaseList
+from .purchase_list_purchases_item import PurchaseListPurchasesItem
 from .subscriber import Subscriber
 from .subscription import Subscription
 from .subscription_status import SubscriptionStatus
@@ -37,6 +41,10 @@ __all__ = (
     "PostCreate",
     "PostList",
     "PostUpdate",
+    "Purchase",
+    "PurchaseCreate",
+    "PurchaseList",
+    "PurchaseListPurchasesItem",
     "Subscriber",
     "Subscription",
     "SubscriptionStatus",
