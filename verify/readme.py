@@ -36,7 +36,14 @@ def write_api_reference() -> None:
     replace_section("api-reference", markdown_reference(blog_document()), readme=README.parent / "docs" / "api.md")
 
 
-WRITERS = {"deploy-role": write_deploy_role_table, "api": write_api_reference}
+def write_relational_costs() -> None:
+    """docs/costs.md's table against Aurora for the purchases ledger (ops/relational_cost.py)."""
+    from ops.relational_cost import markdown, reference_shapes
+
+    replace_section("relational-costs", markdown(reference_shapes()), readme=README.parent / "docs" / "costs.md")
+
+
+WRITERS = {"deploy-role": write_deploy_role_table, "api": write_api_reference, "relational-costs": write_relational_costs}
 
 if __name__ == "__main__":
     import sys
