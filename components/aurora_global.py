@@ -35,6 +35,9 @@ from ._blocks.small_vpc import small_vpc
 ENGINE = "aurora-postgresql"
 INSTANCE_CLASS = "db.serverless"
 MASTER_USERNAME = "blog_admin"
+# The instance a promotion creates in a headless cluster is named after its cluster
+# (functions/shared/database_primary.py creates it; the failover function is granted it by name).
+PROMOTED_INSTANCE_SUFFIX = "-promoted"
 # Membership that a switchover or failover rewrites outside the program.
 MOVED_BY_PROMOTION = ["globalClusterIdentifier", "replicationSourceIdentifier"]
 REPLICATION_LAG_ALARM_MS = 60_000
@@ -131,9 +134,13 @@ class AuroraGlobal(pulumi.ComponentResource):
             )
 
         self.cluster_arns, self.secret_arns = {}, {}
+        # Every instance a cluster may have, by region: its own, and the one a promotion creates.
+        self.instance_arns: dict[str, list[pulumi.Output[str]]] = {}
+        self.promoted_instance_arns: dict[str, pulumi.Output[str]] = {}
         primary_writer = None
         for region in [home, *others]:
             primary = region == home
+            instance = None
             network = small_vpc(f"{name}-{region}", network="isolated", interface_endpoints=(), tags=tags, opts=child(region))
             subnets = aws.rds.SubnetGroup(
                 f"{name}-{region}-subnets", subnet_ids=network.subnet_ids, tags=tags, opts=child(region)
@@ -196,6 +203,10 @@ class AuroraGlobal(pulumi.ComponentResource):
                 if primary:
                     primary_writer = instance
             self.cluster_arns[region] = cluster.arn
+            self.promoted_instance_arns[region] = pulumi.Output.all(cluster.arn, cluster.cluster_identifier).apply(
+                lambda a: _instance_arn(a[0], a[1] + PROMOTED_INSTANCE_SUFFIX)
+            )
+            self.instance_arns[region] = [self.promoted_instance_arns[region], *([instance.arn] if instance else [])]
             self.secret_arns[region] = secret.arn if primary else secret.arn.apply(lambda arn, r=region: _in_region(arn, r))
             topic = args.alert_topic_arns.get(region)
             dimensions = {"DBClusterIdentifier": cluster.cluster_identifier}
@@ -224,7 +235,13 @@ class AuroraGlobal(pulumi.ComponentResource):
                 opts=child(region),
             )
         self.global_cluster_id = global_cluster.id if global_cluster is not None else None
+        self.global_cluster_arn = global_cluster.arn if global_cluster is not None else None
         self.register_outputs({"cluster_arns": self.cluster_arns, "secret_arns": self.secret_arns})
+
+
+def _instance_arn(cluster_arn: str, name: str) -> str:
+    """The ARN of the instance `name` beside a cluster: its partition, region and account."""
+    return ":".join(cluster_arn.split(":")[:5]) + f":db:{name}"
 
 
 def _in_region(arn: str, region: str) -> str:

@@ -156,8 +156,11 @@ def complete(
         try:
             db.take(step, state, target, database.rds)
         except Exception as error:
-            code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
-            raise DatabaseRefused(f"database: the {step.action} to {target} was refused ({code})") from None
+            # The target's own failover tick may have asked for the same move a moment earlier.
+            again = database.state(target)
+            if again.writer != target and again.moving_to != state.members[target].arn:
+                code = getattr(error, "response", {}).get("Error", {}).get("Code", type(error).__name__)
+                raise DatabaseRefused(f"database: the {step.action} to {target} was refused ({code})") from None
     elif step.action == "refuse":
         raise DatabaseRefused(f"database: {step.detail}")
     while True:

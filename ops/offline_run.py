@@ -209,6 +209,11 @@ def _target_group(state, region, physical, _logical):
 
 
 _SHAPERS = {
+    # RDS names its resources after a colon, and a global cluster has no region.
+    "aws:rds/cluster:Cluster": lambda s, r, p, _l: s.update(arn=_arn("rds", r, f"cluster:{p}"), clusterIdentifier=p),
+    "aws:rds/clusterInstance:ClusterInstance": lambda s, r, p, _l: s.update(arn=_arn("rds", r, f"db:{p}"), identifier=p),
+    "aws:rds/globalCluster:GlobalCluster": lambda s, _r, p, _l: s.update(arn=_arn("rds", None, f"global-cluster:{p}")),
+    "aws:secretsmanager/secret:Secret": lambda s, r, p, _l: s.update(arn=_arn("secretsmanager", r, f"secret:{p}-AbCdEf")),
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,
     "aws:ecs/cluster:Cluster": lambda s, r, p, _l: s.update(arn=_arn("ecs", r, f"cluster/{p}")),

@@ -99,7 +99,9 @@ def aurora_month(shape: LedgerShape, per_day: float) -> float:
 def shape_of(cfg) -> LedgerShape:
     """A StackConfig's ledger, as if relationalDb were on with its other relational choices."""
     store = cfg.relational
-    return LedgerShape(len(cfg.regions), store.min_capacity, store.secondary, store.seconds_until_auto_pause, len(cfg.regions) > 1)
+    return LedgerShape(
+        len(cfg.regions), store.min_capacity, store.secondary, store.seconds_until_auto_pause, len(cfg.regions) > 1
+    )
 
 
 def columns(shapes: dict[str, LedgerShape]) -> dict[str, tuple[str, LedgerShape]]:
@@ -126,6 +128,7 @@ def comparison(shapes: dict[str, LedgerShape]) -> list[dict[str, float]]:
 
 def crossover(shape: LedgerShape, *, up_to: float = 1e9) -> float | None:
     """The ledger requests a day from which the table costs more than Aurora, or None below `up_to`."""
+
     def table_costs_more(per_day: float) -> bool:
         return table_month(shape, per_day) >= aurora_month(shape, per_day)
 

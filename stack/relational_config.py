@@ -33,6 +33,8 @@ class RelationalConfig:
     secondary: str  # headless | warm
     rto_budget_seconds: int
     rto_seconds: int | None  # global: detection + instance (headless) + failover; None otherwise
+    # The automatic promotion may fail the database over (losing what had not replicated).
+    automatic_failover: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -110,6 +112,17 @@ def parse_relational_config(
                 f"{'an instance created in the headless secondary + ' if secondary == 'headless' else ''}"
                 "global failover); use relationalDbSecondary warm or raise the budget",
             )
+    automatic = v["relationalDbAutomaticFailover"]
+    if automatic and not is_global:
+        raise ConfigError(
+            key("relationalDbAutomaticFailover"), True, "false without a global database: there is no writer to fail over"
+        )
+    if automatic and v["writeFailover"] != "automatic":
+        raise ConfigError(
+            key("relationalDbAutomaticFailover"),
+            True,
+            "false with writeFailover manual: only an operator moves the write primary, with promote --allow-data-loss",
+        )
     return RelationalConfig(
         mode=mode,
         dr=dr or None,
@@ -120,6 +133,7 @@ def parse_relational_config(
         secondary=secondary,
         rto_budget_seconds=budget,
         rto_seconds=rto,
+        automatic_failover=automatic,
     )
 
 

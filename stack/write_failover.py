@@ -76,6 +76,43 @@ def _control_item_only(statement: dict) -> dict:
     return {**statement, "Condition": {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [CONTROL_ITEM]}}}
 
 
+def _global_store(cfg: StackConfig, access: TableAccess):
+    return access.relational if access.relational is not None and cfg.relational.is_global else None
+
+
+def _database_environment(cfg: StackConfig, access: TableAccess) -> dict:
+    """What the holder's tick needs to move the database's writer (shared/database_follower.py)."""
+    store = _global_store(cfg, access)
+    if store is None:
+        return {}
+    return {
+        "RELATIONAL_GLOBAL_CLUSTER": store.global_cluster_id,
+        "RELATIONAL_AUTOMATIC_FAILOVER": "true" if cfg.relational.automatic_failover else "false",
+    }
+
+
+def _database_statements(cfg: StackConfig, access: TableAccess, region: str) -> list[dict]:
+    """Read the global database from here; start an instance in, and move the writer to, this
+    region's cluster only; fail over only when the stack lets the automatic promotion lose data."""
+    store = _global_store(cfg, access)
+    if store is None:
+        return []
+    own = store.cluster_arns[region]
+    moves = ["rds:SwitchoverGlobalCluster", *(["rds:FailoverGlobalCluster"] if cfg.relational.automatic_failover else [])]
+    return [
+        allow(["rds:DescribeGlobalClusters"], [store.global_cluster_arn], "DatabaseGlobalCluster"),
+        allow(["rds:DescribeDBClusters"], list(store.cluster_arns.values()), "DatabaseClusters"),
+        allow(
+            ["rds:DescribeDBInstances"],
+            [arn for r in cfg.regions for arn in store.instance_arns[r]],
+            "DatabaseInstances",
+        ),
+        # Only the instance a promotion creates here, by its name.
+        allow(["rds:CreateDBInstance"], [store.promoted_instance_arns[region], own], "DatabaseInstanceHere"),
+        allow(moves, [store.global_cluster_arn, own], "DatabaseWriterHere"),
+    ]
+
+
 def failover_function(
     cfg: StackConfig, region: Region, access: TableAccess, drain_parameter_name: str, layer_arn: pulumi.Input[str]
 ) -> FailoverFunction:
@@ -98,6 +135,7 @@ def failover_function(
             system_log_level="WARN",
             environment={
                 **access.environment(),
+                **_database_environment(cfg, access),
                 "WRITE_FAILOVER": cfg.write_failover,
                 "DRAIN_PARAMETER": drain_parameter_name,
                 "POWERTOOLS_SERVICE_NAME": "failover",
@@ -123,6 +161,7 @@ def failover_function(
                 *([allow(["dynamodb:BatchGetItem"], others, "CompareThere")] if others else []),
                 *access.key_use(list(cfg.regions), "ControlKeys"),
                 allow(["ssm:GetParameter"], [drain_parameter_arn], "DrainFlag"),
+                *_database_statements(cfg, access, name),
             ],
             hardening=region.hardening,
         ),

@@ -18,6 +18,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "regions": ["us-east-1", "us-west-2", "eu-west-1"],
             "relationalDb": "aurora-serverless",
             "relationalDbSecondary": "warm",
+            "relationalDbAutomaticFailover": True,
         },
     ),
     "failover-routing-locked-hourly-backups-pilot-light-headless-database": (

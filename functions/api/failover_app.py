@@ -26,6 +26,7 @@ def handler(event: dict, context: Any) -> dict:
         report = failover.tick(
             failover.Settings.from_environment(), drained=lambda: health.drained(os.environ["DRAIN_PARAMETER"])[0]
         )
-    level = logger.warning if report.action in ("acquired", "released", "activated", "superseded") else logger.info
+    moved = report.action in ("acquired", "released", "activated", "superseded") or report.database
+    level = logger.warning if moved else logger.info
     level("write failover tick", extra=asdict(report))
     return asdict(report)

@@ -27,6 +27,7 @@ INSTANCE_CLASS = "db.serverless"
 ENGINE = "aurora-postgresql"
 # The metric the drill prints as what an unplanned failover may lose (milliseconds).
 LAG_METRIC = "AuroraGlobalDBReplicationLag"
+PROMOTED_INSTANCE_SUFFIX = "-promoted"
 
 Action = Literal["done", "create-instance", "wait", "switchover", "failover", "refuse"]
 
@@ -99,7 +100,7 @@ def read_state(identifier: str, cluster_arns: Mapping[str, str], rds: Callable[[
     members = {}
     for region, arn in cluster_arns.items():
         try:
-            instances = rds(region).describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [arn]}])["DBInstances"]
+            instances = _instances(rds(region), arn)
         except Exception:
             members[region] = Member(region, arn, arn in writers, answered=False)
             continue
@@ -107,6 +108,21 @@ def read_state(identifier: str, cluster_arns: Mapping[str, str], rds: Callable[[
         members[region] = Member(region, arn, arn in writers, True, len(instances), available)
     moving = (described.get("FailoverState") or {}).get("ToDbClusterArn")
     return GlobalState(identifier, described.get("Status", "unknown"), members, moving)
+
+
+def _instances(client: Any, cluster_arn: str) -> list[dict[str, Any]]:
+    """The cluster's instances, each described by name (IAM grants name them: no `db:*`)."""
+    (cluster,) = client.describe_db_clusters(DBClusterIdentifier=cluster_arn)["DBClusters"]
+    return [
+        client.describe_db_instances(DBInstanceIdentifier=member["DBInstanceIdentifier"])["DBInstances"][0]
+        for member in cluster.get("DBClusterMembers", [])
+    ]
+
+
+def promoted_instance_id(cluster_arn: str) -> str:
+    """The name of the instance a promotion creates in a headless cluster (the stack grants its
+    creation by this name: components/aurora_global.py PROMOTED_INSTANCE_SUFFIX)."""
+    return f"{cluster_id(cluster_arn)}{PROMOTED_INSTANCE_SUFFIX}"
 
 
 def next_step(state: GlobalState, target: str, *, allow_data_loss: bool) -> Step:
@@ -144,7 +160,7 @@ def take(step: Step, state: GlobalState, target: str, rds: Callable[[str], Any])
     member = state.members[target]
     if step.action == "create-instance":
         rds(target).create_db_instance(
-            DBInstanceIdentifier=f"{cluster_id(member.arn)}-promoted",
+            DBInstanceIdentifier=promoted_instance_id(member.arn),
             DBClusterIdentifier=cluster_id(member.arn),
             DBInstanceClass=INSTANCE_CLASS,
             Engine=ENGINE,

@@ -22,6 +22,9 @@ them up: api/failover_app.py). What it does depends on the voters' latest lease 
   its control item; the others give back what they took. With `manual`, nothing happens after
   the first lease: an operator promotes (ops/promotion.py).
 
+With a relational global database, the holder's tick then takes one step of moving the
+database's writer to its own region (shared/database_follower.py).
+
 Every step is a conditional write that may fail or be repeated safely; a tick that dies half-way
 (a crashed promoter) leaves a state the next tick finishes or lets expire.
 """
@@ -31,10 +34,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from shared import aws, clock, confirm, deadline, lineage
+from shared import aws, clock, confirm, database_follower, deadline, lineage
 from shared.failover_timing import DEFAULT_LEASE_SECONDS, DRIFT_SECONDS, PRIORITY_STEP_SECONDS, renew_every_seconds
 from shared.items import CONTROL_KEY
 from shared.lease import Lease, Voters
@@ -87,6 +90,7 @@ class Report:
     action: str  # renewed, acquired, released, activated, following, waiting, lost-race, ...
     detail: str
     epoch: int | None = None
+    database: str | None = None  # the relational store's step, when this region holds the lease
 
 
 # --- the control item, as the lease holder writes it -------------------------------------------
@@ -168,9 +172,21 @@ _held: dict[str, Lease] = {}
 
 def forget() -> None:
     _held.clear()
+    database_follower.forget()
+
+
+# What a tick did that leaves this region holding the lease: its database follows then.
+HOLDING = frozenset({"renewed", "activated", "acquired"})
 
 
 def tick(settings: Settings, *, drained: Callable[[], bool], voters: Voters | None = None) -> Report:
+    report = _lease_tick(settings, drained=drained, voters=voters)
+    if report.action in HOLDING:
+        report = replace(report, database=database_follower.follow(settings.region))
+    return report
+
+
+def _lease_tick(settings: Settings, *, drained: Callable[[], bool], voters: Voters | None) -> Report:
     voters = voters or confirm.voters(attempts=1)
     region = settings.region
     now = clock.now_ms()

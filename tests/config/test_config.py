@@ -313,6 +313,16 @@ GLOBAL_DB = {"relationalDb": "aurora-serverless"}
         ({**GLOBAL_DB, "relationalDbSecondary": "hot"}, "relationalDbSecondary", "one of headless, warm"),
         ({**GLOBAL_DB, "relationalDbSecondsUntilAutoPause": 60}, "relationalDbSecondsUntilAutoPause", "300-86400"),
         ({**GLOBAL_DB, "relationalRtoBudgetSeconds": 300}, "relationalRtoBudgetSeconds", "relational RTO"),
+        (
+            {**GLOBAL_DB, "relationalDbAutomaticFailover": True, "writeFailover": "manual"},
+            "relationalDbAutomaticFailover",
+            "only an operator moves the write primary",
+        ),
+        (
+            {**GLOBAL_DB, "relationalDbDr": "backup-copy", "relationalDbAutomaticFailover": True},
+            "relationalDbAutomaticFailover",
+            "without a global database",
+        ),
     ],
 )
 def test_relational_choices_aws_or_the_budget_would_refuse_are_refused_in_one_line(overrides, key, fragment):

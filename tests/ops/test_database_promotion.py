@@ -11,117 +11,12 @@ as what a failover may lose.
 
 from __future__ import annotations
 
-import botocore.exceptions
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.functions.test_lease import SERVING, cluster, world  # noqa: F401 - world is a fixture
-
-ARNS = {r: f"arn:aws:rds:{r}:123456789012:cluster:relational-{r}" for r in SERVING}
-INSTANCE_START_SECONDS = 420.0
-SWITCH_SECONDS = 75.0
-
-
-def _refused(code: str) -> botocore.exceptions.ClientError:
-    return botocore.exceptions.ClientError({"Error": {"Code": code, "Message": code}}, "SwitchoverGlobalCluster")
-
-
-class FakeAurora:
-    """A global database over SERVING: which cluster writes, each cluster's instances and when they
-    become available, a switchover or failover that completes (or rolls back) after a while, and
-    regions whose RDS endpoint does not answer. `seen` records each action with the lease's
-    holder and whether the old primary was fenced at that moment."""
-
-    def __init__(self, lease_world, *, writer: str = "us-east-1", headless: tuple[str, ...] = ("us-west-2",)):
-        self.world, self.writer = lease_world, writer
-        self.instances: dict[str, list[tuple[str, float]]] = {r: [] if r in headless else [(f"{r}-writer", 0.0)] for r in SERVING}
-        self.down: set[str] = set()
-        self.moving: tuple[str, float, bool] | None = None  # (to region, done at, rolls back)
-        self.fail_next_switch = False
-        self.lag_ms = 850.0
-        self.seen: list[tuple[str, str | None, bool]] = []
-
-    @property
-    def now(self) -> float:
-        return self.world.clocks.true
-
-    def _advance(self) -> None:
-        if self.moving and self.now >= self.moving[1]:
-            to, _, rolls_back = self.moving
-            self.moving = None
-            if not rolls_back:
-                self.writer = to
-
-    def _witness(self, action: str) -> None:
-        latest = self.world.latest()
-        control = self.world.control("us-east-1") if "us-east-1" not in self.down else None
-        self.seen.append((action, latest.holder if latest else None, bool(control and control.get("revoked"))))
-
-    def client(self, region: str):
-        return _FakeRdsClient(self, region)
-
-
-class _FakeRdsClient:
-    def __init__(self, aurora: FakeAurora, region: str):
-        self.aurora, self.region = aurora, region
-
-    def _answer(self):
-        if self.region in self.aurora.down:
-            raise botocore.exceptions.EndpointConnectionError(endpoint_url=f"https://rds.{self.region}.amazonaws.com")
-        self.aurora._advance()
-        return self.aurora
-
-    def describe_global_clusters(self, GlobalClusterIdentifier):
-        a = self._answer()
-        moving = a.moving
-        return {
-            "GlobalClusters": [
-                {
-                    "GlobalClusterIdentifier": GlobalClusterIdentifier,
-                    "Status": "switching-over" if moving else "available",
-                    "GlobalClusterMembers": [{"DBClusterArn": ARNS[r], "IsWriter": r == a.writer} for r in SERVING],
-                    **({"FailoverState": {"Status": "failing-over", "ToDbClusterArn": ARNS[moving[0]]}} if moving else {}),
-                }
-            ]
-        }
-
-    def describe_db_instances(self, Filters):
-        a = self._answer()
-        region = next(r for r, arn in ARNS.items() if arn == Filters[0]["Values"][0])
-        return {
-            "DBInstances": [
-                {"DBInstanceIdentifier": name, "DBInstanceStatus": "available" if a.now >= ready else "creating"}
-                for name, ready in a.instances[region]
-            ]
-        }
-
-    def create_db_instance(self, DBInstanceIdentifier, DBClusterIdentifier, DBInstanceClass, Engine, **_):
-        a = self._answer()
-        assert DBInstanceClass == "db.serverless" and Engine == "aurora-postgresql"
-        assert DBClusterIdentifier == f"relational-{self.region}"
-        a._witness("create-instance")
-        a.instances[self.region].append((DBInstanceIdentifier, a.now + INSTANCE_START_SECONDS))
-
-    def switchover_global_cluster(self, GlobalClusterIdentifier, TargetDbClusterIdentifier):
-        a = self._answer()
-        a._witness("switchover")
-        if a.down:
-            raise _refused("InvalidGlobalClusterStateFault")
-        a.moving = (self.region, a.now + SWITCH_SECONDS, a.fail_next_switch)
-        assert TargetDbClusterIdentifier == ARNS[self.region]
-
-    def failover_global_cluster(self, GlobalClusterIdentifier, TargetDbClusterIdentifier, AllowDataLoss=False, **_):
-        a = self._answer()
-        assert AllowDataLoss is True, "a failover past an unreachable writer must allow data loss"
-        a._witness("failover")
-        a.moving = (self.region, a.now + SWITCH_SECONDS, False)
-
-    def get_metric_statistics(self, **kwargs):
-        import datetime as dt
-
-        assert kwargs["MetricName"] == "AuroraGlobalDBReplicationLag"
-        return {"Datapoints": [{"Timestamp": dt.datetime(2026, 1, 1, tzinfo=dt.UTC), "Maximum": self._answer().lag_ms}]}
+from tests.fake_aurora import ARNS, INSTANCE_START_SECONDS, SWITCH_SECONDS, FakeAurora
+from tests.functions.test_lease import cluster, world  # noqa: F401 - world is a fixture
 
 
 def _database(aurora: FakeAurora):
@@ -213,19 +108,9 @@ def test_aurora_refusing_the_switchover_is_one_line_naming_its_code(world):  # n
 
     world.tick("us-east-1")
     aurora = FakeAurora(world, headless=())
-    real = _FakeRdsClient.switchover_global_cluster
-
-    def refuse(self, **kwargs):
-        raise _refused("InvalidDBClusterStateFault")
-
-    _FakeRdsClient.switchover_global_cluster = refuse
-    try:
-        with pytest.raises(
-            promotion.PromotionRefused, match=r"switchover to us-west-2 was refused \(InvalidDBClusterStateFault\)"
-        ):
-            _promote(world, aurora)
-    finally:
-        _FakeRdsClient.switchover_global_cluster = real
+    aurora.refuse_switch = "InvalidDBClusterStateFault"
+    with pytest.raises(promotion.PromotionRefused, match=r"switchover to us-west-2 was refused \(InvalidDBClusterStateFault\)"):
+        _promote(world, aurora)
     assert aurora.writer == "us-east-1"
 
 

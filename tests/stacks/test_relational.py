@@ -77,3 +77,45 @@ def test_the_cost_model_prices_each_instance_at_its_minimum_and_the_secret_per_r
     assert compute == pytest.approx(instances * store.min_capacity * price("aurora_acu_hour") * 730, abs=0.01)
     copies = len(cfg.regions) if store.is_global else 1
     assert [line.detail for line in lines if "secret" in line.detail] == [f"secret ({copies} region{'s' if copies > 1 else ''})"]
+
+
+def _function(run, name):
+    (function,) = [f for f in run.of_type("aws:lambda/function:Function") if f.name == name]
+    return function
+
+
+@pytest.mark.parametrize("variant", RELATIONAL_VARIANTS)
+def test_the_ledgers_writers_reach_every_cluster_and_only_a_global_stores_ticks_move_its_writer(variant):
+    """The API and the write-retry consumer of every region hold rds-data on every cluster and the
+    secret in every region, with the endpoints in their environment; with a global store each
+    region's failover tick may start an instance in, and move the writer to, its own cluster only,
+    and fail over only when the stack allows the automatic promotion to lose data."""
+    from verify.harness import configure
+    from verify.iam_contract import Requirement, allowed, role_statements
+
+    configure()
+    from shared import database_primary
+
+    run = run_of(variant)
+    cfg = config_of(run)
+    endpoints = run.outputs["relationalDataApi"]
+    for region in cfg.regions:
+        for name in (f"api-{region}-fn", f"write-retry-{region}-fn"):
+            function = _function(run, name)
+            statements = role_statements(run, function)
+            environment = function.inputs["environment"]["variables"]
+            assert json.loads(environment["RELATIONAL_DATA_API"]) == endpoints, name
+            for target in endpoints.values():
+                assert allowed(statements, Requirement("rds-data:ExecuteStatement", target["resourceArn"])), name
+                assert allowed(statements, Requirement("secretsmanager:GetSecretValue", target["secretArn"])), name
+        if not cfg.relational.is_global or cfg.write_mode != "single-primary":
+            continue
+        ticks = role_statements(run, _function(run, f"failover-{region}"))
+        own, other = endpoints[region]["resourceArn"], [v["resourceArn"] for r, v in endpoints.items() if r != region]
+        assert allowed(ticks, Requirement("rds:SwitchoverGlobalCluster", own))
+        assert not any(allowed(ticks, Requirement("rds:SwitchoverGlobalCluster", arn)) for arn in other)
+        promoted = ":".join(own.split(":")[:5]) + ":db:" + database_primary.promoted_instance_id(own)
+        assert allowed(ticks, Requirement("rds:CreateDBInstance", promoted))
+        assert allowed(ticks, Requirement("rds:DescribeDBInstances", promoted))
+        assert allowed(ticks, Requirement("rds:FailoverGlobalCluster", own)) is cfg.relational.automatic_failover
+        assert not any(allowed(ticks, Requirement("rds-data:ExecuteStatement", arn)) for arn in [own, *other])
