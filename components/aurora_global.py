@@ -134,7 +134,7 @@ class AuroraGlobal(pulumi.ComponentResource):
             )
 
         self.cluster_arns, self.secret_arns = {}, {}
-        # Every instance a cluster may have, by region: its own, and the one a promotion creates.
+        # Every instance a cluster may have, by region: its own, or (headless) the one a promotion creates.
         self.instance_arns: dict[str, list[pulumi.Output[str]]] = {}
         self.promoted_instance_arns: dict[str, pulumi.Output[str]] = {}
         primary_writer = None
@@ -206,7 +206,8 @@ class AuroraGlobal(pulumi.ComponentResource):
             self.promoted_instance_arns[region] = pulumi.Output.all(cluster.arn, cluster.cluster_identifier).apply(
                 lambda a: _instance_arn(a[0], a[1] + PROMOTED_INSTANCE_SUFFIX)
             )
-            self.instance_arns[region] = [self.promoted_instance_arns[region], *([instance.arn] if instance else [])]
+            # A cluster without an instance of its own gets one only from a promotion.
+            self.instance_arns[region] = [instance.arn] if instance else [self.promoted_instance_arns[region]]
             self.secret_arns[region] = secret.arn if primary else secret.arn.apply(lambda arn, r=region: _in_region(arn, r))
             topic = args.alert_topic_arns.get(region)
             dimensions = {"DBClusterIdentifier": cluster.cluster_identifier}

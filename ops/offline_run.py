@@ -208,11 +208,22 @@ def _target_group(state, region, physical, _logical):
     state["arnSuffix"] = suffix
 
 
+def _rds_cluster(state, region, physical, _logical):
+    identifier = state.get("clusterIdentifier") or physical
+    state.update(arn=_arn("rds", region, f"cluster:{identifier}"), clusterIdentifier=identifier, id=identifier)
+
+
+def _global_cluster(state, _region, physical, _logical):
+    identifier = state.get("globalClusterIdentifier") or physical
+    state.update(arn=_arn("rds", None, f"global-cluster:{identifier}"), id=identifier)
+
+
 _SHAPERS = {
-    # RDS names its resources after a colon, and a global cluster has no region.
-    "aws:rds/cluster:Cluster": lambda s, r, p, _l: s.update(arn=_arn("rds", r, f"cluster:{p}"), clusterIdentifier=p),
-    "aws:rds/clusterInstance:ClusterInstance": lambda s, r, p, _l: s.update(arn=_arn("rds", r, f"db:{p}"), identifier=p),
-    "aws:rds/globalCluster:GlobalCluster": lambda s, _r, p, _l: s.update(arn=_arn("rds", None, f"global-cluster:{p}")),
+    # RDS names its resources after a colon, a global cluster has no region, and each one's id is
+    # its identifier.
+    "aws:rds/cluster:Cluster": _rds_cluster,
+    "aws:rds/clusterInstance:ClusterInstance": lambda s, r, p, _l: s.update(arn=_arn("rds", r, f"db:{p}"), identifier=p, id=p),
+    "aws:rds/globalCluster:GlobalCluster": _global_cluster,
     "aws:secretsmanager/secret:Secret": lambda s, r, p, _l: s.update(arn=_arn("secretsmanager", r, f"secret:{p}-AbCdEf")),
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:lb/targetGroup:TargetGroup": _target_group,

@@ -124,6 +124,12 @@ def relational_budget(cfg) -> dict | None:
         "rto_seconds": store.rto_seconds,
         "rto_budget_seconds": store.rto_budget_seconds,
         "pauses_after_seconds": None,
+        # What the automatic promotion does with the database's writer (shared/database_follower.py).
+        "without_operator": (
+            "switchover, or failover losing what had not replicated"
+            if store.automatic_failover
+            else "switchover when every region answers; otherwise the ledger waits for promote --allow-data-loss"
+        ),
     }
 
 

@@ -107,8 +107,12 @@ def _database_statements(cfg: StackConfig, access: TableAccess, region: str) -> 
             [arn for r in cfg.regions for arn in store.instance_arns[r]],
             "DatabaseInstances",
         ),
-        # Only the instance a promotion creates here, by its name.
-        allow(["rds:CreateDBInstance"], [store.promoted_instance_arns[region], own], "DatabaseInstanceHere"),
+        *(
+            # A headless cluster's instance, which a promotion creates here, by its name.
+            [allow(["rds:CreateDBInstance"], [store.promoted_instance_arns[region], own], "DatabaseInstanceHere")]
+            if region != cfg.home_region and cfg.relational.secondary == "headless"
+            else []
+        ),
         allow(moves, [store.global_cluster_arn, own], "DatabaseWriterHere"),
     ]
 

@@ -100,6 +100,10 @@ class CallRecorder:
                 )
                 recorder.calls.append(Call(service, operation_name, client.meta.region_name, dict(api_params), code))
                 raise
+            except NotImplementedError:
+                # moto lacks the operation (RDS switchover, failover): AWS would still authorize the call.
+                recorder.calls.append(Call(service, operation_name, client.meta.region_name, dict(api_params), "NotImplemented"))
+                raise
             recorder.calls.append(Call(service, operation_name, client.meta.region_name, dict(api_params)))
             return result
 
@@ -198,7 +202,39 @@ def requirements(call: Call, table_keys: dict[str, str]) -> list[Requirement]:
             arn = f"arn:aws:ses:{region}:{ACCOUNT}:configuration-set/{p['ConfigurationSetName']}"
             needs.append(Requirement("ses:SendEmail", arn, because=because))
         return needs
+    if call.service == "rds":
+        return _rds_requirements(call, because)
+    if call.service == "rds-data" and call.operation == "ExecuteStatement":
+        # The Data API reads the credentials' secret with the caller's rights.
+        return [
+            Requirement("rds-data:ExecuteStatement", p["resourceArn"], because=because),
+            Requirement("secretsmanager:GetSecretValue", p["secretArn"], because=f"{because} reads its secret"),
+        ]
     raise ValueError(f"the IAM contract does not know {because}: add its requirements")
+
+
+def _rds_requirements(call: Call, because: str) -> list[Requirement]:
+    """The database follower's calls (shared/database_follower.py): each on the resources it names."""
+    p, region = call.params, call.region
+
+    def db(name: str) -> str:
+        return f"arn:aws:rds:{region}:{ACCOUNT}:db:{name}"
+
+    def cluster(name: str) -> str:
+        return name if name.startswith("arn:") else f"arn:aws:rds:{region}:{ACCOUNT}:cluster:{name}"
+
+    global_cluster = f"arn:aws:rds::{ACCOUNT}:global-cluster:{p.get('GlobalClusterIdentifier', '')}"
+    resources = {
+        "DescribeGlobalClusters": lambda: [global_cluster],
+        "DescribeDBClusters": lambda: [cluster(p["DBClusterIdentifier"])],
+        "DescribeDBInstances": lambda: [db(p["DBInstanceIdentifier"])],
+        "CreateDBInstance": lambda: [db(p["DBInstanceIdentifier"]), cluster(p["DBClusterIdentifier"])],
+        "SwitchoverGlobalCluster": lambda: [global_cluster, p["TargetDbClusterIdentifier"]],
+        "FailoverGlobalCluster": lambda: [global_cluster, p["TargetDbClusterIdentifier"]],
+    }
+    if call.operation not in resources:
+        raise ValueError(f"the IAM contract does not know {because}: add its requirements")
+    return [Requirement(f"rds:{call.operation}", arn, because=because) for arn in resources[call.operation]()]
 
 
 def _leading_keys(params: dict[str, Any]) -> dict[str, str]:
@@ -282,6 +318,10 @@ def table_keys_of(run) -> dict[str, str]:
 # Grants the workloads cannot make a function use, each with the code path that needs it:
 # (statement Sid, action) -> why it is kept.
 RARE_PATHS: dict[tuple[str, str], str] = {
+    ("DatabaseWriterHere", "rds:FailoverGlobalCluster"): (
+        "the new lease holder fails the database over only when the old writer's region does not "
+        "answer (relationalDbAutomaticFailover; tests/functions/test_database_follower.py makes the call)"
+    ),
     ("LeaseInSyncSet", "dynamodb:GetItem"): (
         "a voter refused an in-sync update: the writer reads it to see whether an earlier attempt "
         "already made the change (shared/lease.py Voters._in_sync_update)"
@@ -443,6 +483,7 @@ def _build_world(run, region: str, phase: Phase) -> dict[str, Any]:
         create_idempotency_table(dynamodb, run.outputs["idempotencyTableNames"][r])
     ssm = setup_client("ssm", region)
     ssm.put_parameter(Name=run.outputs["drainParameters"][region], Value="false", Type="String")
+    _database_world(run, writer=phase.holder)
     if phase.failover_only:
         _lease_world(run, api, phase)
         return {"api_env": api}
@@ -486,6 +527,38 @@ def _build_world(run, region: str, phase: Phase) -> dict[str, Any]:
         "api_env": api,
         "edge_log": edge_log,
     }
+
+
+def _database_world(run, *, writer: str) -> None:
+    """The relational global database as the run planned it: its global cluster, a cluster per
+    region named as planned, and the planned instances (moto starts them at once). Its writer is
+    the phase's lease holder, so a region taking the lease over has a writer to move."""
+    global_id = run.outputs.get("relationalGlobalCluster")
+    if not global_id:
+        return
+    clusters = {c.region: c for c in run.of_type("aws:rds/cluster:Cluster")}
+    planned = [(i.region, i.state["identifier"]) for i in run.of_type("aws:rds/clusterInstance:ClusterInstance")]
+    if writer not in {region for region, _ in planned}:
+        # A headless cluster writes only once a promotion gave it its instance.
+        from shared.database_primary import promoted_instance_id
+
+        planned.append((writer, promoted_instance_id(clusters[writer].state["clusterIdentifier"])))
+    setup_client("rds", writer).create_global_cluster(GlobalClusterIdentifier=global_id, Engine="aurora-postgresql")
+    for region in sorted(clusters, key=lambda r: r != writer):
+        credentials = {"MasterUsername": "contract", "MasterUserPassword": "contract-password"} if region == writer else {}
+        setup_client("rds", region).create_db_cluster(
+            DBClusterIdentifier=clusters[region].state["clusterIdentifier"],
+            Engine="aurora-postgresql",
+            GlobalClusterIdentifier=global_id,
+            **credentials,
+        )
+    for region, name in planned:
+        setup_client("rds", region).create_db_instance(
+            DBInstanceIdentifier=name,
+            DBClusterIdentifier=clusters[region].state["clusterIdentifier"],
+            Engine="aurora-postgresql",
+            DBInstanceClass="db.serverless",
+        )
 
 
 LEASE_UNTIL_SECONDS = 86_400  # the workloads run under a lease that outlives them
@@ -559,6 +632,12 @@ def _api(env: dict[str, str], world: dict[str, Any]) -> None:
         # Deferred: published for the write-retry consumer (its workload applies them).
         assert call_api("POST", "/subscribers", body={"email": "later@example.com"})[0] == 202
         assert call_api("PUT", f"/posts/{second['id']}", body={"version": 1, "title": "later"})[0] == 202
+    if env.get("RELATIONAL_DATA_API"):
+        # The ledger: moto's Data API answers every statement with no rows, so the purchase is
+        # deferred (the retry workload tries it again) and the list is empty.
+        purchase = {"reader": "reader@example.com", "item": "a" * 32}
+        assert call_api("POST", "/purchases", body=purchase, headers={"Idempotency-Key": "contract-0003"})[0] == 202
+        assert call_api("GET", "/purchases", query={"reader": "reader@example.com"})[0] == 200
 
 
 def _health(env: dict[str, str], world: dict[str, Any]) -> None:
@@ -695,6 +774,12 @@ def _failover(env: dict[str, str], world: dict[str, Any]) -> None:
     report = handler({}, FakeContext(function_name="failover", timeout_ms=25_000))
     expected = ("renewed", "following") if world["phase"].lease_live else ("acquired", "activated")
     assert report["action"] in expected, report
+    # A new holder moves the database's writer one step a tick: an instance, then the switchover
+    # (which moto does not implement: the call is made and refused, as the grants need).
+    for _ in range(2):
+        if not (report.get("database") or "").startswith(("database create-instance", "database: ")):
+            break
+        report = handler({}, FakeContext(function_name="failover", timeout_ms=25_000))
 
 
 WORKLOADS: dict[str, Workload] = {
