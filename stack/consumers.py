@@ -225,7 +225,11 @@ def mail_paths(cfg: StackConfig, region: Region, access: TableAccess, sender: st
             topic_publisher_services=["ses.amazonaws.com"],
             topic_key_arn=region.messaging_key.arn if region.messaging_key is not None else None,
             environment=access.environment(),
-            statements=[*access.reads(name), *access.writes(name, ["dynamodb:UpdateItem"], sid="RecordSuppressions")],
+            statements=[
+                *access.reads(name),
+                *access.writes(name, ["dynamodb:UpdateItem"], sid="RecordSuppressions"),
+                *access.ledger_statements("MailEventsLog"),
+            ],
         ),
         opts=region.opts(),
     )

@@ -22,7 +22,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConf
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 from botocore.exceptions import ClientError
-from shared import aws, deadline, ledger, page_view, signing, writes
+from shared import aws, data_api, deadline, ledger, page_view, signing, writes
 from shared.intent import WriteIntent
 from shared.items import local_region, now_iso, purchase_key, subscriber_key
 
@@ -136,7 +136,7 @@ def subscribe():
 
 
 def _ledger_on() -> None:
-    if not ledger.enabled():
+    if not data_api.enabled():
         raise ApiError(404, "not_found", "the purchases ledger is off in this stack (relationalDb)")
 
 
@@ -162,13 +162,13 @@ def list_purchases():
     try:
         owned = ledger.purchases_of(reader)
     except Exception as error:
-        if isinstance(error, ledger.DatabaseBusy):
+        if isinstance(error, data_api.DatabaseBusy):
             logger.warning("ledger busy on a read", extra={"cause": str(error)[:300]})
         elif isinstance(error, ClientError):  # a misconfiguration (access, secret, endpoint): alarm-worthy
             logger.error("ledger refused a read", extra={"cause": repr(error)[:300]})
         else:
             raise
-        seconds = ledger.RETRY_AFTER_SECONDS
+        seconds = data_api.RETRY_AFTER_SECONDS
         body = {"error": "unavailable", "message": "the database is resuming or moving; retry", "retry_after": seconds}
         return json_response(503, body, {"Retry-After": str(seconds), "Cache-Control": "no-store"})
     return json_response(200, {"reader": reader, "purchases": owned}, {"Cache-Control": "no-store"})

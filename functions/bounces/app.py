@@ -1,4 +1,5 @@
-"""Record permanent bounces and complaints as suppression items in the global table.
+"""Record permanent bounces and complaints as suppression items in the global table, and, with
+the relational store on, every bounce and complaint in its append-only log (shared/mail_events.py).
 
 The suppression item replicates, so an address that bounced in one region is never mailed from
 another. It is written where the write mode sends table writes (the primary's replica), and
@@ -21,7 +22,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from shared import deadline, writes
+from shared import data_api, deadline, mail_events, writes
 from shared.consumer import batch_processor, idempotency_config, idempotent_on_first_use
 from shared.items import local_region, now_iso, suppression_key
 
@@ -48,8 +49,8 @@ def _addresses(recipients: Any, field: str) -> list[str]:
     return addresses
 
 
-def parse_feedback(body: str) -> tuple[str, str, list[str]]:
-    """(event id, kind, addresses to suppress); kind is 'bounce' or 'complaint'."""
+def parse_feedback(body: str) -> tuple[str, str, list[str], bool]:
+    """(event id, kind, recipients, whether they are suppressed); kind is 'bounce' or 'complaint'."""
     try:
         event = json.loads(body)
     except ValueError:
@@ -65,7 +66,7 @@ def parse_feedback(body: str) -> tuple[str, str, list[str]]:
         if not isinstance(bounce, dict) or bounce.get("bounceType") not in ("Permanent", "Transient", "Undetermined"):
             raise BadFeedback("bounce.bounceType is required")
         addresses = _addresses(bounce.get("bouncedRecipients"), "bounce.bouncedRecipients")
-        return f"{message_id}/bounce", "bounce", addresses if bounce["bounceType"] == "Permanent" else []
+        return f"{message_id}/bounce", "bounce", addresses, bounce["bounceType"] == "Permanent"
     if kind == "complaint":
         complaint = event.get("complaint")
         if not isinstance(complaint, dict):
@@ -74,6 +75,7 @@ def parse_feedback(body: str) -> tuple[str, str, list[str]]:
             f"{message_id}/complaint",
             "complaint",
             _addresses(complaint.get("complainedRecipients"), "complaint.complainedRecipients"),
+            True,
         )
     raise BadFeedback(f"eventType {kind!r} is neither Bounce nor Complaint")
 
@@ -106,11 +108,16 @@ _suppress_once = idempotent_on_first_use(suppress, data_keyword_argument="feedba
 
 
 def record_handler(record: SQSRecord) -> int:
-    event_id, kind, addresses = parse_feedback(record.body)
-    if not addresses:
+    event_id, kind, addresses, suppressing = parse_feedback(record.body)
+    merged = 0
+    if suppressing:
+        merged = _suppress_once(feedback={"event_id": event_id, "kind": kind, "addresses": addresses})
+    else:
         logger.info("transient bounce: nothing to suppress", extra={"event_id": event_id})
-        return 0
-    return _suppress_once(feedback={"event_id": event_id, "kind": kind, "addresses": addresses})
+    if data_api.enabled():
+        # After the merge: a busy database fails the record, and its redelivery merges nothing twice.
+        mail_events.append(event_id, kind, addresses, suppressed=suppressing, region=local_region(), at=now_iso())
+    return merged
 
 
 @logger.inject_lambda_context

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
-from shared import aws, clock, confirm, control, deadline, ledger, lineage
+from shared import aws, clock, confirm, control, data_api, deadline, ledger, lineage
 from shared.intent import WriteIntent
 from shared.items import expiry, is_live, json_default, now_iso, public_post, request_key
 
@@ -91,7 +91,7 @@ def should_defer(error: BaseException) -> bool:
     rejected or dead-lettered with a record and an alarm; a 500 would lose it."""
     from botocore.exceptions import ClientError
 
-    if isinstance(error, (StaleEpoch, control.NoPrimary, confirm.Unconfirmed, ledger.DatabaseBusy)) or aws.is_transient(error):
+    if isinstance(error, (StaleEpoch, control.NoPrimary, confirm.Unconfirmed, data_api.DatabaseBusy)) or aws.is_transient(error):
         return True
     return isinstance(error, ClientError) and aws.error_code(error) not in BUG_CODES
 

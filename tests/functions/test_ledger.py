@@ -75,7 +75,7 @@ class _Client:
 
 @pytest.fixture
 def data_api(regional, monkeypatch):
-    from shared import aws, ledger
+    from shared import aws, data_api
 
     api = FakeDataApi()
     real = aws.client
@@ -84,14 +84,14 @@ def data_api(regional, monkeypatch):
         "client",
         lambda service, region=None, **kw: api.client(region) if service == "rds-data" else real(service, region, **kw),
     )
-    monkeypatch.setenv(ledger.ENVIRONMENT, json.dumps({r: {"resourceArn": ARNS[r], "secretArn": SECRETS[r]} for r in ARNS}))
-    monkeypatch.setenv(ledger.DATABASE, "blog")
-    ledger.forget()
+    monkeypatch.setenv(data_api.ENVIRONMENT, json.dumps({r: {"resourceArn": ARNS[r], "secretArn": SECRETS[r]} for r in ARNS}))
+    monkeypatch.setenv(data_api.DATABASE, "blog")
+    data_api.forget()
     clock = VirtualClock()
     with injected(FaultInjector(clock, seed=3)):  # no faults: its clock lets delayed messages come back
         api.clock = clock
         yield api
-    ledger.forget()
+    data_api.forget()
 
 
 def buy(key: str, reader: str = READER, item: str = ITEM):
@@ -193,3 +193,48 @@ def test_no_data_api_error_makes_an_answer_5xx_other_than_a_503_with_retry_after
     assert buy(key)[0] == 202  # deferred: a refusal that never ends is dead-lettered with a record, not lost
     status, _, headers = call_api("GET", "/purchases", query={"reader": READER})
     assert status == 503 and headers["Retry-After"] == "15"
+
+
+# --- the append-only mail-events log, fed by the bounces consumer ---------------------------------
+
+
+def _mail_rows(api: FakeDataApi) -> list[tuple]:
+    try:
+        return api.db.execute("SELECT event_id, address, kind, suppressed FROM mail_events ORDER BY event_id").fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+def test_every_bounce_and_complaint_is_appended_once_whatever_the_redeliveries(regional, data_api):
+    from bounces.app import handler
+
+    from tests.functions.test_bounces import bounce, complaint, suppression
+    from verify.harness import FakeContext, sqs_event
+
+    batch = sqs_event(
+        bounce("m-1", "gone@example.com"), complaint("m-2", "angry@example.com"), bounce("m-3", "full@example.com", "Transient")
+    )
+    for _ in range(3):  # SQS delivers at least once
+        assert handler(batch, FakeContext()) == {"batchItemFailures": []}
+    assert _mail_rows(data_api) == [
+        ("m-1/bounce", "gone@example.com", "bounce", 1),
+        ("m-2/complaint", "angry@example.com", "complaint", 1),
+        ("m-3/bounce", "full@example.com", "bounce", 0),  # transient: logged, not suppressed
+    ]
+    assert int(suppression(regional.table, "gone@example.com")["count"]) == 1
+
+
+def test_a_busy_database_fails_the_record_and_its_redelivery_logs_it_without_counting_twice(regional, data_api):
+    from bounces.app import handler
+
+    from tests.functions.test_bounces import bounce, suppression
+    from verify.harness import FakeContext, sqs_event
+
+    data_api.failing = "DatabaseResumingException"
+    event = sqs_event(bounce("m-4", "later@example.com"), ids=["only"])
+    assert handler(event, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": "only"}]}
+    assert int(suppression(regional.table, "later@example.com")["count"]) == 1 and _mail_rows(data_api) == []
+    data_api.failing = None
+    assert handler(event, FakeContext()) == {"batchItemFailures": []}
+    assert int(suppression(regional.table, "later@example.com")["count"]) == 1
+    assert _mail_rows(data_api) == [("m-4/bounce", "later@example.com", "bounce", 1)]

@@ -86,8 +86,8 @@ def _function(run, name):
 
 @pytest.mark.parametrize("variant", RELATIONAL_VARIANTS)
 def test_the_ledgers_writers_reach_every_cluster_and_only_a_global_stores_ticks_move_its_writer(variant):
-    """The API and the write-retry consumer of every region hold rds-data on every cluster and the
-    secret in every region, with the endpoints in their environment; with a global store each
+    """The API, the write-retry consumer and the bounces consumer of every region hold rds-data on
+    every cluster and the secret in every region, with the endpoints in their environment; with a global store each
     region's failover tick may start an instance in, and move the writer to, its own cluster only,
     and fail over only when the stack allows the automatic promotion to lose data."""
     from verify.harness import configure
@@ -100,7 +100,10 @@ def test_the_ledgers_writers_reach_every_cluster_and_only_a_global_stores_ticks_
     cfg = config_of(run)
     endpoints = run.outputs["relationalDataApi"]
     for region in cfg.regions:
-        for name in (f"api-{region}-fn", f"write-retry-{region}-fn"):
+        writers = [f"api-{region}-fn", f"write-retry-{region}-fn"]
+        if any(f.name == f"bounces-{region}-fn" for f in run.of_type("aws:lambda/function:Function")):
+            writers.append(f"bounces-{region}-fn")  # the mail-events log
+        for name in writers:
             function = _function(run, name)
             statements = role_statements(run, function)
             environment = function.inputs["environment"]["variables"]
