@@ -139,6 +139,52 @@ def promote(
     database: GlobalDatabase | None = None,
     allow_data_loss: bool = False,
 ) -> PromotionReport:
+    lease = {"now_ms": now_ms, "sleep": sleep, "force": force, "out_of_sync": out_of_sync}
+    if database is None:
+        return _promote_lease(cluster, target, dry_run=dry_run, **lease)
+    now_s = lambda: now_ms() / 1000  # noqa: E731
+    held = _held_by(cluster, target, now_ms())
+    if held is not None and database.state(target).writer != target:
+        # A switchover that failed after the lease moved: only the database's move is left.
+        return _database_only(database, target, held, now_s=now_s, sleep=sleep, allow_data_loss=allow_data_loss, dry_run=dry_run)
+    # Every refusal of the lease's move first, changing nothing; then, still unfenced, the
+    # database's refusals and a headless target's instance (minutes); then the lease's move, read
+    # afresh; then the switchover.
+    _promote_lease(cluster, target, dry_run=True, **lease)
+    move = _prepare_database(database, target, allow_data_loss=allow_data_loss, now_s=now_s, sleep=sleep, dry_run=dry_run)
+    try:
+        report = _promote_lease(cluster, target, dry_run=dry_run, **lease)
+    except PromotionRefused:
+        # The target's own failover tick may have taken the expired lease while the instance started.
+        held = _held_by(cluster, target, now_ms())
+        if held is None:
+            raise
+        report = PromotionReport(target, held.epoch, held, dry_run=dry_run, lease_moved=False)
+    report.database = move
+    if not dry_run:
+        _move_database(database, move, now_s=now_s, sleep=sleep)
+    return report
+
+
+def _held_by(cluster: Cluster, target: str, now_ms: int) -> Lease | None:
+    """The lease, when `target` holds it unexpired."""
+    voters = cluster.voters()
+    latest = voters.read().latest
+    if latest is not None and latest.holder == target and not latest.expired_for_candidates(now_ms, voters.drift_ms):
+        return latest
+    return None
+
+
+def _promote_lease(
+    cluster: Cluster,
+    target: str,
+    *,
+    now_ms: Callable[[], int],
+    sleep: Callable[[float], None],
+    force: bool,
+    out_of_sync: bool,
+    dry_run: bool,
+) -> PromotionReport:
     if cluster.write_mode != "single-primary":
         raise PromotionRefused(f"write mode {cluster.write_mode} has no primary to move (every region writes its own replica)")
     if target not in cluster.regions:
@@ -154,13 +200,8 @@ def promote(
     latest = reading.latest
     now = now_ms()
     valid = latest is not None and not latest.expired_for_candidates(now, voters.drift_ms)
-    now_s = lambda: now_ms() / 1000  # noqa: E731
     if valid and latest.holder == target:
-        if database is None or database.state(target).writer == target:
-            raise PromotionRefused(f"{target} is already primary at epoch {latest.epoch}")
-        return _database_only(
-            database, target, latest, now_s=now_s, sleep=sleep, allow_data_loss=allow_data_loss, dry_run=dry_run
-        )
+        raise PromotionRefused(f"{target} is already primary at epoch {latest.epoch}")
     in_sync = latest.in_sync if latest else frozenset(r for r in cluster.regions if r not in cluster.evacuated)
     if target not in in_sync and not out_of_sync:
         raise PromotionRefused(
@@ -172,11 +213,6 @@ def promote(
     stays_in_sync = in_sync | {target}
     leaves_in_sync = (in_sync - {latest.holder} if latest and latest.holder != target else in_sync) | {target}
     report = PromotionReport(target, 0, latest, dry_run=dry_run)
-    if database is not None:
-        # Before anything is fenced: the refusals, and a headless target's instance (minutes).
-        report.database = _prepare_database(
-            database, target, allow_data_loss=allow_data_loss, now_s=now_s, sleep=sleep, dry_run=dry_run
-        )
     fence_client = None
     if valid:
         try:
@@ -221,8 +257,6 @@ def promote(
         failover.activate(cluster.dynamodb(target), cluster.table, target, lease, valid_until, lease.renewed_at_ms)
     except Exception:
         report.activated = False
-    if report.database is not None:
-        _move_database(database, report.database, now_s=now_s, sleep=sleep)
     return report
 
 

@@ -26,13 +26,22 @@ def _database(aurora: FakeAurora):
 
 
 def _promote(world, aurora, target="us-west-2", **kwargs):  # noqa: F811
+    """The operator's promote while the regions' failover ticks keep running: every wait is a
+    tick of each region whose DynamoDB answers (the holder renews its lease meanwhile)."""
     from ops import promotion
+
+    ticking = [r for r in ("us-east-1", "us-west-2") if r not in kwargs.pop("silent", ())]
+
+    def sleep(seconds: float) -> None:
+        world.clocks.sleep(seconds)
+        for region in ticking:
+            world.tick(region)
 
     return promotion.promote(
         kwargs.pop("cluster", None) or cluster(world),
         target,
         now_ms=lambda: int(world.clocks.true * 1000),
-        sleep=world.clocks.sleep,
+        sleep=sleep,
         database=_database(aurora),
         **kwargs,
     )
@@ -95,10 +104,10 @@ def test_an_unreachable_writer_needs_the_allow_data_loss_choice_and_then_fails_o
     aurora.down.add("us-east-1")
     down = cluster(world, down=frozenset({"us-east-1"}))
     with pytest.raises(promotion.PromotionRefused) as refused:
-        _promote(world, aurora, cluster=down, force=True)
+        _promote(world, aurora, cluster=down, force=True, silent=("us-east-1",))
     assert "needs the allow-data-loss choice (--allow-data-loss)" in str(refused.value)
     assert aurora.seen == [] and world.latest().holder == "us-east-1"  # nothing changed
-    report = _promote(world, aurora, cluster=down, force=True, allow_data_loss=True)
+    report = _promote(world, aurora, cluster=down, force=True, allow_data_loss=True, silent=("us-east-1",))
     assert aurora.writer == "us-west-2" and [a for a, *_ in aurora.seen] == ["failover"]
     assert "last replication lag seen 850 ms" in "\n".join(report.lines())
 
@@ -169,3 +178,14 @@ def test_drill_status_shows_each_regions_database_role(world):  # noqa: F811
     assert "database: available; us-east-1 unreachable, us-west-2 headless" in text
     aurora.down.add("us-west-2")
     assert "no region's RDS endpoint describes" in database_status(_database(aurora), "us-west-2")["error"]
+
+
+def test_a_refusal_of_the_leases_move_comes_before_any_instance_is_started(world):  # noqa: F811
+    from ops import promotion
+
+    world.tick("us-east-1")
+    world.drained.add("us-west-2")
+    aurora = FakeAurora(world)
+    with pytest.raises(promotion.PromotionRefused, match="drained"):
+        _promote(world, aurora)
+    assert aurora.seen == [] and aurora.instances["us-west-2"] == []
