@@ -66,7 +66,6 @@ def test_the_smoke_run_passes_from_a_fresh_process_and_leaves_nothing_running():
     from shared.failover_timing import write_rto_seconds
 
     assert figures["write_applied_after_kill_s"] <= write_rto_seconds(LOCAL_LEASE_SECONDS) + 2
-    assert figures["started_s"] > 0  # how fast is a figure (README, from a run), not a test: CI machines vary
     exit_deadline = time.monotonic() + 30
     while _running_in_group(outcome["pid"]):  # it exits right after the report: nothing stays
         assert time.monotonic() < exit_deadline, f"left running: {_running_in_group(outcome['pid'])}"
