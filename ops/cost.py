@@ -67,7 +67,7 @@ def price(name: str) -> float:
     return float(price_table()["prices"][name]["usd"])
 
 
-def _hours() -> int:
+def hours_per_month() -> int:
     return int(price_table()["hours_per_month"])
 
 
@@ -109,9 +109,9 @@ def _health_check(r) -> list[tuple[str, float]]:
 def _stream(r) -> list[tuple[str, float]]:
     mode = (r.inputs.get("streamModeDetails") or {}).get("streamMode", "PROVISIONED")
     if mode == "ON_DEMAND":
-        return [("on-demand stream", price("kinesis_on_demand_stream_hour") * _hours())]
+        return [("on-demand stream", price("kinesis_on_demand_stream_hour") * hours_per_month())]
     shards = int(r.inputs.get("shardCount") or 1)
-    return [(f"provisioned stream, {shards} shard(s)", shards * price("kinesis_shard_hour") * _hours())]
+    return [(f"provisioned stream, {shards} shard(s)", shards * price("kinesis_shard_hour") * hours_per_month())]
 
 
 def _stage(r) -> list[tuple[str, float]]:
@@ -120,7 +120,7 @@ def _stage(r) -> list[tuple[str, float]]:
     size = str(r.inputs.get("cacheClusterSize", "0.5"))
     if size != "0.5":
         raise ValueError(f"no price for a {size} GB stage cache in ops/prices.json")
-    return [("stage cache 0.5 GB", price("apigw_cache_05gb_hour") * _hours())]
+    return [("stage cache 0.5 GB", price("apigw_cache_05gb_hour") * hours_per_month())]
 
 
 # What the write-failover ticks of one region use (stack/write_failover.py, functions/shared/failover.py).
@@ -139,8 +139,8 @@ def failover_ticks_monthly(region: str, home: str, regions: int, lease_seconds: 
     health checks trigger it) and one every five minutes (the schedule, stack/write_failover.py);
     the home region holds the lease."""
     t = FAILOVER_TICK
-    seconds = _hours() * 3600
-    scheduled = _hours() * 12
+    seconds = hours_per_month() * 3600
+    scheduled = hours_per_month() * 12
     ticks = seconds / (lease_seconds / 2) + scheduled
     holder = region == home
     return {
@@ -171,7 +171,7 @@ def _failover_schedule(r) -> list[tuple[str, float]]:
 
 def _load_balancer(_r) -> list[tuple[str, float]]:
     # LCUs at idle are a fraction of one (health checks only): the hour is the floor.
-    return [("application load balancer", price("alb_hour") * _hours())]
+    return [("application load balancer", price("alb_hour") * hours_per_month())]
 
 
 def _fargate_service(r) -> list[tuple[str, float]]:
@@ -183,9 +183,9 @@ def _fargate_service(r) -> list[tuple[str, float]]:
     arch = "arm" if r.inputs.get("_architecture", "ARM64") == "ARM64" else "x86"
     vcpu, gb = int(r.inputs["_cpu"]) / 1024, int(r.inputs["_memory"]) / 1024
     hourly = vcpu * price(f"fargate_{arch}_vcpu_hour") + gb * price(f"fargate_{arch}_gb_hour")
-    lines = [(f"{tasks} x Fargate task {vcpu:g} vCPU / {gb:g} GB {arch.upper()}", tasks * hourly * _hours())]
+    lines = [(f"{tasks} x Fargate task {vcpu:g} vCPU / {gb:g} GB {arch.upper()}", tasks * hourly * hours_per_month())]
     if (r.inputs.get("networkConfiguration") or {}).get("assignPublicIp"):
-        lines.append(("public IPv4 per task", tasks * price("public_ipv4_hour") * _hours()))
+        lines.append(("public IPv4 per task", tasks * price("public_ipv4_hour") * hours_per_month()))
     return lines
 
 
@@ -193,7 +193,7 @@ def _vpc_endpoint(r) -> list[tuple[str, float]]:
     if r.inputs.get("vpcEndpointType") != "Interface":
         return []  # gateway endpoints (S3, DynamoDB) are free
     zones = len(r.inputs.get("subnetIds") or [])
-    return [("interface endpoint per AZ", zones * price("vpc_interface_endpoint_hour") * _hours())]
+    return [("interface endpoint per AZ", zones * price("vpc_interface_endpoint_hour") * hours_per_month())]
 
 
 def _aurora_instance(r) -> list[tuple[str, float]]:
@@ -201,7 +201,7 @@ def _aurora_instance(r) -> list[tuple[str, float]]:
     minimum = float(r.inputs.get("_min_capacity") or 0)
     if not minimum:
         return []
-    return [(f"Aurora Serverless v2 at its minimum, {minimum:g} ACU", minimum * price("aurora_acu_hour") * _hours())]
+    return [(f"Aurora Serverless v2 at its minimum, {minimum:g} ACU", minimum * price("aurora_acu_hour") * hours_per_month())]
 
 
 def _secret(r) -> list[tuple[str, float]]:
@@ -215,8 +215,8 @@ STANDING: dict[str, Callable[[Any], list[tuple[str, float]]]] = {
     "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
     "aws:ecs/service:Service": _fargate_service,
     "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
-    "aws:ec2/natGateway:NatGateway": lambda _r: [("NAT gateway", price("nat_gateway_hour") * _hours())],
-    "aws:ec2/eip:Eip": lambda _r: [("public IPv4 (NAT gateway)", price("public_ipv4_hour") * _hours())],
+    "aws:ec2/natGateway:NatGateway": lambda _r: [("NAT gateway", price("nat_gateway_hour") * hours_per_month())],
+    "aws:ec2/eip:Eip": lambda _r: [("public IPv4 (NAT gateway)", price("public_ipv4_hour") * hours_per_month())],
     "aws:scheduler/schedule:Schedule": _failover_schedule,
     "aws:kms/key:Key": _kms_key,
     "aws:cloudwatch/metricAlarm:MetricAlarm": _alarm,
@@ -441,7 +441,7 @@ def edge_origin_fetches(run, reads: float) -> float:
     answer, regional edge cache and TTL (edgeCacheSeconds)."""
     ttl = int(_config(run).get("edgeCacheSeconds", 60))
     a = ASSUMPTIONS
-    return min(reads, a["edge_hot_answers"] * a["edge_regional_caches"] * _hours() * 3600 / ttl)
+    return min(reads, a["edge_hot_answers"] * a["edge_regional_caches"] * hours_per_month() * 3600 / ttl)
 
 
 def _edge_reads(run, reads: float) -> float:
@@ -469,7 +469,7 @@ def _counted_from_edge_logs(run, views: float) -> float:
     reader reads each file once, and counts each (file, post) chunk exactly once: a mark (2 write
     units in a transaction), the counter's increment, the published count and its replicas."""
     a = ASSUMPTIONS
-    files = a["edge_log_files_per_hour"] * _hours()
+    files = a["edge_log_files_per_hour"] * hours_per_month()
     chunks = min(views, files * a["edge_hot_answers"])
     log_gb = views * a["edge_log_line_bytes"] / 1e9
     return (

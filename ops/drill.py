@@ -24,6 +24,7 @@ from shared import clock
 from shared.flags import is_drained
 
 from ops import promotion
+from ops.database_promotion import DatabaseRefused, GlobalDatabase
 from ops.errors import OperatorError, Refused
 
 DRAINED, SERVING = "true", "false"
@@ -312,8 +313,6 @@ class Session:
 
 
 def status(session: Session, resolver: Resolver) -> dict[str, Any]:
-    from ops.database_promotion import GlobalDatabase
-
     drill = session.drill(resolver, time.sleep, print)
     report = drill.status(session.cluster() if outputs_have_lease(session.target) else None)
     database = GlobalDatabase.from_outputs(session.target.outputs, session.aws)
@@ -322,11 +321,9 @@ def status(session: Session, resolver: Resolver) -> dict[str, Any]:
     return report
 
 
-def database_status(database, ask_first: str) -> dict[str, Any]:
+def database_status(database: GlobalDatabase, ask_first: str) -> dict[str, Any]:
     """The relational global database: its status and each region's role (writer, reader,
     headless, unreachable), or the error when no region describes it."""
-    from ops.database_promotion import DatabaseRefused
-
     try:
         state = database.state(ask_first)
     except DatabaseRefused as refused:

@@ -142,7 +142,10 @@ def promote(
     lease = {"now_ms": now_ms, "sleep": sleep, "force": force, "out_of_sync": out_of_sync}
     if database is None:
         return _promote_lease(cluster, target, dry_run=dry_run, **lease)
-    now_s = lambda: now_ms() / 1000  # noqa: E731
+
+    def now_s() -> float:
+        return now_ms() / 1000
+
     held = _held_by(cluster, target, now_ms())
     if held is not None and database.state(target).writer != target:
         # A switchover that failed after the lease moved: only the database's move is left.

@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ops.cost import price
+from ops.cost import hours_per_month, price
 
 REQUESTS_PER_DAY = (0, 10_000, 1_000_000)
 ASSUMPTIONS = {
@@ -38,7 +38,6 @@ ASSUMPTIONS = {
     "statements_per_acu_second": 100,
     "statements_per_purchase": 1,  # INSERT ... RETURNING; a replay reads once more (rare)
 }
-HOURS = 730
 
 
 @dataclass(frozen=True)
@@ -81,9 +80,11 @@ def aurora_month(shape: LedgerShape, per_day: float) -> float:
     requests = _month(per_day)
     purchases, lists = requests * a["purchase_fraction"], requests * (1 - a["purchase_fraction"])
     acu = max(shape.min_capacity, a["active_floor_acu"], per_day / 86_400 / a["statements_per_acu_second"])
-    writer = acu * HOURS * active_fraction(shape, per_day) * price("aurora_acu_hour")
+    writer = acu * hours_per_month() * active_fraction(shape, per_day) * price("aurora_acu_hour")
     secondaries = shape.regions - 1 if shape.is_global else 0
-    readers = secondaries * shape.min_capacity * HOURS * price("aurora_acu_hour") if shape.secondary == "warm" else 0.0
+    readers = (
+        secondaries * shape.min_capacity * hours_per_month() * price("aurora_acu_hour") if shape.secondary == "warm" else 0.0
+    )
     write_io = purchases * a["io_per_purchase"]
     return (
         writer

@@ -19,6 +19,7 @@ with a clock (tests/ops/test_database_promotion.py).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -180,8 +181,6 @@ def take(step: Step, state: GlobalState, target: str, rds: Callable[[str], Any])
 def last_seen_lag_ms(cloudwatch: Any, cluster_arn: str, now_s: float) -> float | None:
     """The target's last reported replication lag over the past 15 minutes (what an unplanned
     failover may lose), or None when CloudWatch has no datapoint."""
-    import datetime as dt
-
     end = dt.datetime.fromtimestamp(now_s, dt.UTC)
     answer = cloudwatch.get_metric_statistics(
         Namespace="AWS/RDS",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ops import relational_cost as rc
-from ops.cost import price, price_table
+from ops.cost import hours_per_month, price, price_table
 
 ROOT = Path(__file__).resolve().parents[2]
 ONE = rc.LedgerShape(regions=1, min_capacity=0, secondary="headless", seconds_until_auto_pause=300, is_global=False)
@@ -31,7 +31,7 @@ def test_the_reference_shapes_follow_the_relational_config_rules():
 def test_an_idle_single_cluster_pauses_and_an_idle_global_one_bills_its_floor_in_every_compute_region():
     fixed_one = rc.ASSUMPTIONS["ledger_gb"] * price("aurora_storage_gb_month") + price("secretsmanager_secret_month")
     assert rc.aurora_month(ONE, 0) == pytest.approx(fixed_one)
-    floor = GLOBAL.min_capacity * rc.HOURS * price("aurora_acu_hour")
+    floor = GLOBAL.min_capacity * hours_per_month() * price("aurora_acu_hour")
     headless = rc.aurora_month(GLOBAL, 0)
     assert headless > floor
     warm = rc.aurora_month(rc.LedgerShape(**{**GLOBAL.__dict__, "secondary": "warm"}), 0)
@@ -51,7 +51,7 @@ def test_each_store_costs_more_with_more_requests_and_aurora_scales_past_its_flo
         assert costs == sorted(costs) and costs[0] < costs[-1]
     busy = 1e8 / 86_400 / rc.ASSUMPTIONS["statements_per_acu_second"]  # ACUs at 100 M requests a day
     assert busy > GLOBAL.min_capacity
-    assert rc.aurora_month(GLOBAL, 1e8) > busy * rc.HOURS * price("aurora_acu_hour")
+    assert rc.aurora_month(GLOBAL, 1e8) > busy * hours_per_month() * price("aurora_acu_hour")
 
 
 def test_the_crossover_is_where_the_table_starts_to_cost_more(monkeypatch):
