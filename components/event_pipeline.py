@@ -114,6 +114,9 @@ class EventPipelineArgs:
     # which the DLQ-depth alarm reports: counters).
     oldest_message_alarm_seconds: int | None = 300
     iterator_age_alarm_ms: int | None = 60_000  # None: no alarm on the stream's lag, likewise
+    # False: no alarm on the function's errors, for a consumer whose retried failures are not an
+    # incident; what it finally fails on still reaches the DLQ and its depth alarm.
+    errors_alarm: bool = True
     # Keys for the consumer's logs and environment and a concurrency limit (components/hardening.py);
     # on a buffered source the limit is also the mapping's maximum concurrency.
     hardening: Hardening = field(default_factory=Hardening)
@@ -373,6 +376,7 @@ class EventPipeline(pulumi.ComponentResource):
                 layers=[args.layer_arn],
                 alert_topic_arn=args.alert_topic_arn,
                 throttle_alarm=False,
+                errors_alarm=args.errors_alarm,
                 log_retention_days=args.log_retention_days,
                 timeout=args.timeout,
                 memory_size=args.memory_size,

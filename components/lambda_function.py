@@ -47,6 +47,9 @@ class LambdaFunctionArgs:
     # Throttles alarm: for functions invoked synchronously (API). Queue and stream consumers retry
     # throttled batches; their backlog alarms (oldest message, iterator age) show one that falls behind.
     throttle_alarm: bool = True
+    # Errors alarm: off for a consumer whose failures its DLQ-depth alarm reports and whose retried
+    # errors are not an incident (a counter or a page that lags a little).
+    errors_alarm: bool = True
     # The Lambda platform's own log lines (START, END, REPORT at INFO): "WARN" for a function
     # invoked every few seconds whose routine runs are not worth the ingestion.
     system_log_level: str | None = None
@@ -123,7 +126,7 @@ class LambdaFunction(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[policy, logs])),
         )
 
-        alarmed = [("Errors", "invocations that raised (handler bug or dependency failure)")]
+        alarmed = [("Errors", "invocations that raised (handler bug or dependency failure)")] if args.errors_alarm else []
         if args.throttle_alarm:
             alarmed.append(("Throttles", "invocations refused for lack of concurrency"))
         for metric, description in alarmed:

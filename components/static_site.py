@@ -9,7 +9,8 @@ Creates
   the API origin), `{name}-cdn`: one distribution, HTTPS only, HTTP/2+3, IPv6, default root
   object, 403/404 to /404.html; in multi-region stacks an origin group (home bucket primary, next
   region on 403/404/500/502/503/504) with 1 connection attempt x 2 s per origin, so a dead origin
-  costs seconds instead of the 30 s default; access logs and a WAF web ACL when asked;
+  costs seconds instead of the 30 s default; access logs (to its own bucket, or to
+  `log_bucket_domain` under `log_prefix`) and a WAF web ACL when asked;
 - with a domain: a DNS-validated certificate in us-east-1 and alias A/AAAA records for the host.
 - `publish_config(values)`: `config.json` beside the content (the API base URL), written after
   the API exists; the API's CORS origin is this site's origin, so neither can be built inside
@@ -17,8 +18,9 @@ Creates
 
 Inputs (`StaticSiteArgs`): `regions`, `providers` (one per region), `global_provider`
 (us-east-1), `site_dir`, `api_origin_pattern` (CSP connect-src), `domain`, `price_class`,
-`access_logs`, `web_acl_arn`, `tags`. Outputs: `distribution_domain`, `url`, `origin`,
-`bucket_names` (`{region: Output[str]}`), `distribution_id`.
+`access_logs`, `log_bucket_domain`, `log_prefix`, `web_acl_arn`, `tags`. Outputs:
+`distribution_domain`, `url`, `origin`, `bucket_names` and `bucket_arns` (`{region: Output[str]}`),
+`distribution_id`.
 """
 
 from __future__ import annotations
@@ -123,6 +125,10 @@ class StaticSiteArgs:
     domain: SiteDomain | None = None
     price_class: str = "PriceClass_100"
     access_logs: bool = False
+    # Standard logs into a bucket the caller owns (page views are counted from them), instead of
+    # access_logs' own bucket.
+    log_bucket_domain: pulumi.Input[str] | None = None
+    log_prefix: str = "site/"
     web_acl_arn: str | None = None
     # A page of site_dir written by publish_config with the config in it (embed_config) rather
     # than as a file; None: every page as it is, the config only in config.json.
@@ -141,6 +147,10 @@ class StaticSiteArgs:
             raise ValueError(f"StaticSiteArgs.site_dir: {self.site_dir} has no 404.html")
         if self.price_class not in PRICE_CLASSES:
             raise ValueError(f"StaticSiteArgs.price_class: {self.price_class!r} is not a CloudFront price class")
+        if self.access_logs and self.log_bucket_domain is not None:
+            raise ValueError(
+                "StaticSiteArgs.access_logs: the logs already go to log_bucket_domain; a distribution logs to one bucket"
+            )
         if self.config_page is not None and not (self.site_dir / self.config_page).is_file():
             raise ValueError(f"StaticSiteArgs.config_page: {self.site_dir} has no {self.config_page}")
 
@@ -151,6 +161,7 @@ class StaticSite(pulumi.ComponentResource):
     origin: pulumi.Output[str]
     url: pulumi.Output[str]
     bucket_names: dict[str, pulumi.Output[str]]
+    bucket_arns: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: StaticSiteArgs, opts: pulumi.ResourceOptions | None = None):
         args.validate()
@@ -220,7 +231,11 @@ class StaticSite(pulumi.ComponentResource):
 
         named = certificate_for(name, args.domain, self, args.global_provider, tags) if args.domain else None
         logging = None
-        if args.access_logs:
+        if args.log_bucket_domain is not None:
+            logging = aws.cloudfront.DistributionLoggingConfigArgs(
+                bucket=args.log_bucket_domain, prefix=args.log_prefix, include_cookies=False
+            )
+        elif args.access_logs:
             logging = aws.cloudfront.DistributionLoggingConfigArgs(
                 bucket=self._log_bucket(name, on_edge, tags).bucket_domain_name, prefix=f"{name}/", include_cookies=False
             )
@@ -288,6 +303,7 @@ class StaticSite(pulumi.ComponentResource):
         self.origin = edge_origin(args.domain, distribution)
         self.url = self.origin.apply(lambda o: o + "/")
         self.bucket_names = {r: b.name for r, b in self._buckets.items()}
+        self.bucket_arns = {r: b.arn for r, b in self._buckets.items()}
         self.register_outputs(
             {"distribution_domain": self.distribution_domain, "url": self.url, "bucket_names": self.bucket_names}
         )

@@ -40,13 +40,21 @@ ASSUMPTIONS = {
     "edge_hot_answers": 50,
     "edge_regional_caches": 3,
     "post_response_gzip_bytes": 2_000,  # a post's JSON as CloudFront sends it compressed
-    # The page's shell: the entry point a visit revalidates (index.html, which carries the site's
-    # config; scripts and styles are cached an hour), shared by the page views of one visit.
+    # A post's own page (postPages): the rendered template without the post, compressed (the
+    # real template's size is held below this by tests/ops/test_cost.py), plus the post's text.
+    "post_page_template_gzip_bytes": 800,
+    # The page's shell (SPA, postPages off): the entry point a visit revalidates (index.html,
+    # which carries the site's config), shared by the page views of one visit. Scripts and styles
+    # are cached an hour by browsers and not counted here, in either mode: a reader back after
+    # an hour asks for them again (3 requests with post pages, 4 without), about $0.75 to $1.00
+    # more per million views at 4 views a visit.
     "site_shell_requests_per_visit": 1,
     "site_shell_bytes_per_visit": 3_000,
     "page_views_per_visit": 4,
     # Counting from the edge's standard logs: files delivered an hour, a log line's bytes, and the
-    # reader's time per file; each (file, post) is one counted chunk.
+    # reader's time per file. The queue gathers files for one invocation (its batching window,
+    # read from the plan); a batch's files are counted in one transaction when they fit (a mark
+    # per file, an increment and a publish per post).
     "edge_log_files_per_hour": 60,
     "edge_log_line_bytes": 450,
     "edge_log_reader_ms_per_file": 200,
@@ -250,6 +258,7 @@ USAGE_ONLY: dict[str, str] = {
     "aws:lambda/eventSourceMapping:EventSourceMapping": "free (the function's invocations are priced)",
     "aws:lambda/function:Function": "per invocation and GB-second",
     "aws:lambda/layerVersion:LayerVersion": "free (counts against code storage)",
+    "aws:lambda/invocation:Invocation": "one invocation a deploy that changes it (post pages rendered again)",
     "aws:lambda/permission:Permission": "free",
     "aws:route53/record:Record": "alias queries to AWS resources are free",
     "aws:s3/bucket:Bucket": "per GB stored and request",
@@ -444,14 +453,29 @@ def edge_origin_fetches(run, reads: float) -> float:
     return min(reads, a["edge_hot_answers"] * a["edge_regional_caches"] * hours_per_month() * 3600 / ttl)
 
 
+def _edge_request(reads: float, gzip_bytes: float) -> float:
+    """CloudFront's request charge and the compressed bytes out (origin to CloudFront is free)."""
+    return reads * price("cloudfront_https_10k") / 1e4 + reads * gzip_bytes / 1e9 * price("cloudfront_transfer_gb")
+
+
 def _edge_reads(run, reads: float) -> float:
-    """`reads` cached GETs at the edge: the request and the compressed bytes out, and the fetches
-    from a region when the copy has expired (origin to CloudFront transfer is free)."""
-    return (
-        reads * price("cloudfront_https_10k") / 1e4
-        + reads * ASSUMPTIONS["post_response_gzip_bytes"] / 1e9 * price("cloudfront_transfer_gb")
-        + _api_reads(run, edge_origin_fetches(run, reads), 0)
-    )
+    """`reads` cached GETs at the API edge, and the fetches from a region when the copy expired."""
+    return _edge_request(reads, ASSUMPTIONS["post_response_gzip_bytes"]) + _api_reads(run, edge_origin_fetches(run, reads), 0)
+
+
+def _post_pages_on(run) -> bool:
+    return str(_config(run).get("postPages", "true")).lower() == "true"
+
+
+def post_page_bytes() -> int:
+    a = ASSUMPTIONS
+    return a["post_page_template_gzip_bytes"] + a["post_response_gzip_bytes"]
+
+
+def _post_pages(run, views: float) -> float:
+    """`views` post pages from the site's distribution: the request (the page is its own shell),
+    its bytes, and the fetches from a region's bucket (an S3 GET) when the copy expired."""
+    return _edge_request(views, post_page_bytes()) + edge_origin_fetches(run, views) * price("s3_get_thousand") / 1e3
 
 
 def _site_shell(views: float) -> float:
@@ -464,20 +488,35 @@ def _site_shell(views: float) -> float:
     )
 
 
-def _counted_from_edge_logs(run, views: float) -> float:
-    """Views counted from the edge's standard logs (delivery free; the objects stored a week): the
-    reader reads each file once, and counts each (file, post) chunk exactly once: a mark (2 write
-    units in a transaction), the counter's increment, the published count and its replicas."""
+def log_batch(run) -> tuple[float, float]:
+    """(log files an invocation, invocations a month) of the edge-log counter, from its planned
+    queue mapping: the batching window gathers files up to the batch size."""
     a = ASSUMPTIONS
     files = a["edge_log_files_per_hour"] * hours_per_month()
-    chunks = min(views, files * a["edge_hot_answers"])
+    mappings = [m for m in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping") if m.name.startswith("edge-views-")]
+    window = int(mappings[0].inputs.get("maximumBatchingWindowInSeconds", 0)) if mappings else 0
+    size = int(mappings[0].inputs.get("batchSize", 10)) if mappings else 10
+    per_batch = max(1.0, min(size, a["edge_log_files_per_hour"] * window / 3600))
+    return per_batch, files / per_batch
+
+
+def _counted_from_edge_logs(run, views: float) -> float:
+    """Views counted from the edge's standard logs (delivery free; the objects stored a week): the
+    reader reads each file once; per batch of files one transaction (when they fit) with a mark
+    per file (2 write units) and an increment per post (2), then per post the published count and
+    its replicas."""
+    a = ASSUMPTIONS
+    per_batch, batches = log_batch(run)
+    files = per_batch * batches
+    posts = min(views / batches, a["edge_hot_answers"]) if batches else 0
+    transactions = -(-(per_batch + posts) // 100)  # a transaction holds 100 items
+    chunks = batches * transactions * posts  # (transaction, post): an increment and a publish each
     log_gb = views * a["edge_log_line_bytes"] / 1e9
     return (
         log_gb * price("s3_storage_gb_month") / 4  # kept 7 days
         + files * (price("s3_get_thousand") / 1e3)
-        + _lambda(files, 0.25, a["edge_log_reader_ms_per_file"])
-        # A mark and the counter's increment in one transaction (2 write units each), the published count.
-        + chunks * (2 + 2 + 1) * price("dynamodb_write_million") / 1e6
+        + _lambda(batches, 0.5, a["edge_log_reader_ms_per_file"] * per_batch)
+        + (files * 2 + chunks * (2 + 1)) * price("dynamodb_write_million") / 1e6
         + chunks * (len(_regions(run)) - 1) * price("dynamodb_replicated_write_million") / 1e6
         + _analytics_records(run, views, packed=True)
     )
@@ -508,18 +547,20 @@ def _counted_through_the_api(run, views: float) -> float:
 
 
 def traffic_costs(run, *, page_views: float, post_reads: float) -> dict[str, float]:
-    """What a month of `page_views` (a post shown in the page) and `post_reads` (GET /posts/{id}
-    by any other client) adds. With the edge on, a page view is the edge read of its post (counted
+    """What a month of `page_views` (a post shown to a reader) and `post_reads` (GET /posts/{id}
+    by any other client) adds. With post pages, a page view is the post's page at the site's edge,
+    counted from its log. Else, with the API edge on, it is the edge read of its post (counted
     from the edge's log) and its share of the page's shell; the two kinds of read share the
-    edge's cached answers, so their origin fetches are shared too. Without it, a page view is the
-    shell and a POST /events, and reads go to a region."""
-    if not _edge_reads_on(run):
-        return {
-            "page_views": _site_shell(page_views) + _counted_through_the_api(run, page_views),
-            "post_reads": _api_reads(run, post_reads, ASSUMPTIONS["post_response_bytes"]),
-        }
-    reads = page_views + post_reads
-    per_read = _edge_reads(run, reads) / reads if reads else 0.0
+    edge's cached answers, so their origin fetches are shared too. Without either, a page view is
+    the shell and a POST /events, and reads go to a region."""
+    edge = _edge_reads_on(run)
+    reads = _edge_reads(run, post_reads) if edge else _api_reads(run, post_reads, ASSUMPTIONS["post_response_bytes"])
+    if _post_pages_on(run):
+        return {"page_views": _post_pages(run, page_views) + _counted_from_edge_logs(run, page_views), "post_reads": reads}
+    if not edge:
+        return {"page_views": _site_shell(page_views) + _counted_through_the_api(run, page_views), "post_reads": reads}
+    both = page_views + post_reads
+    per_read = _edge_reads(run, both) / both if both else 0.0
     return {
         "page_views": page_views * per_read + _site_shell(page_views) + _counted_from_edge_logs(run, page_views),
         "post_reads": post_reads * per_read,
@@ -560,16 +601,14 @@ def unit_prices(run) -> dict[str, dict[str, Any]]:
     unit = per_million(run)
     month = f"in a month of {REFERENCE_PAGE_VIEWS_PER_DAY:,} page views and {REFERENCE_POST_READS_PER_DAY:,} post reads a day"
     edge = _edge_reads_on(run)
+    if _post_pages_on(run):
+        view_note = "the post's own page at the site's edge (its shell too), counted from its log line"
+    elif edge:
+        view_note = "the post read at the edge, counted from its log line, and a share of the page's shell"
+    else:
+        view_note = "the page's shell share and a POST /events to the counter, replicated"
     return {
-        "page_views_per_million": {
-            "usd": round(unit["page_views"], 2),
-            "note": (
-                "the post read at the edge, counted from its log line, and a share of the page's shell"
-                if edge
-                else "the page's shell share and a POST /events to the counter, replicated"
-            )
-            + f", {month}",
-        },
+        "page_views_per_million": {"usd": round(unit["page_views"], 2), "note": f"{view_note}, {month}"},
         "post_reads_per_million": {
             "usd": round(unit["post_reads"], 2),
             "note": ("GET /posts/{id} at the edge (cached, failing over there)" if edge else "GET /posts/{id} at a region")

@@ -118,6 +118,7 @@ def render_text(run: StackRun, document: dict[str, Any]) -> str:
         f"budget: {dr['rto_budget_seconds']} s",
         f"  static reads: {dr['static_failover']}",
         *_edge_lines(dr.get("edge_reads")),
+        *_post_page_lines(dr.get("post_pages")),
         *_write_failover_lines(dr.get("write_failover")),
         *(f"  RPO {k}: {v}" for k, v in (dr["rpo"] or {}).items()),
         "",
@@ -141,9 +142,17 @@ def _edge_lines(edge: dict | None) -> list[str]:
         if group
         else "one region, no failover at the edge"
     )
+    counted = f"; page views counted {edge['view_count_lag']}" if edge["view_count_lag"] else ""
+    return [f"  API reads at the edge: stale {edge['stale_at_most_seconds']} s at most, {failover}{counted}"]
+
+
+def _post_page_lines(pages: dict | None) -> list[str]:
+    if pages is None:
+        return ["  Post pages: off (a post opens in the page, read through the API)"]
+    failover = f"fail over with the site in {pages['failover_seconds']} s" if pages["failover_seconds"] else "one region"
     return [
-        f"  API reads at the edge: stale {edge['stale_at_most_seconds']} s at most, {failover}; "
-        f"page views counted {edge['view_count_lag']}"
+        f"  Post pages: stale {pages['stale_at_most_seconds']} s at most plus {pages['plus']}; {failover}; "
+        f"views counted after {pages['view_count_lag']}"
     ]
 
 

@@ -89,7 +89,9 @@ function postItem(post) {
   const item = document.createElement("li");
   const heading = document.createElement("h2");
   const link = document.createElement("a");
-  link.href = `#/posts/${post.id}`;
+  // With post pages (config postPages) a post is a page of its own: one request, served and
+  // cached at the edge, counted from the site's logs. Else the post opens in this page.
+  link.href = state.config.postPages ? `/posts/${post.id}` : `#/posts/${post.id}`;
   link.textContent = post.title;
   heading.append(link);
   const meta = document.createElement("p");
@@ -132,9 +134,10 @@ async function showPost(id) {
   $("post-views").textContent = views(post.views);
   $("post-body").replaceChildren(renderBody(post.body));
   document.title = `${post.title} — Field Notes`;
-  // A page view is counted at most once: from the edge's log when the edge answered the read,
-  // else by POST /events, best effort, never retried in another region.
-  if (region === EDGE) return;
+  // A page view is counted at most once: from the API edge's log when the edge answered the read
+  // (and post pages are off: with them the site's logs count the post pages instead), else by
+  // POST /events, best effort, never retried in another region.
+  if (region === EDGE && !state.config.postPages) return;
   const view = { post_id: post.id, type: "view", reader: readerId() };
   state.client.request("/events", { method: "POST", body: view, failover: false, changesReads: false }).catch(() => {});
 }

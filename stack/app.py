@@ -6,7 +6,21 @@ from __future__ import annotations
 
 import pulumi_random as random
 
-from stack import analytics, api, containers, data, dns, edge, exports, foundation, recovery, relational, site, write_failover
+from stack import (
+    analytics,
+    api,
+    containers,
+    data,
+    dns,
+    edge,
+    exports,
+    foundation,
+    post_pages,
+    recovery,
+    relational,
+    site,
+    write_failover,
+)
 from stack.config import StackConfig
 from stack.dashboard import operations_dashboard
 from stack.providers import build_providers
@@ -19,7 +33,9 @@ def build(cfg: StackConfig) -> None:
 
     # Data and the front end, across regions.
     table = data.global_table(cfg, providers)
-    web = site.static_site(cfg, providers)
+    # The home region's bucket of the standard logs page views are counted from.
+    view_logs = edge.view_logs(cfg, providers)
+    web = site.static_site(cfg, providers, view_logs)
     media = data.media_buckets(cfg, providers, web.origin)  # the one browser origin that may upload
 
     # One admin key value for every region: a client must not care which region DNS picked.
@@ -82,7 +98,9 @@ def build(cfg: StackConfig) -> None:
     if analytics_paths:
         analytics.export(analytics_paths)
     home = cfg.home_region
-    api_edge = edge.api_edge(cfg, providers, apis, regions[home], access, paths[home].analytics)
+    api_edge = edge.api_edge(cfg, providers, apis, view_logs)
+    edge.edge_views(cfg, regions[home], access, view_logs, paths[home].analytics)
+    post_pages.post_pages(cfg, regions, table, access, web)
     site.publish_config(web, cfg, apis, api_edge)
     operations_dashboard(cfg, providers, apis, paths, table.name, api_dns.health_check_ids if api_dns else {})
     exports.export_outputs(

@@ -16,6 +16,10 @@ Figures (Route 53, DynamoDB, S3 and CloudFront documentation):
   over per request inside the origin group (two regions: CloudFront's limit) after a refused
   connection (1 attempt x 2 s) or a stall (the 5 s read timeout); page views counted from the
   edge's standard logs lag as their delivery does (usually within the hour, up to 24 h).
+- Post pages (postPages) are the site's objects: as stale as edgeCacheSeconds plus the time a
+  region's renderer takes to see the post in its replica's stream (seconds); they fail over with
+  the site's origin group (a page missing from one bucket is asked of the next too); their views
+  lag the site's log delivery plus the counter's batching window.
 - Container routes (containerBackend): warm ones fail over with the API; a pilot-light standby is
   scaled from zero first, about a minute to pull and start an image (aws/containers-roadmap#696)
   plus the load balancer's two 10 s health checks.
@@ -63,6 +67,7 @@ class DrBudget:
     write_failover: dict | None
     backup: dict | None
     edge_reads: dict | None = None
+    post_pages: dict | None = None
     containers: dict | None = None
     relational: dict | None = None
 
@@ -98,6 +103,7 @@ def compute_budget(cfg) -> DrBudget:
         write_failover=write_failover_budget(cfg),
         backup=backup_budget(cfg),
         edge_reads=edge_reads_budget(cfg),
+        post_pages=post_pages_budget(cfg, static_seconds if multi else None),
         containers=containers_budget(cfg),
         relational=relational_budget(cfg),
     )
@@ -167,8 +173,23 @@ def edge_reads_budget(cfg) -> dict | None:
         "origin_group": group if len(group) > 1 else None,
         "failover_refused_seconds": ORIGIN_CONNECTION_ATTEMPTS * ORIGIN_CONNECTION_TIMEOUT_SECONDS if len(group) > 1 else None,
         "failover_stalled_seconds": EDGE_ORIGIN_READ_TIMEOUT_SECONDS if len(group) > 1 else None,
-        # CloudFront Developer Guide, "Timing of log file delivery".
-        "view_count_lag": "usually within an hour of the view, some entries up to 24 hours",
+        # CloudFront Developer Guide, "Timing of log file delivery". With post pages the views are
+        # the pages' requests, counted from the site's logs (post_pages_budget).
+        "view_count_lag": None if cfg.post_pages else "usually within an hour of the view, some entries up to 24 hours",
+    }
+
+
+def post_pages_budget(cfg, failover_seconds: int | None) -> dict | None:
+    """Posts as pages of their own (postPages): how stale, how they fail over, how late views count."""
+    if not cfg.post_pages:
+        return None
+    from stack.edge import LOG_BATCHING_SECONDS
+
+    return {
+        "stale_at_most_seconds": cfg.edge_cache_seconds,
+        "plus": "the render: seconds after the post reaches the region's replica",
+        "failover_seconds": failover_seconds,
+        "view_count_lag": f"the site's log delivery (usually within an hour, up to 24 hours) plus up to {LOG_BATCHING_SECONDS} s of batching",
     }
 
 

@@ -123,6 +123,7 @@ class StackConfig:
     api_web_acl_arns: dict[str, str]  # region -> REGIONAL web ACL ARN
     page_view_transport: str
     edge_reads: bool
+    post_pages: bool
     edge_cache_seconds: int
     alarms: bool
     backups: bool
@@ -540,6 +541,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         health_check_latency_graphs=v["healthCheckLatencyGraphs"],
         page_view_transport=one_of(key("pageViewTransport"), v["pageViewTransport"], PAGE_VIEW_TRANSPORTS),
         edge_reads=v["edgeReads"],
+        post_pages=v["postPages"],
         edge_cache_seconds=v["edgeCacheSeconds"],
         container=containers,
         relational=parse_relational_config(v, key, regions=regions, health_interval=interval, failure_threshold=threshold),

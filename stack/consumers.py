@@ -39,6 +39,7 @@ IDEMPOTENCY_USE: dict[str, tuple[str, ...]] = {
     "edge_views": ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"),
     "retry": (),
     "thumbnails": (),
+    "pages": (),
 }
 
 
@@ -172,6 +173,7 @@ def page_views(cfg: StackConfig, region: Region, access: TableAccess, forward: t
             # A counter that lags is not an incident, one that fails is: the DLQ depth alarms.
             oldest_message_alarm_seconds=None,
             iterator_age_alarm_ms=None,
+            errors_alarm=False,
         ),
         opts=region.opts(),
     )

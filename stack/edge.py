@@ -1,13 +1,14 @@
 """The API's reads at the edge: one CloudFront distribution over the serving regions' APIs
 (components/api_edge.py), cached for edgeCacheSeconds, failing over per request; and page views
-counted from its standard logs (functions/edge_views) instead of an API call per view."""
+counted from standard logs (functions/edge_views) instead of an API call per view: the site's
+when posts are pages of their own (postPages), else the API edge's."""
 
 from __future__ import annotations
 
 import pulumi
 
 from components import ApiEdge, ApiEdgeArgs, EdgeName, EventPipeline, ServerlessApi, allow
-from components._blocks.private_bucket import private_bucket
+from components._blocks.private_bucket import PrivateBucket, private_bucket
 from components.analytics import Analytics
 from stack import api_contract, consumers
 from stack.config import StackConfig
@@ -19,31 +20,44 @@ from stack.table_access import TableAccess
 # the next region: reads answer in well under a second; a stalled region costs this much.
 EDGE_ORIGIN_READ_TIMEOUT_SECONDS = 5
 LOG_PREFIX = "api-edge/"
+SITE_LOG_PREFIX = "site/"
 # Counted within a day (CloudFront delivers late entries up to 24 h after the request); kept a
 # week to redrive a file from the DLQ.
 LOG_DAYS = 7
+SITE_LOG_DAYS = 90  # as StaticSite keeps its own access logs
+# How long the queue gathers log files for one invocation (files come about a minute apart): the
+# count's lag grows by this, its writes shrink by the files a batch holds (at most 10).
+LOG_BATCHING_SECONDS = 300
 
 
-def api_edge(
-    cfg: StackConfig,
-    providers: Providers,
-    apis: dict[str, ServerlessApi],
-    home: Region,
-    access: TableAccess,
-    home_analytics: Analytics | None,
-) -> ApiEdge | None:
-    if not cfg.edge_reads:
+def view_logs(cfg: StackConfig, providers: Providers) -> PrivateBucket | None:
+    """The home region's bucket of the standard logs views are counted from (None: no view is
+    counted at the edge). CloudFront's standard logs need the log-delivery ACL: ownership
+    BucketOwnerPreferred."""
+    if not (cfg.edge_reads or cfg.post_pages):
         return None
-    # CloudFront's standard logs need the log-delivery ACL: ownership BucketOwnerPreferred.
-    logs = private_bucket(
+    return private_bucket(
         "api-edge-logs",
-        home.opts(),
+        pulumi.ResourceOptions(provider=providers.regional[cfg.home_region]),
         {"purpose": "cloudfront-access-logs"},
         object_ownership="BucketOwnerPreferred",
         versioned=False,
-        expire_objects_after_days=LOG_DAYS,
+        # With post pages the site's logs are these: siteAccessLogs keeps them as long as its own bucket would.
+        expire_objects_after_days=SITE_LOG_DAYS if cfg.post_pages and cfg.site_access_logs else LOG_DAYS,
     )
-    edge = ApiEdge(
+
+
+def counted_log_prefix(cfg: StackConfig) -> str:
+    """Whose log lines are page views: the site's post pages, or the API edge's post reads."""
+    return SITE_LOG_PREFIX if cfg.post_pages else LOG_PREFIX
+
+
+def api_edge(
+    cfg: StackConfig, providers: Providers, apis: dict[str, ServerlessApi], logs: PrivateBucket | None
+) -> ApiEdge | None:
+    if not cfg.edge_reads or logs is None:
+        return None
+    return ApiEdge(
         "api-edge",
         ApiEdgeArgs(
             origins={
@@ -64,17 +78,18 @@ def api_edge(
             domain=EdgeName(host=cfg.read_host, zone_name=cfg.domain) if cfg.domain and cfg.read_host else None,
         ),
     )
-    edge_views(cfg, home, access, logs.name, logs.arn, home_analytics)
-    return edge
 
 
 def edge_views(
-    cfg: StackConfig, home: Region, access: TableAccess, bucket_name, bucket_arn, analytics: Analytics | None
-) -> EventPipeline:
+    cfg: StackConfig, home: Region, access: TableAccess, logs: PrivateBucket | None, analytics: Analytics | None
+) -> EventPipeline | None:
     """Each new log file -> the queue -> functions/edge_views, counting its page views into the
     home region's counters (the same exactly-once counting as the views consumer) and, with
     analytics, putting them on the home region's delivery stream (when it takes puts: the SQS
     transport; a Kinesis transport's stream is Firehose's only source)."""
+    if logs is None:
+        return None
+    bucket_name, bucket_arn, prefix = logs.name, logs.arn, counted_log_prefix(cfg)
     forwards = analytics is not None and cfg.page_view_transport == "sqs-fifo"
     return EventPipeline(
         f"edge-views-{home.name}",
@@ -85,20 +100,23 @@ def edge_views(
             source="s3",
             bucket_name=bucket_name,
             bucket_arn=bucket_arn,
-            key_prefix=LOG_PREFIX,
+            key_prefix=prefix,
             batch_size=10,
+            # A few files an invocation: a busy post is incremented and published once per batch.
+            max_batching_window_seconds=LOG_BATCHING_SECONDS,
             timeout=60,
             memory_size=512,
             # A counter that lags is not an incident (the logs themselves come up to an hour
             # late), one that fails is: the DLQ depth alarms.
             oldest_message_alarm_seconds=None,
+            errors_alarm=False,
             environment={
                 "TABLE_NAME": access.table.name,
-                "EDGE_LOG_PREFIX": LOG_PREFIX,
+                "EDGE_LOG_PREFIX": prefix,
                 **({"ANALYTICS_DELIVERY_STREAM": analytics.delivery_stream_name} if forwards else {}),
             },
             statements=[
-                allow(["s3:GetObject"], [pulumi.Output.concat(bucket_arn, "/", LOG_PREFIX, "*")], "ReadEdgeLogs"),
+                allow(["s3:GetObject"], [pulumi.Output.concat(bucket_arn, "/", prefix, "*")], "ReadEdgeLogs"),
                 *access.local_writes(home.name, ["dynamodb:GetItem", "dynamodb:UpdateItem"], sid="PublishViewCounts"),
                 *(
                     [allow(["firehose:PutRecordBatch"], [analytics.delivery_stream_arn], "ForwardToAnalytics")]

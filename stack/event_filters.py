@@ -20,3 +20,9 @@ def welcome_filter(region: str) -> dict:
             }
         }
     }
+
+
+def post_pages_filter() -> dict:
+    """Every change to a post (created, edited, deleted, tombstoned), from any region: each region
+    renders its own copy of every page. Keys are in every record, a REMOVE's too."""
+    return {"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "POST#"}]}}}}

@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from components import ApiEdge, ServerlessApi, SiteDomain, StaticSite, StaticSiteArgs
+from components._blocks.private_bucket import PrivateBucket
 from stack.config import StackConfig
+from stack.edge import SITE_LOG_PREFIX
 from stack.providers import Providers
 
 SITE_DIR = Path(__file__).resolve().parents[1] / "site"
@@ -22,7 +24,9 @@ def api_origin_pattern(cfg: StackConfig) -> str:
     return f"{api} https://{cfg.read_host}" if cfg.read_host else f"{api} https://*.cloudfront.net"
 
 
-def static_site(cfg: StackConfig, providers: Providers) -> StaticSite:
+def static_site(cfg: StackConfig, providers: Providers, view_logs: PrivateBucket | None) -> StaticSite:
+    """With post pages, the site's logs go to the view-count bucket: its page requests are the views."""
+    counted = cfg.post_pages and view_logs is not None
     return StaticSite(
         "site",
         StaticSiteArgs(
@@ -34,7 +38,9 @@ def static_site(cfg: StackConfig, providers: Providers) -> StaticSite:
             api_origin_pattern=api_origin_pattern(cfg),
             domain=SiteDomain(host=cfg.site_host, zone_name=cfg.domain) if cfg.domain else None,
             price_class=cfg.site_price_class,
-            access_logs=cfg.site_access_logs,
+            access_logs=cfg.site_access_logs and not counted,
+            log_bucket_domain=view_logs.bucket.bucket_domain_name if counted else None,
+            log_prefix=SITE_LOG_PREFIX,
             web_acl_arn=cfg.site_web_acl_arn,
             # The page carries its config: one request fewer before it can call the API.
             config_page="index.html",
@@ -51,6 +57,8 @@ def publish_config(site: StaticSite, cfg: StackConfig, apis: dict[str, Serverles
         "regions": {r: api.invoke_url for r, api in apis.items()},
         "failoverTimeoutMs": FAILOVER_TIMEOUT_MS,
     }
+    if cfg.post_pages:
+        values["postPages"] = True  # a post's link is its own page, /posts/<id>
     if edge is not None:
         values["edge"] = edge.url
         values["edgeCacheSeconds"] = cfg.edge_cache_seconds

@@ -186,11 +186,14 @@ def bench_artefacts() -> dict[str, Any]:
 # The idle-cost goals of the shipped stacks (zero traffic, list prices, no free tier).
 COST_GOALS = {"dev": 1.00, "dr": 15.00}
 TRAFFIC = {"page_views_per_day": 1_000_000, "post_reads_per_day": 10_000}
+# What serving that month may cost in dr (issue #30): per million page views (site page
+# requests included) and post reads, and the month itself.
+TRAFFIC_GOALS = {"dr": {"page_views_per_million": 1.50, "post_reads_per_million": 1.50, "month_usd": 70.00}}
 
 
 def bench_cost() -> dict[str, Any]:
     """The cost model over the shipped stacks: idle cost against the goals, and a month of traffic."""
-    from ops.cost import idle_monthly, price_table, traffic_monthly
+    from ops.cost import idle_monthly, per_million, price_table, traffic_monthly
     from ops.offline_run import run_stack
 
     stacks = {}
@@ -198,6 +201,15 @@ def bench_cost() -> dict[str, Any]:
         run = run_stack(stack)
         idle = idle_monthly(run)
         stacks[stack] = {"idle_usd": idle, "goal_usd": goal, "target_met": idle <= goal, **traffic_monthly(run, **TRAFFIC)}
+        unit = per_million(run)
+        stacks[stack]["page_views_per_million"] = round(unit["page_views"], 2)
+        stacks[stack]["post_reads_per_million"] = round(unit["post_reads"], 2)
+        if stack in TRAFFIC_GOALS:
+            goals = TRAFFIC_GOALS[stack]
+            stacks[stack]["traffic_goals"] = {
+                name: {"goal": limit, "value": stacks[stack]["total_usd" if name == "month_usd" else name]}
+                for name, limit in goals.items()
+            }
     return {"stacks": stacks, "traffic": TRAFFIC, "price_table_version": price_table()["version"]}
 
 
@@ -305,11 +317,24 @@ def render_markdown(results: dict[str, Any]) -> str:
                 f"| `{stack}` at zero traffic (list prices {cost['price_table_version']}) | ${row['idle_usd']:.2f}/month | | | "
                 f"<= ${row['goal_usd']:.2f}: {_ok(row['target_met'])} |"
             )
+            goals = row.get("traffic_goals") or {}
+            month_goal = goals.get("month_usd")
             lines.append(
                 f"| `{stack}` with {traffic['page_views_per_day']:,} page views + {traffic['post_reads_per_day']:,} post reads a day "
                 f"| ${row['total_usd']:.2f}/month | | views ${row['page_views_usd']:.2f}, reads ${row['post_reads_usd']:.2f}, "
-                f"standing ${row['idle_usd']:.2f} | |"
+                f"standing ${row['idle_usd']:.2f} | "
+                + (f"<= ${month_goal['goal']:.2f}: {_ok(month_goal['value'] <= month_goal['goal'])} |" if month_goal else "|")
             )
+            for name, label in (
+                ("page_views_per_million", "a million page views"),
+                ("post_reads_per_million", "a million post reads"),
+            ):
+                if name in goals:
+                    goal = goals[name]
+                    lines.append(
+                        f"| `{stack}`: {label}, in that month | ${goal['value']:.2f} | | | "
+                        f"<= ${goal['goal']:.2f}: {_ok(goal['value'] <= goal['goal'])} |"
+                    )
     return "\n".join(lines) + "\n"
 
 

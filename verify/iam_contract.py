@@ -188,6 +188,8 @@ def requirements(call: Call, table_keys: dict[str, str]) -> list[Requirement]:
                 # s3:prefix, so a ListBucket grant conditioned on one does not count.
                 needs.append(Requirement("s3:ListBucket", f"arn:aws:s3:::{bucket}", because=f"{because} of a missing key"))
             return needs
+        if call.operation == "ListObjectsV2":
+            return [Requirement("s3:ListBucket", f"arn:aws:s3:::{bucket}", {"s3:prefix": p.get("Prefix", "")}, because=because)]
         return [Requirement(f"s3:{call.operation}", objects, because=because)]
     if call.service == "ssm" and call.operation == "GetParameter":
         return [Requirement("ssm:GetParameter", f"arn:aws:ssm:{region}:{ACCOUNT}:parameter{p['Name']}", because=because)]
@@ -526,7 +528,36 @@ def _build_world(run, region: str, phase: Phase) -> dict[str, Any]:
         "views_from_queue": bool(api.get("EVENTS_QUEUE_URL")),
         "api_env": api,
         "edge_log": edge_log,
+        "post_page": _post_page_world(run, region, api, location),
     }
+
+
+def _post_page_world(run, region: str, api: dict[str, str], location: dict) -> str | None:
+    """Post pages: the region's site bucket as planned, holding the page of a post deleted since
+    (render-all removes it), and a post in the region's replica (its stream's record renders it)."""
+    import boto3
+
+    renderer = _function(run, f"pages-{region}-fn")
+    if renderer is None:
+        return None
+    bucket = _environment(renderer)["SITE_BUCKET"]
+    s3 = setup_client("s3", region)
+    s3.create_bucket(Bucket=bucket, **location)
+    s3.put_object(Bucket=bucket, Key="posts/" + "e" * 32, Body=b"<!doctype html><title>gone</title>")
+    post_id = "d" * 32
+    post = {
+        "pk": f"POST#{post_id}",
+        "sk": "POST",
+        "id": post_id,
+        "title": "Contract",
+        "body": "text",
+        "created_at": "2026-12-05T10:00:00.000Z",
+        "version": 1,
+        "gsi1pk": "POSTS",
+        "gsi1sk": f"2026-12-05T10:00:00.000Z#{post_id}",
+    }
+    boto3.resource("dynamodb", region_name=region).Table(api["TABLE_NAME"]).put_item(Item=post)
+    return post_id
 
 
 def _database_world(run, *, writer: str) -> None:
@@ -686,7 +717,9 @@ def _edge_log(run, region: str, location: dict) -> tuple[str, str] | None:
     buckets = [b for b in run.of_type("aws:s3/bucket:Bucket") if b.name == "api-edge-logs" and b.region == region]
     if not buckets:
         return None
-    bucket, key = buckets[0].state["bucket"], "api-edge/E2CONTRACT.2026-12-05-10.0001.gz"
+    counter = _function(run, f"edge-views-{region}-fn")
+    prefix = _environment(counter)["EDGE_LOG_PREFIX"] if counter is not None else "api-edge/"
+    bucket, key = buckets[0].state["bucket"], f"{prefix}E2CONTRACT.2026-12-05-10.0001.gz"
     fields = ["date", "time", "cs-method", "cs-uri-stem", "sc-status", "x-edge-request-id"]
     lines = [
         "#Version: 1.0",
@@ -709,6 +742,20 @@ def _edge_views(env: dict[str, str], world: dict[str, Any]) -> None:
     assert handler(sqs_event(notification), FakeContext(timeout_ms=60_000)) == {"batchItemFailures": []}
     # Delivered again: the file's marks answer (a cancelled transaction), nothing counts twice.
     assert handler(sqs_event(notification), FakeContext(timeout_ms=60_000)) == {"batchItemFailures": []}
+
+
+def _pages(env: dict[str, str], world: dict[str, Any]) -> None:
+    from pages.app import handler
+
+    from verify.harness import FakeContext
+
+    post_id = world["post_page"]
+    keys = {"pk": {"S": f"POST#{post_id}"}, "sk": {"S": "POST"}}
+    record = {"eventID": "e1", "eventName": "INSERT", "dynamodb": {"Keys": keys, "SequenceNumber": "1"}}
+    assert handler({"Records": [record]}, FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+    # The deploy's invocation: every page again, and the deleted post's page removed.
+    rendered = handler({"render": "all"}, FakeContext(timeout_ms=30_000))
+    assert rendered["rendered"] >= 1 and rendered["removed"] == 1, rendered
 
 
 def _welcome(env: dict[str, str], world: dict[str, Any]) -> None:
@@ -790,6 +837,7 @@ WORKLOADS: dict[str, Workload] = {
     "views-{region}-fn": _views,
     "edge-views-{region}-fn": _edge_views,
     "welcome-{region}-fn": _welcome,
+    "pages-{region}-fn": _pages,
     "bounces-{region}-fn": _bounces,
     "thumbnails-{region}-fn": _thumbnails,
 }

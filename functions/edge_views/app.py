@@ -1,13 +1,17 @@
-"""Count page views from the API edge's standard logs: no API call per view.
+"""Count page views from CloudFront's standard logs: no API call per view.
 
 CloudFront writes its standard (legacy) log files, gzipped and tab-separated, to the log bucket in
 the home region; each new file's S3 notification reaches this consumer through a queue (batches of
-files, retries, a DLQ). A page view is a line for `GET /posts/{id}` that the edge answered 200 or
-304: the request the page makes to show a post, whether the cache answered it or a region did.
+files, retries, a DLQ). Which distribution's logs (`EDGE_LOG_PREFIX`): the site's when posts are
+pages of their own (postPages: `GET /posts/{id}` is the page), else the API edge's (the page's
+read of the post). A page view is a line for `GET /posts/{id}` that the edge answered 200 or 304,
+whether the cache answered it or an origin did.
 
-Exactly once: a file is counted under one mark per post it names (`edgelog:<bucket>/<key>:<post>`,
-weighted with that post's views in the file; shared/view_counts.py), so the same notification
-delivered twice, a replay, or a redrive from the DLQ days later counts nothing again. Lines are
+Exactly once: a file is counted under one mark (`edgelog:<bucket>/<key>`), in one transaction
+with the increments of every post it names, together with the other files of the batch that fit
+(shared/view_counts.py `count_tallies`), so the same notification delivered twice, a replay, or
+a redrive from the DLQ days later counts nothing again. The queue's batching window gathers a few
+files per invocation, so a busy post is incremented and published once per batch, not per file. Lines are
 unique by CloudFront's request id (`x-edge-request-id`): a line repeated in a file counts once.
 The fields are read by the names of the file's `#Fields` header, not by position, so fields
 CloudFront adds later change nothing.
@@ -106,10 +110,9 @@ def read_log(bucket: str, key: str) -> list[EdgeView]:
     return page_views(log_lines(text))
 
 
-def file_views(bucket: str, key: str, views: list[EdgeView], source: str) -> list[view_counts.View]:
-    """One weighted view per post: the file counts once, whatever the number of its lines."""
-    per_post = Counter(v.post_id for v in views)
-    return [view_counts.View(post, f"edgelog:{bucket}/{key}:{post}", source, weight=n) for post, n in per_post.items()]
+def file_tally(bucket: str, key: str, views: list[EdgeView], source: str) -> view_counts.Tally:
+    """The file's views per post, under one mark: the file counts once, whatever its lines."""
+    return view_counts.Tally(f"edgelog:{bucket}/{key}", dict(Counter(v.post_id for v in views)), source)
 
 
 def analytics_records(views: list[EdgeView]) -> list[bytes]:
@@ -147,14 +150,14 @@ def forward_to_analytics(views: list[EdgeView]) -> bool:
 def count_batch(records: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
     failed: set[str] = set()
     read: dict[str, list[EdgeView]] = {}
-    counted: list[view_counts.View] = []
+    counted: list[view_counts.Tally] = []
     for record in records:
         message = record["messageId"]
         try:
             for bucket, key in log_objects(record["body"]):
                 views = read_log(bucket, key)
                 read.setdefault(message, []).extend(views)
-                counted.extend(file_views(bucket, key, views, message))
+                counted.append(file_tally(bucket, key, views, message))
         except BadLog as bad:
             metrics.add_metric(name="BadLogFiles", unit=MetricUnit.Count, value=1)
             logger.warning("not a log file of the edge: skipped", extra={"sqs_message": message, "reason": str(bad)})
@@ -163,7 +166,7 @@ def count_batch(records: list[dict[str, Any]]) -> dict[str, list[dict[str, str]]
             if not aws.is_transient(error):
                 raise
             failed.add(message)
-    result = view_counts.count([v for v in counted if v.source not in failed])
+    result = view_counts.count_tallies([t for t in counted if t.source not in failed])
     failed |= result.failed_sources
     for message, views in read.items():
         if message in failed:

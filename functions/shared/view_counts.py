@@ -21,6 +21,13 @@ transactions).
 
 Cost per view: one transactional mark (2 write units); per post and batch: the counter's
 increment, two consistent reads and one replicated update of the published count.
+
+A tally (`count_tallies`, the edge's log files) is many posts' views counted under one mark: the
+marks of several files and the increments of every post they name go in one transaction (at most
+100 items), so a batch of files costs one mark per file and one increment and one publish per
+post, not a mark per (file, post). A file naming more posts than a transaction holds is counted
+as weighted views, one mark per (file, post): the same file always takes the same way, since its
+content never changes.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from shared import aws
@@ -37,6 +44,7 @@ from shared.items import local_region, now_iso, views_key
 MARK_DAYS = 15
 # TransactWriteItems takes 100 items: 99 marks and the counter.
 CHUNK = 99
+TRANSACTION_ITEMS = 100
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,15 @@ class View:
     # How many views the identity stands for: 1, or a log file's views of one post counted under
     # one mark (functions/edge_views: a file is counted once, whatever its number of lines).
     weight: int = 1
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Views of several posts counted once under one identity (a log file)."""
+
+    mark_id: str
+    views: Mapping[str, int]  # post id -> views
+    source: str
 
 
 @dataclass
@@ -107,33 +124,111 @@ def _count_chunk(post_id: str, chunk: list[View]) -> int:
     return 0
 
 
+def count_tallies(tallies: Iterable[Tally]) -> Counted:
+    """Count each tally once, in transactions that each hold the marks of several tallies and one
+    increment per post they name; what failed transiently is named by its source."""
+    unique = list({t.mark_id: t for t in tallies if t.views}.values())
+    wide = [t for t in unique if len(t.views) >= TRANSACTION_ITEMS]
+    result = count(View(post, f"{t.mark_id}:{post}", t.source, weight=n) for t in wide for post, n in t.views.items())
+    for group in _groups([t for t in unique if len(t.views) < TRANSACTION_ITEMS]):
+        posts = sorted({post for t in group for post in t.views})
+        try:
+            for post_id in posts:
+                _seed_if_new(post_id)
+            counted = _count_group(group)
+            for post_id in posts:
+                _publish(post_id)
+        except Exception as error:
+            if not aws.is_transient(error):
+                raise
+            result.failed_sources |= {t.source for t in group}
+            continue
+        result.counted += counted
+        result.already_counted += sum(sum(t.views.values()) for t in group) - counted
+    return result
+
+
+def _groups(tallies: list[Tally]) -> Iterable[list[Tally]]:
+    """The tallies in groups whose marks and distinct posts fit one transaction."""
+    group: list[Tally] = []
+    posts: set[str] = set()
+    for tally in tallies:
+        if group and len(group) + 1 + len(posts | set(tally.views)) > TRANSACTION_ITEMS:
+            yield group
+            group, posts = [], set()
+        group.append(tally)
+        posts |= set(tally.views)
+    if group:
+        yield group
+
+
+def _count_group(group: list[Tally]) -> int:
+    """One transaction for the group's tallies not counted before; returns their views."""
+    from botocore.exceptions import ClientError
+
+    pending = list(group)
+    while pending:
+        try:
+            _transact_tallies(pending)
+            return sum(sum(t.views.values()) for t in pending)
+        except ClientError as error:
+            if aws.error_code(error) != "TransactionCanceledException":
+                raise
+            codes = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            marks = codes[: len(pending)]
+            if len(marks) != len(pending) or any(c not in ("None", "ConditionalCheckFailed") for c in codes):
+                raise  # throttling, a conflicting transaction: transient
+            seen = {pending[i].mark_id for i, code in enumerate(marks) if code == "ConditionalCheckFailed"}
+            if not seen:
+                raise
+            pending = [t for t in pending if t.mark_id not in seen]
+    return 0
+
+
+def _transact_tallies(tallies: list[Tally]) -> None:
+    """The tallies' marks first (a cancellation names them by index), then one increment per post."""
+    totals: dict[str, int] = defaultdict(int)
+    for tally in tallies:
+        for post_id, views in tally.views.items():
+            totals[post_id] += views
+    items = [_mark(tally.mark_id) for tally in tallies]
+    items += [_increment(post_id, views) for post_id, views in sorted(totals.items())]
+    aws.client("dynamodb").transact_write_items(TransactItems=items)
+
+
 def local_counter_id(post_id: str) -> str:
     return f"views-counter#{post_id}"
 
 
 def _transact(post_id: str, views: list[View]) -> None:
-    table = os.environ["IDEMPOTENCY_TABLE"]
+    marks = [_mark(v.view_id) for v in views]
+    increment = _increment(post_id, sum(v.weight for v in views))
+    aws.client("dynamodb").transact_write_items(TransactItems=[*marks, increment])
+
+
+def _mark(view_id: str) -> dict:
+    """A transaction's item: the identity's mark, created only if absent."""
     expires = int(time.time() + MARK_DAYS * 86400)
-    marks = [
-        {
-            "Put": {
-                "TableName": table,
-                "Item": {"id": {"S": mark_key(v.view_id)}, "expiration": {"N": str(expires)}},
-                "ConditionExpression": "attribute_not_exists(id)",
-            }
+    return {
+        "Put": {
+            "TableName": os.environ["IDEMPOTENCY_TABLE"],
+            "Item": {"id": {"S": mark_key(view_id)}, "expiration": {"N": str(expires)}},
+            "ConditionExpression": "attribute_not_exists(id)",
         }
-        for v in views
-    ]
-    increment = {
+    }
+
+
+def _increment(post_id: str, views: int) -> dict:
+    """A transaction's item: the post's local counter raised by `views`."""
+    return {
         "Update": {
-            "TableName": table,
+            "TableName": os.environ["IDEMPOTENCY_TABLE"],
             "Key": {"id": {"S": local_counter_id(post_id)}},
             "UpdateExpression": "ADD #count :n",
             "ExpressionAttributeNames": {"#count": "count"},
-            "ExpressionAttributeValues": {":n": {"N": str(sum(v.weight for v in views))}},
+            "ExpressionAttributeValues": {":n": {"N": str(views)}},
         }
     }
-    aws.client("dynamodb").transact_write_items(TransactItems=[*marks, increment])
 
 
 def _seed_if_new(post_id: str) -> None:

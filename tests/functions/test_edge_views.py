@@ -196,3 +196,33 @@ def test_each_view_reaches_analytics_as_the_record_the_table_holds_packed_in_few
     firehose.put_record_batch.side_effect = lambda **kw: {"FailedPutCount": 0}
     assert app.handler(sqs_event(notification(again)), FakeContext(timeout_ms=60_000)) == {"batchItemFailures": []}
     assert counter(regional.table, POST_A) == 301
+
+
+def test_a_batch_of_files_counts_each_file_once_in_shared_transactions_whatever_was_counted_before(regional, logs, monkeypatch):
+    """Files of one batch share transactions (a mark per file, one increment per post); a file
+    already counted in an earlier batch is left out of its group, the others still count, and a
+    file naming more posts than a transaction holds is counted per (file, post), also once."""
+    from edge_views.app import handler
+    from shared import view_counts
+
+    monkeypatch.setattr(view_counts, "TRANSACTION_ITEMS", 8)  # DynamoDB's 100, smaller: a wide file is cheap to make
+    old = logs("api-edge/E2ABC.2026-12-05-16.0001.gz", log_file([entry(f"/posts/{POST_A}"), entry(f"/posts/{POST_B}")]))
+    assert handler(sqs_event(notification(old)), FakeContext(timeout_ms=60_000)) == {"batchItemFailures": []}
+    many = [f"{i:032x}" for i in range(view_counts.TRANSACTION_ITEMS + 5)]
+    wide = logs("api-edge/E2ABC.2026-12-05-16.0002.gz", log_file([entry(f"/posts/{p}") for p in many]))
+    new = logs("api-edge/E2ABC.2026-12-05-16.0003.gz", log_file([entry(f"/posts/{POST_A}") for _ in range(3)]))
+    batch = sqs_event(notification(old, new), notification(wide), notification(new))
+    for _ in range(2):  # and the whole batch again: nothing more
+        assert handler(batch, FakeContext(timeout_ms=60_000)) == {"batchItemFailures": []}
+        assert (counter(regional.table, POST_A), counter(regional.table, POST_B)) == (4, 1)
+        assert [counter(regional.table, p) for p in many] == [1] * len(many)
+
+
+def test_files_are_grouped_so_no_transaction_exceeds_its_hundred_items():
+    from shared.view_counts import TRANSACTION_ITEMS, Tally, _groups
+
+    tallies = [Tally(f"file{i}", {f"{i}-{j}": 1 for j in range(30)} | {"shared": 2}, "m") for i in range(10)]
+    groups = list(_groups(tallies))
+    assert [t for g in groups for t in g] == tallies
+    for group in groups:
+        assert len(group) + len({p for t in group for p in t.views}) <= TRANSACTION_ITEMS

@@ -118,19 +118,69 @@ def test_traffic_costs_grow_with_use_and_with_replicas():
     month = traffic_monthly(dr, page_views_per_day=1_000_000, post_reads_per_day=10_000)
     assert month["total_usd"] == pytest.approx(month["idle_usd"] + month["page_views_usd"] + month["post_reads_usd"], abs=0.02)
     # Through the regions every view costs the same; at the edge more views share cached answers.
-    regional = with_config(dr, edgeReads="false")
+    regional = with_config(dr, edgeReads="false", postPages="false")
     once = traffic_monthly(regional, page_views_per_day=1_000_000, post_reads_per_day=10_000)
     double = traffic_monthly(regional, page_views_per_day=2_000_000, post_reads_per_day=10_000)
     assert double["page_views_usd"] == pytest.approx(2 * once["page_views_usd"], rel=0.01)
-    at_edge = traffic_monthly(dr, page_views_per_day=2_000_000, post_reads_per_day=10_000)
-    assert month["page_views_usd"] < at_edge["page_views_usd"] < 2 * month["page_views_usd"]
+    for edge in (dr, with_config(dr, postPages="false")):
+        single, twice = (traffic_monthly(edge, page_views_per_day=n, post_reads_per_day=10_000) for n in (1e6, 2e6))
+        assert single["page_views_usd"] < twice["page_views_usd"] < 2 * single["page_views_usd"]
     # Counted through the API, each extra replica adds one replicated write per view; from the
-    # edge's logs, one per (log file, post), far fewer.
-    one_region = unit_prices(with_config(dev, edgeReads="false"))["page_views_per_million"]["usd"]
+    # edge's logs, one per (batch of log files, post), far fewer.
+    one_region = unit_prices(with_config(dev, edgeReads="false", postPages="false"))["page_views_per_million"]["usd"]
     extra = unit_prices(regional)["page_views_per_million"]["usd"] - one_region
     assert extra == pytest.approx(price("dynamodb_replicated_write_million"), abs=0.02)
     at_edge = unit_prices(dr)["page_views_per_million"]["usd"] - unit_prices(dev)["page_views_per_million"]["usd"]
     assert 0 < at_edge < extra / 4
+
+
+def test_a_post_page_view_is_one_edge_request_its_bytes_and_its_share_of_counting():
+    """With post pages a view is the page's request and bytes (the page is its own shell: no
+    shell share), a fetch from a bucket now and then, and the counting; without them, the edge
+    read of the post plus the shell's share, so post pages are cheaper by at least that share."""
+    dr = cached_stack("dr")
+    pages, spa = unit_prices(dr), unit_prices(with_config(dr, postPages="false"))
+    request = price("cloudfront_https_10k") * 100  # per million
+    page_bytes = cost.post_page_bytes() / 1e9 * 1e6 * price("cloudfront_transfer_gb")
+    assert request + page_bytes < pages["page_views_per_million"]["usd"] < request + page_bytes + 0.25
+    shell = request / cost.ASSUMPTIONS["page_views_per_visit"]
+    assert pages["page_views_per_million"]["usd"] < spa["page_views_per_million"]["usd"] - shell
+
+
+def test_the_post_page_template_is_no_bigger_than_the_model_assumes():
+    import gzip
+
+    from verify.harness import configure
+
+    configure()
+    from pages.app import render
+
+    empty = render(
+        {"id": "a" * 32, "title": "", "body": "", "created_at": "2026-12-05T10:00:00.000Z", "version": 1}, "ap-southeast-2"
+    )
+    assert len(gzip.compress(empty.encode())) <= cost.ASSUMPTIONS["post_page_template_gzip_bytes"]
+
+
+def test_counting_from_logs_is_cheaper_per_view_the_more_files_a_batch_gathers():
+    dr = cached_stack("dr")
+    per_batch, batches = cost.log_batch(dr)
+    files = cost.ASSUMPTIONS["edge_log_files_per_hour"] * cost.hours_per_month()
+    assert 1 < per_batch <= 10 and per_batch * batches == pytest.approx(files)
+    views = 30e6
+    batched = cost._counted_from_edge_logs(dr, views)
+    unbatched = cost._counted_from_edge_logs(with_mapping_window(dr, 0), views)
+    assert batched < unbatched / 2
+
+
+def with_mapping_window(run, seconds: int):
+    """`run` with the edge-log counter's batching window set to `seconds`."""
+
+    def windowed(resource):
+        if resource.type != "aws:lambda/eventSourceMapping:EventSourceMapping" or not resource.name.startswith("edge-views-"):
+            return resource
+        return dataclasses.replace(resource, inputs={**resource.inputs, "maximumBatchingWindowInSeconds": seconds})
+
+    return dataclasses.replace(run, resources=[windowed(r) for r in run.resources])
 
 
 def test_every_price_names_its_source():

@@ -588,3 +588,61 @@ def test_the_edge_fails_over_between_regions_and_when_it_fails_the_page_reads_fr
         assert [view["post_id"] for view in world.views] == ["c" * 32]
     finally:
         edge.edge.origins = origins
+
+
+# --- posts as pages of their own (postPages) -----------------------------------------------------
+
+
+@pytest.fixture
+def pages_site(browser, world, regions):
+    """The site as a deploy with post pages serves it: each post's page as functions/pages
+    renders it (from the world's posts), the 404 page for a post not rendered yet."""
+    from verify.harness import configure
+
+    configure()  # the functions' packages on the path
+    from pages.app import render
+
+    world.seed()
+    for region in regions.values():
+        region.revive()
+    unrendered: set[str] = set()
+
+    def post_page(post_id: str) -> str | None:
+        post = world.posts.get(post_id)
+        return render(post, REGIONS[0]) if post and post_id not in unrendered else None
+
+    httpd, url = serve_site(regions, postPages=True, post_page=post_page)
+    try:
+        with opened(browser, url) as page:
+            yield page, unrendered
+    finally:
+        httpd.shutdown()
+
+
+def test_with_post_pages_a_post_is_its_own_page_showing_its_markup_and_counted_by_no_api_call(pages_site, world):
+    page, unrendered = pages_site
+    page.click("text=Surviving a region")
+    page.wait_for_selector("#post-body strong")
+    assert urlsplit(page.url).path == "/posts/" + "a" * 32
+    assert page.locator("#post-body strong").inner_text() == "tens of seconds"
+    assert page.locator("#post-body h3").inner_text() == "What we measured"
+    assert page.inner_text("#region") == REGIONS[0]
+    assert serious_accessibility_violations(page) == []
+    # The page's request is the view, counted from the site's logs: no POST /events.
+    time.sleep(0.2)
+    assert world.views == []
+    page.go_back()
+    page.wait_for_selector("body[data-ready=true]")
+    page.click("text=Markup that cannot bite")
+    page.wait_for_selector("#post-title:text('Markup that cannot bite')")
+    assert "<script>alert(1)</script>" in page.inner_text("#post-body")
+    # A post whose page is not rendered yet opens in the blog's page instead, read through the API,
+    # and that view is counted by the page itself.
+    unrendered.add("b" * 32)
+    page.goto(page.url.rsplit("/posts/", 1)[0] + "/posts/" + "b" * 32)
+    page.wait_for_selector("#view-post:not([hidden]) #post-title:text('Global tables')")
+    assert urlsplit(page.url).fragment == "/posts/" + "b" * 32
+    deadline = time.monotonic() + 3
+    while not world.views and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [view["post_id"] for view in world.views] == ["b" * 32]

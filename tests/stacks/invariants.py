@@ -404,6 +404,35 @@ def _budget(run: StackRun, cfg: StackConfig) -> list[str]:
     return [] if run.outputs.get("drBudget") == expected else [f"drBudget {run.outputs.get('drBudget')} != {expected}"]
 
 
+def _post_pages(run: StackRun, cfg: StackConfig) -> list[str]:
+    """Post pages exist exactly with postPages: in every region a renderer on that region's
+    replica's stream, writing pages into that region's site bucket only (under posts/), and a
+    render-all on deploy; views are counted from the site's logs, and from no other."""
+    renderers = {f.region: f for f in run.of_type("aws:lambda/function:Function") if f.name.startswith("pages-")}
+    invocations = {i.region for i in run.of_type("aws:lambda/invocation:Invocation") if i.name.startswith("pages-")}
+    if not cfg.post_pages:
+        return ["post page renderers with postPages off"] if renderers or invocations else []
+    out = []
+    if set(renderers) != set(cfg.regions) or invocations != set(cfg.regions):
+        out.append(f"renderers in {sorted(renderers)}, render-all in {sorted(invocations)}: expected {cfg.regions}")
+    buckets = run.outputs["siteBuckets"]
+    for region, function in renderers.items():
+        target = function.inputs["environment"]["variables"]["SITE_BUCKET"]
+        if target != buckets.get(region):
+            out.append(f"the {region} renderer writes {target}, not its region's site bucket")
+    mappings = [m for m in run.of_type("aws:lambda/eventSourceMapping:EventSourceMapping") if m.name.startswith("pages-")]
+    for mapping in mappings:
+        if f":{mapping.region}:" not in mapping.inputs["eventSourceArn"]:
+            out.append(f"the {mapping.region} renderer reads another region's stream")
+    site = next((d for d in run.of_type("aws:cloudfront/distribution:Distribution") if d.name == "site-cdn"), None)
+    counter = [n for n in run.of_type("aws:s3/bucketNotification:BucketNotification") if n.name.startswith("edge-views-")]
+    if site is None or "loggingConfig" not in site.inputs:
+        out.append("the site does not log its page requests, which are the views")
+    elif not counter or counter[0].inputs["queues"][0]["filterPrefix"] != site.inputs["loggingConfig"]["prefix"]:
+        out.append("the view counter does not read the site's logs")
+    return out
+
+
 def _policy(run: StackRun, cfg: StackConfig) -> list[str]:
     return [f"{v['rule']}: {v['message']}" for v in evaluate_policy(run)["violations"]]
 
@@ -415,6 +444,7 @@ INVARIANTS: dict[str, Callable[[StackRun, StackConfig], list[str]]] = {
     "dns": _dns,
     "static-site": _static_site,
     "api-edge": _api_edge,
+    "post-pages": _post_pages,
     "cost-choices": _cost_choices,
     "backups": _backups,
     "analytics": _analytics,

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from tests.helpers import cached_stack
+from tests.stacks.invariants import config_of
 from verify.variants import VARIANTS
 
 REGIONS = ("us-east-1", "us-west-2")
@@ -97,15 +98,23 @@ def test_thumbnails_listen_to_uploads_of_the_local_media_bucket():
 
 
 def test_the_edge_log_counter_listens_to_new_log_files_in_the_home_region_only():
+    """Views are counted from one distribution's logs: the site's when posts are pages of their
+    own (its page requests are the views), else the API edge's; both log to the home bucket."""
     dr = cached_stack("dr")
     home = dr.outputs["homeRegion"]
     notifications = [r for r in dr.of_type("aws:s3/bucketNotification:BucketNotification") if r.name.startswith("edge-views-")]
     [notification] = notifications
     [logs] = [b for b in dr.of_type("aws:s3/bucket:Bucket") if b.name == "api-edge-logs"]
     assert (notification.region, logs.region) == (home, home)
-    [edge] = [d for d in dr.of_type("aws:cloudfront/distribution:Distribution") if d.name == "api-edge-cdn"]
-    assert edge.inputs["loggingConfig"]["bucket"] == logs.state["bucketDomainName"]
-    assert notification.inputs["queues"][0]["filterPrefix"] == edge.inputs["loggingConfig"]["prefix"]
+    distributions = {d.name: d for d in dr.of_type("aws:cloudfront/distribution:Distribution")}
+    counted = distributions["site-cdn" if config_of(dr).post_pages else "api-edge-cdn"]
+    prefixes = [d.inputs["loggingConfig"]["prefix"] for d in distributions.values() if "loggingConfig" in d.inputs]
+    assert len(prefixes) == len(set(prefixes)), "two distributions log under one prefix: their lines would be counted together"
+    assert counted.inputs["loggingConfig"]["bucket"] == logs.state["bucketDomainName"]
+    assert notification.inputs["queues"][0]["filterPrefix"] == counted.inputs["loggingConfig"]["prefix"]
+    # A few files an invocation (the count's writes are per batch), within what SQS allows.
+    [mapping] = [m for m in dr.of_type("aws:lambda/eventSourceMapping:EventSourceMapping") if m.name.startswith("edge-views-")]
+    assert 1 < mapping.inputs["maximumBatchingWindowInSeconds"] <= 300
 
 
 def test_media_buckets_replicate_both_ways_with_rtc():

@@ -180,6 +180,8 @@ def test_dev_has_one_origin_no_group_and_the_default_certificate():
         "failoverTimeoutMs": 1500,
         # The API's read edge, where the page reads first, and how long it keeps an answer.
         **({"edge": dev.outputs["apiEdgeUrl"], "edgeCacheSeconds": cfg.edge_cache_seconds} if cfg.edge_reads else {}),
+        # A post's link is its own page.
+        **({"postPages": True} if cfg.post_pages else {}),
     }
 
 
@@ -198,15 +200,18 @@ def test_every_site_bucket_tells_the_browser_every_regions_api():
 
 
 def test_access_logs_and_waf_when_config_asks():
+    """Site logs kept 90 days: in their own bucket, or (post pages, whose views are counted from
+    them) in the home region's view-count bucket, under its prefix, kept as long."""
     base, overrides = VARIANTS["no-analytics-mail-without-domain-site-logs-and-waf"]
     acl, run = overrides["siteWebAclArn"], cached_stack(base, **overrides)
     [distribution] = [d for d in run.of_type("aws:cloudfront/distribution:Distribution") if d.name == "site-cdn"]
     assert distribution.inputs["webAclId"] == acl
-    [logs] = [r for r in run.of_type("aws:s3/bucket:Bucket") if r.name == "site-logs"]
+    name = "api-edge-logs" if config_of(run).post_pages else "site-logs"
+    [logs] = [r for r in run.of_type("aws:s3/bucket:Bucket") if r.name == name]
     assert distribution.inputs["loggingConfig"]["bucket"] == logs.state["bucketDomainName"]
-    [ownership] = [r for r in run.resources if r.name == "site-logs-ownership"]
+    [ownership] = [r for r in run.resources if r.name == f"{name}-ownership"]
     assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerPreferred"}
-    [lifecycle] = [r for r in run.resources if r.name == "site-logs-lifecycle"]
+    [lifecycle] = [r for r in run.resources if r.name == f"{name}-lifecycle"]
     assert lifecycle.inputs["rules"][0]["expiration"] == {"days": 90}
     # The log bucket's two exceptions are suppressed with reasons; nothing else is.
     from policy.engine import evaluate

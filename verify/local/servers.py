@@ -6,10 +6,12 @@ config.json and the control view.
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from verify.local import media
 from verify.local.world import LocalWorld
 
 SITE = Path(__file__).resolve().parents[2] / "site"
+POST_PAGE = re.compile(r"^/posts/([0-9a-f]{32})$")
 CONTROL_PAGE = Path(__file__).with_name("control.html")
 # How often a server looks at its stop flag: a kill closes the port within this.
 POLL_SECONDS = 0.05
@@ -204,6 +207,9 @@ class SiteHandler(SimpleHTTPRequestHandler):
     # As the deploy writes it (StaticSite's config_page): index.html with the config in it. False:
     # the page as it is in site/, which then reads config.json.
     embed: bool = True
+    # Post pages (postPages): the page of a post id as the deploy's renderer makes it, or None
+    # (not rendered: the site's 404 page, as CloudFront answers a missing object).
+    post_page: Callable[[str], str | None] | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, directory=str(SITE), **kwargs)
@@ -229,7 +235,19 @@ class SiteHandler(SimpleHTTPRequestHandler):
             return self._json(200, type(self).config)
         if path in ("/", "/index.html") and type(self).embed:
             return self._page()
+        post = POST_PAGE.match(path)
+        if post and type(self).post_page is not None:
+            html = type(self).post_page(post[1])
+            return self._html(200, html) if html is not None else self._html(404, (SITE / "404.html").read_text())
         return super().do_GET()
+
+    def _html(self, status: int, html: str) -> None:
+        data = html.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _page(self) -> None:
         from components.static_site import embed_config
@@ -246,14 +264,22 @@ class SiteHandler(SimpleHTTPRequestHandler):
 SiteHandler.extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
 
 
-def site_handler(regions: dict[str, str], failover_timeout_ms: int, *, embed: bool = True, **more: object) -> type[SiteHandler]:
+def site_handler(
+    regions: dict[str, str],
+    failover_timeout_ms: int,
+    *,
+    embed: bool = True,
+    post_page: Callable[[str], str | None] | None = None,
+    **more: object,
+) -> type[SiteHandler]:
     """A handler class for site/ whose config (in the page unless not `embed`, and config.json)
     names `regions` ({name: API URL}), the first as the public one, and `more` (the edge's URL
-    and TTL: `edge`, `edgeCacheSeconds`)."""
-    embed_page = embed
+    and TTL: `edge`, `edgeCacheSeconds`; `postPages`, with `post_page` making the pages)."""
+    embed_page, pages = embed, post_page
 
     class Handler(SiteHandler):
         embed = embed_page
+        post_page = staticmethod(pages) if pages is not None else None
         config = {
             "apiBaseUrl": next(iter(regions.values())),
             "regions": dict(regions),
