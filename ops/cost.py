@@ -554,17 +554,18 @@ def traffic_costs(run, *, page_views: float, post_reads: float) -> dict[str, flo
     edge's cached answers, so their origin fetches are shared too. Without either, a page view is
     the shell and a POST /events, and reads go to a region."""
     edge = _edge_reads_on(run)
+    if edge and not _post_pages_on(run):
+        # The page's reads and other clients' share the API edge's cached answers.
+        both = page_views + post_reads
+        per_read = _edge_reads(run, both) / both if both else 0.0
+        return {
+            "page_views": page_views * per_read + _site_shell(page_views) + _counted_from_edge_logs(run, page_views),
+            "post_reads": post_reads * per_read,
+        }
     reads = _edge_reads(run, post_reads) if edge else _api_reads(run, post_reads, ASSUMPTIONS["post_response_bytes"])
     if _post_pages_on(run):
         return {"page_views": _post_pages(run, page_views) + _counted_from_edge_logs(run, page_views), "post_reads": reads}
-    if not edge:
-        return {"page_views": _site_shell(page_views) + _counted_through_the_api(run, page_views), "post_reads": reads}
-    both = page_views + post_reads
-    per_read = _edge_reads(run, both) / both if both else 0.0
-    return {
-        "page_views": page_views * per_read + _site_shell(page_views) + _counted_from_edge_logs(run, page_views),
-        "post_reads": post_reads * per_read,
-    }
+    return {"page_views": _site_shell(page_views) + _counted_through_the_api(run, page_views), "post_reads": reads}
 
 
 def api_load_cost(run, *, reads: float, writes: float) -> float:

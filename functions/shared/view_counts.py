@@ -103,25 +103,7 @@ def count(views: Iterable[View]) -> Counted:
 
 def _count_chunk(post_id: str, chunk: list[View]) -> int:
     """One transaction for the chunk's new views; returns how many views (their weights) were new."""
-    from botocore.exceptions import ClientError
-
-    pending = list(chunk)
-    while pending:
-        try:
-            _transact(post_id, pending)
-            return sum(v.weight for v in pending)
-        except ClientError as error:
-            if aws.error_code(error) != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons") or []
-            codes = [r.get("Code") for r in reasons]
-            if len(codes) != len(pending) + 1 or any(c not in ("None", "ConditionalCheckFailed") for c in codes):
-                raise  # throttling, a conflicting transaction: transient
-            seen = {pending[i].view_id for i, code in enumerate(codes[:-1]) if code == "ConditionalCheckFailed"}
-            if not seen:
-                raise
-            pending = [v for v in pending if v.view_id not in seen]
-    return 0
+    return _count_group([Tally(v.view_id, {post_id: v.weight}, v.source) for v in chunk])
 
 
 def count_tallies(tallies: Iterable[Tally]) -> Counted:
@@ -163,47 +145,40 @@ def _groups(tallies: list[Tally]) -> Iterable[list[Tally]]:
 
 
 def _count_group(group: list[Tally]) -> int:
-    """One transaction for the group's tallies not counted before; returns their views."""
+    """One transaction for the group's tallies not counted before; returns their views. A
+    cancelled transaction names the marks that exist: those tallies are left out, the rest tried again."""
     from botocore.exceptions import ClientError
 
     pending = list(group)
     while pending:
+        items = _tally_items(pending)
         try:
-            _transact_tallies(pending)
+            aws.client("dynamodb").transact_write_items(TransactItems=items)
             return sum(sum(t.views.values()) for t in pending)
         except ClientError as error:
             if aws.error_code(error) != "TransactionCanceledException":
                 raise
             codes = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
-            marks = codes[: len(pending)]
-            if len(marks) != len(pending) or any(c not in ("None", "ConditionalCheckFailed") for c in codes):
+            if len(codes) != len(items) or any(c not in ("None", "ConditionalCheckFailed") for c in codes):
                 raise  # throttling, a conflicting transaction: transient
-            seen = {pending[i].mark_id for i, code in enumerate(marks) if code == "ConditionalCheckFailed"}
+            seen = {pending[i].mark_id for i, code in enumerate(codes[: len(pending)]) if code == "ConditionalCheckFailed"}
             if not seen:
                 raise
             pending = [t for t in pending if t.mark_id not in seen]
     return 0
 
 
-def _transact_tallies(tallies: list[Tally]) -> None:
+def _tally_items(tallies: list[Tally]) -> list[dict]:
     """The tallies' marks first (a cancellation names them by index), then one increment per post."""
     totals: dict[str, int] = defaultdict(int)
     for tally in tallies:
         for post_id, views in tally.views.items():
             totals[post_id] += views
-    items = [_mark(tally.mark_id) for tally in tallies]
-    items += [_increment(post_id, views) for post_id, views in sorted(totals.items())]
-    aws.client("dynamodb").transact_write_items(TransactItems=items)
+    return [_mark(t.mark_id) for t in tallies] + [_increment(post_id, views) for post_id, views in sorted(totals.items())]
 
 
 def local_counter_id(post_id: str) -> str:
     return f"views-counter#{post_id}"
-
-
-def _transact(post_id: str, views: list[View]) -> None:
-    marks = [_mark(v.view_id) for v in views]
-    increment = _increment(post_id, sum(v.weight for v in views))
-    aws.client("dynamodb").transact_write_items(TransactItems=[*marks, increment])
 
 
 def _mark(view_id: str) -> dict:

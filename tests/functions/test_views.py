@@ -66,14 +66,14 @@ def test_without_the_marks_the_same_replay_counts_too_many(regional):
     from shared import view_counts
     from views.app import handler
 
-    real = view_counts._transact
+    real = view_counts._tally_items
 
-    def unmarked(post_id, views):
+    def unmarked(tallies):
         with mock.patch.dict(os.environ, {}), mock.patch.object(view_counts, "mark_key", lambda _id: f"view#{next(_ids)}"):
-            real(post_id, views)
+            return real(tallies)
 
     records = kinesis_event(*[view(POST_A) for _ in range(20)], first_sequence=6_000)["Records"]
-    with mock.patch.object(view_counts, "_transact", unmarked):
+    with mock.patch.object(view_counts, "_tally_items", unmarked):
         handler({"Records": records}, FakeContext())
         handler({"Records": records[::-1]}, FakeContext())
     assert counter(regional.table, POST_A, "us-east-1") == 40
