@@ -6,6 +6,7 @@ import pytest
 
 from ops import plan
 from tests.helpers import cached_stack, fixture_file, sdr
+from verify.variants import VARIANTS
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +91,14 @@ def test_mermaid_draws_the_data_paths_from_the_planned_stack():
     assert f"{b}_api -->|writes, epoch-fenced| {a}_table" in graph
     assert f"{a}_table <-.->|global table replication| {b}_table" in graph
     assert "r53 -->|healthy|" in graph and "FIFO queue" in graph
-    strong = render(cached_stack("dr", consistency="strong", witnessRegion="us-east-2"))
+    base, overrides = VARIANTS["strong-with-witness-private-containers"]
+    strong = render(cached_stack(base, **overrides))
     assert f"{b}_api -->|writes, strongly consistent| {b}_table" in strong  # any-region: local writes
     assert f"{a}_vault -.->|copy of every recovery point| {b}_vault" in graph
     assert f"{b}_views -->|every view| {b}_analytics" in graph and f"{a}_analytics <-.->|S3 replication, minutes|" in graph
     single = render(cached_stack("dev"))
     assert "replication" not in single and "r53" not in single
     assert "scheduled backup" in single and "copy of every recovery point" not in single
-    assert "backup vault" not in render(cached_stack("dev", backups=False))
+    base, overrides = VARIANTS["real-domain-hardened-functions-standing-charges-no-backups"]
+    assert "backup vault" not in render(cached_stack(base, **overrides))
     assert "analytics" not in render(cached_stack("dev", analytics=False))

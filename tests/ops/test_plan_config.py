@@ -13,6 +13,7 @@ import pytest
 from ops import plan
 from ops.plan_diff import diff_plans, plan_at_ref, render_diff
 from tests.helpers import cached_stack, fixture_file, sdr
+from verify.variants import VARIANTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,20 +84,22 @@ def test_keys_from_an_esc_environment_are_named_and_set_supplies_them(tmp_path):
 
 def test_what_if_values_change_the_plan_without_touching_the_stack_file():
     before = fixture_file("dr").read_text()
+    # A variant's values: the session plans them once for every test that reads them.
+    base, overrides = VARIANTS["three-regions-warm-database"]
+    values = [f"{key}={json.dumps(value) if not isinstance(value, str) else value}" for key, value in overrides.items()]
     result = sdr(
         "plan",
         "--stack",
-        "dr",
+        base,
         "--config",
-        str(fixture_file("dr")),
-        "--set",
-        "regions=[us-east-1,us-west-2,eu-west-1]",
+        str(fixture_file(base)),
+        *(a for v in values for a in ("--set", v)),
         "--format",
         "json",
     )
     assert result.exit_code == 0
     document = json.loads(result.stdout)
-    assert document["dr"]["regions"] == ["us-east-1", "us-west-2", "eu-west-1"]
+    assert document["dr"]["regions"] == overrides["regions"]
     assert fixture_file("dr").read_text() == before
 
 

@@ -5,6 +5,7 @@ import pytest
 from ops.offline_run import DuplicateUrnError
 from stack.regions import GLOBAL_SERVICES_REGION
 from tests.helpers import cached_stack, fixture_stack
+from verify.variants import VARIANTS
 
 STACKS = ("dev", "dr")
 STACK_REGIONS = {"dev": ["us-east-1"], "dr": ["us-east-1", "us-west-2"]}
@@ -148,9 +149,10 @@ def test_component_type_tokens_end_with_the_class_name():
 
 
 def test_config_overrides_reach_the_program():
-    run = cached_stack("dr", regions=["us-east-1", "us-west-2", "eu-west-1"])
+    base, overrides = VARIANTS["three-regions-warm-database"]
+    run = cached_stack(base, **overrides)
     table = run.one("aws:dynamodb/table:Table", "app-table")
-    assert [r["regionName"] for r in table.inputs["replicas"]] == ["us-west-2", "eu-west-1"]
+    assert [r["regionName"] for r in table.inputs["replicas"]] == overrides["regions"][1:]
 
 
 def test_invalid_config_stops_the_program_before_any_resource():

@@ -4,6 +4,7 @@ import pytest
 
 from components import FailoverDns, FailoverDnsArgs, RegionalEndpoint
 from tests.helpers import cached_stack, providers_for, run_component
+from tests.stacks.invariants import config_of
 from verify.variants import VARIANTS
 
 CHECK = "aws:route53/healthCheck:HealthCheck"
@@ -143,9 +144,11 @@ def test_dr_plan_has_checks_and_records_for_both_regions_and_a_budget_within_tar
 
 
 def test_dr_evacuation_by_config_and_dev_without_dns():
-    run = cached_stack("dr", evacuatedRegions=["us-east-1"])
+    base, overrides = VARIANTS["evacuated-home-customer-managed-keys-database-backup-copy"]
+    run = cached_stack(base, **overrides)
     inverted = {c.name: c.inputs["invertHealthcheck"] for c in run.of_type(CHECK)}
-    assert inverted == {"api-dns-check-us-east-1": True, "api-dns-check-us-west-2": False}
+    evacuated = set(overrides["evacuatedRegions"])
+    assert inverted == {f"api-dns-check-{r}": r in evacuated for r in config_of(run).regions}
     assert cached_stack("dev").of_type(CHECK) == []
 
 

@@ -1,5 +1,5 @@
 """The IAM contract (verify/iam_contract.py): each function's recorded AWS calls against the role
-policy the offline run gives it. Both stacks and the customer-managed-key variant pass; removing
+policy the offline run gives it. Both stacks and the variants with every role and every key pass; removing
 a grant, or writing it the way the program once did, fails."""
 
 import copy
@@ -12,7 +12,6 @@ from verify import iam_contract
 from verify.iam_contract import Requirement, allowed
 from verify.variants import VARIANTS as STACK_VARIANTS
 
-CMK = {"tableEncryption": "customer-managed"}
 # Every hardening choice that changes a role (table, log and environment keys, a concurrency
 # limit, page views over Kinesis instead of the FIFO queue), as the invariants' hardened variant
 # has them: one shared run.
@@ -96,7 +95,8 @@ def test_a_removed_fence_grant_fails_the_contract():
 
 
 def test_a_removed_key_grant_fails_the_contract_with_customer_managed_keys():
-    run = copy.deepcopy(cached_stack("dr", **CMK))
+    run = copy.deepcopy(cached_stack("dr", **HARDENED))
+    assert HARDENED["tableEncryption"] == "customer-managed"
     region = run.outputs["regions"][1]
     found = iam_contract.check(
         run,
