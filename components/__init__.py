@@ -11,7 +11,7 @@ from ._blocks.edge_names import EdgeName
 from ._blocks.kms import rotating_key
 from .alert_topic import AlertTopic, AlertTopicArgs
 from .analytics import Analytics, AnalyticsArgs, Column, NamedQuerySpec, glue_columns
-from .api_edge import ApiEdge, ApiEdgeArgs
+from .api_edge import ApiEdge, ApiEdgeArgs, StoredAnswers
 from .aurora_global import AuroraGlobal, AuroraGlobalArgs
 from .backups import Backups, BackupsArgs
 from .container_service import ContainerService, ContainerServiceArgs
@@ -27,7 +27,7 @@ from .openapi import Route, openapi_document
 from .policies import allow
 from .replicated_buckets import ReplicatedBuckets, ReplicatedBucketsArgs
 from .serverless_api import ApiDomain, PrivateBackend, ServerlessApi, ServerlessApiArgs
-from .static_site import SiteDomain, StaticSite, StaticSiteArgs
+from .static_site import PrefixReader, SiteDomain, StaticSite, StaticSiteArgs
 
 __version__ = "0.2.0"
 
@@ -64,6 +64,7 @@ __all__ = [
     "MailSender",
     "MailSenderArgs",
     "NamedQuerySpec",
+    "PrefixReader",
     "PrivateBackend",
     "RegionalEndpoint",
     "ReplicatedBuckets",
@@ -75,6 +76,7 @@ __all__ = [
     "SiteDomain",
     "StaticSite",
     "StaticSiteArgs",
+    "StoredAnswers",
     "allow",
     "glue_columns",
     "openapi_document",

@@ -17,11 +17,18 @@ Creates (all with the global, us-east-1 provider)
   alone; writes go to the regions), errors never cached (a 404 for a post being created, a 503
   from a drained region), standard logs to `log_bucket` when given (page views are counted from
   them);
+- with `stored` (StoredAnswers): one GET route answered from objects a writer keeps in a bucket
+  (read through an origin access control of its own, SigV4), kept `stored.ttl_seconds` under a
+  cache policy of its own (the writer invalidates what changes), in an origin group whose second
+  member is a region's API: what the bucket does not hold (S3 answers 403 without ListBucket) or
+  cannot serve is answered there; a response headers policy adds the CORS headers the bucket
+  cannot, for the site's origin only;
 - with a domain: a DNS-validated certificate in us-east-1 and alias A/AAAA records for the host.
 
 Inputs (`ApiEdgeArgs`): `origins` (`{region: (execute-api domain, stage)}`, in failover order),
 `routes`, `global_provider`, `ttl_seconds`, `price_class`, `log_bucket_domain`, `log_prefix`,
-`web_acl_arn`, `domain`, `tags`. Outputs: `url`, `domain`, `distribution_id`.
+`web_acl_arn`, `domain`, `stored`, `tags`. Outputs: `url`, `domain`, `distribution_id`,
+`distribution_arn`.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from ._blocks.edge_names import (
     edge_origin,
     failover_target,
     security_headers_policy,
+    signed_bucket_access,
     viewer_certificate,
 )
 from .failover_math import ORIGIN_CONNECTION_ATTEMPTS, ORIGIN_CONNECTION_TIMEOUT_SECONDS
@@ -59,6 +67,11 @@ UNCACHED_ERROR_CODES = [400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504]
 # A query parameter a client adds to read past the cache (its own edit): in every cached key.
 VERSION_PARAMETER = "v"
 READ_METHODS = ["GET", "HEAD", "OPTIONS"]
+# A stored answer's bucket answers a key it does not hold with 403 (no ListBucket): then, and
+# when it fails, the group asks the region's API.
+STORED_FAILOVER_STATUS_CODES = [403, 404, *ORIGIN_FAILOVER_STATUS_CODES]
+STORED_ORIGIN_ID = "stored-answers"
+STORED_TTL_SECONDS_MAX = 86_400
 
 
 def path_pattern(route_path: str) -> str:
@@ -78,6 +91,19 @@ def cache_key_query(routes: Sequence[Route]) -> list[str]:
 
 
 @dataclass(frozen=True, kw_only=True)
+class StoredAnswers:
+    """A GET route whose answers a writer keeps as objects under `origin_path` in a bucket (the
+    route's path is the key), kept up to date and invalidated by that writer."""
+
+    route_path: str
+    bucket_domain: pulumi.Input[str]  # the bucket's regional domain name
+    origin_path: str
+    fallback_region: str  # whose API answers what the bucket does not
+    ttl_seconds: int
+    allowed_origin: pulumi.Input[str]  # the one browser origin that reads it (CORS)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApiEdgeArgs:
     origins: Mapping[str, tuple[pulumi.Input[str], str]]  # region -> (execute-api domain, stage)
     routes: Sequence[Route]
@@ -89,6 +115,7 @@ class ApiEdgeArgs:
     log_prefix: str = "api-edge/"
     web_acl_arn: str | None = None
     domain: EdgeName | None = None
+    stored: StoredAnswers | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -106,6 +133,18 @@ class ApiEdgeArgs:
         keyed = [f"GET {r.path}" for r in reads if r.keyed]
         if keyed:
             raise ValueError(f"ApiEdgeArgs.routes: {', '.join(keyed)} need the API key; a keyed read is never served here")
+        if self.stored is not None:
+            self._validate_stored(self.stored, reads)
+
+    def _validate_stored(self, stored: StoredAnswers, reads: list[Route]) -> None:
+        if not any(r.path == stored.route_path and r.edge_cached for r in reads):
+            raise ValueError(f"ApiEdgeArgs.stored.route_path: {stored.route_path} is not a cached GET route of the edge")
+        if stored.fallback_region not in self.origins:
+            raise ValueError(f"ApiEdgeArgs.stored.fallback_region: {stored.fallback_region} has no API origin here")
+        if not 1 <= stored.ttl_seconds <= STORED_TTL_SECONDS_MAX:
+            raise ValueError(f"ApiEdgeArgs.stored.ttl_seconds: {stored.ttl_seconds} is outside 1-{STORED_TTL_SECONDS_MAX}")
+        if not stored.origin_path.startswith("/") or stored.origin_path.endswith("/"):
+            raise ValueError(f"ApiEdgeArgs.stored.origin_path: {stored.origin_path!r} must start with / and not end with one")
 
 
 class ApiEdge(pulumi.ComponentResource):
@@ -123,33 +162,13 @@ class ApiEdge(pulumi.ComponentResource):
         )
         named = certificate_for(name, args.domain, self, args.global_provider, tags) if args.domain else None
 
-        policy = aws.cloudfront.CachePolicy(
+        policy = _cache_policy(
             f"{name}-reads",
-            name=f"{name}-{pulumi.get_project()}-{pulumi.get_stack()}-reads",
-            comment=f"API reads kept {args.ttl_seconds} s, keyed on their query, v and Origin",
-            min_ttl=args.ttl_seconds,
-            default_ttl=args.ttl_seconds,
-            max_ttl=args.ttl_seconds,
-            parameters_in_cache_key_and_forwarded_to_origin=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
-                cookies_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigArgs(
-                    cookie_behavior="none"
-                ),
-                headers_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
-                    header_behavior="whitelist",
-                    headers=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigHeadersArgs(
-                        items=["Origin"]
-                    ),
-                ),
-                query_strings_config=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigArgs(
-                    query_string_behavior="whitelist",
-                    query_strings=aws.cloudfront.CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigQueryStringsArgs(
-                        items=cache_key_query(args.routes)
-                    ),
-                ),
-                enable_accept_encoding_gzip=True,
-                enable_accept_encoding_brotli=True,
-            ),
-            opts=on_edge,
+            f"{name}-{pulumi.get_project()}-{pulumi.get_stack()}-reads",
+            f"API reads kept {args.ttl_seconds} s, keyed on their query, v and Origin",
+            args.ttl_seconds,
+            cache_key_query(args.routes),
+            on_edge,
         )
 
         origins = [
@@ -184,6 +203,19 @@ class ApiEdge(pulumi.ComponentResource):
                 "compress": True,
             }
 
+        stored_reads: dict = {}
+        if args.stored is not None:
+            stored_origin, stored_group, stored_reads = self._stored(name, args, args.stored, on_edge)
+            origins.append(stored_origin)
+            origin_groups = [*(origin_groups or []), stored_group]
+
+        def behaviour(route: Route) -> aws.cloudfront.DistributionOrderedCacheBehaviorArgs:
+            if args.stored is not None and route.path == args.stored.route_path:
+                return aws.cloudfront.DistributionOrderedCacheBehaviorArgs(path_pattern=path_pattern(route.path), **stored_reads)
+            return aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                path_pattern=path_pattern(route.path), **reads_of(route.edge_cached)
+            )
+
         distribution = aws.cloudfront.Distribution(
             f"{name}-cdn",
             comment=f"{pulumi.get_project()} {pulumi.get_stack()} API reads",
@@ -195,10 +227,7 @@ class ApiEdge(pulumi.ComponentResource):
             aliases=[args.domain.host] if args.domain else None,
             origins=origins,
             origin_groups=origin_groups,
-            ordered_cache_behaviors=[
-                aws.cloudfront.DistributionOrderedCacheBehaviorArgs(path_pattern=path_pattern(r.path), **reads_of(r.edge_cached))
-                for r in behaviour_order(args.routes)
-            ],
+            ordered_cache_behaviors=[behaviour(r) for r in behaviour_order(args.routes)],
             default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(**reads_of(False)),
             custom_error_responses=[
                 aws.cloudfront.DistributionCustomErrorResponseArgs(error_code=code, error_caching_min_ttl=0)
@@ -220,6 +249,107 @@ class ApiEdge(pulumi.ComponentResource):
         if args.domain and named:
             alias_records(name, args.domain, named, distribution, on_edge)
         self.distribution_id = distribution.id
+        self.distribution_arn = distribution.arn
         self.domain = distribution.domain_name
         self.url = edge_origin(args.domain, distribution)
         self.register_outputs({"url": self.url, "distribution_id": self.distribution_id})
+
+    @staticmethod
+    def _stored(
+        name: str, args: ApiEdgeArgs, stored: StoredAnswers, on_edge: pulumi.ResourceOptions
+    ) -> tuple[aws.cloudfront.DistributionOriginArgs, aws.cloudfront.DistributionOriginGroupArgs, dict]:
+        """The stored answers' origin, its group (the bucket, then the fallback region's API) and
+        its behaviour's arguments."""
+        oac = signed_bucket_access(
+            f"{name}-stored", "Signed (SigV4) reads of the stored answers by the API's read edge only", on_edge
+        )
+        origin = aws.cloudfront.DistributionOriginArgs(
+            origin_id=STORED_ORIGIN_ID,
+            domain_name=stored.bucket_domain,
+            origin_path=stored.origin_path,
+            origin_access_control_id=oac.id,
+            connection_attempts=ORIGIN_CONNECTION_ATTEMPTS,
+            connection_timeout=ORIGIN_CONNECTION_TIMEOUT_SECONDS,
+        )
+        group = aws.cloudfront.DistributionOriginGroupArgs(
+            origin_id="stored-failover",
+            failover_criteria=aws.cloudfront.DistributionOriginGroupFailoverCriteriaArgs(
+                status_codes=STORED_FAILOVER_STATUS_CODES
+            ),
+            members=[
+                aws.cloudfront.DistributionOriginGroupMemberArgs(origin_id=STORED_ORIGIN_ID),
+                aws.cloudfront.DistributionOriginGroupMemberArgs(origin_id=f"api-{stored.fallback_region}"),
+            ],
+        )
+        stored_route = next(r for r in args.routes if r.method == "get" and r.path == stored.route_path)
+        policy = _cache_policy(
+            f"{name}-stored",
+            f"{name}-{pulumi.get_project()}-{pulumi.get_stack()}-stored",
+            f"Stored answers of GET {stored.route_path} kept {stored.ttl_seconds} s (invalidated on a change), keyed on v and Origin",
+            stored.ttl_seconds,
+            cache_key_query([stored_route]),
+            on_edge,
+        )
+        h = aws.cloudfront
+        headers = security_headers_policy(
+            f"{name}-stored",
+            "HSTS, nosniff, no framing, a CSP that loads nothing; CORS for the site",
+            API_CONTENT_SECURITY_POLICY,
+            on_edge,
+            cors=h.ResponseHeadersPolicyCorsConfigArgs(
+                access_control_allow_credentials=False,
+                access_control_allow_headers=h.ResponseHeadersPolicyCorsConfigAccessControlAllowHeadersArgs(items=["*"]),
+                access_control_allow_methods=h.ResponseHeadersPolicyCorsConfigAccessControlAllowMethodsArgs(
+                    items=["GET", "HEAD"]
+                ),
+                access_control_allow_origins=h.ResponseHeadersPolicyCorsConfigAccessControlAllowOriginsArgs(
+                    items=[stored.allowed_origin]
+                ),
+                access_control_max_age_sec=600,
+                # The fallback region's API answers CORS itself: its headers stay.
+                origin_override=False,
+            ),
+        )
+        reads = {
+            "target_origin_id": "stored-failover",
+            "viewer_protocol_policy": "https-only",
+            "allowed_methods": READ_METHODS,
+            "cached_methods": ["GET", "HEAD"],
+            "cache_policy_id": policy.id,
+            "response_headers_policy_id": headers.id,
+            "compress": True,
+        }
+        return origin, group, reads
+
+
+def _cache_policy(
+    resource_name: str, policy_name: str, comment: str, ttl_seconds: int, query: list[str], opts: pulumi.ResourceOptions
+) -> aws.cloudfront.CachePolicy:
+    """Every answer kept exactly `ttl_seconds` (minimum = default = maximum, so the origin's
+    `no-store`, meant for browsers, does not turn the edge off), keyed on `query` and the Origin
+    header (the CORS answer differs by it); no cookie, no Authorization, no API key."""
+    c = aws.cloudfront
+    return c.CachePolicy(
+        resource_name,
+        name=policy_name,
+        comment=comment,
+        min_ttl=ttl_seconds,
+        default_ttl=ttl_seconds,
+        max_ttl=ttl_seconds,
+        parameters_in_cache_key_and_forwarded_to_origin=c.CachePolicyParametersInCacheKeyAndForwardedToOriginArgs(
+            cookies_config=c.CachePolicyParametersInCacheKeyAndForwardedToOriginCookiesConfigArgs(cookie_behavior="none"),
+            headers_config=c.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigArgs(
+                header_behavior="whitelist",
+                headers=c.CachePolicyParametersInCacheKeyAndForwardedToOriginHeadersConfigHeadersArgs(items=["Origin"]),
+            ),
+            query_strings_config=c.CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigArgs(
+                query_string_behavior="whitelist",
+                query_strings=c.CachePolicyParametersInCacheKeyAndForwardedToOriginQueryStringsConfigQueryStringsArgs(
+                    items=query
+                ),
+            ),
+            enable_accept_encoding_gzip=True,
+            enable_accept_encoding_brotli=True,
+        ),
+        opts=opts,
+    )

@@ -12,14 +12,18 @@ Creates
   costs seconds instead of the 30 s default; access logs (to its own bucket, or to
   `log_bucket_domain` under `log_prefix`) and a WAF web ACL when asked;
 - with a domain: a DNS-validated certificate in us-east-1 and alias A/AAAA records for the host.
+- per `prefix_readers` entry, a statement of each bucket's policy letting that other
+  distribution (through its own OAC) read the keys under its prefix, and nothing else.
 - `publish_config(values)`: `config.json` beside the content (the API base URL), written after
   the API exists; the API's CORS origin is this site's origin, so neither can be built inside
   the other.
 
 Inputs (`StaticSiteArgs`): `regions`, `providers` (one per region), `global_provider`
 (us-east-1), `site_dir`, `api_origin_pattern` (CSP connect-src), `domain`, `price_class`,
-`access_logs`, `log_bucket_domain`, `log_prefix`, `web_acl_arn`, `tags`. Outputs:
-`distribution_domain`, `url`, `origin`, `bucket_names` and `bucket_arns` (`{region: Output[str]}`),
+`access_logs`, `log_bucket_domain`, `log_prefix`, `web_acl_arn`, `config_page`,
+`prefix_readers`, `tags`. Outputs:
+`distribution_domain`, `url`, `origin`, `bucket_names`, `bucket_arns` and `bucket_domains`
+(`{region: Output[str]}`),
 `distribution_id`.
 """
 
@@ -44,6 +48,7 @@ from ._blocks.edge_names import (
     edge_origin,
     failover_target,
     security_headers_policy,
+    signed_bucket_access,
     viewer_certificate,
 )
 from ._blocks.private_bucket import PrivateBucket, attach_policy, private_bucket
@@ -115,6 +120,15 @@ def content_security_policy(api_origin_pattern: str) -> str:
 SiteDomain = EdgeName  # the site's own host name in a zone the stack owns
 
 
+@dataclass(frozen=True)
+class PrefixReader:
+    """Another CloudFront distribution that reads the keys under `prefix` of every site bucket
+    (the API's read edge, its stored answers)."""
+
+    prefix: str
+    distribution_arn: pulumi.Input[str]
+
+
 @dataclass(frozen=True, kw_only=True)
 class StaticSiteArgs:
     regions: Sequence[str]
@@ -133,6 +147,7 @@ class StaticSiteArgs:
     # A page of site_dir written by publish_config with the config in it (embed_config) rather
     # than as a file; None: every page as it is, the config only in config.json.
     config_page: str | None = None
+    prefix_readers: Sequence[PrefixReader] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -153,6 +168,9 @@ class StaticSiteArgs:
             )
         if self.config_page is not None and not (self.site_dir / self.config_page).is_file():
             raise ValueError(f"StaticSiteArgs.config_page: {self.site_dir} has no {self.config_page}")
+        for reader in self.prefix_readers:
+            if not reader.prefix or reader.prefix.startswith("/") or not reader.prefix.endswith("/"):
+                raise ValueError(f"StaticSiteArgs.prefix_readers: {reader.prefix!r} is not a key prefix like api/")
 
 
 class StaticSite(pulumi.ComponentResource):
@@ -162,6 +180,7 @@ class StaticSite(pulumi.ComponentResource):
     url: pulumi.Output[str]
     bucket_names: dict[str, pulumi.Output[str]]
     bucket_arns: dict[str, pulumi.Output[str]]
+    bucket_domains: dict[str, pulumi.Output[str]]  # each bucket's regional domain name
 
     def __init__(self, name: str, args: StaticSiteArgs, opts: pulumi.ResourceOptions | None = None):
         args.validate()
@@ -201,15 +220,7 @@ class StaticSite(pulumi.ComponentResource):
                 opts=in_region(region),
             )
 
-        oac = aws.cloudfront.OriginAccessControl(
-            f"{name}-oac",
-            name=f"{name}-{pulumi.get_stack()}",
-            description="Signed (SigV4) reads of the site buckets by this distribution only",
-            origin_access_control_origin_type="s3",
-            signing_behavior="always",
-            signing_protocol="sigv4",
-            opts=on_edge,
-        )
+        oac = signed_bucket_access(name, "Signed (SigV4) reads of the site buckets by this distribution only", on_edge)
         headers = security_headers_policy(
             name,
             "HSTS, nosniff, no framing, strict referrer, CSP admitting the API",
@@ -291,7 +302,18 @@ class StaticSite(pulumi.ComponentResource):
                         "Action": "s3:GetObject",
                         "Resource": bucket.arn.apply(lambda arn: f"{arn}/*"),
                         "Condition": {"StringEquals": {"AWS:SourceArn": distribution.arn}},
-                    }
+                    },
+                    *(
+                        {
+                            "Sid": f"PrefixReaderThroughOAC{index}",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudfront.amazonaws.com"},
+                            "Action": "s3:GetObject",
+                            "Resource": bucket.arn.apply(lambda arn, prefix=reader.prefix: f"{arn}/{prefix}*"),
+                            "Condition": {"StringEquals": {"AWS:SourceArn": reader.distribution_arn}},
+                        }
+                        for index, reader in enumerate(args.prefix_readers)
+                    ),
                 ],
             )
 
@@ -304,6 +326,7 @@ class StaticSite(pulumi.ComponentResource):
         self.url = self.origin.apply(lambda o: o + "/")
         self.bucket_names = {r: b.name for r, b in self._buckets.items()}
         self.bucket_arns = {r: b.arn for r, b in self._buckets.items()}
+        self.bucket_domains = {r: b.bucket.bucket_regional_domain_name for r, b in self._buckets.items()}
         self.register_outputs(
             {"distribution_domain": self.distribution_domain, "url": self.url, "bucket_names": self.bucket_names}
         )

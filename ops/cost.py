@@ -59,6 +59,9 @@ ASSUMPTIONS = {
     "edge_log_line_bytes": 450,
     "edge_log_reader_ms_per_file": 200,
     "view_record_bytes": 250,  # one view's JSON in the analytics stream
+    # Stored answers (postPages with edgeReads): the renderer's time to read a post and its
+    # counters and write its answer (one invocation each, as if no two arrived together).
+    "answer_render_ms": 100,
 }
 # The month the per-million figures are quoted at (the report's default profile): cached reads
 # cost less per million the more of them share an answer.
@@ -445,10 +448,10 @@ def _api_reads(run, reads: float, response_bytes: int) -> float:
     )
 
 
-def edge_origin_fetches(run, reads: float) -> float:
-    """How many of `reads` cached reads in a month CloudFront fetches from a region: at most one per
-    answer, regional edge cache and TTL (edgeCacheSeconds)."""
-    ttl = int(_config(run).get("edgeCacheSeconds", 60))
+def edge_origin_fetches(run, reads: float, ttl: int | None = None) -> float:
+    """How many of `reads` cached reads in a month CloudFront fetches from an origin: at most one
+    per answer, regional edge cache and TTL (edgeCacheSeconds unless `ttl` is given)."""
+    ttl = ttl or int(_config(run).get("edgeCacheSeconds", 60))
     a = ASSUMPTIONS
     return min(reads, a["edge_hot_answers"] * a["edge_regional_caches"] * hours_per_month() * 3600 / ttl)
 
@@ -465,6 +468,35 @@ def _edge_reads(run, reads: float) -> float:
 
 def _post_pages_on(run) -> bool:
     return str(_config(run).get("postPages", "true")).lower() == "true"
+
+
+def _stored_answers_on(run) -> bool:
+    return _edge_reads_on(run) and _post_pages_on(run)
+
+
+def stored_answer_seconds(run) -> int:
+    return int(_config(run).get("storedAnswerSeconds", 1800))
+
+
+def _stored_reads(run, reads: float) -> float:
+    """`reads` GET /posts/{id} at the edge answered from the stored answers: the request, its
+    bytes, and an S3 GET when the copy expired (kept storedAnswerSeconds)."""
+    fetches = edge_origin_fetches(run, reads, stored_answer_seconds(run))
+    return _edge_request(reads, ASSUMPTIONS["post_response_gzip_bytes"]) + fetches * price("s3_get_thousand") / 1e3
+
+
+def _stored_answer_refresh(run, views: float) -> float:
+    """Keeping the stored answers' view counts current: each published count reaches the stream
+    of the region the edge reads, whose renderer reads the post and its counters (a consistent
+    read and a query) and writes the answer again (an S3 PUT). Edits are rare: their
+    invalidations stay in CloudFront's 1,000 free paths a month."""
+    _per_batch, batches = log_batch(run)
+    publishes = batches * (min(views / batches, ASSUMPTIONS["edge_hot_answers"]) if batches else 0)
+    return publishes * (
+        price("s3_put_thousand") / 1e3
+        + 2 * price("dynamodb_read_million") / 1e6
+        + _lambda(1, _function_memory_gb(run, "-fn"), ASSUMPTIONS["answer_render_ms"])
+    )
 
 
 def post_page_bytes() -> int:
@@ -562,6 +594,9 @@ def traffic_costs(run, *, page_views: float, post_reads: float) -> dict[str, flo
             "page_views": page_views * per_read + _site_shell(page_views) + _counted_from_edge_logs(run, page_views),
             "post_reads": post_reads * per_read,
         }
+    if _stored_answers_on(run):
+        counted = _counted_from_edge_logs(run, page_views) + _stored_answer_refresh(run, page_views)
+        return {"page_views": _post_pages(run, page_views) + counted, "post_reads": _stored_reads(run, post_reads)}
     reads = _edge_reads(run, post_reads) if edge else _api_reads(run, post_reads, ASSUMPTIONS["post_response_bytes"])
     if _post_pages_on(run):
         return {"page_views": _post_pages(run, page_views) + _counted_from_edge_logs(run, page_views), "post_reads": reads}
@@ -612,7 +647,13 @@ def unit_prices(run) -> dict[str, dict[str, Any]]:
         "page_views_per_million": {"usd": round(unit["page_views"], 2), "note": f"{view_note}, {month}"},
         "post_reads_per_million": {
             "usd": round(unit["post_reads"], 2),
-            "note": ("GET /posts/{id} at the edge (cached, failing over there)" if edge else "GET /posts/{id} at a region")
+            "note": (
+                f"GET /posts/{{id}}: its stored answer at the edge (an S3 GET when the copy, kept {stored_answer_seconds(run)} s, expired)"
+                if _stored_answers_on(run)
+                else "GET /posts/{id} at the edge (cached, failing over there)"
+                if edge
+                else "GET /posts/{id} at a region"
+            )
             + f", {month}",
         },
         "media_gb_month": {

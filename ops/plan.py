@@ -143,7 +143,14 @@ def _edge_lines(edge: dict | None) -> list[str]:
         else "one region, no failover at the edge"
     )
     counted = f"; page views counted {edge['view_count_lag']}" if edge["view_count_lag"] else ""
-    return [f"  API reads at the edge: stale {edge['stale_at_most_seconds']} s at most, {failover}{counted}"]
+    lines = [f"  API reads at the edge: stale {edge['stale_at_most_seconds']} s at most, {failover}{counted}"]
+    stored = edge.get("stored_answers")
+    if stored:
+        lines.append(
+            f"  A post's read at the edge: its stored answer from {stored['read_from']}, else {stored['fallback']}; "
+            f"an edit shows after {stored['edit_visible_after']}; its views up to {stored['views_stale_at_most_seconds']} s old"
+        )
+    return lines
 
 
 def _post_page_lines(pages: dict | None) -> list[str]:

@@ -396,7 +396,7 @@ async function followWrite(writeId, status) {
       if (!(error instanceof ApiError) || error.status !== 404) throw error;
     }
     if (body && body.state === "applied") {
-      state.client.noteWrite(); // applied now, maybe well after the 202: read past the edge's cache
+      state.client.noteWrite(); // applied now, maybe well after the 202: read from the regions
       return "applied";
     }
     if (body && (body.state === "rejected" || body.state === "dead_lettered")) {

@@ -19,9 +19,9 @@
 // With `edge` in config.json (the API's CloudFront distribution), reads go there first: it
 // answers from its cache and fails over between regions itself, per request. It is tried like a
 // region (timeout, hedge, down for a while) and never takes a write: writes go to the regions.
-// For `edgeCacheSeconds` after its last write, this page reads past the edge's cache (a `v` the
-// cache keys on, new every time), so a writer sees its own change at once; others see it within
-// edgeCacheSeconds.
+// For `edgeCacheSeconds` after its last write, this page reads from the regions, not the edge,
+// so a writer sees its own change at once (a post's stored answer at the edge is rewritten and
+// invalidated seconds after the write reaches it); others see it within edgeCacheSeconds.
 "use strict";
 
 export class ApiError extends Error {
@@ -102,9 +102,9 @@ export class RegionalClient {
     return Object.keys(this.bases).filter((name) => name !== EDGE);
   }
 
-  // The order to try: for a read the edge first, then the current region, then the others by
-  // measured latency; regions that failed recently go last (still tried: when all are down, the
-  // oldest failure is the best bet). A write never goes to the edge.
+  // The order to try: for a read the edge first (unless this page wrote lately), then the current
+  // region, then the others by measured latency; regions that failed recently go last (still
+  // tried: when all are down, the oldest failure is the best bet). A write never goes to the edge.
   order(now = Date.now(), kind = "read") {
     const rank = (name) => [
       this.downUntil[name] > now ? 1 : 0,
@@ -112,7 +112,8 @@ export class RegionalClient {
       name === this.current ? 0 : 1,
       this.latency[name] ?? Infinity,
     ];
-    const names = kind === "read" && this.edge ? [...this.regionNames(), EDGE] : this.regionNames();
+    const wroteLately = this.wroteAt !== null && now - this.wroteAt <= this.edgeFreshMs;
+    const names = kind === "read" && this.edge && !wroteLately ? [...this.regionNames(), EDGE] : this.regionNames();
     return names.sort((a, b) => {
       const [x, y] = [rank(a), rank(b)];
       for (let i = 0; i < x.length; i += 1) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
@@ -120,15 +121,13 @@ export class RegionalClient {
     });
   }
 
-  // A write was made (or applied): this page's reads skip the edge's cache for a while.
+  // A write was made (or applied): this page's reads skip the edge for a while.
   noteWrite(now = Date.now()) {
     this.wroteAt = now;
   }
 
-  url(region, path, now = Date.now()) {
-    const url = this.bases[region] + path;
-    if (region !== EDGE || this.wroteAt === null || now - this.wroteAt > this.edgeFreshMs) return url;
-    return `${url}${path.includes("?") ? "&" : "?"}v=${now.toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  url(region, path) {
+    return this.bases[region] + path;
   }
 
   async attempt(region, path, init, cancel) {

@@ -35,7 +35,8 @@ def build(cfg: StackConfig) -> None:
     table = data.global_table(cfg, providers)
     # The home region's bucket of the standard logs page views are counted from.
     view_logs = edge.view_logs(cfg, providers)
-    web = site.static_site(cfg, providers, view_logs)
+    edge_reader = edge.SiteReader(cfg)  # the API edge, reading the site's stored answers
+    web = site.static_site(cfg, providers, view_logs, edge_reader)
     media = data.media_buckets(cfg, providers, web.origin)  # the one browser origin that may upload
 
     # One admin key value for every region: a client must not care which region DNS picked.
@@ -98,9 +99,9 @@ def build(cfg: StackConfig) -> None:
     if analytics_paths:
         analytics.export(analytics_paths)
     home = cfg.home_region
-    api_edge = edge.api_edge(cfg, providers, apis, view_logs)
+    api_edge = edge.api_edge(cfg, providers, apis, view_logs, web, edge_reader)
     edge.edge_views(cfg, regions[home], access, view_logs, paths[home].analytics)
-    post_pages.post_pages(cfg, regions, table, access, web)
+    post_pages.post_pages(cfg, regions, table, access, web, api_edge)
     site.publish_config(web, cfg, apis, api_edge)
     operations_dashboard(cfg, providers, apis, paths, table.name, api_dns.health_check_ids if api_dns else {})
     exports.export_outputs(

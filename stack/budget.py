@@ -176,6 +176,21 @@ def edge_reads_budget(cfg) -> dict | None:
         # CloudFront Developer Guide, "Timing of log file delivery". With post pages the views are
         # the pages' requests, counted from the site's logs (post_pages_budget).
         "view_count_lag": None if cfg.post_pages else "usually within an hour of the view, some entries up to 24 hours",
+        "stored_answers": _stored_answers_budget(cfg),
+    }
+
+
+def _stored_answers_budget(cfg) -> dict | None:
+    """GET /posts/{id} from the stored answers (postPages with edgeReads): where it is read, who
+    answers when that fails, how old its parts may be."""
+    if not cfg.stored_answers:
+        return None
+    first, *others = cfg.serving_regions
+    return {
+        "read_from": f"the {first} site bucket",
+        "fallback": f"the {(others or [first])[0]} API (a post not stored there, or the bucket failing)",
+        "edit_visible_after": "the render (seconds after the edit reaches the replica) plus CloudFront's invalidation",
+        "views_stale_at_most_seconds": cfg.stored_answer_seconds,
     }
 
 

@@ -48,6 +48,7 @@ PAGE_VIEW_TRANSPORTS: tuple[str, ...] = ("sqs-fifo", "kinesis-provisioned", "kin
 # A cached GET /thumbnails/{name} answer holds a presigned link valid 300 s (functions/api/uploads.py):
 # kept at most 240 s at the edge, it still has a minute to be used.
 EDGE_CACHE_SECONDS_MAX = 240
+STORED_ANSWER_SECONDS_MAX = 86_400  # CloudFront's default maximum TTL
 HEALTH_CHECK_INTERVALS: tuple[int, ...] = (10, 30)
 FAILURE_THRESHOLD_RANGE = range(1, 11)
 LOG_RETENTION_DAYS: tuple[int, ...] = (
@@ -125,6 +126,7 @@ class StackConfig:
     edge_reads: bool
     post_pages: bool
     edge_cache_seconds: int
+    stored_answer_seconds: int
     alarms: bool
     backups: bool
     backup_schedule: str
@@ -147,6 +149,11 @@ class StackConfig:
     def serving_regions(self) -> list[str]:
         """The regions that take traffic, home first: every region but the evacuated ones."""
         return [r for r in self.regions if r not in self.evacuated_regions]
+
+    @property
+    def stored_answers(self) -> bool:
+        """A post's GET answer stored beside its page and read there by the API's edge."""
+        return self.edge_reads and self.post_pages
 
     @property
     def multi_region(self) -> bool:
@@ -443,6 +450,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         ("adminThrottleRateLimit", 1, 10_000),
         ("apiCacheTtlSeconds", 0, 3600),
         ("edgeCacheSeconds", 1, EDGE_CACHE_SECONDS_MAX),
+        ("storedAnswerSeconds", 60, STORED_ANSWER_SECONDS_MAX),
         ("maxUploadBytes", 1024, 50 * 1024 * 1024),
         ("healthReservedConcurrency", 0, 100),
         ("backupRetentionDays", 1, 36500),
@@ -543,6 +551,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         edge_reads=v["edgeReads"],
         post_pages=v["postPages"],
         edge_cache_seconds=v["edgeCacheSeconds"],
+        stored_answer_seconds=v["storedAnswerSeconds"],
         container=containers,
         relational=parse_relational_config(v, key, regions=regions, health_interval=interval, failure_threshold=threshold),
     )

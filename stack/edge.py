@@ -1,13 +1,27 @@
 """The API's reads at the edge: one CloudFront distribution over the serving regions' APIs
 (components/api_edge.py), cached for edgeCacheSeconds, failing over per request; and page views
 counted from standard logs (functions/edge_views) instead of an API call per view: the site's
-when posts are pages of their own (postPages), else the API edge's."""
+when posts are pages of their own (postPages), else the API edge's.
+
+With both on, a post's GET answer is stored beside its page (functions/pages) and the edge
+reads it from the first serving region's site bucket (`StoredAnswers`), kept
+storedAnswerSeconds and invalidated by that region's renderer when the post changes."""
 
 from __future__ import annotations
 
 import pulumi
 
-from components import ApiEdge, ApiEdgeArgs, EdgeName, EventPipeline, ServerlessApi, allow
+from components import (
+    ApiEdge,
+    ApiEdgeArgs,
+    EdgeName,
+    EventPipeline,
+    PrefixReader,
+    ServerlessApi,
+    StaticSite,
+    StoredAnswers,
+    allow,
+)
 from components._blocks.private_bucket import PrivateBucket, private_bucket
 from components.analytics import Analytics
 from stack import api_contract, consumers
@@ -21,6 +35,10 @@ from stack.table_access import TableAccess
 EDGE_ORIGIN_READ_TIMEOUT_SECONDS = 5
 LOG_PREFIX = "api-edge/"
 SITE_LOG_PREFIX = "site/"
+# Where the renderer stores answers in the site buckets (functions/pages ANSWER_PREFIX): the
+# edge's origin path, so a read of /posts/<id> is the key api/posts/<id>.
+STORED_ANSWERS_ORIGIN_PATH = "/api"
+STORED_ROUTE = "/posts/{id}"
 # Counted within a day (CloudFront delivers late entries up to 24 h after the request); kept a
 # week to redrive a file from the DLQ.
 LOG_DAYS = 7
@@ -47,13 +65,59 @@ def view_logs(cfg: StackConfig, providers: Providers) -> PrivateBucket | None:
     )
 
 
+class SiteReader:
+    """The API edge as a reader of the site's buckets: the buckets' policy names the edge, and
+    the edge is built from the buckets, so its ARN is promised before it exists."""
+
+    def __init__(self, cfg: StackConfig):
+        self.arn, self._resolve = pulumi.deferred_output() if cfg.stored_answers else (None, None)
+
+    def prefix_readers(self) -> list[PrefixReader]:
+        return [PrefixReader(STORED_ANSWERS_ORIGIN_PATH.strip("/") + "/", self.arn)] if self.arn is not None else []
+
+    def built(self, edge: ApiEdge | None) -> None:
+        if self._resolve is not None:
+            if edge is None:
+                raise ValueError("stored answers need the API's read edge (edgeReads)")
+            self._resolve(edge.distribution_arn)
+
+
+def stored_answers(cfg: StackConfig, site: StaticSite) -> StoredAnswers | None:
+    """GET /posts/{id} from the first serving region's site bucket; what it lacks, from the next
+    serving region's API (the home region's own when it is the only one)."""
+    if not cfg.stored_answers:
+        return None
+    first, *others = cfg.serving_regions
+    return StoredAnswers(
+        route_path=STORED_ROUTE,
+        bucket_domain=site.bucket_domains[first],
+        origin_path=STORED_ANSWERS_ORIGIN_PATH,
+        fallback_region=(others or [first])[0],
+        ttl_seconds=cfg.stored_answer_seconds,
+        allowed_origin=site.origin,
+    )
+
+
 def counted_log_prefix(cfg: StackConfig) -> str:
     """Whose log lines are page views: the site's post pages, or the API edge's post reads."""
     return SITE_LOG_PREFIX if cfg.post_pages else LOG_PREFIX
 
 
 def api_edge(
-    cfg: StackConfig, providers: Providers, apis: dict[str, ServerlessApi], logs: PrivateBucket | None
+    cfg: StackConfig,
+    providers: Providers,
+    apis: dict[str, ServerlessApi],
+    logs: PrivateBucket | None,
+    site: StaticSite,
+    reader: SiteReader,
+) -> ApiEdge | None:
+    edge = _api_edge(cfg, providers, apis, logs, site)
+    reader.built(edge)
+    return edge
+
+
+def _api_edge(
+    cfg: StackConfig, providers: Providers, apis: dict[str, ServerlessApi], logs: PrivateBucket | None, site: StaticSite
 ) -> ApiEdge | None:
     if not cfg.edge_reads or logs is None:
         return None
@@ -76,6 +140,7 @@ def api_edge(
             log_prefix=LOG_PREFIX,
             web_acl_arn=cfg.site_web_acl_arn,
             domain=EdgeName(host=cfg.read_host, zone_name=cfg.domain) if cfg.domain and cfg.read_host else None,
+            stored=stored_answers(cfg, site),
         ),
     )
 

@@ -22,7 +22,9 @@ def welcome_filter(region: str) -> dict:
     }
 
 
-def post_pages_filter() -> dict:
+def post_pages_filter(*, views: bool = False) -> dict:
     """Every change to a post (created, edited, deleted, tombstoned), from any region: each region
-    renders its own copy of every page. Keys are in every record, a REMOVE's too."""
-    return {"dynamodb": {"Keys": {"pk": {"S": [{"prefix": "POST#"}]}}}}
+    renders its own copy of every page. With `views`, every change to a post's view counters too
+    (its stored answer carries them). Keys are in every record, a REMOVE's too."""
+    prefixes = [{"prefix": "POST#"}, *([{"prefix": "VIEWS#"}] if views else [])]
+    return {"dynamodb": {"Keys": {"pk": {"S": prefixes}}}}

@@ -8,7 +8,7 @@ from pathlib import Path
 from components import ApiEdge, ServerlessApi, SiteDomain, StaticSite, StaticSiteArgs
 from components._blocks.private_bucket import PrivateBucket
 from stack.config import StackConfig
-from stack.edge import SITE_LOG_PREFIX
+from stack.edge import SITE_LOG_PREFIX, SiteReader
 from stack.providers import Providers
 
 SITE_DIR = Path(__file__).resolve().parents[1] / "site"
@@ -24,8 +24,9 @@ def api_origin_pattern(cfg: StackConfig) -> str:
     return f"{api} https://{cfg.read_host}" if cfg.read_host else f"{api} https://*.cloudfront.net"
 
 
-def static_site(cfg: StackConfig, providers: Providers, view_logs: PrivateBucket | None) -> StaticSite:
-    """With post pages, the site's logs go to the view-count bucket: its page requests are the views."""
+def static_site(cfg: StackConfig, providers: Providers, view_logs: PrivateBucket | None, reader: SiteReader) -> StaticSite:
+    """With post pages, the site's logs go to the view-count bucket: its page requests are the
+    views. With stored answers, the API edge reads their prefix of the buckets too."""
     counted = cfg.post_pages and view_logs is not None
     return StaticSite(
         "site",
@@ -44,6 +45,7 @@ def static_site(cfg: StackConfig, providers: Providers, view_logs: PrivateBucket
             web_acl_arn=cfg.site_web_acl_arn,
             # The page carries its config: one request fewer before it can call the API.
             config_page="index.html",
+            prefix_readers=reader.prefix_readers(),
         ),
     )
 

@@ -137,6 +137,45 @@ def setup_client(service: str, region: str):
     return boto3.client(service, region_name=region)
 
 
+def cloudfront_distribution(distribution_id: str) -> str:
+    """A distribution in moto under the id a plan or a test names (moto picks its own ids): what
+    an invalidation needs to exist. Returns the id."""
+    from moto.cloudfront.models import cloudfront_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+
+    created = setup_client("cloudfront", "us-east-1").create_distribution(
+        DistributionConfig={
+            "CallerReference": distribution_id,
+            "Comment": "",
+            "Enabled": True,
+            "Origins": {
+                "Quantity": 1,
+                "Items": [
+                    {
+                        "Id": "o",
+                        "DomainName": "example.com",
+                        "CustomOriginConfig": {"HTTPPort": 80, "HTTPSPort": 443, "OriginProtocolPolicy": "https-only"},
+                    }
+                ],
+            },
+            "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "https-only"},
+        }
+    )["Distribution"]["Id"]
+    backend = cloudfront_backends[DEFAULT_ACCOUNT_ID]["global"]
+    distribution = backend.distributions.pop(created)
+    distribution.distribution_id = distribution_id
+    backend.distributions[distribution_id] = distribution
+    return distribution_id
+
+
+def invalidated_paths(distribution_id: str) -> list[list[str]]:
+    """The paths of each invalidation made on the distribution, oldest first."""
+    client = setup_client("cloudfront", "us-east-1")
+    listed = client.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items", [])
+    batches = [client.get_invalidation(DistributionId=distribution_id, Id=i["Id"])["Invalidation"] for i in listed]
+    return [b["InvalidationBatch"]["Paths"].get("Items", []) for b in sorted(batches, key=lambda b: b["CreateTime"])]
+
+
 @functools.cache
 def setup_dynamodb(region: str):
     import boto3

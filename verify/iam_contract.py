@@ -204,6 +204,9 @@ def requirements(call: Call, table_keys: dict[str, str]) -> list[Requirement]:
             arn = f"arn:aws:ses:{region}:{ACCOUNT}:configuration-set/{p['ConfigurationSetName']}"
             needs.append(Requirement("ses:SendEmail", arn, because=because))
         return needs
+    if call.service == "cloudfront" and call.operation == "CreateInvalidation":
+        arn = f"arn:aws:cloudfront::{ACCOUNT}:distribution/{p['DistributionId']}"
+        return [Requirement("cloudfront:CreateInvalidation", arn, because=because)]
     if call.service == "rds":
         return _rds_requirements(call, because)
     if call.service == "rds-data" and call.operation == "ExecuteStatement":
@@ -540,10 +543,17 @@ def _post_page_world(run, region: str, api: dict[str, str], location: dict) -> s
     renderer = _function(run, f"pages-{region}-fn")
     if renderer is None:
         return None
-    bucket = _environment(renderer)["SITE_BUCKET"]
+    env = _environment(renderer)
+    bucket = env["SITE_BUCKET"]
     s3 = setup_client("s3", region)
     s3.create_bucket(Bucket=bucket, **location)
     s3.put_object(Bucket=bucket, Key="posts/" + "e" * 32, Body=b"<!doctype html><title>gone</title>")
+    if env.get("STORED_ANSWERS") == "true":
+        s3.put_object(Bucket=bucket, Key="api/posts/" + "e" * 32, Body=b"{}")
+    if env.get("EDGE_DISTRIBUTION_ID"):
+        from verify.harness import cloudfront_distribution
+
+        cloudfront_distribution(env["EDGE_DISTRIBUTION_ID"])
     post_id = "d" * 32
     post = {
         "pk": f"POST#{post_id}",
@@ -556,7 +566,9 @@ def _post_page_world(run, region: str, api: dict[str, str], location: dict) -> s
         "gsi1pk": "POSTS",
         "gsi1sk": f"2026-12-05T10:00:00.000Z#{post_id}",
     }
-    boto3.resource("dynamodb", region_name=region).Table(api["TABLE_NAME"]).put_item(Item=post)
+    table = boto3.resource("dynamodb", region_name=region).Table(api["TABLE_NAME"])
+    table.put_item(Item=post)
+    table.put_item(Item={"pk": f"VIEWS#{post_id}", "sk": f"REGION#{region}", "count": 3})
     return post_id
 
 
@@ -753,6 +765,10 @@ def _pages(env: dict[str, str], world: dict[str, Any]) -> None:
     keys = {"pk": {"S": f"POST#{post_id}"}, "sk": {"S": "POST"}}
     record = {"eventID": "e1", "eventName": "INSERT", "dynamodb": {"Keys": keys, "SequenceNumber": "1"}}
     assert handler({"Records": [record]}, FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
+    # A view counter published (its stored answer again, when answers are stored).
+    counter = {"pk": {"S": f"VIEWS#{post_id}"}, "sk": {"S": f"REGION#{env['AWS_REGION']}"}}
+    views = {"eventID": "e2", "eventName": "MODIFY", "dynamodb": {"Keys": counter, "SequenceNumber": "2"}}
+    assert handler({"Records": [views]}, FakeContext(timeout_ms=30_000)) == {"batchItemFailures": []}
     # The deploy's invocation: every page again, and the deleted post's page removed.
     rendered = handler({"render": "all"}, FakeContext(timeout_ms=30_000))
     assert rendered["rendered"] >= 1 and rendered["removed"] == 1, rendered

@@ -399,6 +399,20 @@ def _cloudfront_mutants(resources: list[Resource]) -> Iterator[Mutant]:
                 ),
             ),
         )
+        # Each bucket origin read without its origin access control (the site's buckets, the
+        # API edge's stored answers): the bucket would have to be public to serve it.
+        for index, origin in enumerate(origins):
+            if origin.get("originAccessControlId"):
+                unsigned = [
+                    {k: v for k, v in o.items() if k != "originAccessControlId"} if i == index else o
+                    for i, o in enumerate(origins)
+                ]
+                yield Mutant(
+                    f"S3 origin {origin.get('originId')} without origin access control: {distribution.name}",
+                    "cloudfront-oac",
+                    distribution.urn,
+                    swap(distribution, with_props(distribution, origins=unsigned)),
+                )
         behavior = dict(distribution.props.get("defaultCacheBehavior") or {})
         yield Mutant(
             f"viewers over HTTP: {distribution.name}",

@@ -32,15 +32,35 @@ def failover_target(
     return group_id, [group]
 
 
+def signed_bucket_access(base: str, description: str, opts: pulumi.ResourceOptions) -> aws.cloudfront.OriginAccessControl:
+    """`{base}-oac`: an origin access control signing every request to an S3 origin (SigV4), so
+    a bucket admits the distribution it names and nobody else."""
+    return aws.cloudfront.OriginAccessControl(
+        f"{base}-oac",
+        name=f"{base}-{pulumi.get_stack()}",
+        description=description,
+        origin_access_control_origin_type="s3",
+        signing_behavior="always",
+        signing_protocol="sigv4",
+        opts=opts,
+    )
+
+
 def security_headers_policy(
-    name: str, comment: str, csp: str, opts: pulumi.ResourceOptions
+    name: str,
+    comment: str,
+    csp: str,
+    opts: pulumi.ResourceOptions,
+    cors: aws.cloudfront.ResponseHeadersPolicyCorsConfigArgs | None = None,
 ) -> aws.cloudfront.ResponseHeadersPolicy:
-    """HSTS (two years, subdomains, preload), nosniff, no framing, a strict referrer policy and `csp`."""
+    """HSTS (two years, subdomains, preload), nosniff, no framing, a strict referrer policy and
+    `csp`; and `cors` when the origin behind it cannot answer CORS itself (a bucket)."""
     h = aws.cloudfront
     return h.ResponseHeadersPolicy(
         f"{name}-headers",
         name=f"{name}-{pulumi.get_stack()}-security",
         comment=comment,
+        cors_config=cors,
         security_headers_config=h.ResponseHeadersPolicySecurityHeadersConfigArgs(
             strict_transport_security=h.ResponseHeadersPolicySecurityHeadersConfigStrictTransportSecurityArgs(
                 access_control_max_age_sec=HSTS_SECONDS, include_subdomains=True, preload=True, override=True

@@ -14,7 +14,7 @@ from api.validation import bounded_int
 from boto3.dynamodb.conditions import Key
 from shared import signing
 from shared.intent import MAX_VERSION, WriteIntent
-from shared.items import POSTS_INDEX, POSTS_PARTITION, is_live, now_iso, post_key, public_post, views_partition
+from shared.items import POSTS_INDEX, POSTS_PARTITION, is_live, now_iso, post_answer, post_key, public_post, view_count
 
 MAX_PAGE = 50
 CURSOR_KEYS = {"pk", "sk", "gsi1pk", "gsi1sk"}
@@ -58,25 +58,11 @@ def list_posts(table, limit: int, cursor: str | None) -> dict[str, Any]:
     }
 
 
-def view_count(table, post_id: str) -> int:
-    """Views are counted per region (no increment is lost to last-writer-wins); read as the sum."""
-    total, start = 0, None
-    while True:
-        query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(views_partition(post_id))}
-        if start:
-            query["ExclusiveStartKey"] = start
-        page = table.query(**query)
-        total += sum(int(i.get("count", 0)) for i in page.get("Items", []))
-        start = page.get("LastEvaluatedKey")
-        if not start:
-            return total
-
-
 def get_post(table, post_id: str) -> dict[str, Any]:
     item = table.get_item(Key=post_key(post_id)).get("Item")
     if not is_live(item):
         raise not_found(f"post {post_id}")
-    return {**public_post(item), "views": view_count(table, post_id)}
+    return post_answer(table, item)
 
 
 def create_intent(base: dict[str, Any], body: dict[str, Any]) -> WriteIntent:

@@ -91,3 +91,25 @@ def public_post(item: dict[str, Any]) -> dict[str, Any]:
 def is_live(item: dict[str, Any] | None) -> bool:
     """An item that exists and is not a tombstone."""
     return bool(item) and not item.get("deleted")
+
+
+def view_count(table, post_id: str) -> int:
+    """Views are counted per region (no increment is lost to last-writer-wins); read as the sum."""
+    from boto3.dynamodb.conditions import Key
+
+    total, start = 0, None
+    while True:
+        query: dict[str, Any] = {"KeyConditionExpression": Key("pk").eq(views_partition(post_id))}
+        if start:
+            query["ExclusiveStartKey"] = start
+        page = table.query(**query)
+        total += sum(int(i.get("count", 0)) for i in page.get("Items", []))
+        start = page.get("LastEvaluatedKey")
+        if not start:
+            return total
+
+
+def post_answer(table, item: dict[str, Any]) -> dict[str, Any]:
+    """GET /posts/{id}'s answer for a live post item: the API's, and the one stored for the edge
+    (functions/pages)."""
+    return {**public_post(item), "views": view_count(table, item["id"])}

@@ -117,3 +117,117 @@ def test_rendering_everything_again_renders_each_live_post_and_removes_pages_of_
     assert handler({"render": "all"}, FakeContext(timeout_ms=30_000)) == {"rendered": 3, "removed": 1}
     keys = sorted(o["Key"] for o in site.list_objects_v2(Bucket=SITE)["Contents"])
     assert keys == sorted(["index.html", *(f"posts/{p['id']}" for p in kept)])
+
+
+# --- stored answers (postPages with the API's read edge) ----------------------------------------
+
+EDGE = "E2STOREDANSWERS"
+
+
+@pytest.fixture
+def stored(site, monkeypatch):
+    """The renderer of the region the API edge reads: answers stored, the edge invalidated."""
+    from verify.harness import cloudfront_distribution
+
+    monkeypatch.setenv("STORED_ANSWERS", "true")
+    monkeypatch.setenv("ANSWER_EDGE_SECONDS", "1800")
+    monkeypatch.setenv("EDGE_DISTRIBUTION_ID", cloudfront_distribution(EDGE))
+    return site
+
+
+def stored_answer(s3, post_id: str) -> tuple[dict, dict] | None:
+    import json
+
+    try:
+        answer = s3.get_object(Bucket=SITE, Key=f"api/posts/{post_id}")
+    except ClientError:
+        return None
+    return json.loads(answer["Body"].read()), answer
+
+
+def views_record(post_id: str, region: str, sequence: int) -> dict:
+    keys = {"pk": {"S": f"VIEWS#{post_id}"}, "sk": {"S": f"REGION#{region}"}}
+    return {"eventID": f"v{sequence}", "eventName": "MODIFY", "dynamodb": {"Keys": keys, "SequenceNumber": str(sequence)}}
+
+
+def publish_views(post_id: str, region: str, count: int) -> None:
+    import boto3
+
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table("app-table")
+    table.put_item(Item={"pk": f"VIEWS#{post_id}", "sk": f"REGION#{region}", "count": count})
+
+
+def test_the_stored_answer_is_the_api_s_answer_and_an_edit_invalidates_the_edge_s_copy(stored):
+    from verify.harness import invalidated_paths
+
+    post = write_post("Stored", "the body")
+    publish_views(post["id"], "us-east-1", 4)
+    publish_views(post["id"], "us-west-2", 3)
+    assert render(record(post["id"], 1, "INSERT")) == {"batchItemFailures": []}
+    answer, headers = stored_answer(stored, post["id"])
+    status, api_answer, _ = call_api("GET", f"/posts/{post['id']}")
+    assert status == 200 and answer == api_answer and answer["views"] == 7
+    assert headers["ContentType"] == "application/json"
+    assert headers["CacheControl"] == "public, max-age=0, s-maxage=1800"
+    assert invalidated_paths(EDGE) == [[f"/posts/{post['id']}"]]
+
+
+def test_a_view_count_change_rewrites_the_answer_only_and_invalidates_nothing(stored):
+    from verify.harness import invalidated_paths
+
+    post = write_post("Counted", "text")
+    assert render(record(post["id"], 1, "INSERT")) == {"batchItemFailures": []}
+    stored.delete_object(Bucket=SITE, Key=f"posts/{post['id']}")  # to see whether the page is written again
+    publish_views(post["id"], "us-west-2", 11)
+    # A counter's record, twice and from two regions' counters: one answer, the sum.
+    assert render(views_record(post["id"], "us-west-2", 5), views_record(post["id"], "us-east-1", 6)) == {"batchItemFailures": []}
+    assert stored_answer(stored, post["id"])[0]["views"] == 11
+    assert page(stored, post["id"]) is None
+    assert invalidated_paths(EDGE) == [[f"/posts/{post['id']}"]]  # the creation's, no other
+
+
+def test_a_deleted_post_loses_its_answer_and_an_edge_failure_is_reported_and_redone(stored, monkeypatch):
+    from pages import app
+
+    from verify.harness import invalidated_paths
+
+    post = write_post("Gone soon", "text")
+    assert render(record(post["id"], 1, "INSERT")) == {"batchItemFailures": []}
+    status, _, _ = call_api("DELETE", f"/posts/{post['id']}", query={"version": "1"})
+    assert status == 204
+    real_client = app.aws.client
+
+    class Throttled:
+        def create_invalidation(self, **kwargs):
+            raise ClientError(
+                {"Error": {"Code": "Throttling"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "CreateInvalidation"
+            )
+
+    monkeypatch.setattr(
+        app.aws, "client", lambda service, *a, **k: Throttled() if service == "cloudfront" else real_client(service, *a, **k)
+    )
+    # The answer is gone, but the edge still holds it: the record is delivered again.
+    assert render(record(post["id"], 9)) == {"batchItemFailures": [{"itemIdentifier": "9"}]}
+    assert stored_answer(stored, post["id"]) is None
+    monkeypatch.setattr(app.aws, "client", real_client)
+    assert render(record(post["id"], 9)) == {"batchItemFailures": []}
+    assert invalidated_paths(EDGE)[-1] == [f"/posts/{post['id']}"]
+
+
+def test_rendering_everything_again_stores_every_answer_removes_the_gone_and_invalidates_once(stored):
+    from pages.app import handler
+
+    from verify.harness import invalidated_paths
+
+    kept = [write_post(f"Post {i}", "text") for i in range(2)]
+    stored.put_object(Bucket=SITE, Key="api/posts/" + "d" * 32, Body=b"{}")
+    assert handler({"render": "all"}, FakeContext(timeout_ms=30_000)) == {"rendered": 2, "removed": 0}
+    answers = sorted(o["Key"] for o in stored.list_objects_v2(Bucket=SITE, Prefix="api/")["Contents"])
+    assert answers == sorted(f"api/posts/{p['id']}" for p in kept)
+    assert invalidated_paths(EDGE) == [["/posts/*"]]
+
+
+def test_without_stored_answers_a_view_change_writes_nothing(site):
+    post = write_post("Plain", "text")
+    assert render(views_record(post["id"], "us-east-1", 3)) == {"batchItemFailures": []}
+    assert stored_answer(site, post["id"]) is None and page(site, post["id"]) is None

@@ -9,6 +9,7 @@ import pytest
 from ops import cost
 from ops.cost import STANDING, USAGE_ONLY, UnpricedType, idle_lines, idle_monthly, price, traffic_monthly, unit_prices
 from tests.helpers import cached_stack
+from tests.stacks.invariants import config_of
 from verify.variants import VARIANTS
 
 # The goals of the issue, for the shipped stacks at zero traffic (list prices, no free tier).
@@ -130,7 +131,7 @@ def test_traffic_costs_grow_with_use_and_with_replicas():
     one_region = unit_prices(with_config(dev, edgeReads="false", postPages="false"))["page_views_per_million"]["usd"]
     extra = unit_prices(regional)["page_views_per_million"]["usd"] - one_region
     assert extra == pytest.approx(price("dynamodb_replicated_write_million"), abs=0.02)
-    at_edge = unit_prices(dr)["page_views_per_million"]["usd"] - unit_prices(dev)["page_views_per_million"]["usd"]
+    at_edge = cost.per_million(dr)["page_views"] - cost.per_million(dev)["page_views"]  # unrounded: cents apart
     assert 0 < at_edge < extra / 4
 
 
@@ -206,3 +207,34 @@ def test_backup_storage_is_priced_from_the_planned_rule():
     assert unit_prices(weekly)["backup_table_gb_month"]["usd"] == round(kept_days // 7 * price("backup_warm_gb_month"), 2)
     assert unit_prices(weekly)["backup_media_gb_month"]["usd"] == price("backup_s3_gb_month")
     assert "backup_table_gb_month" not in unit_prices(variant("real-domain-hardened-functions-standing-charges-no-backups"))
+
+
+def test_a_post_read_is_its_stored_answer_at_the_edge_and_an_s3_get_per_expired_copy():
+    """With post pages and the read edge, GET /posts/{id} is the edge's request, its bytes and,
+    per expired copy (kept storedAnswerSeconds), one S3 GET: no regional API call. Keeping it
+    shorter costs more; without the edge every read is a region's."""
+    dr = cached_stack("dr")
+    ttl = cost.stored_answer_seconds(dr)
+    assert ttl == config_of(dr).stored_answer_seconds
+    reads = cost.REFERENCE_POST_READS_PER_DAY * 30
+    fetches = cost.edge_origin_fetches(dr, reads, ttl)
+    expected = (
+        reads * price("cloudfront_https_10k") / 1e4
+        + reads * cost.ASSUMPTIONS["post_response_gzip_bytes"] / 1e9 * price("cloudfront_transfer_gb")
+        + fetches * price("s3_get_thousand") / 1e3
+    )
+    assert cost.per_million(dr)["post_reads"] == pytest.approx(expected / reads * 1e6)
+    shorter = with_config(dr, storedAnswerSeconds=str(max(60, ttl // 10)))
+    assert cost.per_million(shorter)["post_reads"] > cost.per_million(dr)["post_reads"]
+    assert cost.per_million(with_config(dr, edgeReads="false"))["post_reads"] > 3 * cost.per_million(dr)["post_reads"]
+
+
+def test_stored_answers_are_refreshed_by_one_region_whatever_the_stack_spans():
+    """Only the region the edge reads rewrites answers when counts change: dev and dr pay the same
+    for it, and it is what page views cost beyond counting."""
+    dev, dr = cached_stack("dev"), cached_stack("dr")
+    views = cost.REFERENCE_PAGE_VIEWS_PER_DAY * 30
+    assert cost._stored_answer_refresh(dev, views) == pytest.approx(cost._stored_answer_refresh(dr, views))
+    without = with_config(dr, edgeReads="false")
+    added = cost.page_views_cost(dr, views) - cost.page_views_cost(without, views)
+    assert added == pytest.approx(cost._stored_answer_refresh(dr, views)) and added > 0

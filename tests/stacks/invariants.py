@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
+from components.api_edge import STORED_ORIGIN_ID
 from ops.offline_run import StackRun
 from policy.engine import evaluate as evaluate_policy
 from stack.budget import compute_budget
@@ -230,12 +231,14 @@ def _api_edge(run: StackRun, cfg: StackConfig) -> list[str]:
     [edge] = edges
     serving = cfg.serving_regions
     out = []
-    if [o["originId"] for o in edge.inputs["origins"]] != [f"api-{r}" for r in serving]:
-        out.append(f"origins {[o['originId'] for o in edge.inputs['origins']]} != the serving regions {serving}")
-    groups = edge.inputs.get("originGroups") or []
-    members = [m["originId"] for m in groups[0]["members"]] if groups else []
+    api_origins = [o["originId"] for o in edge.inputs["origins"] if o["originId"].startswith("api-")]
+    if api_origins != [f"api-{r}" for r in serving]:
+        out.append(f"origins {api_origins} != the serving regions {serving}")
+    groups = {g["originId"]: [m["originId"] for m in g["members"]] for g in edge.inputs.get("originGroups") or []}
+    members = groups.get("api-failover", [])
     if len(serving) > 1 and members != [f"api-{r}" for r in serving[:2]]:
         out.append(f"origin group {members}: expected {serving[:2]}")
+    out += _stored_answers(run, cfg, edge, groups)
     routes = api_contract.edge_routes()
     behaviours = {b["pathPattern"]: b for b in edge.inputs.get("orderedCacheBehaviors") or []}
     [policy] = [p for p in run.of_type("aws:cloudfront/cachePolicy:CachePolicy") if p.name == "api-edge-reads"]
@@ -257,6 +260,39 @@ def _api_edge(run: StackRun, cfg: StackConfig) -> list[str]:
             out.append(f"no behaviour for GET {route.path}")
         elif route.edge_cached == (behaviour["cachePolicyId"] == CACHING_DISABLED):
             out.append(f"GET {route.path}: cached at the edge is {not route.edge_cached}")
+    return out
+
+
+def _stored_answers(run: StackRun, cfg: StackConfig, edge, groups: dict[str, list[str]]) -> list[str]:
+    """With post pages and the read edge: GET /posts/{id} from the first serving region's site
+    bucket through an OAC, the next serving region's API behind it, kept storedAnswerSeconds;
+    that bucket admits the edge to its stored answers only. Without: nothing of it."""
+    stored = [o for o in edge.inputs["origins"] if o["originId"] == STORED_ORIGIN_ID]
+    if not cfg.stored_answers:
+        return [f"stored answers with postPages={cfg.post_pages}"] if stored or "stored-failover" in groups else []
+    first, *others = cfg.serving_regions
+    out = []
+    [bucket] = [b for b in run.of_type("aws:s3/bucket:Bucket") if b.name == f"site-{first}"]
+    if len(stored) != 1 or not stored[0].get("originAccessControlId") or stored[0].get("originPath") != "/api":
+        out.append("the stored answers' origin is not one bucket through an OAC under /api")
+    elif stored[0]["domainName"] != bucket.state.get("bucketRegionalDomainName"):
+        out.append(f"stored answers read from {stored[0]['domainName']}, not the {first} site bucket")
+    if groups.get("stored-failover") != [STORED_ORIGIN_ID, f"api-{(others or [first])[0]}"]:
+        out.append(f"stored answers' group {groups.get('stored-failover')}")
+    behaviours = {b["pathPattern"]: b for b in edge.inputs.get("orderedCacheBehaviors") or []}
+    [policy] = [p for p in run.of_type("aws:cloudfront/cachePolicy:CachePolicy") if p.name == "api-edge-stored"]
+    if behaviours.get("/posts/*", {}).get("targetOriginId") != "stored-failover":
+        out.append("GET /posts/{id} is not read from the stored answers")
+    if {policy.inputs[k] for k in ("minTtl", "defaultTtl", "maxTtl")} != {cfg.stored_answer_seconds}:
+        out.append(f"stored answers kept {policy.inputs['defaultTtl']} s, not {cfg.stored_answer_seconds}")
+    key = policy.inputs["parametersInCacheKeyAndForwardedToOrigin"]
+    if key["cookiesConfig"]["cookieBehavior"] != "none" or key["headersConfig"]["headers"]["items"] != ["Origin"]:
+        out.append("the stored answers' cache key holds a cookie or a header other than Origin")
+    [site_policy] = [p for p in run.of_type("aws:s3/bucketPolicy:BucketPolicy") if p.name == f"site-{first}-policy"]
+    readers = [s for s in json.loads(site_policy.inputs["policy"])["Statement"] if s["Sid"].startswith("PrefixReader")]
+    admitted = [(s["Resource"], s["Condition"]["StringEquals"]["AWS:SourceArn"]) for s in readers]
+    if admitted != [(f"{bucket.state.get('arn')}/api/*", edge.state.get("arn"))]:
+        out.append(f"the {first} site bucket admits {admitted}, not the edge to api/* only")
     return out
 
 

@@ -1,6 +1,7 @@
 """The invariants hold for configs a team would really write, not only for the shipped two."""
 
 import copy
+import json
 
 import pytest
 
@@ -39,6 +40,32 @@ def test_the_invariants_catch_a_missing_replica_an_uninverted_evacuation_and_a_p
     assert "replicas [] != " in " ".join(_broken(drop_replica)["table"])
     assert "inverted health checks" in " ".join(_broken(invert_a_check)["dns"])
     assert "value not stored as a secret" in " ".join(_broken(plain_key_value)["regional-apis"])
+
+
+def test_the_invariants_catch_stored_answers_read_from_elsewhere_kept_too_long_or_admitted_to_the_whole_bucket():
+    def region_first(run):
+        group = next(
+            g
+            for g in run.one("aws:cloudfront/distribution:Distribution", "api-edge-cdn").inputs["originGroups"]
+            if g["originId"] == "stored-failover"
+        )
+        group["members"].reverse()
+
+    def kept_a_day(run):
+        run.one("aws:cloudfront/cachePolicy:CachePolicy", "api-edge-stored").inputs["maxTtl"] = 86_400
+
+    def whole_bucket(run):
+        cfg_first = run.outputs["regions"][0]
+        policy = run.one("aws:s3/bucketPolicy:BucketPolicy", f"site-{cfg_first}-policy")
+        document = json.loads(policy.inputs["policy"])
+        for statement in document["Statement"]:
+            if statement["Sid"].startswith("PrefixReader"):
+                statement["Resource"] = statement["Resource"].replace("/api/*", "/*")
+        policy.inputs["policy"] = json.dumps(document)
+
+    assert "stored answers' group" in " ".join(_broken(region_first)["api-edge"])
+    assert "stored answers kept" in " ".join(_broken(kept_a_day)["api-edge"])
+    assert "not the edge to api/* only" in " ".join(_broken(whole_bucket)["api-edge"])
 
 
 def test_the_invariants_catch_a_lost_copy_and_a_vault_without_a_key():

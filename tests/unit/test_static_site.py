@@ -51,10 +51,14 @@ def test_bucket_in_every_region_with_every_protection(dr, region):
     assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
     [policy] = [r for r in children if r.name == f"{name}-policy"]
     statements = json.loads(policy.inputs["policy"])["Statement"]
-    read, deny = statements
+    read, *others, deny = statements
     [distribution] = of(children, "aws:cloudfront/distribution:Distribution")
     assert read["Principal"] == {"Service": "cloudfront.amazonaws.com"} and read["Action"] == "s3:GetObject"
     assert read["Condition"] == {"StringEquals": {"AWS:SourceArn": distribution.state["arn"]}}
+    # Any other reader (the API edge, its stored answers) reads one prefix, never the whole bucket.
+    for other in others:
+        assert other["Action"] == "s3:GetObject" and other["Resource"].endswith("/api/*"), other
+        assert other["Condition"]["StringEquals"]["AWS:SourceArn"] != distribution.state["arn"]
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
