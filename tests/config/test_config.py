@@ -79,6 +79,8 @@ def test_dev_stack_is_one_region_without_domain_and_takes_project_defaults():
         ({"readSubdomain": "www"}, "readSubdomain", "different from siteSubdomain"),
         ({"readSubdomain": "Read_Edge"}, "readSubdomain", "one DNS label"),
         ({"logRetentionDays": 10}, "logRetentionDays", "one of 1, 3, 5, 7, 14"),
+        ({"storedAnswerSeconds": 30}, "storedAnswerSeconds", "an integer from 60 to 86400"),
+        ({"storedAnswerSeconds": 90_000}, "storedAnswerSeconds", "an integer from 60 to 86400"),
         ({"deletionProtection": "yes"}, "deletionProtection", "true or false"),
         ({"tableEncryption": "rot13"}, "tableEncryption", "one of aws-owned, customer-managed"),
         ({"logEncryption": "aws-managed"}, "logEncryption", "one of aws-owned, customer-managed"),
