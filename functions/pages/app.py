@@ -26,6 +26,7 @@ live post rendered again, and pages and answers of posts no longer live removed.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -156,10 +157,12 @@ def invalidate(post_ids: list[str], reference: str) -> None:
     distribution = os.environ.get("EDGE_DISTRIBUTION_ID")
     if not distribution or not post_ids:
         return
-    paths = [f"/posts/{post_id}" for post_id in post_ids]
+    paths = sorted(f"/posts/{post_id}" for post_id in post_ids)
+    # CloudFront refuses a reference it saw with other paths: the paths are part of it.
+    digest = hashlib.sha256("\n".join(paths).encode()).hexdigest()[:16]
     aws.client("cloudfront").create_invalidation(
         DistributionId=distribution,
-        InvalidationBatch={"Paths": {"Quantity": len(paths), "Items": paths}, "CallerReference": reference},
+        InvalidationBatch={"Paths": {"Quantity": len(paths), "Items": paths}, "CallerReference": f"{reference}-{digest}"},
     )
 
 
@@ -186,7 +189,7 @@ def render_changed(records: list[dict[str, Any]]) -> dict[str, list[dict[str, st
     done = [(p, s) for p, s in edited if earliest is None or int(s) < int(earliest)]
     if done:
         try:
-            invalidate([p for p, _ in done], f"posts-{min(int(s) for _, s in done)}-{len(done)}")
+            invalidate([p for p, _ in done], f"posts-{min(int(s) for _, s in done)}")
         except Exception as error:
             if not aws.is_transient(error):
                 raise
