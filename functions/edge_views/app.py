@@ -45,7 +45,7 @@ from shared.s3 import notified_objects
 
 logger = Logger(service="edge-views")
 metrics = Metrics(service="edge-views")
-LOG_PREFIX = os.environ.get("EDGE_LOG_PREFIX", "api-edge/")
+DEFAULT_LOG_PREFIX = "api-edge/"
 POST_PATH = re.compile(r"^/posts/([0-9a-f]{32})$")
 VIEW_STATUSES = {"200", "304"}
 REPORT_RESERVE_SECONDS = 2.0
@@ -67,7 +67,9 @@ class EdgeView:
 
 def log_objects(body: str) -> list[tuple[str, str]]:
     """(bucket, key) pairs of an S3 notification of new log files; [] for S3's test event."""
-    return notified_objects(body, LOG_PREFIX, BadLog)
+    # Read per call, not at import: the environment is the function's configuration, and a
+    # process that imported this module under another one (a test run) must not keep its prefix.
+    return notified_objects(body, os.environ.get("EDGE_LOG_PREFIX", DEFAULT_LOG_PREFIX), BadLog)
 
 
 def log_lines(text: str) -> Iterator[dict[str, str]]:
