@@ -28,7 +28,12 @@ lint: $(STAMP)
 	$(PY) -m ruff check --no-cache .
 	$(PY) -m ruff format --no-cache --check .
 
+# The project's bytecode, compiled once (in parallel, into the ignored __pycache__ directories)
+# before the run: each test worker and each process a test starts would otherwise compile every
+# module it imports again when the environment says PYTHONDONTWRITEBYTECODE (5 s a worker's
+# collection instead of 2 on a fresh clone).
 test: lint
+	$(PY) -m compileall -q -j 0 -x '(^|/)(\.venv|node_modules|build)(/|$$)' .
 	$(PY) -m pytest -n auto --dist worksteal
 
 # The Lambda dependency layer (build/layer.zip): needed before `pulumi preview/up`, not by the tests.

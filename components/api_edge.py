@@ -151,6 +151,7 @@ class ApiEdge(pulumi.ComponentResource):
     url: pulumi.Output[str]
     domain: pulumi.Output[str]
     distribution_id: pulumi.Output[str]
+    distribution_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: ApiEdgeArgs, opts: pulumi.ResourceOptions | None = None):
         args.validate()
