@@ -201,7 +201,7 @@ def test_the_session_refuses_with_401_for_the_token_403_for_the_item_and_sets_no
     assert answer.status == status and answer.set_cookies == [] and answer.body["message"]
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     raw=st.one_of(st.none(), st.text(max_size=200), st.builds(lambda: token(lifetime=-120))),
     item=st.one_of(st.none(), st.integers(), st.text(max_size=80)),
