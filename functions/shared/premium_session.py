@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from shared.reader_tokens import TokenRefused, TokenSettings, verify
+from shared.reader_tokens import Reader, TokenRefused, TokenSettings, verify
 from shared.signed_media import SigningKey, set_cookie_headers, signed_cookies
 
 ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
@@ -44,7 +44,7 @@ def issue(
     item: object,
     *,
     tokens: TokenSettings,
-    entitled: Callable[[str, str], bool],
+    entitled: Callable[[Reader, str], bool],  # the purchases ledger keys readers by email, a table may by sub
     key: SigningKey,
     settings: SessionSettings,
     now: float,
@@ -55,7 +55,7 @@ def issue(
         reader = verify(token, tokens)
     except TokenRefused as refused:
         return SessionAnswer(401, {"error": "unauthorized", "message": str(refused)})
-    if not entitled(reader.sub, item):
+    if not entitled(reader, item):
         return SessionAnswer(403, {"error": "forbidden", "message": f"item {item} is not yours: unlock it first"})
     expires_at = int(now) + settings.ttl_seconds
     cookies = signed_cookies(settings.resource(item), expires_at, key)

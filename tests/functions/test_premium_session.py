@@ -141,7 +141,7 @@ def cookies_of(headers: list[str]) -> dict[str, dict[str, str]]:
 
 
 def entitled_to(*items: str):
-    return lambda sub, item: sub == "reader-1" and item in items
+    return lambda reader, item: reader.sub == "reader-1" and item in items
 
 
 def test_the_session_s_cookies_verify_against_the_public_key_admit_one_item_and_expire_as_configured():
