@@ -24,6 +24,7 @@ from .lambda_function import LambdaFunction, LambdaFunctionArgs
 from .lease_voters import LeaseVoters, LeaseVotersArgs
 from .mail_sender import MailSender, MailSenderArgs
 from .openapi import Route, openapi_document
+from .paid_content import PaidContent, PaidContentArgs
 from .policies import allow
 from .replicated_buckets import ReplicatedBuckets, ReplicatedBucketsArgs
 from .serverless_api import ApiDomain, PrivateBackend, ServerlessApi, ServerlessApiArgs
@@ -64,6 +65,8 @@ __all__ = [
     "MailSender",
     "MailSenderArgs",
     "NamedQuerySpec",
+    "PaidContent",
+    "PaidContentArgs",
     "PrefixReader",
     "PrivateBackend",
     "RegionalEndpoint",
