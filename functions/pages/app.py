@@ -194,7 +194,8 @@ def render_changed(records: list[dict[str, Any]]) -> dict[str, list[dict[str, st
             if not aws.is_transient(error):
                 raise
             logger.warning("edge not invalidated: delivered again", extra={"error": str(error)})
-            earliest = min(s for _, s in done) if earliest is None else min(earliest, min(s for _, s in done), key=int)
+            # Every sequence in `done` is before any failed one: the earliest of them comes first.
+            earliest = min((s for _, s in done), key=int)
     return {"batchItemFailures": [{"itemIdentifier": earliest}] if earliest else []}
 
 

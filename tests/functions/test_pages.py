@@ -231,3 +231,22 @@ def test_without_stored_answers_a_view_change_writes_nothing(site):
     post = write_post("Plain", "text")
     assert render(views_record(post["id"], "us-east-1", 3)) == {"batchItemFailures": []}
     assert stored_answer(site, post["id"]) is None and page(site, post["id"]) is None
+
+
+def test_a_failed_invalidation_reports_the_numerically_earliest_record(stored, monkeypatch):
+    """Sequence numbers are decimal strings of any length: "9" comes before "10"."""
+    from pages import app
+
+    one, two = write_post("Nine", "a"), write_post("Ten", "b")
+    real_client = app.aws.client
+
+    class Throttled:
+        def create_invalidation(self, **kwargs):
+            raise ClientError(
+                {"Error": {"Code": "Throttling"}, "ResponseMetadata": {"HTTPStatusCode": 400}}, "CreateInvalidation"
+            )
+
+    monkeypatch.setattr(
+        app.aws, "client", lambda service, *a, **k: Throttled() if service == "cloudfront" else real_client(service, *a, **k)
+    )
+    assert render(record(two["id"], 10), record(one["id"], 9)) == {"batchItemFailures": [{"itemIdentifier": "9"}]}
