@@ -193,16 +193,9 @@ class ApiEdge(pulumi.ComponentResource):
 
         def reads_of(cached: bool) -> dict:
             """A read behaviour's arguments: cached under the policy above, or not at all (only Origin forwarded)."""
-            return {
-                "target_origin_id": target,
-                "viewer_protocol_policy": "https-only",
-                "allowed_methods": READ_METHODS,
-                "cached_methods": ["GET", "HEAD"],
-                "cache_policy_id": policy.id if cached else CACHING_DISABLED,
-                "origin_request_policy_id": None if cached else CORS_CUSTOM_ORIGIN,
-                "response_headers_policy_id": headers.id,
-                "compress": True,
-            }
+            if cached:
+                return _read_behaviour(target, policy.id, headers.id)
+            return _read_behaviour(target, CACHING_DISABLED, headers.id, origin_request_policy_id=CORS_CUSTOM_ORIGIN)
 
         stored_reads: dict = {}
         if args.stored is not None:
@@ -311,16 +304,27 @@ class ApiEdge(pulumi.ComponentResource):
                 origin_override=False,
             ),
         )
-        reads = {
-            "target_origin_id": "stored-failover",
-            "viewer_protocol_policy": "https-only",
-            "allowed_methods": READ_METHODS,
-            "cached_methods": ["GET", "HEAD"],
-            "cache_policy_id": policy.id,
-            "response_headers_policy_id": headers.id,
-            "compress": True,
-        }
-        return origin, group, reads
+        return origin, group, _read_behaviour("stored-failover", policy.id, headers.id)
+
+
+def _read_behaviour(
+    target: str,
+    cache_policy_id: pulumi.Input[str],
+    headers_policy_id: pulumi.Input[str],
+    origin_request_policy_id: str | None = None,
+) -> dict:
+    """A read behaviour's arguments: HTTPS only, GET/HEAD/OPTIONS (what origin groups fail over
+    for), compressed, under the given cache and response headers policies."""
+    return {
+        "target_origin_id": target,
+        "viewer_protocol_policy": "https-only",
+        "allowed_methods": READ_METHODS,
+        "cached_methods": ["GET", "HEAD"],
+        "cache_policy_id": cache_policy_id,
+        "origin_request_policy_id": origin_request_policy_id,
+        "response_headers_policy_id": headers_policy_id,
+        "compress": True,
+    }
 
 
 def _cache_policy(

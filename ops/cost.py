@@ -478,11 +478,15 @@ def stored_answer_seconds(run) -> int:
     return int(_config(run).get("storedAnswerSeconds", 1800))
 
 
+def _bucket_reads(run, reads: float, gzip_bytes: float, ttl: int | None = None) -> float:
+    """`reads` at the edge of objects in a bucket: the request, its bytes, and an S3 GET when
+    the copy (kept `ttl`, edgeCacheSeconds by default) expired."""
+    return _edge_request(reads, gzip_bytes) + edge_origin_fetches(run, reads, ttl) * price("s3_get_thousand") / 1e3
+
+
 def _stored_reads(run, reads: float) -> float:
-    """`reads` GET /posts/{id} at the edge answered from the stored answers: the request, its
-    bytes, and an S3 GET when the copy expired (kept storedAnswerSeconds)."""
-    fetches = edge_origin_fetches(run, reads, stored_answer_seconds(run))
-    return _edge_request(reads, ASSUMPTIONS["post_response_gzip_bytes"]) + fetches * price("s3_get_thousand") / 1e3
+    """`reads` GET /posts/{id} at the edge answered from the stored answers (kept storedAnswerSeconds)."""
+    return _bucket_reads(run, reads, ASSUMPTIONS["post_response_gzip_bytes"], stored_answer_seconds(run))
 
 
 def _stored_answer_refresh(run, views: float) -> float:
@@ -491,7 +495,7 @@ def _stored_answer_refresh(run, views: float) -> float:
     read and a query) and writes the answer again (an S3 PUT). Edits are rare: their
     invalidations stay in CloudFront's 1,000 free paths a month."""
     _per_batch, batches = log_batch(run)
-    publishes = batches * (min(views / batches, ASSUMPTIONS["edge_hot_answers"]) if batches else 0)
+    publishes = batches * _posts_per_batch(views, batches)
     return publishes * (
         price("s3_put_thousand") / 1e3
         + 2 * price("dynamodb_read_million") / 1e6
@@ -507,7 +511,7 @@ def post_page_bytes() -> int:
 def _post_pages(run, views: float) -> float:
     """`views` post pages from the site's distribution: the request (the page is its own shell),
     its bytes, and the fetches from a region's bucket (an S3 GET) when the copy expired."""
-    return _edge_request(views, post_page_bytes()) + edge_origin_fetches(run, views) * price("s3_get_thousand") / 1e3
+    return _bucket_reads(run, views, post_page_bytes())
 
 
 def _site_shell(views: float) -> float:
@@ -532,6 +536,12 @@ def log_batch(run) -> tuple[float, float]:
     return per_batch, files / per_batch
 
 
+def _posts_per_batch(views: float, batches: float) -> float:
+    """The posts a batch of log files names (each incremented and published once): at most the
+    month's hot answers."""
+    return min(views / batches, ASSUMPTIONS["edge_hot_answers"]) if batches else 0
+
+
 def _counted_from_edge_logs(run, views: float) -> float:
     """Views counted from the edge's standard logs (delivery free; the objects stored a week): the
     reader reads each file once; per batch of files one transaction (when they fit) with a mark
@@ -540,7 +550,7 @@ def _counted_from_edge_logs(run, views: float) -> float:
     a = ASSUMPTIONS
     per_batch, batches = log_batch(run)
     files = per_batch * batches
-    posts = min(views / batches, a["edge_hot_answers"]) if batches else 0
+    posts = _posts_per_batch(views, batches)
     transactions = -(-(per_batch + posts) // 100)  # a transaction holds 100 items
     chunks = batches * transactions * posts  # (transaction, post): an increment and a publish each
     log_gb = views * a["edge_log_line_bytes"] / 1e9

@@ -38,6 +38,7 @@ SITE_LOG_PREFIX = "site/"
 # Where the renderer stores answers in the site buckets (functions/pages ANSWER_PREFIX): the
 # edge's origin path, so a read of /posts/<id> is the key api/posts/<id>.
 STORED_ANSWERS_ORIGIN_PATH = "/api"
+STORED_ANSWERS_KEY_PREFIX = STORED_ANSWERS_ORIGIN_PATH.strip("/") + "/"
 STORED_ROUTE = "/posts/{id}"
 # Counted within a day (CloudFront delivers late entries up to 24 h after the request); kept a
 # week to redrive a file from the DLQ.
@@ -73,7 +74,7 @@ class SiteReader:
         self.arn, self._resolve = pulumi.deferred_output() if cfg.stored_answers else (None, None)
 
     def prefix_readers(self) -> list[PrefixReader]:
-        return [PrefixReader(STORED_ANSWERS_ORIGIN_PATH.strip("/") + "/", self.arn)] if self.arn is not None else []
+        return [PrefixReader(STORED_ANSWERS_KEY_PREFIX, self.arn)] if self.arn is not None else []
 
     def built(self, edge: ApiEdge | None) -> None:
         if self._resolve is not None:

@@ -27,13 +27,14 @@ from stack import consumers
 from stack.config import StackConfig
 from stack.consumers import Region
 from stack.data_model import INDEXES
+from stack.edge import STORED_ANSWERS_KEY_PREFIX
 from stack.event_filters import post_pages_filter
 from stack.packaging import code_hash
 from stack.table_access import TableAccess
 
 PACKAGE = "pages"
 PAGE_PREFIX = "posts/"
-ANSWER_PREFIX = "api/posts/"  # under the edge's origin path (stack/edge.py STORED_ANSWERS_ORIGIN_PATH)
+ANSWER_PREFIX = f"{STORED_ANSWERS_KEY_PREFIX}{PAGE_PREFIX}"  # a read of /posts/<id> under the edge's origin path
 POSTS_INDEX = INDEXES[0].name  # the newest-first listing, which render-all reads
 
 
