@@ -67,7 +67,11 @@ def _blog_in(lag: float, lease_seconds: float, site_port: int, api_key: str):
     with running(lag=lag, lease_seconds=lease_seconds, allowed_origin=origin) as world:
         from stack import api_contract
 
-        functions = _functions()
+        # Under the world's lock: its pump thread imports the consumers' handlers as it first runs
+        # them, and two threads importing Powertools' modules at once can meet one half-initialised
+        # (an ImportError seen in CI).
+        with world.lock:
+            functions = _functions()
         # One document for every region, as each imports the same one.
         document = api_contract.document(allowed_origin=origin, max_upload_bytes=int(os.environ["MAX_UPLOAD_BYTES"]))
         fronts = {
