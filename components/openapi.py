@@ -13,7 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-CORS_HEADERS = "'Content-Type,X-Api-Key,Idempotency-Key'"
+CORS_HEADERS = "'Content-Type,X-Api-Key,Idempotency-Key,Authorization'"
+READER_TOKEN = {"type": "string", "pattern": "^Bearer [A-Za-z0-9_.-]+$", "description": "Bearer <the reader's ID token>"}
 METHODS = ("get", "post", "put", "patch", "delete")
 ANY_METHOD = "x-amazon-apigateway-any-method"  # catches every method a path item does not declare
 
@@ -45,6 +46,10 @@ class Route:
     # OpenAPI links by status: which operation a client may call next with what the answer gave
     # it. In the client's document only (client_document); API Gateway has no use for them.
     links: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, hash=False)
+    # Takes a reader's sign-in token (`Authorization: Bearer`, checked by the function, not the
+    # gateway) and answers with cookies: a browser calls it with credentials, so its preflight
+    # allows them.
+    reader_token: bool = False
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -113,6 +118,7 @@ class Route:
             idempotent=bool(data.get("idempotent", False)),
             parameters=dict(data.get("parameters", {})),
             links=dict(data.get("links", {})),
+            reader_token=bool(data.get("reader_token", False)),
         )
 
     @property
@@ -163,6 +169,8 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
         }
         for q in route.query
     ]
+    if route.reader_token:
+        params.append({"name": "Authorization", "in": "header", "required": False, "schema": dict(READER_TOKEN)})
     if route.idempotent:
         params.append({"name": "Idempotency-Key", "in": "header", "required": False, "schema": dict(IDEMPOTENCY_KEY)})
     return params
@@ -278,7 +286,9 @@ def _cors_preflight(allowed_origin: str, route: Route) -> dict[str, Any]:
         "Access-Control-Allow-Methods",
         "Access-Control-Allow-Headers",
         "Access-Control-Max-Age",
+        *(("Access-Control-Allow-Credentials",) if route.reader_token else ()),
     )
+    credentials = {"method.response.header.Access-Control-Allow-Credentials": "'true'"} if route.reader_token else {}
     return {
         "parameters": _path_parameters(route),
         "responses": {"200": {"description": "CORS preflight", "headers": {h: {"schema": {"type": "string"}} for h in headers}}},
@@ -293,6 +303,7 @@ def _cors_preflight(allowed_origin: str, route: Route) -> dict[str, Any]:
                         "method.response.header.Access-Control-Allow-Methods": "'GET,POST,PUT,DELETE,OPTIONS'",
                         "method.response.header.Access-Control-Allow-Headers": CORS_HEADERS,
                         "method.response.header.Access-Control-Max-Age": "'600'",
+                        **credentials,
                     },
                 }
             },

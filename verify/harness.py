@@ -246,9 +246,9 @@ class FakeClock:
 
 
 def reset_handler_state() -> None:
-    from api import health, health_app
+    from api import health, health_app, premium
     from aws_lambda_powertools.utilities import parameters
-    from shared import control, failover, signing
+    from shared import control, failover, reader_tokens, signing
 
     health_app._last_tick.clear()  # a new world: its first health check asks for a tick
     # The SDK clients stay, as they do in a warm Lambda container: moto answers every client
@@ -259,6 +259,8 @@ def reset_handler_state() -> None:
     control.reset_cache()
     failover.forget()
     health.reset_cache()
+    premium.reset_cache()
+    reader_tokens.forget_published_keys()
     parameters.clear_caches()
 
 

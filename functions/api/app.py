@@ -13,7 +13,7 @@ import os
 import re
 from typing import Any
 
-from api import cors, health, posts, uploads, validation, writing
+from api import cors, health, posts, premium, uploads, validation, writing
 from api.errors import ApiError, bad_request, not_found
 from api.validation import json_body
 from api.writing import json_response
@@ -25,13 +25,16 @@ from botocore.exceptions import ClientError
 from shared import aws, data_api, deadline, ledger, page_view, signing, writes
 from shared.intent import WriteIntent
 from shared.items import local_region, now_iso, purchase_key, subscriber_key
+from shared.reader_tokens import bearer_token
 
 logger = Logger(service="api")
 tracer = Tracer(service="api")
 app = APIGatewayRestResolver(
     cors=CORSConfig(
         allow_origin=os.environ.get("ALLOWED_ORIGIN", ""),
-        allow_headers=["Content-Type", "X-Api-Key", "Idempotency-Key"],
+        allow_headers=["Content-Type", "X-Api-Key", "Idempotency-Key", "Authorization"],
+        # The premium session answers with cookies: the page calls it with credentials.
+        allow_credentials=premium.enabled(),
         expose_headers=["Location", "X-Write-Id", "Retry-After"],
         max_age=600,
     ),
@@ -142,15 +145,17 @@ def _ledger_on() -> None:
 
 @app.post("/purchases")
 def create_purchase():
-    """A grant (or a test purchase): the reader owns the item. Through the write path: once per
-    Idempotency-Key, 202 when the database cannot take it now (resuming, no writer yet)."""
-    _ledger_on()
+    """A grant (or a test purchase): the reader owns the item, which unlocks its premium media
+    (POST /premium/session). Through the write path: once per Idempotency-Key, 202 when it cannot
+    be written now (no primary, or the relational store resuming). In the table, or in the
+    relational ledger when that store is on."""
     body = _body("PurchaseCreate")
     reader, item = body["reader"].strip().lower(), body["item"]
 
     def intent(base: dict[str, Any]) -> WriteIntent:
         key = purchase_key(reader, item)
-        return WriteIntent(kind="purchase", key=key, item={**key, "reader": reader, "item": item}, **base)
+        owned = {**key, "reader": reader, "item": item, "purchased_at": now_iso()}
+        return WriteIntent(kind="purchase", key=key, item=owned, **base)
 
     return _write("POST /purchases", {"reader": reader, "item": item}, intent)
 
@@ -172,6 +177,22 @@ def list_purchases():
         body = {"error": "unavailable", "message": "the database is resuming or moving; retry", "retry_after": seconds}
         return json_response(503, body, {"Retry-After": str(seconds), "Cache-Control": "no-store"})
     return json_response(200, {"reader": reader, "purchases": owned}, {"Cache-Control": "no-store"})
+
+
+@app.post("/premium/session")
+def premium_session():
+    """Cookies for a post's premium media, for a signed-in reader who owns it (api/premium.py)."""
+    item = _body("PremiumSessionRequest")["item"]
+    token = bearer_token(app.current_event.headers)
+    try:
+        answer = premium.session(token, item, _table())
+    except premium.Unavailable as unavailable:
+        body = {"error": "unavailable", "message": str(unavailable), "retry_after": premium.RETRY_AFTER_SECONDS}
+        return json_response(503, body, {"Retry-After": str(premium.RETRY_AFTER_SECONDS), "Cache-Control": "no-store"})
+    headers: dict[str, Any] = {"Cache-Control": "no-store"}
+    if answer.set_cookies:
+        headers["Set-Cookie"] = answer.set_cookies
+    return json_response(answer.status, answer.body, headers)
 
 
 @app.get("/writes/<token>")

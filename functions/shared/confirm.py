@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-from shared import aws, clock, deadline, lineage
+from shared import aws, clock, data_api, deadline, lineage
 from shared.control import Primary
 from shared.items import CONTROL_KEY
 
@@ -131,8 +131,8 @@ def produced_version(kind: str, expected_version: int | None, body: dict[str, An
     1 for a create, the expected version + 1 for an update or delete, whatever later writes made
     of the item since; None when it wrote nothing (a subscription that found the address
     subscribed)."""
-    if kind == "purchase" or (isinstance(body, dict) and body.get("status") == "already_subscribed"):
-        return None  # a purchase is a row of the relational ledger: nothing of the table to confirm
+    if (kind == "purchase" and data_api.enabled()) or (isinstance(body, dict) and body.get("status") == "already_subscribed"):
+        return None  # a row of the relational ledger (relationalDb): nothing of the table to confirm
     if kind in ("update", "delete") and expected_version is not None:
         return expected_version + 1
     return 1

@@ -10,8 +10,8 @@ and the table:
 - **the scope**: even a sealed intent may only touch what its route writes: `POST /posts` creates
   a `POST#<id>` item whose id is derived from the write id, `PUT`/`DELETE /posts/{id}` change a
   `POST#` item's title, body and tags, `POST /subscribers` creates the `SUB#<email>` item of that
-  address, `POST /purchases` a `PURCHASE#<reader>#<post id>` row of the relational ledger
-  (shared/ledger.py) for that reader and item. Anything else (`CONTROL#`, `REQ#`, `SUPPRESS#`, `VIEWS#`, another kind or field) is
+  address, `POST /purchases` a `PURCHASE#<reader>#<post id>` item (or, with the relational store on, a
+  row of its ledger: shared/ledger.py) for that reader and item. Anything else (`CONTROL#`, `REQ#`, `SUPPRESS#`, `VIEWS#`, another kind or field) is
   `OutOfScope`. The scope is checked as well as the seal: a bug in the API could seal an intent
   it should never have built.
 
@@ -71,7 +71,7 @@ SCOPES: dict[str, Scope] = {
     "PUT /posts/{id}": Scope("update", _POST_KEY, "POST", frozenset({"title", "body", "tags"})),
     "DELETE /posts/{id}": Scope("delete", _POST_KEY, "POST", frozenset()),
     "POST /subscribers": Scope("subscribe", _SUB_KEY, "SUB", frozenset({"pk", "sk", "email", "subscribed_at"})),
-    "POST /purchases": Scope("purchase", _PURCHASE_KEY, "PURCHASE", frozenset({"pk", "sk", "reader", "item"})),
+    "POST /purchases": Scope("purchase", _PURCHASE_KEY, "PURCHASE", frozenset({"pk", "sk", "reader", "item", "purchased_at"})),
 }
 
 

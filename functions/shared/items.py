@@ -58,7 +58,8 @@ def subscriber_key(email: str) -> dict[str, str]:
 
 
 def purchase_key(reader: str, item: str) -> dict[str, str]:
-    """A purchase's address in a write intent (the row itself lives in the relational ledger)."""
+    """A purchase: an item of the table, or the address of the relational ledger's row when that
+    store is on (relationalDb)."""
     return {"pk": f"PURCHASE#{reader.lower()}#{item}", "sk": "PURCHASE"}
 
 

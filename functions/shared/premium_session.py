@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from shared.reader_tokens import Reader, TokenRefused, TokenSettings, verify
 from shared.signed_media import SigningKey, set_cookie_headers, signed_cookies
 
-ITEM_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+ITEM_ID = re.compile(r"^[0-9a-f]{32}$")  # a post id: premium media belong to a post
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def issue(
     now: float,
 ) -> SessionAnswer:
     if not isinstance(item, str) or not ITEM_ID.fullmatch(item):
-        return SessionAnswer(422, {"error": "invalid_request", "message": "item: lower-case letters, digits and -, 1-63"})
+        return SessionAnswer(422, {"error": "invalid_request", "message": "item: a post id (32 hexadecimal digits)"})
     try:
         reader = verify(token, tokens)
     except TokenRefused as refused:

@@ -1,10 +1,11 @@
 """A reader's sign-in token (a Cognito ID token), checked in the function with PyJWT.
 
-The user pool's key set is the deploy's copy (`READER_JWKS`, JSON), so checking a token needs
-no call to Cognito: a region keeps admitting readers who signed in while the pool's region is
-gone. A token signed with a key the copy lacks (the pool rotated its keys since the deploy) is
-checked against the pool's published set (`READER_JWKS_URL`), fetched at most once an hour per
-execution environment by PyJWT's client and kept meanwhile.
+Checking a token needs no call to Cognito: the pool's key set is a copy (`READER_JWKS`, and
+what the caller kept: functions/api/premium.py keeps it in the global table), so a region keeps
+admitting readers who signed in while the pool's region is gone. A token signed with a key the
+copy lacks is checked against the pool's published set (`READER_JWKS_URL`), fetched by PyJWT's
+client at most once an hour per execution environment (a minute after a failed fetch) and handed
+to `remember`, which keeps it where every region reads it.
 
 Anything that is not a live token of this pool for this app client, signed by one of its keys,
 is refused with `TokenRefused` and a one-line reason: a missing, malformed, expired, not yet
@@ -15,7 +16,9 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -23,6 +26,7 @@ import jwt
 ALGORITHMS = ["RS256"]  # what Cognito signs with
 LEEWAY_SECONDS = 30  # clocks of the pool and of the function disagree a little
 REMOTE_KEYS_LIFESPAN_SECONDS = 3600
+RETRY_FETCH_AFTER_SECONDS = 60  # the pool's region may be down: a forged kid must not fetch per request
 
 
 class TokenRefused(Exception):
@@ -42,6 +46,8 @@ class TokenSettings:
     client_id: str  # the app client's id: an ID token's audience
     keys: dict[str, Any]  # the pool's JWKS as the deploy read it
     keys_url: str | None = None
+    # Called with a set fetched from keys_url, to keep it where other regions read it.
+    remember: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False)
 
     @classmethod
     def from_environment(cls) -> TokenSettings:
@@ -53,7 +59,11 @@ class TokenSettings:
         )
 
 
-_remote_clients: dict[str, jwt.PyJWKClient] = {}
+_published: dict[str, tuple[float, dict[str, Any]]] = {}  # keys_url -> (fetched at, set)
+
+
+def forget_published_keys() -> None:
+    _published.clear()
 
 
 def bearer_token(headers: dict[str, str] | None) -> str | None:
@@ -96,7 +106,8 @@ def verify(token: str | None, settings: TokenSettings) -> Reader:
     groups = claims.get("cognito:groups")
     return Reader(
         sub=str(claims["sub"]),
-        email=claims["email"] if isinstance(claims.get("email"), str) else None,
+        # Purchases are kept by address: only one the pool has verified names the reader.
+        email=claims["email"].lower() if isinstance(claims.get("email"), str) and claims.get("email_verified") is True else None,
         groups=tuple(g for g in groups if isinstance(g, str)) if isinstance(groups, list) else (),
     )
 
@@ -110,19 +121,34 @@ def _signing_key(token: str, settings: TokenSettings) -> Any:
         raise TokenRefused("the token is not a JWT") from error
     if not isinstance(kid, str) or not kid:
         raise TokenRefused("the token names no signing key")
-    for jwk in settings.keys.get("keys", []):
-        if jwk.get("kid") == kid:
-            try:
-                return jwt.PyJWK.from_dict(jwk, algorithm="RS256").key
-            except jwt.PyJWTError as error:
-                raise TokenRefused(f"the pool's key {kid} is not usable") from error
-    if settings.keys_url is None:
+    known = _find(settings.keys, kid)
+    if known is None and settings.keys_url is not None:
+        known = _find(_published_keys(settings), kid)
+    if known is None:
         raise TokenRefused("the token is signed with a key this pool does not have")
-    client = _remote_clients.setdefault(
-        settings.keys_url,
-        jwt.PyJWKClient(settings.keys_url, cache_jwk_set=True, lifespan=REMOTE_KEYS_LIFESPAN_SECONDS, timeout=2),
-    )
     try:
-        return client.get_signing_key(kid).key
-    except jwt.PyJWKClientError as error:
-        raise TokenRefused("the token is signed with a key this pool does not have") from error
+        return jwt.PyJWK.from_dict(known, algorithm="RS256").key
+    except jwt.PyJWTError as error:
+        raise TokenRefused(f"the pool's key {kid} is not usable") from error
+
+
+def _find(keys: dict[str, Any], kid: str) -> dict[str, Any] | None:
+    found = [jwk for jwk in keys.get("keys", []) if isinstance(jwk, dict) and jwk.get("kid") == kid]
+    return found[0] if found else None
+
+
+def _published_keys(settings: TokenSettings) -> dict[str, Any]:
+    """The pool's published set, fetched at most once per lifespan (per minute after a failure)."""
+    url = settings.keys_url
+    fetched_at, keys = _published.get(url, (-float("inf"), {"keys": []}))
+    if time.monotonic() - fetched_at < REMOTE_KEYS_LIFESPAN_SECONDS:
+        return keys
+    try:
+        keys = jwt.PyJWKClient(url, cache_jwk_set=False, timeout=2).fetch_data()
+    except (jwt.PyJWKClientError, OSError, ValueError):  # unreachable, refused, or not a key set
+        _published[url] = (time.monotonic() - REMOTE_KEYS_LIFESPAN_SECONDS + RETRY_FETCH_AFTER_SECONDS, keys)
+        return keys
+    _published[url] = (time.monotonic(), keys)
+    if settings.remember is not None:
+        settings.remember(keys)
+    return keys

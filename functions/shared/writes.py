@@ -35,7 +35,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from shared import aws, clock, confirm, control, data_api, deadline, ledger, lineage
-from shared.intent import WriteIntent
+from shared.intent import WHOLE_ITEM_KINDS, WriteIntent
 from shared.items import expiry, is_live, json_default, now_iso, public_post, request_key
 
 State = Literal["applied", "rejected", "dead_lettered"]
@@ -104,6 +104,9 @@ def _success(intent: WriteIntent, item: dict[str, Any] | None) -> Outcome:
         return Outcome("applied", 201, public_post(item or intent.item))
     if intent.kind == "subscribe":
         return Outcome("applied", 201, {"email": intent.item["email"], "status": "subscribed"})
+    if intent.kind == "purchase":
+        owned = item or intent.item
+        return Outcome("applied", 201, {k: owned[k] for k in ("reader", "item", "purchased_at")})
     if intent.kind == "update":
         return Outcome("applied", 200, public_post(item))
     return Outcome("applied", 204, None)
@@ -115,7 +118,7 @@ def _on_existing(intent: WriteIntent, old: dict[str, Any] | None) -> Outcome | N
         if old.get("write_hash") != intent.body_hash:
             raise KeyReuse(intent.route)
         return _success(intent, old)  # our own earlier attempt was applied
-    made = 1 if intent.kind in ("create", "subscribe") else (intent.expected_version or 0) + 1
+    made = 1 if intent.kind in WHOLE_ITEM_KINDS else (intent.expected_version or 0) + 1
     if lineage.made_by(old, made, intent.write_id):
         # Our earlier attempt was applied and later writes built on it (after a failover, its
         # record may be the only thing that did not arrive).
@@ -123,7 +126,7 @@ def _on_existing(intent: WriteIntent, old: dict[str, Any] | None) -> Outcome | N
     what = intent.key["pk"].split("#", 1)[0].lower()
     if intent.kind == "subscribe" and is_live(old):
         return Outcome("applied", 200, {"email": intent.item["email"], "status": "already_subscribed"})
-    if intent.kind in ("create", "subscribe"):
+    if intent.kind in WHOLE_ITEM_KINDS:
         return Outcome("rejected", 409, {"error": "conflict", "message": f"{what} already exists"}, f"{what} already exists")
     if not is_live(old):
         return Outcome("rejected", 404, {"error": "not_found", "message": f"{what} not found"}, f"the {what} does not exist")
@@ -179,7 +182,7 @@ def _data_request(
 ) -> tuple[str, dict, dict | None]:
     """(Put | Update, parameters, the item as written) of the conditional data write."""
     base = {"TableName": table_name, "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
-    if intent.kind in ("create", "subscribe"):
+    if intent.kind in WHOLE_ITEM_KINDS:
         item = {**intent.item, **_stamp(intent, epoch, 1), lineage.ATTRIBUTE: lineage.extended(None, 1, intent.write_id)}
         return "Put", {**base, "Item": _serialize(item), "ConditionExpression": "attribute_not_exists(pk)"}, item
     expected = {":expected": intent.expected_version}
@@ -305,8 +308,8 @@ def apply(intent: WriteIntent) -> Outcome:
     """Apply `intent` once, and with a write lease wait until the in-sync regions hold it
     (shared/confirm.py). Raises what `should_defer` accepts when it cannot be decided or
     acknowledged now, and KeyReuse when the key was used for another request on the route."""
-    if intent.kind == "purchase":
-        return _purchase(intent)
+    if intent.kind == "purchase" and data_api.enabled():
+        return _purchase(intent)  # the ledger's row; with the relational store off, the table's item
     where = target()
     for _attempt in range(3):
         try:

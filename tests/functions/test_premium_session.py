@@ -22,6 +22,7 @@ from shared.signed_media import KEY_PAIR_COOKIE, POLICY_COOKIE, SIGNATURE_COOKIE
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Blog"
 CLIENT = "4h2k1n0readers"
 SITE = "https://www.example.com"
+FILM, OTHER_FILM = "7" * 32, "8" * 32  # post ids: premium media belong to a post
 
 
 def rsa_key() -> rsa.RSAPrivateKey:
@@ -59,7 +60,8 @@ def token(*, key=POOL_KEY, kid="k1", lifetime=3600, **claims) -> str:
         "iat": now,
         "exp": now + lifetime,
         "token_use": "id",
-        "email": "reader@example.com",
+        "email": "Reader@Example.com",
+        "email_verified": True,
         "cognito:groups": ["premium"],
         **claims,
     }
@@ -99,22 +101,55 @@ def test_a_token_that_does_not_admit_its_bearer_is_refused_with_the_reason(made,
 def test_a_key_missing_from_the_deploy_s_copy_is_fetched_once_from_the_pool(monkeypatch):
     from shared import reader_tokens
 
-    fetched = []
+    fetched, kept = [], []
 
     class Published:
         def __init__(self, url, **options):
             self.url = url
 
-        def get_signing_key(self, kid):
-            fetched.append(kid)
-            return jwt.PyJWK.from_dict(jwks((kid, OTHER_KEY))["keys"][0], algorithm="RS256")
+        def fetch_data(self):
+            fetched.append(self.url)
+            return jwks(("k2", OTHER_KEY))
 
     monkeypatch.setattr(reader_tokens.jwt, "PyJWKClient", Published)
-    monkeypatch.setattr(reader_tokens, "_remote_clients", {})
-    rotated = TokenSettings(issuer=ISSUER, client_id=CLIENT, keys=TOKENS.keys, keys_url=f"{ISSUER}/.well-known/jwks.json")
+    monkeypatch.setattr(reader_tokens, "_published", {})
+    url = f"{ISSUER}/.well-known/jwks.json"
+    rotated = TokenSettings(issuer=ISSUER, client_id=CLIENT, keys=TOKENS.keys, keys_url=url, remember=kept.append)
     assert verify(token(key=OTHER_KEY, kid="k2"), rotated).sub == "reader-1"
     assert verify(token(), rotated).sub == "reader-1"  # a key of the copy: no fetch
-    assert fetched == ["k2"] and list(reader_tokens._remote_clients) == [rotated.keys_url]
+    with pytest.raises(TokenRefused, match="does not have"):
+        verify(token(key=OTHER_KEY, kid="k3"), rotated)  # fetched within the hour: not again
+    assert fetched == [url] and kept == [jwks(("k2", OTHER_KEY))]
+
+
+def test_an_unreachable_pool_refuses_an_unknown_key_and_is_asked_again_a_minute_later(monkeypatch):
+    """The pool's region gone: a token with a key nobody kept is a 401, not a 5xx, and a flood
+    of such tokens does not call out per request."""
+    from shared import reader_tokens
+
+    calls = []
+
+    class Down:
+        def __init__(self, url, **options):
+            pass
+
+        def fetch_data(self):
+            calls.append(1)
+            raise jwt.PyJWKClientConnectionError("Fail to fetch data from the url, err: timed out")
+
+    clock = [1000.0]
+    monkeypatch.setattr(reader_tokens.jwt, "PyJWKClient", Down)
+    monkeypatch.setattr(reader_tokens, "_published", {})
+    monkeypatch.setattr(reader_tokens.time, "monotonic", lambda: clock[0])
+    gone = TokenSettings(issuer=ISSUER, client_id=CLIENT, keys=TOKENS.keys, keys_url=f"{ISSUER}/.well-known/jwks.json")
+    for _ in range(5):
+        with pytest.raises(TokenRefused, match="does not have"):
+            verify(token(key=OTHER_KEY, kid="k9"), gone)
+    assert verify(token(), gone).sub == "reader-1"  # a kept key still admits its readers
+    clock[0] += reader_tokens.RETRY_FETCH_AFTER_SECONDS + 1
+    with pytest.raises(TokenRefused):
+        verify(token(key=OTHER_KEY, kid="k9"), gone)
+    assert len(calls) == 2
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -146,22 +181,22 @@ def entitled_to(*items: str):
 
 def test_the_session_s_cookies_verify_against_the_public_key_admit_one_item_and_expire_as_configured():
     now = time.time()
-    answer = issue(token(), "film-7", tokens=TOKENS, entitled=entitled_to("film-7"), key=SIGNING, settings=SESSION, now=now)
-    assert answer.status == 200 and answer.body == {"item": "film-7", "expires_at": int(now) + SESSION.ttl_seconds}
+    answer = issue(token(), FILM, tokens=TOKENS, entitled=entitled_to(FILM), key=SIGNING, settings=SESSION, now=now)
+    assert answer.status == 200 and answer.body == {"item": FILM, "expires_at": int(now) + SESSION.ttl_seconds}
     cookies = cookies_of(answer.set_cookies)
     assert set(cookies) == {POLICY_COOKIE, SIGNATURE_COOKIE, KEY_PAIR_COOKIE}
     policy = decoded(cookies[POLICY_COOKIE]["value"])
     # CloudFront's check: the signature over the policy, with the public key its key group holds.
     MEDIA_KEY.public_key().verify(decoded(cookies[SIGNATURE_COOKIE]["value"]), policy, padding.PKCS1v15(), hashes.SHA1())
     [statement] = json.loads(policy)["Statement"]
-    assert statement["Resource"] == f"{SITE}/premium/film-7/*"
+    assert statement["Resource"] == f"{SITE}/premium/{FILM}/*"
     assert statement["Condition"] == {"DateLessThan": {"AWS:EpochTime": int(now) + SESSION.ttl_seconds}}
     assert cookies[KEY_PAIR_COOKIE]["value"] == SIGNING.key_pair_id
     for cookie in cookies.values():
         assert not set(cookie["value"]) & set("+=/")  # CloudFront's base64 alphabet
         assert (cookie["Domain"], cookie["Path"], cookie["Max-Age"], cookie["SameSite"]) == (
             "example.com",
-            "/premium/film-7/",
+            f"/premium/{FILM}/",
             str(SESSION.ttl_seconds),
             "Lax",
         )
@@ -169,7 +204,7 @@ def test_the_session_s_cookies_verify_against_the_public_key_admit_one_item_and_
 
 
 def test_a_forged_policy_does_not_verify():
-    answer = issue(token(), "film-7", tokens=TOKENS, entitled=entitled_to("film-7"), key=SIGNING, settings=SESSION, now=0)
+    answer = issue(token(), FILM, tokens=TOKENS, entitled=entitled_to(FILM), key=SIGNING, settings=SESSION, now=0)
     cookies = cookies_of(answer.set_cookies)
     widened = json.dumps(
         {"Statement": [{"Resource": f"{SITE}/premium/*", "Condition": {"DateLessThan": {"AWS:EpochTime": 2**31}}}]}
@@ -185,19 +220,19 @@ def test_a_forged_policy_does_not_verify():
 @pytest.mark.parametrize(
     ("made", "item", "status"),
     [
-        (lambda: None, "film-7", 401),
-        (lambda: token(lifetime=-120), "film-7", 401),
-        (lambda: token(aud="another-client"), "film-7", 401),
-        (lambda: token(key=OTHER_KEY), "film-7", 401),
-        (lambda: token(), "film-8", 403),  # signed in, not entitled to this one
-        (lambda: token(sub="reader-2"), "film-7", 403),  # the premium group in the token decides nothing
-        (lambda: token(), "../film-7", 422),
+        (lambda: None, FILM, 401),
+        (lambda: token(lifetime=-120), FILM, 401),
+        (lambda: token(aud="another-client"), FILM, 401),
+        (lambda: token(key=OTHER_KEY), FILM, 401),
+        (lambda: token(), OTHER_FILM, 403),  # signed in, not entitled to this one
+        (lambda: token(sub="reader-2"), FILM, 403),  # the premium group in the token decides nothing
+        (lambda: token(), "../" + FILM, 422),
         (lambda: token(), None, 422),
     ],
     ids=["missing", "expired", "audience", "forged", "other-item", "other-reader", "bad-item", "no-item"],
 )
 def test_the_session_refuses_with_401_for_the_token_403_for_the_item_and_sets_no_cookie(made, item, status):
-    answer = issue(made(), item, tokens=TOKENS, entitled=entitled_to("film-7"), key=SIGNING, settings=SESSION, now=time.time())
+    answer = issue(made(), item, tokens=TOKENS, entitled=entitled_to(FILM), key=SIGNING, settings=SESSION, now=time.time())
     assert answer.status == status and answer.set_cookies == [] and answer.body["message"]
 
 
@@ -207,5 +242,5 @@ def test_the_session_refuses_with_401_for_the_token_403_for_the_item_and_sets_no
     item=st.one_of(st.none(), st.integers(), st.text(max_size=80)),
 )
 def test_whatever_a_client_sends_the_session_answers_401_403_or_422_never_raises(raw, item):
-    answer = issue(raw, item, tokens=TOKENS, entitled=entitled_to("film-7"), key=SIGNING, settings=SESSION, now=time.time())
+    answer = issue(raw, item, tokens=TOKENS, entitled=entitled_to(FILM), key=SIGNING, settings=SESSION, now=time.time())
     assert answer.status in (401, 403, 422) and answer.set_cookies == []
