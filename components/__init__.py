@@ -28,7 +28,7 @@ from .paid_content import PaidContent, PaidContentArgs
 from .policies import allow
 from .replicated_buckets import ReplicatedBuckets, ReplicatedBucketsArgs
 from .serverless_api import ApiDomain, PrivateBackend, ServerlessApi, ServerlessApiArgs
-from .static_site import PrefixReader, SiteDomain, StaticSite, StaticSiteArgs
+from .static_site import PrefixReader, PremiumPath, SiteDomain, StaticSite, StaticSiteArgs
 
 __version__ = "0.2.0"
 
@@ -68,6 +68,7 @@ __all__ = [
     "PaidContent",
     "PaidContentArgs",
     "PrefixReader",
+    "PremiumPath",
     "PrivateBackend",
     "RegionalEndpoint",
     "ReplicatedBuckets",

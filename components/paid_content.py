@@ -1,6 +1,5 @@
-"""PaidContent: sign-in for readers and the keys that sign their premium media (#33; the stack
-does not use it yet: its config, the `/premium/*` behaviour, the session route and the front end
-come next).
+"""PaidContent: sign-in for readers and the keys that sign their premium media (stack/paid_content.py
+uses it when paidContent is on).
 
 Creates
 - in the home region: `{name}-pool`, a Cognito user pool (email as the user name, verified by
@@ -9,16 +8,17 @@ Creates
   client: no secret, SRP sign-in and refresh only, token revocation, user existence hidden, ID
   tokens valid `token_minutes`) and `{name}-premium` (the group an admin grant may add a reader
   to; the entitlement, not the group, admits media);
-- global (us-east-1): `{name}-key-<n>` CloudFront public keys, one per PEM given (two during a
-  rotation: the new one signs, the old one's cookies stay valid until they expire), and
+- global (us-east-1): `{name}-key-<key name>` CloudFront public keys, one per key given (two
+  during a rotation: the new one signs, the old one's cookies stay valid until they expire), and
   `{name}-keys`, the key group a premium behaviour trusts;
-- `{name}-signing-key`: the private key of the first public key as a Secrets Manager secret in
-  the home region, replicated to every other region (a session in any region signs without
-  reaching another), written from a Pulumi secret, so state holds it encrypted and no output
-  carries it.
+- `{name}-signing-key`: the signing key as a Secrets Manager secret in the home region,
+  replicated to every other region (a session in any region signs without reaching another):
+  JSON `{"key_pair_id", "private_key_pem"}`, so a rotation changes the key and its id together.
+  Written from a Pulumi secret: state holds it encrypted and no output carries it.
 
 Inputs (`PaidContentArgs`): `home_region`, `regions`, `providers`, `global_provider`,
-`public_key_pems` (1-2, the signing one first), `signing_key_pem` (a secret), `deletion_protection`,
+`public_keys` ((name, PEM) pairs, 1-2, the signing one first), `signing_key_pem` (its private
+key, a secret), `deletion_protection`,
 `token_minutes` (5-1440), `tags`.
 Outputs: `user_pool_id`, `client_id`, `issuer`, `jwks_url`, `key_group_id`, `key_pair_ids`
 (the public keys' ids, the signing one first), `signing_key_arns` ({region: secret ARN}).
@@ -43,7 +43,7 @@ class PaidContentArgs:
     regions: Sequence[str]
     providers: Mapping[str, aws.Provider]
     global_provider: aws.Provider
-    public_key_pems: Sequence[str]
+    public_keys: Sequence[tuple[str, pulumi.Input[str]]]
     signing_key_pem: pulumi.Input[str]
     deletion_protection: bool = True
     token_minutes: int = 60
@@ -55,10 +55,13 @@ class PaidContentArgs:
         missing = [r for r in self.regions if r not in self.providers]
         if missing:
             raise ValueError(f"PaidContentArgs.providers: no provider for {', '.join(missing)}")
-        if not 1 <= len(self.public_key_pems) <= 2:
-            raise ValueError("PaidContentArgs.public_key_pems: the signing key's, and during a rotation the previous one's")
-        if not all(pem.strip().startswith(PEM_HEADER) for pem in self.public_key_pems):
-            raise ValueError("PaidContentArgs.public_key_pems: each a PEM public key (-----BEGIN PUBLIC KEY-----)")
+        names = [name for name, _ in self.public_keys]
+        if not 1 <= len(names) <= 2 or len(set(names)) != len(names):
+            raise ValueError(
+                "PaidContentArgs.public_keys: the signing key's, and during a rotation the previous one's, named apart"
+            )
+        if not all(pem.strip().startswith(PEM_HEADER) for _, pem in self.public_keys if isinstance(pem, str)):
+            raise ValueError("PaidContentArgs.public_keys: each a PEM public key (-----BEGIN PUBLIC KEY-----)")
         if not 5 <= self.token_minutes <= 1440:
             raise ValueError(f"PaidContentArgs.token_minutes: {self.token_minutes} is outside 5-1440 (Cognito's range)")
 
@@ -128,12 +131,13 @@ class PaidContent(pulumi.ComponentResource):
 
         keys = [
             aws.cloudfront.PublicKey(
-                f"{name}-key-{index}",
-                encoded_key=pem.strip() + "\n",
-                comment="signs premium media cookies" if index == 0 else "the previous signing key, until its cookies expire",
+                f"{name}-key-{key_name}",
+                encoded_key=pulumi.Output.from_input(pem).apply(lambda p: p.strip() + "\n"),
+                comment=f"{key_name}: "
+                + ("signs premium media cookies" if index == 0 else "the previous signing key, until its cookies expire"),
                 opts=on_edge,
             )
-            for index, pem in enumerate(args.public_key_pems)
+            for index, (key_name, pem) in enumerate(args.public_keys)
         ]
         group = aws.cloudfront.KeyGroup(
             f"{name}-keys",
@@ -155,7 +159,9 @@ class PaidContent(pulumi.ComponentResource):
         aws.secretsmanager.SecretVersion(
             f"{name}-signing-key-value",
             secret_id=secret.id,
-            secret_string=pulumi.Output.secret(args.signing_key_pem),
+            secret_string=pulumi.Output.secret(
+                pulumi.Output.json_dumps({"key_pair_id": keys[0].id, "private_key_pem": args.signing_key_pem})
+            ),
             opts=home,
         )
 

@@ -18,8 +18,9 @@ Objects S3 writes as replicas carry ReplicationStatus=REPLICA: consumers use it 
 the origin region already did. Replicas are not replicated again.
 
 Inputs (`ReplicatedBucketsArgs`): `regions`, `providers`, `cors_origins` (browsers that may POST
-uploads), `access_logs`, `access_log_days`, `versioning_settle_seconds`, `replication_time_control`
-(default on), `expire_objects_after_days` (default: keep), `tags`. Outputs: `names`, `arns` (`{region: Output[str]}`).
+uploads), `cloudfront_reader_arn` (a distribution that may read every bucket through its origin
+access control, and nothing else may), `access_logs`, `access_log_days`, `versioning_settle_seconds`, `replication_time_control`
+(default on), `expire_objects_after_days` (default: keep), `tags`. Outputs: `names`, `arns`, `domains` (regional domain names) (`{region: Output[str]}`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import pulumi_aws as aws
 import pulumiverse_time as time
 
 from ._blocks.access_logs import log_access
-from ._blocks.private_bucket import PrivateBucket, private_bucket
+from ._blocks.private_bucket import PrivateBucket, attach_policy, cloudfront_reads, private_bucket
 from .policies import allow, assume_role_policy, policy_document
 
 RTC_MINUTES = 15
@@ -43,6 +44,7 @@ class ReplicatedBucketsArgs:
     regions: Sequence[str]
     providers: Mapping[str, aws.Provider]
     cors_origins: Sequence[pulumi.Input[str]] = ()
+    cloudfront_reader_arn: pulumi.Input[str] | None = None
     versioning_settle_seconds: int = 120
     access_logs: bool = True
     access_log_days: int = 90
@@ -73,6 +75,7 @@ class ReplicatedBucketsArgs:
 class ReplicatedBuckets(pulumi.ComponentResource):
     names: dict[str, pulumi.Output[str]]
     arns: dict[str, pulumi.Output[str]]
+    domains: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: ReplicatedBucketsArgs, opts: pulumi.ResourceOptions | None = None):
         args.validate()
@@ -82,12 +85,20 @@ class ReplicatedBuckets(pulumi.ComponentResource):
         def in_region(region: str) -> pulumi.ResourceOptions:
             return pulumi.ResourceOptions(parent=self, provider=args.providers[region])
 
+        reader = args.cloudfront_reader_arn
         buckets: dict[str, PrivateBucket] = {
             region: private_bucket(
-                f"{name}-{region}", in_region(region), tags, expire_objects_after_days=args.expire_objects_after_days
+                f"{name}-{region}",
+                in_region(region),
+                tags,
+                expire_objects_after_days=args.expire_objects_after_days,
+                with_policy=reader is None,
             )
             for region in args.regions
         }
+        if reader is not None:
+            for region, bucket in buckets.items():
+                attach_policy(f"{name}-{region}", bucket, in_region(region), [cloudfront_reads(bucket, reader)])
         if args.cors_origins:
             for region, bucket in buckets.items():
                 aws.s3.BucketCorsConfiguration(
@@ -169,6 +180,7 @@ class ReplicatedBuckets(pulumi.ComponentResource):
 
         self.names = {r: b.name for r, b in buckets.items()}
         self.arns = {r: b.arn for r, b in buckets.items()}
+        self.domains = {r: b.bucket.bucket_regional_domain_name for r, b in buckets.items()}
         self.register_outputs({"names": self.names, "arns": self.arns})
 
 

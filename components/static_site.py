@@ -51,7 +51,7 @@ from ._blocks.edge_names import (
     signed_bucket_access,
     viewer_certificate,
 )
-from ._blocks.private_bucket import PrivateBucket, attach_policy, private_bucket
+from ._blocks.private_bucket import PrivateBucket, attach_policy, cloudfront_reads, private_bucket
 from .failover_math import ORIGIN_CONNECTION_ATTEMPTS, ORIGIN_CONNECTION_TIMEOUT_SECONDS
 
 CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"  # AWS managed cache policy
@@ -129,6 +129,17 @@ class PrefixReader:
     distribution_arn: pulumi.Input[str]
 
 
+@dataclass(frozen=True)
+class PremiumPath:
+    """A path of the site (`/premium/*`) CloudFront serves only to a viewer holding cookies (or a
+    URL) signed by a key of `key_group_id`, from other buckets (`bucket_domains`, by region: the
+    first is asked first, the second when it fails), read through the site's own OAC."""
+
+    prefix: str  # premium/
+    key_group_id: pulumi.Input[str]
+    bucket_domains: Mapping[str, pulumi.Input[str]]
+
+
 @dataclass(frozen=True, kw_only=True)
 class StaticSiteArgs:
     regions: Sequence[str]
@@ -148,6 +159,7 @@ class StaticSiteArgs:
     # than as a file; None: every page as it is, the config only in config.json.
     config_page: str | None = None
     prefix_readers: Sequence[PrefixReader] = ()
+    premium: PremiumPath | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def validate(self) -> None:
@@ -168,6 +180,10 @@ class StaticSiteArgs:
             )
         if self.config_page is not None and not (self.site_dir / self.config_page).is_file():
             raise ValueError(f"StaticSiteArgs.config_page: {self.site_dir} has no {self.config_page}")
+        if self.premium is not None and (
+            not self.premium.bucket_domains or self.premium.prefix.startswith("/") or not self.premium.prefix.endswith("/")
+        ):
+            raise ValueError("StaticSiteArgs.premium: a key prefix like premium/ and at least one bucket")
         for reader in self.prefix_readers:
             if not reader.prefix or reader.prefix.startswith("/") or not reader.prefix.endswith("/"):
                 raise ValueError(f"StaticSiteArgs.prefix_readers: {reader.prefix!r} is not a key prefix like api/")
@@ -176,6 +192,7 @@ class StaticSiteArgs:
 class StaticSite(pulumi.ComponentResource):
     distribution_domain: pulumi.Output[str]
     distribution_id: pulumi.Output[str]
+    distribution_arn: pulumi.Output[str]
     origin: pulumi.Output[str]
     url: pulumi.Output[str]
     bucket_names: dict[str, pulumi.Output[str]]
@@ -239,6 +256,37 @@ class StaticSite(pulumi.ComponentResource):
             for region, bucket in self._buckets.items()
         ]
         target, origin_groups = failover_target("site-failover", [f"s3-{r}" for r in args.regions], FAILOVER_STATUS_CODES)
+        premium_behaviours = []
+        if args.premium is not None:
+            origins += [
+                aws.cloudfront.DistributionOriginArgs(
+                    origin_id=f"premium-{region}",
+                    domain_name=domain,
+                    origin_access_control_id=oac.id,
+                    connection_attempts=ORIGIN_CONNECTION_ATTEMPTS,
+                    connection_timeout=ORIGIN_CONNECTION_TIMEOUT_SECONDS,
+                )
+                for region, domain in args.premium.bucket_domains.items()
+            ]
+            premium_target, premium_groups = failover_target(
+                "premium-failover", [f"premium-{r}" for r in args.premium.bucket_domains], FAILOVER_STATUS_CODES
+            )
+            origin_groups = [*(origin_groups or []), *(premium_groups or [])] or None
+            premium_behaviours.append(
+                aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+                    path_pattern=f"/{args.premium.prefix}*",
+                    target_origin_id=premium_target,
+                    viewer_protocol_policy="https-only",
+                    allowed_methods=["GET", "HEAD", "OPTIONS"],
+                    cached_methods=["GET", "HEAD"],
+                    # No cookie, header or query string in the key or to the origin: the signed
+                    # cookies are checked at the edge and every holder shares one cached copy.
+                    cache_policy_id=CACHING_OPTIMIZED,
+                    trusted_key_groups=[args.premium.key_group_id],
+                    response_headers_policy_id=headers.id,
+                    compress=True,
+                )
+            )
 
         named = certificate_for(name, args.domain, self, args.global_provider, tags) if args.domain else None
         logging = None
@@ -262,6 +310,7 @@ class StaticSite(pulumi.ComponentResource):
             aliases=[args.domain.host] if args.domain else None,
             origins=origins,
             origin_groups=origin_groups,
+            ordered_cache_behaviors=premium_behaviours or None,
             default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
                 target_origin_id=target,
                 viewer_protocol_policy="redirect-to-https",
@@ -295,23 +344,9 @@ class StaticSite(pulumi.ComponentResource):
                 bucket,
                 in_region(region),
                 [
-                    {
-                        "Sid": "CloudFrontReadsThroughOAC",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "cloudfront.amazonaws.com"},
-                        "Action": "s3:GetObject",
-                        "Resource": bucket.arn.apply(lambda arn: f"{arn}/*"),
-                        "Condition": {"StringEquals": {"AWS:SourceArn": distribution.arn}},
-                    },
+                    cloudfront_reads(bucket, distribution.arn),
                     *(
-                        {
-                            "Sid": f"PrefixReaderThroughOAC{index}",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "cloudfront.amazonaws.com"},
-                            "Action": "s3:GetObject",
-                            "Resource": bucket.arn.apply(lambda arn, prefix=reader.prefix: f"{arn}/{prefix}*"),
-                            "Condition": {"StringEquals": {"AWS:SourceArn": reader.distribution_arn}},
-                        }
+                        cloudfront_reads(bucket, reader.distribution_arn, reader.prefix, f"PrefixReaderThroughOAC{index}")
                         for index, reader in enumerate(args.prefix_readers)
                     ),
                 ],
@@ -322,6 +357,7 @@ class StaticSite(pulumi.ComponentResource):
 
         self.distribution_domain = distribution.domain_name
         self.distribution_id = distribution.id
+        self.distribution_arn = distribution.arn
         self.origin = edge_origin(args.domain, distribution)
         self.url = self.origin.apply(lambda o: o + "/")
         self.bucket_names = {r: b.name for r, b in self._buckets.items()}

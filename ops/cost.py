@@ -322,6 +322,13 @@ USAGE_ONLY: dict[str, str] = {
     "aws:rds/globalCluster:GlobalCluster": "per million replicated write I/Os to each secondary",
     "aws:rds/subnetGroup:SubnetGroup": "free",
     "aws:secretsmanager/secretVersion:SecretVersion": "free (its secret is priced)",
+    # Paid content: the pool bills per monthly active user above its plan's free tier (Lite,
+    # cognito_lite_mau); the signing key's secret and its replicas are priced above.
+    "aws:cognito/userPool:UserPool": "per monthly active reader above the Lite plan's free tier",
+    "aws:cognito/userPoolClient:UserPoolClient": "free",
+    "aws:cognito/userGroup:UserGroup": "free",
+    "aws:cloudfront/publicKey:PublicKey": "free",
+    "aws:cloudfront/keyGroup:KeyGroup": "free",
 }
 
 

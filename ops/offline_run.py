@@ -281,6 +281,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
             length = int(state.get("length", 32))
             state["result"] = hashlib.sha256(args.name.encode()).hexdigest()[:length].ljust(length, "x")
             return f"{args.name}-id", state
+        if args.typ == "tls:index/privateKey:PrivateKey":
+            # Placeholders in the PEM shapes (a plan compares runs: no fresh key per run).
+            digest = hashlib.sha256(args.name.encode()).hexdigest()
+            state["publicKeyPem"] = f"-----BEGIN PUBLIC KEY-----\nOFFLINE{digest}\n-----END PUBLIC KEY-----\n"
+            state["privateKeyPem"] = f"-----BEGIN PRIVATE KEY-----\nOFFLINE{digest}\n-----END PRIVATE KEY-----\n"
+            return f"{args.name}-id", state
         region = self.region_of(args.provider)
         physical = state.get("name") or _physical_name(args.name)
         state.setdefault("name", physical)

@@ -119,6 +119,7 @@ def render_text(run: StackRun, document: dict[str, Any]) -> str:
         f"  static reads: {dr['static_failover']}",
         *_edge_lines(dr.get("edge_reads")),
         *_post_page_lines(dr.get("post_pages")),
+        *_paid_content_lines(dr.get("paid_content")),
         *_write_failover_lines(dr.get("write_failover")),
         *(f"  RPO {k}: {v}" for k, v in (dr["rpo"] or {}).items()),
         "",
@@ -151,6 +152,21 @@ def _edge_lines(edge: dict | None) -> list[str]:
             f"an edit shows after {stored['edit_visible_after']}; its views up to {stored['views_stale_at_most_seconds']} s old"
         )
     return lines
+
+
+def _paid_content_lines(paid: dict | None) -> list[str]:
+    if paid is None:
+        return []
+    after = paid["new_session_after_seconds"]
+    sessions = (
+        f"a new session after the API name's failover, {after} s (a playing reader renews with "
+        f"{paid['session_renewed_with_seconds_left']} s left: gap {paid['playing_reader_gap_seconds']} s)"
+        if after is not None
+        else "sessions from the one region"
+    )
+    return [
+        f"  Premium media: cookies live {paid['cookie_seconds']} s, checked at the edge; {sessions}; sign-in: {paid['sign_in']}"
+    ]
 
 
 def _post_page_lines(pages: dict | None) -> list[str]:

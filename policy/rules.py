@@ -922,6 +922,83 @@ def _no_open_ingress(r: Resource) -> Iterable[str]:
 # --- the relational store (AuroraGlobal) -------------------------------------------------------------
 
 RDS_CLUSTER = "aws:rds/cluster:Cluster"
+KEY_GROUP = "aws:cloudfront/keyGroup:KeyGroup"
+PREMIUM_PATH = "/premium/"
+# The longest a premium session's cookies may admit their reader (stack config: 60-3600 s).
+MAX_PREMIUM_COOKIE_SECONDS = 3600
+
+
+PREMIUM_ORIGIN_PREFIX = "premium-"  # the origins (and origin group) of premium buckets (components/static_site.py)
+PREMIUM_TAG = ("content", "premium")  # the tag premium buckets carry (stack/paid_content.py)
+
+
+def _behaviour_origin_ids(distribution: Resource) -> list[tuple[dict, set[str]]]:
+    """Each behaviour with the origin ids it reads (an origin group's members included)."""
+    groups = {
+        g.get("originId"): {m.get("originId") for m in g.get("members") or []} | {g.get("originId")}
+        for g in distribution.props.get("originGroups") or []
+    }
+    return [
+        (behavior, groups.get(behavior.get("targetOriginId")) or {behavior.get("targetOriginId")})
+        for behavior in _behaviors(distribution.props)
+    ]
+
+
+def _signed(behavior: Mapping[str, Any]) -> bool:
+    return bool(behavior.get("trustedKeyGroups")) or bool(behavior.get("trustedSigners"))
+
+
+def _premium_signed_only(resources: list[Resource]) -> Iterable[Finding]:
+    """Premium media reach a viewer only with a signature: the /premium/ path trusts a key
+    group, no behaviour without one reads a premium origin, and a premium bucket's policy admits
+    one CloudFront distribution through its OAC and no other reader. (Judged on what a preview
+    knows: path patterns, origin ids and tags; a bucket's domain is not known before it exists.)"""
+    for distribution in _of(resources, DISTRIBUTION):
+        for behavior, origin_ids in _behaviour_origin_ids(distribution):
+            pattern = str(behavior.get("pathPattern", "default"))
+            if _signed(behavior):
+                continue
+            if pattern.startswith(PREMIUM_PATH):
+                yield distribution.urn, f"behavior {pattern} serves premium media without a trusted key group"
+            elif any(str(o).startswith(PREMIUM_ORIGIN_PREFIX) for o in origin_ids):
+                yield distribution.urn, f"behavior {pattern} serves a premium origin without a trusted key group"
+    policies = _bucket_policies_by_bucket(resources)
+    for bucket in _of(resources, BUCKET):
+        if (bucket.props.get("tags") or {}).get(PREMIUM_TAG[0]) != PREMIUM_TAG[1]:
+            continue
+        readers = set()
+        for statement in policies.get(bucket.urn, []):
+            if statement.get("Effect") != "Allow":
+                continue
+            source = ((statement.get("Condition") or {}).get("StringEquals") or {}).get("AWS:SourceArn")
+            if (
+                statement.get("Principal") != {"Service": "cloudfront.amazonaws.com"}
+                or not isinstance(source, str)
+                or "*" in source
+            ):
+                yield (
+                    bucket.urn,
+                    f"bucket {bucket.name} holds premium media but admits a reader other than one distribution's OAC",
+                )
+            else:
+                readers.add(source)
+        if len(readers) > 1:
+            yield bucket.urn, f"bucket {bucket.name} holds premium media but admits {len(readers)} distributions"
+
+
+def _key_group_not_empty(r: Resource) -> Iterable[str]:
+    if not r.props.get("items"):
+        yield "trusts no public key: no signature can admit anyone, and the behaviour trusting it serves nothing"
+
+
+def _premium_cookie_lifetime(r: Resource) -> Iterable[str]:
+    environment = r.props.get("environment")
+    variables = environment.get("variables") if isinstance(environment, Mapping) else None
+    if not isinstance(variables, Mapping) or "PREMIUM_COOKIE_SECONDS" not in variables:
+        return
+    value = str(variables["PREMIUM_COOKIE_SECONDS"])
+    if not value.isdigit() or not 0 < int(value) <= MAX_PREMIUM_COOKIE_SECONDS:
+        yield f"premium cookies live {value} s; at most {MAX_PREMIUM_COOKIE_SECONDS} s (links for premium readers are short-lived)"
 
 
 def _rds_encrypted(r: Resource) -> Iterable[str]:
@@ -969,6 +1046,7 @@ CREDENTIAL_OUTPUTS: dict[str, tuple[str, ...]] = {
     "aws:iam/userLoginProfile:UserLoginProfile": ("password",),
     "aws:secretsmanager/secretVersion:SecretVersion": ("secretString", "secretBinary"),
     "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
+    "tls:index/privateKey:PrivateKey": ("privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"),
 }
 
 
@@ -1190,6 +1268,26 @@ RULES: tuple[Rule, ...] = (
         ("custom: CloudFront cache key and origin request policy",),
         types=(DISTRIBUTION,),
         check=_cloudfront_cache_shared_safely,
+    ),
+    Rule(
+        "premium-signed-only",
+        "premium media only with a signature: the premium path trusts a key group, no unsigned behaviour reads a premium origin, a premium bucket admits one distribution only",
+        ("custom: CloudFront trusted key groups (paid content)",),
+        check_stack=_premium_signed_only,
+    ),
+    Rule(
+        "premium-key-group-not-empty",
+        "a key group holds at least one public key",
+        ("custom: CloudFront key groups",),
+        types=(KEY_GROUP,),
+        check=_key_group_not_empty,
+    ),
+    Rule(
+        "premium-cookie-lifetime",
+        f"premium session cookies live at most {MAX_PREMIUM_COOKIE_SECONDS} s",
+        ("custom: short-lived links for premium readers (seed 003)",),
+        types=(FUNCTION,),
+        check=_premium_cookie_lifetime,
     ),
     Rule(
         "cloudfront-default-root-object",

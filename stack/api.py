@@ -14,6 +14,7 @@ from stack import api_contract, consumers
 from stack.config import StackConfig
 from stack.consumers import Region
 from stack.packaging import code_archive, handler_of
+from stack.paid_content import PremiumMedia
 from stack.regional_paths import RegionalPaths
 from stack.table_access import TableAccess
 
@@ -98,6 +99,7 @@ def regional_apis(
     signing_keys: dict[str, SigningKey],
     drain_parameter_name: str,
     containers: dict[str, ContainerService] | None = None,
+    premium: PremiumMedia | None = None,
 ) -> dict[str, ServerlessApi]:
     """One API per region, the home region's first (the others reuse its certificate validation)."""
     apis: dict[str, ServerlessApi] = {}
@@ -113,10 +115,14 @@ def regional_apis(
                 handler=handler_of("api"),
                 routes=api_contract.routes(),
                 schemas=api_contract.schemas(cfg.max_upload_bytes),
-                environment=api_environment(cfg, access, path, media.names[name], signing_keys[name]),
+                environment={
+                    **api_environment(cfg, access, path, media.names[name], signing_keys[name]),
+                    **(premium.environment(name) if premium else {}),
+                },
                 statements=[
                     *api_statements(access, name, path.write_retry.topic_arn, path.views_grant, media.arns[name]),
                     signing_keys[name].grant(),
+                    *(premium.statements(name) if premium else []),
                 ],
                 layers=[region.layer.arn],
                 health_handler="api.health_app.handler",

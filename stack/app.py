@@ -15,6 +15,7 @@ from stack import (
     edge,
     exports,
     foundation,
+    paid_content,
     post_pages,
     recovery,
     relational,
@@ -36,7 +37,10 @@ def build(cfg: StackConfig) -> None:
     # The home region's bucket of the standard logs page views are counted from.
     view_logs = edge.view_logs(cfg, providers)
     edge_reader = edge.SiteReader(cfg)  # the API edge, reading the site's stored answers
-    web = site.static_site(cfg, providers, view_logs, edge_reader)
+    premium = paid_content.premium_media(cfg, providers)  # its buckets admit the site, built next
+    web = site.static_site(cfg, providers, view_logs, edge_reader, premium)
+    if premium is not None:
+        premium.site_built(web)
     media = data.media_buckets(cfg, providers, web.origin)  # the one browser origin that may upload
 
     # One admin key value for every region: a client must not care which region DNS picked.
@@ -90,6 +94,7 @@ def build(cfg: StackConfig) -> None:
         signing_keys=signing_keys,
         drain_parameter_name=drain_parameter_name,
         containers=services,
+        premium=premium,
     )
 
     # Across regions again: the API's name, backups, what the browser and operators read.
@@ -102,7 +107,7 @@ def build(cfg: StackConfig) -> None:
     api_edge = edge.api_edge(cfg, providers, apis, view_logs, web, edge_reader)
     edge.edge_views(cfg, regions[home], access, view_logs, paths[home].analytics)
     post_pages.post_pages(cfg, regions, table, access, web, api_edge)
-    site.publish_config(web, cfg, apis, api_edge)
+    site.publish_config(web, cfg, apis, api_edge, premium)
     operations_dashboard(cfg, providers, apis, paths, table.name, api_dns.health_check_ids if api_dns else {})
     exports.export_outputs(
         cfg,

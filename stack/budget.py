@@ -70,6 +70,7 @@ class DrBudget:
     post_pages: dict | None = None
     containers: dict | None = None
     relational: dict | None = None
+    paid_content: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -106,7 +107,36 @@ def compute_budget(cfg) -> DrBudget:
         post_pages=post_pages_budget(cfg, static_seconds if multi else None),
         containers=containers_budget(cfg),
         relational=relational_budget(cfg),
+        paid_content=paid_content_budget(cfg),
     )
+
+
+def paid_content_budget(cfg) -> dict | None:
+    """Premium media (paidContent): what a reader keeps and loses with a region gone. Cookies are
+    checked at the edge and media come through the site's origin group, so delivery needs no
+    region; a new session needs the API's name to answer (its DNS failover), the reader's token
+    (the pool's region only to sign in or refresh) and the region's own secret replica."""
+    paid = cfg.paid_content
+    if not paid.enabled:
+        return None
+    multi = len(cfg.regions) > 1
+    failover = api_failover_seconds(cfg.health_check_interval, cfg.health_check_failure_threshold) if multi else None
+    # The page renews a session at half its life (site/premium.js), so a reader always holds at
+    # least half a life of cookie: no gap when that outlasts the API name's failover.
+    renewal_margin = paid.cookie_seconds // 2
+    return {
+        "cookie_seconds": paid.cookie_seconds,
+        "session_renewed_with_seconds_left": renewal_margin,
+        "media_delivery": "CloudFront checks the cookies at the edge; the premium buckets' origin group fails over per request"
+        if multi
+        else "CloudFront checks the cookies at the edge; one bucket",
+        "new_session_after_seconds": failover,
+        "playing_reader_gap_seconds": max(0, failover - renewal_margin) if failover is not None else None,
+        "token_minutes": paid.token_minutes,
+        "sign_in": f"the user pool in {cfg.home_region}: with it lost, new sign-ins and token refreshes wait for it; "
+        f"a signed-in reader's token keeps getting sessions for up to {paid.token_minutes} minutes",
+        "purchases": "the write path: deferred (202) while no region holds the write lease, landing after the promotion",
+    }
 
 
 def relational_budget(cfg) -> dict | None:

@@ -23,6 +23,7 @@ from functions.shared import failover_timing
 from stack import api_contract
 from stack.config_errors import ConfigError, one_of
 from stack.container_config import ContainerConfig, parse_container_config
+from stack.paid_content_config import PaidContentConfig, parse_paid_content_config
 from stack.project import ConfigKey, load_project
 from stack.regions import KNOWN_REGIONS, strong_consistency_region_set
 from stack.relational_config import RelationalConfig, parse_relational_config
@@ -140,6 +141,7 @@ class StackConfig:
     health_check_latency_graphs: bool
     container: ContainerConfig  # containerBackend and its keys (stack/container_config.py)
     relational: RelationalConfig  # relationalDb and its keys (stack/relational_config.py)
+    paid_content: PaidContentConfig  # paidContent and its keys (stack/paid_content_config.py)
 
     @property
     def home_region(self) -> str:
@@ -554,6 +556,7 @@ def parse_stack_config(raw: Mapping[str, str | None], *, stack: str, allow_place
         stored_answer_seconds=v["storedAnswerSeconds"],
         container=containers,
         relational=parse_relational_config(v, key, regions=regions, health_interval=interval, failure_threshold=threshold),
+        paid_content=parse_paid_content_config(v, key, domain=domain),
     )
 
 

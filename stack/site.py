@@ -9,6 +9,7 @@ from components import ApiEdge, ServerlessApi, SiteDomain, StaticSite, StaticSit
 from components._blocks.private_bucket import PrivateBucket
 from stack.config import StackConfig
 from stack.edge import SITE_LOG_PREFIX, SiteReader
+from stack.paid_content import PremiumMedia
 from stack.providers import Providers
 
 SITE_DIR = Path(__file__).resolve().parents[1] / "site"
@@ -24,9 +25,16 @@ def api_origin_pattern(cfg: StackConfig) -> str:
     return f"{api} https://{cfg.read_host}" if cfg.read_host else f"{api} https://*.cloudfront.net"
 
 
-def static_site(cfg: StackConfig, providers: Providers, view_logs: PrivateBucket | None, reader: SiteReader) -> StaticSite:
+def static_site(
+    cfg: StackConfig,
+    providers: Providers,
+    view_logs: PrivateBucket | None,
+    reader: SiteReader,
+    premium: PremiumMedia | None = None,
+) -> StaticSite:
     """With post pages, the site's logs go to the view-count bucket: its page requests are the
-    views. With stored answers, the API edge reads their prefix of the buckets too."""
+    views. With stored answers, the API edge reads their prefix of the buckets too. With paid
+    content, /premium/* is served from the premium buckets to signed cookies only."""
     counted = cfg.post_pages and view_logs is not None
     return StaticSite(
         "site",
@@ -46,11 +54,14 @@ def static_site(cfg: StackConfig, providers: Providers, view_logs: PrivateBucket
             # The page carries its config: one request fewer before it can call the API.
             config_page="index.html",
             prefix_readers=reader.prefix_readers(),
+            premium=premium.site_path() if premium is not None else None,
         ),
     )
 
 
-def publish_config(site: StaticSite, cfg: StackConfig, apis: dict[str, ServerlessApi], edge: ApiEdge | None) -> None:
+def publish_config(
+    site: StaticSite, cfg: StackConfig, apis: dict[str, ServerlessApi], edge: ApiEdge | None, premium: PremiumMedia | None = None
+) -> None:
     """Every region's own URL: the browser fails over between them itself (site/client.js), in
     seconds, instead of waiting for DNS; apiBaseUrl is the name Route 53 routes. With the edge on,
     `edge` is where the browser reads first (cached, failing over at CloudFront)."""
@@ -59,6 +70,14 @@ def publish_config(site: StaticSite, cfg: StackConfig, apis: dict[str, Serverles
         "regions": {r: api.invoke_url for r, api in apis.items()},
         "failoverTimeoutMs": FAILOVER_TIMEOUT_MS,
     }
+    if cfg.paid_content.enabled:
+        # The session is asked of the API's name, whose host is in the cookies' domain (a
+        # region's execute-api host is not); sign-in goes to the pool.
+        values["premium"] = {
+            "sessionUrl": apis[cfg.home_region].public_url,
+            "userPoolClientId": premium.content.client_id,
+            "userPoolRegion": cfg.home_region,
+        }
     if cfg.post_pages:
         values["postPages"] = True  # a post's link is its own page, /posts/<id>
     if edge is not None:

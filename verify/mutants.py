@@ -684,6 +684,64 @@ def _relational_mutants(resources: list[Resource]) -> Iterator[Mutant]:
             yield Mutant(f"{label}: {cluster.name}", "rds-recoverable", cluster.urn, swap(cluster, with_props(cluster, **change)))
 
 
+def _premium_mutants(resources: list[Resource]) -> Iterator[Mutant]:
+    """Paid content's signatures undone: the premium path unsigned, its buckets reached another
+    way, an empty key group, cookies that live a day."""
+    for distribution in of_type(resources, "aws:cloudfront/distribution:Distribution"):
+        ordered = [dict(b) for b in distribution.props.get("orderedCacheBehaviors") or []]
+        for index, behavior in enumerate(ordered):
+            if not behavior.get("trustedKeyGroups"):
+                continue
+            unsigned = [dict(b) for b in ordered]
+            unsigned[index].pop("trustedKeyGroups")
+            yield Mutant(
+                f"premium path without its key group: {distribution.name}",
+                "premium-signed-only",
+                distribution.urn,
+                swap(distribution, with_props(distribution, orderedCacheBehaviors=unsigned)),
+            )
+            default = dict(distribution.props.get("defaultCacheBehavior") or {})
+            yield Mutant(
+                f"premium buckets behind the unsigned default behaviour: {distribution.name}",
+                "premium-signed-only",
+                distribution.urn,
+                swap(
+                    distribution,
+                    with_props(distribution, defaultCacheBehavior={**default, "targetOriginId": behavior["targetOriginId"]}),
+                ),
+            )
+    buckets = {
+        b.urn: b for b in of_type(resources, "aws:s3/bucket:Bucket") if (b.props.get("tags") or {}).get("content") == "premium"
+    }
+    for policy in of_type(resources, "aws:s3/bucketPolicy:BucketPolicy"):
+        for urn in [u for u in policy.depends_on("bucket") if u in buckets]:
+            reader = {
+                "Sid": "AnotherDistribution",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{buckets[urn].name}/*",
+                "Condition": {"StringEquals": {"AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/EUNSIGNED"}},
+            }
+            yield Mutant(
+                f"premium bucket read by another distribution: {policy.name}", "premium-signed-only", urn, adding(policy, reader)
+            )
+    for group in of_type(resources, "aws:cloudfront/keyGroup:KeyGroup"):
+        yield Mutant(
+            f"empty key group: {group.name}", "premium-key-group-not-empty", group.urn, swap(group, with_props(group, items=[]))
+        )
+    for function in of_type(resources, "aws:lambda/function:Function"):
+        variables = dict(((function.props.get("environment") or {}).get("variables")) or {})
+        if "PREMIUM_COOKIE_SECONDS" in variables:
+            long_lived = {"variables": {**variables, "PREMIUM_COOKIE_SECONDS": "86400"}}
+            yield Mutant(
+                f"premium cookies for a day: {function.name}",
+                "premium-cookie-lifetime",
+                function.urn,
+                swap(function, with_props(function, environment=long_lived)),
+            )
+
+
 GENERATORS = (
     _access_mutants,
     _iam_mutants,
@@ -692,6 +750,7 @@ GENERATORS = (
     _protection_mutants,
     _container_mutants,
     _relational_mutants,
+    _premium_mutants,
     *PROPERTY_GENERATORS,
 )
 

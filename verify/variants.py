@@ -57,6 +57,11 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "analyticsBufferSeconds": 900,
             "analyticsBytesScannedLimitMb": 50,
             "backups": False,
+            # Paid content during a key rotation: two keys in the group, the new one signing.
+            "paidContent": "signed-cookies",
+            "premiumCookieSeconds": 600,
+            "premiumSigningKeys": ["k2", "k1"],
+            "readerTokenMinutes": 30,
         },
     ),
     "evacuated-home-customer-managed-keys-database-backup-copy": (
@@ -66,6 +71,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "tableEncryption": "customer-managed",
             "relationalDb": "aurora-serverless",
             "relationalDbDr": "backup-copy",
+            "paidContent": "signed-cookies",  # premium media read from the serving region first
         },
     ),
     "strong-with-witness-private-containers": (

@@ -23,7 +23,11 @@ def log_access(
     name: str, source: PrivateBucket, opts: pulumi.ResourceOptions, tags: Mapping[str, str], days: int
 ) -> PrivateBucket:
     """`{name}-access-logs` receiving `source`'s access logs under ACCESS_LOG_PREFIX."""
-    logs = private_bucket(f"{name}-access-logs", opts, tags, with_policy=False, versioned=False, expire_objects_after_days=days)
+    # The source's tags but its content mark (content=premium): what the logs hold is logs.
+    logs_tags = {k: v for k, v in tags.items() if k != "content"}
+    logs = private_bucket(
+        f"{name}-access-logs", opts, logs_tags, with_policy=False, versioned=False, expire_objects_after_days=days
+    )
     account = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=opts.parent, provider=opts.provider))
     delivery = attach_policy(
         f"{name}-access-logs",

@@ -123,6 +123,21 @@ def private_bucket(
     return made
 
 
+def cloudfront_reads(
+    made: PrivateBucket, distribution_arn: pulumi.Input[str], prefix: str = "", sid: str = "CloudFrontReadsThroughOAC"
+) -> dict[str, Any]:
+    """The statement admitting one CloudFront distribution (through its origin access control,
+    which signs as the CloudFront service) to read the objects under `prefix`."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject",
+        "Resource": made.arn.apply(lambda arn: f"{arn}/{prefix}*"),
+        "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+    }
+
+
 def attach_policy(
     name: str, made: PrivateBucket, opts: pulumi.ResourceOptions, statements: Sequence[dict[str, Any]] = ()
 ) -> aws.s3.BucketPolicy:

@@ -8,12 +8,11 @@ user pool's included, is gone:
   them there (shared/reader_tokens.py's `remember`);
 - the entitlement is the `PURCHASE#<address>#<post>` item of the local replica, or the
   relational ledger's row when that store is on;
-- the private key is this region's replica of the signing-key secret, read once per execution
-  environment.
+- the private key and its CloudFront key id are this region's replica of the signing-key secret
+  (JSON, so a rotation changes both at once), read once per execution environment.
 
 Environment (set only when paidContent is on; the route answers 404 otherwise):
-READER_TOKEN_ISSUER, READER_CLIENT_ID, READER_JWKS_URL, PREMIUM_KEY_PAIR_ID,
-PREMIUM_SIGNING_KEY_SECRET, PREMIUM_SITE_ORIGIN, PREMIUM_COOKIE_DOMAIN, PREMIUM_COOKIE_SECONDS.
+READER_TOKEN_ISSUER, READER_CLIENT_ID, READER_JWKS_URL, PREMIUM_SIGNING_KEY_SECRET, PREMIUM_SITE_ORIGIN, PREMIUM_COOKIE_DOMAIN, PREMIUM_COOKIE_SECONDS.
 """
 
 from __future__ import annotations
@@ -45,7 +44,7 @@ class Unavailable(Exception):
 
 
 def enabled() -> bool:
-    return bool(os.environ.get("PREMIUM_KEY_PAIR_ID"))
+    return bool(os.environ.get("PREMIUM_SIGNING_KEY_SECRET"))
 
 
 def session(token: str | None, item: object, table) -> SessionAnswer:
@@ -84,7 +83,8 @@ def _owns(table, reader: Reader, item: str) -> bool:
 @functools.cache
 def _signing_key() -> SigningKey:
     secret = aws.client("secretsmanager").get_secret_value(SecretId=os.environ["PREMIUM_SIGNING_KEY_SECRET"])
-    return SigningKey(key_pair_id=os.environ["PREMIUM_KEY_PAIR_ID"], private_key_pem=secret["SecretString"].encode())
+    value = json.loads(secret["SecretString"])
+    return SigningKey(key_pair_id=value["key_pair_id"], private_key_pem=value["private_key_pem"].encode())
 
 
 def _session_settings() -> SessionSettings:

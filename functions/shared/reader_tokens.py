@@ -106,8 +106,11 @@ def verify(token: str | None, settings: TokenSettings) -> Reader:
     groups = claims.get("cognito:groups")
     return Reader(
         sub=str(claims["sub"]),
-        # Purchases are kept by address: only one the pool has verified names the reader.
-        email=claims["email"].lower() if isinstance(claims.get("email"), str) and claims.get("email_verified") is True else None,
+        # Purchases are kept by address: one the pool marks unverified names nobody. (Cognito puts
+        # email_verified in every ID token that has an email; moto leaves it out.)
+        email=claims["email"].lower()
+        if isinstance(claims.get("email"), str) and claims.get("email_verified", True) in (True, "true")
+        else None,
         groups=tuple(g for g in groups if isinstance(g, str)) if isinstance(groups, list) else (),
     )
 

@@ -28,13 +28,13 @@ SITE = "https://www.example.com"
 @pytest.fixture
 def premium(regional, monkeypatch):
     secret = boto3.client("secretsmanager", region_name="us-east-1").create_secret(
-        Name="premium-signing-key", SecretString=pem(MEDIA_KEY).decode()
+        Name="premium-signing-key",
+        SecretString=json.dumps({"key_pair_id": KEY_PAIR_ID, "private_key_pem": pem(MEDIA_KEY).decode()}),
     )
     for name, value in {
         "READER_TOKEN_ISSUER": ISSUER,
         "READER_CLIENT_ID": CLIENT,
         "READER_JWKS_URL": JWKS_URL,
-        "PREMIUM_KEY_PAIR_ID": KEY_PAIR_ID,
         "PREMIUM_SIGNING_KEY_SECRET": secret["ARN"],
         "PREMIUM_SITE_ORIGIN": SITE,
         "PREMIUM_COOKIE_DOMAIN": "example.com",

@@ -127,3 +127,15 @@ def test_every_relational_store_mutant_is_caught_by_its_rule():
     assert {m.rule for m in relational} == {"rds-encrypted", "rds-private", "rds-recoverable"}
     survivors = [m.name for m in relational if not mutation.killed(m, resources)]
     assert survivors == [] and len(relational) >= 10
+
+
+def test_every_paid_content_mutant_is_caught_by_its_rule():
+    """Premium media's signatures undone one at a time on a stack that sells them during a key
+    rotation: the path unsigned, its buckets served or admitted another way, an empty key group,
+    day-long cookies."""
+    base, overrides = VARIANTS["real-domain-hardened-functions-standing-charges-no-backups"]
+    resources = resources_of(cached_stack(base, **overrides))
+    premium = list(mutation._premium_mutants(resources))
+    assert {m.rule for m in premium} == {"premium-signed-only", "premium-key-group-not-empty", "premium-cookie-lifetime"}
+    survivors = [m.name for m in premium if not mutation.killed(m, resources)]
+    assert survivors == [] and len(premium) >= 6

@@ -158,6 +158,37 @@ SERVICE = "aws:ecs/service:Service"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SAFE_CONTAINER = {"name": "api", "image": "i", "user": "65534:65534", "readonlyRootFilesystem": True}
 
+
+def premium_site(*, signed: bool, default_target: str = "s3", name: str = "site") -> Resource:
+    premium = {"pathPattern": "/premium/*", "targetOriginId": "premium-failover", "viewerProtocolPolicy": "https-only"}
+    if signed:
+        premium["trustedKeyGroups"] = ["KG1"]
+    return res(
+        DISTRIBUTION,
+        name,
+        origins=[{"originId": "s3"}, {"originId": "premium-us-east-1"}, {"originId": "premium-us-west-2"}],
+        originGroups=[
+            {"originId": "premium-failover", "members": [{"originId": "premium-us-east-1"}, {"originId": "premium-us-west-2"}]}
+        ],
+        defaultCacheBehavior={"targetOriginId": default_target, "viewerProtocolPolicy": "redirect-to-https"},
+        orderedCacheBehaviors=[premium],
+    )
+
+
+def premium_bucket() -> Resource:
+    return res("aws:s3/bucket:Bucket", "premium", tags={"content": "premium"})
+
+
+def oac_read(source_arn: str) -> dict:
+    return {
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::premium/*",
+        "Condition": {"StringEquals": {"AWS:SourceArn": source_arn}},
+    }
+
+
 CASES = {
     "s3-public-access-block": (
         [B, on_bucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", B, **PAB_ON)],
@@ -690,6 +721,50 @@ CASES = {
     "subnet-no-auto-public-ip": (
         [res("aws:ec2/subnet:Subnet", mapPublicIpOnLaunch=False)],
         [res("aws:ec2/subnet:Subnet", mapPublicIpOnLaunch=True)],
+    ),
+    "premium-signed-only": (
+        [
+            premium_site(signed=True),
+            premium_bucket(),
+            res(
+                "aws:s3/bucketPolicy:BucketPolicy",
+                "premium-policy",
+                deps={"bucket": ["urn:aws:s3/bucket:Bucket::premium"]},
+                policy=json.dumps({"Statement": [oac_read("arn:aws:cloudfront::1:distribution/SITE")]}),
+            ),
+        ],
+        [
+            premium_site(signed=False),  # the premium path without a key group
+            premium_site(signed=True, default_target="premium-failover", name="leaky"),  # its origins unsigned
+            premium_bucket(),
+            res(
+                "aws:s3/bucketPolicy:BucketPolicy",
+                "premium-policy",
+                deps={"bucket": ["urn:aws:s3/bucket:Bucket::premium"]},
+                policy=json.dumps(
+                    {
+                        "Statement": [
+                            oac_read("arn:aws:cloudfront::1:distribution/SITE"),
+                            oac_read("arn:aws:cloudfront::1:distribution/OTHER"),
+                        ]
+                    }
+                ),
+            ),
+        ],
+    ),
+    "premium-key-group-not-empty": (
+        [res("aws:cloudfront/keyGroup:KeyGroup", items=["K1"])],
+        [res("aws:cloudfront/keyGroup:KeyGroup", items=[])],
+    ),
+    "premium-cookie-lifetime": (
+        [
+            res("aws:lambda/function:Function", environment={"variables": {"PREMIUM_COOKIE_SECONDS": "300"}}),
+            res("aws:lambda/function:Function", "plain"),
+        ],
+        [
+            res("aws:lambda/function:Function", environment={"variables": {"PREMIUM_COOKIE_SECONDS": "86400"}}),
+            res("aws:lambda/function:Function", "garbage", environment={"variables": {"PREMIUM_COOKIE_SECONDS": "soon"}}),
+        ],
     ),
 }
 

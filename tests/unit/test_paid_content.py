@@ -22,7 +22,7 @@ def public_pem() -> str:
 ACTIVE, PREVIOUS = public_pem(), public_pem()
 
 
-def build(regions=("us-east-1", "us-west-2"), keys=(ACTIVE,), **more):
+def build(regions=("us-east-1", "us-west-2"), keys=(("k2", ACTIVE),), **more):
     def program():
         providers = providers_for(*regions, *([] if "us-east-1" in regions else ["us-east-1"]))
         paid = PaidContent(
@@ -32,7 +32,7 @@ def build(regions=("us-east-1", "us-west-2"), keys=(ACTIVE,), **more):
                 regions=regions,
                 providers=providers,
                 global_provider=providers["us-east-1"],
-                public_key_pems=keys,
+                public_keys=keys,
                 signing_key_pem=pulumi.Output.secret("-----BEGIN PRIVATE KEY-----\nnot in clear\n"),
                 **more,
             ),
@@ -64,14 +64,16 @@ def test_the_pool_and_its_public_client_live_in_the_home_region_and_sign_in_by_e
 
 
 def test_the_key_group_trusts_every_public_key_given_the_signing_one_first():
-    run = build(keys=(ACTIVE, PREVIOUS))
+    run = build(keys=(("k2", ACTIVE), ("k1", PREVIOUS)))
     keys = {k.inputs["encodedKey"]: k for k in run.of_type("aws:cloudfront/publicKey:PublicKey")}
     assert set(keys) == {ACTIVE.strip() + "\n", PREVIOUS.strip() + "\n"}
     assert {k.region for k in keys.values()} == {"us-east-1"}
     [group] = run.of_type("aws:cloudfront/keyGroup:KeyGroup")
     assert len(group.inputs["items"]) == 2 and len(set(group.inputs["items"])) == 2
     assert run.outputs["keyPairIds"] == group.inputs["items"]  # the signing key's id first
-    assert keys[ACTIVE.strip() + "\n"].name == "paid-key-0" and "signs" in keys[ACTIVE.strip() + "\n"].inputs["comment"]
+    # Named by key, not by place: a rotation adds a key and leaves the old one's resource alone.
+    assert keys[ACTIVE.strip() + "\n"].name == "paid-key-k2" and "signs" in keys[ACTIVE.strip() + "\n"].inputs["comment"]
+    assert keys[PREVIOUS.strip() + "\n"].name == "paid-key-k1"
 
 
 def test_the_signing_key_is_a_secret_replicated_to_every_other_region_and_never_in_clear():
@@ -90,9 +92,10 @@ def test_the_signing_key_is_a_secret_replicated_to_every_other_region_and_never_
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"keys": ()}, "public_key_pems"),
-        ({"keys": (ACTIVE, PREVIOUS, ACTIVE)}, "public_key_pems"),
-        ({"keys": ("ssh-rsa AAAA",)}, "PEM public key"),
+        ({"keys": ()}, "public_keys"),
+        ({"keys": (("k1", ACTIVE), ("k2", PREVIOUS), ("k3", ACTIVE))}, "public_keys"),
+        ({"keys": (("k1", ACTIVE), ("k1", PREVIOUS))}, "named apart"),
+        ({"keys": (("k1", "ssh-rsa AAAA"),)}, "PEM public key"),
         ({"token_minutes": 2}, "outside 5-1440"),
     ],
 )

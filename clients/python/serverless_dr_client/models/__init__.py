@@ -11,6 +11,8 @@ from .post import Post
 from .post_create import PostCreate
 from .post_list import PostList
 from .post_update import PostUpdate
+from .premium_session import PremiumSession
+from .premium_session_request import PremiumSessionRequest
 from .purchase import Purchase
 from .purchase_create import PurchaseCreate
 from .purchase_list import PurchaseList
@@ -41,6 +43,8 @@ __all__ = (
     "PostCreate",
     "PostList",
     "PostUpdate",
+    "PremiumSession",
+    "PremiumSessionRequest",
     "Purchase",
     "PurchaseCreate",
     "PurchaseList",
