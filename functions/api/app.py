@@ -138,11 +138,6 @@ def subscribe():
     return _write("POST /subscribers", {"email": email}, intent)
 
 
-def _ledger_on() -> None:
-    if not data_api.enabled():
-        raise ApiError(404, "not_found", "the purchases ledger is off in this stack (relationalDb)")
-
-
 @app.post("/purchases")
 def create_purchase():
     """A grant (or a test purchase): the reader owns the item, which unlocks its premium media
@@ -162,8 +157,10 @@ def create_purchase():
 
 @app.get("/purchases")
 def list_purchases():
-    _ledger_on()
     reader = validation.query_email(_query(), "reader")
+    if not data_api.enabled():
+        owned = premium.purchases_in_table(_table(), reader)
+        return json_response(200, {"reader": reader, "purchases": owned}, {"Cache-Control": "no-store"})
     try:
         owned = ledger.purchases_of(reader)
     except Exception as error:

@@ -74,6 +74,7 @@ def create_intent(base: dict[str, Any], body: dict[str, Any]) -> WriteIntent:
         "title": body["title"],
         "body": body["body"],
         "tags": body.get("tags", []),
+        **({"premium": True} if body.get("premium") else {}),
         "created_at": created,
         "gsi1pk": POSTS_PARTITION,
         "gsi1sk": f"{created}#{post_id}",
@@ -82,7 +83,7 @@ def create_intent(base: dict[str, Any], body: dict[str, Any]) -> WriteIntent:
 
 
 def update_intent(base: dict[str, Any], post_id: str, body: dict[str, Any]) -> WriteIntent:
-    changes = {k: body[k] for k in ("title", "body", "tags") if k in body}
+    changes = {k: body[k] for k in ("title", "body", "tags", "premium") if k in body}
     return WriteIntent(kind="update", key=post_key(post_id), item=changes, expected_version=int(body["version"]), **base)
 
 

@@ -6,7 +6,7 @@ user pool's included, is gone:
 - the reader's token is checked against the pool's keys as this region's replica of the global
   table keeps them (`READERKEYS#<pool>`): the first fetch from the pool, in any region, stores
   them there (shared/reader_tokens.py's `remember`);
-- the entitlement is the `PURCHASE#<address>#<post>` item of the local replica, or the
+- the entitlement is the `PURCHASE#<address>`/`ITEM#<post>` item of the local replica, or the
   relational ledger's row when that store is on;
 - the private key and its CloudFront key id are this region's replica of the signing-key secret
   (JSON, so a rotation changes both at once), read once per execution environment.
@@ -78,6 +78,17 @@ def _owns(table, reader: Reader, item: str) -> bool:
         except data_api.DatabaseBusy as busy:
             raise Unavailable("the database is resuming or moving; retry") from busy
     return is_live(table.get_item(Key=purchase_key(reader.email, item)).get("Item"))
+
+
+def purchases_in_table(table, reader: str) -> list[dict[str, str]]:
+    """A reader's purchases as this region's replica holds them, oldest first (at most the
+    ledger's 500, so either store answers the same shape)."""
+    from boto3.dynamodb.conditions import Key
+
+    key = purchase_key(reader, "")
+    found = table.query(KeyConditionExpression=Key("pk").eq(key["pk"]) & Key("sk").begins_with(key["sk"]), Limit=500)["Items"]
+    owned = [{"item": i["item"], "purchased_at": i["purchased_at"]} for i in found if is_live(i)]
+    return sorted(owned, key=lambda p: (p["purchased_at"], p["item"]))
 
 
 @functools.cache

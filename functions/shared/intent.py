@@ -10,7 +10,7 @@ and the table:
 - **the scope**: even a sealed intent may only touch what its route writes: `POST /posts` creates
   a `POST#<id>` item whose id is derived from the write id, `PUT`/`DELETE /posts/{id}` change a
   `POST#` item's title, body and tags, `POST /subscribers` creates the `SUB#<email>` item of that
-  address, `POST /purchases` a `PURCHASE#<reader>#<post id>` item (or, with the relational store on, a
+  address, `POST /purchases` a `PURCHASE#<reader>`/`ITEM#<post id>` item (or, with the relational store on, a
   row of its ledger: shared/ledger.py) for that reader and item. Anything else (`CONTROL#`, `REQ#`, `SUPPRESS#`, `VIEWS#`, another kind or field) is
   `OutOfScope`. The scope is checked as well as the seal: a bug in the API could seal an intent
   it should never have built.
@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from shared import signing
-from shared.items import json_default
+from shared.items import json_default, purchase_key
 
 Kind = Literal["create", "subscribe", "update", "delete", "purchase"]
 KINDS: tuple[str, ...] = ("create", "subscribe", "update", "delete", "purchase")
@@ -38,7 +38,8 @@ MAX_VERSION = 10**18 - 1
 SEAL_PURPOSE = "intent"
 _POST_KEY = re.compile(r"POST#[0-9a-f]{32}")
 _SUB_KEY = re.compile(r"SUB#[^#\s]{3,254}")
-_PURCHASE_KEY = re.compile(r"PURCHASE#[^#\s]{3,254}#[0-9a-f]{32}")
+_PURCHASE_KEY = re.compile(r"PURCHASE#[^#\s]{3,254}")
+_PURCHASED_ITEM = re.compile(r"ITEM#[0-9a-f]{32}")
 
 
 class InvalidIntent(ValueError):
@@ -57,7 +58,7 @@ class OutOfScope(InvalidIntent):
 class Scope:
     kind: str
     key: re.Pattern[str]
-    sort_key: str
+    sort_key: str | re.Pattern[str]  # the one sort key, or the shape of any it may write
     item_fields: frozenset[str]  # create/subscribe: the item's attributes; update: what may change
 
 
@@ -66,12 +67,14 @@ SCOPES: dict[str, Scope] = {
         "create",
         _POST_KEY,
         "POST",
-        frozenset({"pk", "sk", "id", "title", "body", "tags", "created_at", "gsi1pk", "gsi1sk"}),
+        frozenset({"pk", "sk", "id", "title", "body", "tags", "premium", "created_at", "gsi1pk", "gsi1sk"}),
     ),
-    "PUT /posts/{id}": Scope("update", _POST_KEY, "POST", frozenset({"title", "body", "tags"})),
+    "PUT /posts/{id}": Scope("update", _POST_KEY, "POST", frozenset({"title", "body", "tags", "premium"})),
     "DELETE /posts/{id}": Scope("delete", _POST_KEY, "POST", frozenset()),
     "POST /subscribers": Scope("subscribe", _SUB_KEY, "SUB", frozenset({"pk", "sk", "email", "subscribed_at"})),
-    "POST /purchases": Scope("purchase", _PURCHASE_KEY, "PURCHASE", frozenset({"pk", "sk", "reader", "item", "purchased_at"})),
+    "POST /purchases": Scope(
+        "purchase", _PURCHASE_KEY, _PURCHASED_ITEM, frozenset({"pk", "sk", "reader", "item", "purchased_at"})
+    ),
 }
 
 
@@ -159,7 +162,12 @@ def check_scope(intent: WriteIntent) -> None:
         raise OutOfScope(f"route {intent.route!r} makes no deferred writes")
     if intent.kind != scope.kind:
         raise OutOfScope(f"{intent.route} makes {scope.kind} intents, not {intent.kind}")
-    if not scope.key.fullmatch(intent.key["pk"]) or intent.key["sk"] != scope.sort_key:
+    sort_key_fits = (
+        scope.sort_key.fullmatch(intent.key["sk"])
+        if isinstance(scope.sort_key, re.Pattern)
+        else intent.key["sk"] == scope.sort_key
+    )
+    if not scope.key.fullmatch(intent.key["pk"]) or not sort_key_fits:
         raise OutOfScope(f"{intent.route} may not write the item {intent.key['pk'][:80]}/{intent.key['sk'][:20]}")
     fields = set(intent.item or {})
     if not fields <= scope.item_fields:
@@ -170,8 +178,5 @@ def check_scope(intent: WriteIntent) -> None:
             raise OutOfScope("a created post's id is derived from its write id")
     if intent.kind == "subscribe" and intent.key["pk"] != f"SUB#{str(intent.item.get('email', '')).lower()}":
         raise OutOfScope("a subscriber item belongs to its own address")
-    if (
-        intent.kind == "purchase"
-        and intent.key["pk"] != f"PURCHASE#{str(intent.item.get('reader', '')).lower()}#{intent.item.get('item')}"
-    ):
+    if intent.kind == "purchase" and intent.key != purchase_key(str(intent.item.get("reader", "")), str(intent.item.get("item"))):
         raise OutOfScope("a purchase belongs to its own reader and item")

@@ -21,7 +21,7 @@ from typing import Any
 
 POSTS_INDEX = "gsi1"
 POSTS_PARTITION = "POSTS"
-POST_FIELDS = ("id", "title", "body", "tags", "created_at", "updated_at", "version", "origin_region")
+POST_FIELDS = ("id", "title", "body", "tags", "premium", "created_at", "updated_at", "version", "origin_region")
 
 
 def now_iso() -> str:
@@ -60,7 +60,7 @@ def subscriber_key(email: str) -> dict[str, str]:
 def purchase_key(reader: str, item: str) -> dict[str, str]:
     """A purchase: an item of the table, or the address of the relational ledger's row when that
     store is on (relationalDb)."""
-    return {"pk": f"PURCHASE#{reader.lower()}#{item}", "sk": "PURCHASE"}
+    return {"pk": f"PURCHASE#{reader.lower()}", "sk": f"ITEM#{item}"}  # a reader's purchases: one query
 
 
 def suppression_key(email: str) -> dict[str, str]:

@@ -343,3 +343,42 @@ def test_a_headless_secondary_costs_an_instance_creation_in_the_rto_and_warm_doe
     one = parse_stack_config(raw_for("dev", **GLOBAL_DB), stack="dev").relational
     assert (one.dr, one.min_capacity, one.pauses, one.rto_seconds) == (None, 0, True, None)
     assert "empty with one region" in str(refused("dev", **GLOBAL_DB, relationalDbDr="global"))
+
+
+PAID = {"paidContent": "signed-cookies"}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "key", "fragment"),
+    [
+        ({"paidContent": "signed-urls"}, "paidContent", "one of off, signed-cookies"),
+        ({**PAID, "domain": "", "regions": ["us-east-1"]}, "paidContent", "no cookie for *.cloudfront.net"),
+        ({**PAID, "premiumCookieSeconds": 59}, "premiumCookieSeconds", "from 60 to 3600"),
+        ({**PAID, "premiumCookieSeconds": 86400}, "premiumCookieSeconds", "from 60 to 3600"),
+        ({**PAID, "premiumSigningKeys": []}, "premiumSigningKeys", "one key name, or two"),
+        ({**PAID, "premiumSigningKeys": ["k1", "k2", "k3"]}, "premiumSigningKeys", "one key name, or two"),
+        ({**PAID, "premiumSigningKeys": ["k1", "k1"]}, "premiumSigningKeys", "two different ones"),
+        ({**PAID, "premiumSigningKeys": ["Key One"]}, "premiumSigningKeys", "lowercase letters"),
+        ({**PAID, "readerTokenMinutes": 4}, "readerTokenMinutes", "from 5 to 1440"),
+    ],
+)
+def test_paid_content_choices_that_cannot_work_are_refused_in_one_line(overrides, key, fragment):
+    error = refused(**overrides)
+    assert error.key == f"{NS}:{key}" and fragment in str(error) and "\n" not in str(error)
+
+
+def test_paid_content_budget_follows_the_config():
+    """A playing reader renews with half the cookie's life left: no gap when that half outlasts
+    the API name's failover, the difference otherwise."""
+    from components.failover_math import api_failover_seconds
+    from stack.budget import compute_budget
+
+    off = parse_stack_config(raw_for("dr"), stack="dr", allow_placeholder_domain=True)
+    assert compute_budget(off).paid_content is None
+    for seconds in (60, 300, 3600):
+        cfg = parse_stack_config(raw_for("dr", **PAID, premiumCookieSeconds=seconds), stack="dr", allow_placeholder_domain=True)
+        budget = compute_budget(cfg).paid_content
+        failover = api_failover_seconds(cfg.health_check_interval, cfg.health_check_failure_threshold)
+        assert budget["new_session_after_seconds"] == failover
+        assert budget["playing_reader_gap_seconds"] == max(0, failover - seconds // 2)
+        assert budget["cookie_seconds"] == seconds and cfg.paid_content.token_minutes == 60

@@ -237,8 +237,8 @@ def test_cors_admits_only_the_site_origin(regional):
 def test_update_without_any_change_is_422_naming_the_changeable_fields(regional):
     post, _ = create_post()
     status, body, _ = call_api("PUT", f"/posts/{post['id']}", body={"version": 1})
-    assert status == 422 and body["fields"] == ["title", "body", "tags"]
-    assert body["message"] == "at least one of title, body, tags must be given"
+    assert status == 422 and body["fields"] == ["title", "body", "tags", "premium"]
+    assert body["message"] == "at least one of title, body, tags, premium must be given"
 
 
 def test_thumbnail_is_404_until_made_then_a_presigned_url(regional):

@@ -24,6 +24,7 @@ class Post:
         updated_at (str | Unset):
         origin_region (str | Unset):
         views (int | Unset):
+        premium (bool | Unset): the post has premium media for readers who bought it
     """
 
     id: str
@@ -35,6 +36,7 @@ class Post:
     updated_at: str | Unset = UNSET
     origin_region: str | Unset = UNSET
     views: int | Unset = UNSET
+    premium: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -58,6 +60,8 @@ class Post:
 
         views = self.views
 
+        premium = self.premium
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -77,6 +81,8 @@ class Post:
             field_dict["origin_region"] = origin_region
         if views is not UNSET:
             field_dict["views"] = views
+        if premium is not UNSET:
+            field_dict["premium"] = premium
 
         return field_dict
 
@@ -101,6 +107,8 @@ class Post:
 
         views = d.pop("views", UNSET)
 
+        premium = d.pop("premium", UNSET)
+
         post = cls(
             id=id,
             title=title,
@@ -111,6 +119,7 @@ class Post:
             updated_at=updated_at,
             origin_region=origin_region,
             views=views,
+            premium=premium,
         )
 
         post.additional_properties = d

@@ -17,11 +17,13 @@ class PostCreate:
         title (str):
         body (str):
         tags (list[str] | Unset):
+        premium (bool | Unset): the post has premium media (the site's /premium/<id>/) for readers who bought it
     """
 
     title: str
     body: str
     tags: list[str] | Unset = UNSET
+    premium: bool | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title
@@ -31,6 +33,8 @@ class PostCreate:
         tags: list[str] | Unset = UNSET
         if not isinstance(self.tags, Unset):
             tags = self.tags
+
+        premium = self.premium
 
         field_dict: dict[str, Any] = {}
 
@@ -42,6 +46,8 @@ class PostCreate:
         )
         if tags is not UNSET:
             field_dict["tags"] = tags
+        if premium is not UNSET:
+            field_dict["premium"] = premium
 
         return field_dict
 
@@ -54,10 +60,13 @@ class PostCreate:
 
         tags = cast(list[str], d.pop("tags", UNSET))
 
+        premium = d.pop("premium", UNSET)
+
         post_create = cls(
             title=title,
             body=body,
             tags=tags,
+            premium=premium,
         )
 
         return post_create

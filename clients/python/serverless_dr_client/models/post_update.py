@@ -12,19 +12,21 @@ T = TypeVar("T", bound="PostUpdate")
 
 @_attrs_define
 class PostUpdate:
-    """The version edited, and at least one of title, body, tags (minProperties counts version).
+    """The version edited, and at least one of title, body, tags, premium (minProperties counts version).
 
     Attributes:
         version (int):
         title (str | Unset):
         body (str | Unset):
         tags (list[str] | Unset):
+        premium (bool | Unset): the post has premium media (the site's /premium/<id>/) for readers who bought it
     """
 
     version: int
     title: str | Unset = UNSET
     body: str | Unset = UNSET
     tags: list[str] | Unset = UNSET
+    premium: bool | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         version = self.version
@@ -36,6 +38,8 @@ class PostUpdate:
         tags: list[str] | Unset = UNSET
         if not isinstance(self.tags, Unset):
             tags = self.tags
+
+        premium = self.premium
 
         field_dict: dict[str, Any] = {}
 
@@ -50,6 +54,8 @@ class PostUpdate:
             field_dict["body"] = body
         if tags is not UNSET:
             field_dict["tags"] = tags
+        if premium is not UNSET:
+            field_dict["premium"] = premium
 
         return field_dict
 
@@ -64,11 +70,14 @@ class PostUpdate:
 
         tags = cast(list[str], d.pop("tags", UNSET))
 
+        premium = d.pop("premium", UNSET)
+
         post_update = cls(
             version=version,
             title=title,
             body=body,
             tags=tags,
+            premium=premium,
         )
 
         return post_update

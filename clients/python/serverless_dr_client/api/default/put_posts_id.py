@@ -120,7 +120,7 @@ def sync_detailed(
     Args:
         id (str):
         idempotency_key (str | Unset):
-        body (PostUpdate): The version edited, and at least one of title, body, tags
+        body (PostUpdate): The version edited, and at least one of title, body, tags, premium
             (minProperties counts version).
 
     Raises:
@@ -155,7 +155,7 @@ def sync(
     Args:
         id (str):
         idempotency_key (str | Unset):
-        body (PostUpdate): The version edited, and at least one of title, body, tags
+        body (PostUpdate): The version edited, and at least one of title, body, tags, premium
             (minProperties counts version).
 
     Raises:
@@ -185,7 +185,7 @@ async def asyncio_detailed(
     Args:
         id (str):
         idempotency_key (str | Unset):
-        body (PostUpdate): The version edited, and at least one of title, body, tags
+        body (PostUpdate): The version edited, and at least one of title, body, tags, premium
             (minProperties counts version).
 
     Raises:
@@ -218,7 +218,7 @@ async def asyncio(
     Args:
         id (str):
         idempotency_key (str | Unset):
-        body (PostUpdate): The version edited, and at least one of title, body, tags
+        body (PostUpdate): The version edited, and at least one of title, body, tags, premium
             (minProperties counts version).
 
     Raises:
