@@ -110,7 +110,9 @@ class PaidContent(pulumi.ComponentResource):
             name=f"{name}-readers",
             user_pool_id=pool.id,
             generate_secret=False,  # the browser holds it: a public client
-            explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            # The page signs in with USER_PASSWORD_AUTH (the password goes over TLS to Cognito's
+            # endpoint only; SRP would need a client library the page does not carry).
+            explicit_auth_flows=["ALLOW_USER_SRP_AUTH", "ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
             prevent_user_existence_errors="ENABLED",
             enable_token_revocation=True,
             id_token_validity=args.token_minutes,

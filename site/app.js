@@ -5,9 +5,10 @@
 
 import { ApiError, EDGE, RegionalClient, newIdempotencyKey } from "./client.js";
 import { excerpt, renderBody } from "./markup.js";
+import { createPremium, showAccount, showPremiumFor, wireAccount } from "./premium.js";
 
 const $ = (id) => document.getElementById(id);
-const VIEWS = ["posts", "post", "subscribe", "photos", "admin"];
+const VIEWS = ["posts", "post", "subscribe", "photos", "admin", "account"];
 const KEY_STORAGE = "serverless-dr-admin-key";
 const state = { client: null, config: {}, cursor: null, retry: null, editing: null };
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -100,6 +101,12 @@ function postItem(post) {
   time.dateTime = post.created_at;
   time.textContent = formatDate(post.created_at);
   meta.append(time, ` · ${views(post.views)}`);
+  if (post.premium) {
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = "Premium media";
+    meta.append(" · ", badge);
+  }
   const summary = document.createElement("p");
   summary.textContent = excerpt(post.body || "");
   item.append(heading, meta, summary);
@@ -127,12 +134,14 @@ async function showPost(id) {
   $("post-title").textContent = "Loading…";
   for (const field of ["post-date", "post-views"]) $(field).textContent = "";
   $("post-body").replaceChildren();
+  $("post-premium").hidden = true;
   const { body: post, region } = await call(`/posts/${encodeURIComponent(id)}`);
   $("post-title").textContent = post.title;
   $("post-date").textContent = formatDate(post.created_at);
   $("post-date").dateTime = post.created_at;
   $("post-views").textContent = views(post.views);
   $("post-body").replaceChildren(renderBody(post.body));
+  showPremiumFor(state.premium, post);
   document.title = `${post.title} — Field Notes`;
   // A page view is counted at most once: from the API edge's log when the edge answered the read
   // (and post pages are off: with them the site's logs count the post pages instead), else by
@@ -161,13 +170,15 @@ async function route(event) {
   clearError();
   const hash = location.hash || "#/";
   const post = hash.match(/^#\/posts\/([0-9a-f]{32})$/);
-  const view = post ? "post" : { "#/subscribe": "subscribe", "#/photos": "photos", "#/admin": "admin" }[hash] || "posts";
+  const views = { "#/subscribe": "subscribe", "#/photos": "photos", "#/admin": "admin", ...(state.premium ? { "#/account": "account" } : {}) };
+  const view = post ? "post" : views[hash] || "posts";
   show(view);
   document.title = "Field Notes — a blog that survives a region";
   try {
     if (view === "post") await showPost(post[1]);
     else if (view === "posts") await loadPosts();
     else if (view === "admin") await showAdmin();
+    else if (view === "account") showAccount(state.premium);
   } catch (error) {
     showError(error, route);
   }
@@ -558,6 +569,8 @@ async function start() {
     keepDraft();
   });
   restoreDraft();
+  state.premium = createPremium(config.premium);
+  if (state.premium) wireAccount(state.premium);
   $("sign-out").addEventListener("click", lock);
   $("more").addEventListener("click", () => loadPosts(true).catch((error) => showError(error, () => loadPosts(true))));
   window.addEventListener("hashchange", route);

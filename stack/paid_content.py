@@ -77,6 +77,7 @@ class PremiumMedia:
             "PREMIUM_SITE_ORIGIN": f"https://{cfg.site_host}",
             "PREMIUM_COOKIE_DOMAIN": cfg.domain,
             "PREMIUM_COOKIE_SECONDS": str(cfg.paid_content.cookie_seconds),
+            **({"PREMIUM_TEST_PURCHASES": "on"} if cfg.paid_content.test_purchases else {}),
         }
 
     def statements(self, region: str) -> list[dict]:

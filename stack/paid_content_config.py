@@ -26,6 +26,7 @@ class PaidContentConfig:
     cookie_seconds: int
     signing_keys: tuple[str, ...]  # the signing one first; two while a rotation overlaps
     token_minutes: int
+    test_purchases: bool = False  # POST /premium/purchases: a reader unlocks a post without payment
 
     @property
     def enabled(self) -> bool:
@@ -57,4 +58,14 @@ def parse_paid_content_config(v: Mapping[str, Any], key: Callable[[str], str], *
             f"a {key('domain')}: the API sets the media cookies for the site's parent domain, and a browser keeps no "
             "cookie for *.cloudfront.net set by another host",
         )
-    return PaidContentConfig(mode=mode, cookie_seconds=cookie_seconds, signing_keys=tuple(names), token_minutes=minutes)
+    if v["premiumTestPurchases"] and mode == "off":
+        raise ConfigError(
+            key("premiumTestPurchases"), True, f"false unless {key('paidContent')} is on: there is nothing to unlock"
+        )
+    return PaidContentConfig(
+        mode=mode,
+        cookie_seconds=cookie_seconds,
+        signing_keys=tuple(names),
+        token_minutes=minutes,
+        test_purchases=v["premiumTestPurchases"],
+    )

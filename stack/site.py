@@ -74,9 +74,10 @@ def publish_config(
         # The session is asked of the API's name, whose host is in the cookies' domain (a
         # region's execute-api host is not); sign-in goes to the pool.
         values["premium"] = {
-            "sessionUrl": apis[cfg.home_region].public_url,
+            "authUrl": f"https://cognito-idp.{cfg.home_region}.amazonaws.com/",
             "userPoolClientId": premium.content.client_id,
-            "userPoolRegion": cfg.home_region,
+            "sessionUrls": [apis[cfg.home_region].public_url],
+            "testPurchases": cfg.paid_content.test_purchases,
         }
     if cfg.post_pages:
         values["postPages"] = True  # a post's link is its own page, /posts/<id>

@@ -72,6 +72,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "relationalDb": "aurora-serverless",
             "relationalDbDr": "backup-copy",
             "paidContent": "signed-cookies",  # premium media read from the serving region first
+            "premiumTestPurchases": True,
         },
     ),
     "strong-with-witness-private-containers": (

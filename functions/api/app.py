@@ -155,6 +155,21 @@ def create_purchase():
     return _write("POST /purchases", {"reader": reader, "item": item}, intent)
 
 
+@app.post("/premium/purchases")
+def premium_purchase():
+    """A test purchase (premiumTestPurchases): the signed-in reader unlocks a post for their own
+    verified address, through the same write path as POST /purchases."""
+    item = _body("PremiumSessionRequest")["item"]
+    reader = premium.test_buyer(bearer_token(app.current_event.headers), _table())
+
+    def intent(base: dict[str, Any]) -> WriteIntent:
+        key = purchase_key(reader, item)
+        owned = {**key, "reader": reader, "item": item, "purchased_at": now_iso()}
+        return WriteIntent(kind="purchase", key=key, item=owned, **base)
+
+    return _write("POST /purchases", {"reader": reader, "item": item}, intent)
+
+
 @app.get("/purchases")
 def list_purchases():
     reader = validation.query_email(_query(), "reader")

@@ -12,7 +12,8 @@ user pool's included, is gone:
   (JSON, so a rotation changes both at once), read once per execution environment.
 
 Environment (set only when paidContent is on; the route answers 404 otherwise):
-READER_TOKEN_ISSUER, READER_CLIENT_ID, READER_JWKS_URL, PREMIUM_SIGNING_KEY_SECRET, PREMIUM_SITE_ORIGIN, PREMIUM_COOKIE_DOMAIN, PREMIUM_COOKIE_SECONDS.
+READER_TOKEN_ISSUER, READER_CLIENT_ID, READER_JWKS_URL, PREMIUM_SIGNING_KEY_SECRET, PREMIUM_SITE_ORIGIN, PREMIUM_COOKIE_DOMAIN, PREMIUM_COOKIE_SECONDS; and
+PREMIUM_TEST_PURCHASES=on for POST /premium/purchases (a reader unlocks a post without payment).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from aws_lambda_powertools import Logger
 from shared import aws, clock, data_api, ledger
 from shared.items import is_live, now_iso, purchase_key
 from shared.premium_session import SessionAnswer, SessionSettings, issue
-from shared.reader_tokens import Reader, TokenSettings
+from shared.reader_tokens import Reader, TokenRefused, TokenSettings, verify
 from shared.signed_media import SigningKey
 
 logger = Logger(service="api")
@@ -65,6 +66,19 @@ def session(token: str | None, item: object, table) -> SessionAnswer:
         settings=_session_settings(),
         now=clock.now(),
     )
+
+
+def test_buyer(token: str | None, table) -> str:
+    """The verified address a test purchase is made for, or the ApiError to answer."""
+    if not enabled() or os.environ.get("PREMIUM_TEST_PURCHASES") != "on":
+        raise ApiError(404, "not_found", "test purchases are off in this stack (premiumTestPurchases)")
+    try:
+        reader = verify(token, _token_settings(table))
+    except TokenRefused as refused:
+        raise ApiError(401, "unauthorized", str(refused)) from None
+    if reader.email is None:
+        raise ApiError(401, "unauthorized", "the token names no verified email address")
+    return reader.email
 
 
 def _owns(table, reader: Reader, item: str) -> bool:

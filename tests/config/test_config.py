@@ -360,6 +360,7 @@ PAID = {"paidContent": "signed-cookies"}
         ({**PAID, "premiumSigningKeys": ["k1", "k1"]}, "premiumSigningKeys", "two different ones"),
         ({**PAID, "premiumSigningKeys": ["Key One"]}, "premiumSigningKeys", "lowercase letters"),
         ({**PAID, "readerTokenMinutes": 4}, "readerTokenMinutes", "from 5 to 1440"),
+        ({"premiumTestPurchases": True}, "premiumTestPurchases", "nothing to unlock"),
     ],
 )
 def test_paid_content_choices_that_cannot_work_are_refused_in_one_line(overrides, key, fragment):

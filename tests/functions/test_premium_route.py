@@ -158,3 +158,26 @@ def test_with_paid_content_off_the_route_is_404(regional):
 def test_any_bearer_is_answered_401_never_5xx(premium, bearer):
     status, _, cookies = ask(bearer=bearer)
     assert status == 401 and cookies == []
+
+
+def unlock(bearer: str | None, item: str = POST, key: str = "unlock-premium-01") -> tuple[int, dict]:
+    headers = {"Idempotency-Key": key, **({"Authorization": f"Bearer {bearer}"} if bearer else {})}
+    status, body, _ = call_api("POST", "/premium/purchases", body={"item": item}, headers=headers)
+    return status, body
+
+
+def test_a_test_purchase_unlocks_the_post_for_the_token_s_own_address_once(premium, monkeypatch):
+    monkeypatch.setenv("PREMIUM_TEST_PURCHASES", "on")
+    status, body = unlock(reader_token())
+    assert status == 201 and (body["reader"], body["item"]) == (READER, POST)
+    assert unlock(reader_token()) == (201, body)  # the same key: the same answer, one purchase
+    assert ask(bearer=reader_token())[0] == 200
+    assert ask(bearer=token(email="other@example.com"))[0] == 403  # another reader owns nothing
+    assert unlock(None, key="unlock-premium-02")[0] == 401
+    assert unlock(reader_token(email_verified=False), key="unlock-premium-03")[0] == 401
+
+
+def test_without_test_purchases_a_reader_cannot_unlock_for_free(premium):
+    status, body = unlock(reader_token())
+    assert status == 404 and "premiumTestPurchases" in body["message"]
+    assert ask(bearer=reader_token())[0] == 403

@@ -56,7 +56,11 @@ def test_the_pool_and_its_public_client_live_in_the_home_region_and_sign_in_by_e
     assert pool.inputs["usernameAttributes"] == ["email"] and pool.inputs["deletionProtection"] == "INACTIVE"
     assert pool.inputs["passwordPolicy"]["minimumLength"] >= 12
     assert client.inputs["generateSecret"] is False
-    assert set(client.inputs["explicitAuthFlows"]) == {"ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}
+    assert set(client.inputs["explicitAuthFlows"]) == {
+        "ALLOW_USER_SRP_AUTH",
+        "ALLOW_USER_PASSWORD_AUTH",
+        "ALLOW_REFRESH_TOKEN_AUTH",
+    }
     assert client.inputs["idTokenValidity"] == 30 and client.inputs["tokenValidityUnits"]["idToken"] == "minutes"
     assert group.inputs["name"] == "premium"
     assert run.outputs["issuer"].startswith("https://cognito-idp.eu-west-1.amazonaws.com/")

@@ -263,3 +263,101 @@ def test_the_generated_client_fails_over_a_hung_throttled_or_write_losing_region
     # 202, the client's patience with an unknown write id (0.5 s here) and a resend.
     assert timings["hang read"] < 0.8 and timings["throttle read"] < 1.0 and timings["throttle write"] < 2.0, timings
     assert timings["lose-writes write"] < 3.0, timings
+
+
+# --- paid content in the browser ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        pytest.skip("no Chromium here (CI installs Debian's chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox", "--disable-gpu"])
+        yield browser
+        browser.close()
+
+
+def _reader_page(chromium, origin: str, email: str | None):
+    """A fresh browser (its own cookies) on the blog, signed in as `email` unless None."""
+    from verify.local.premium import PASSWORD
+
+    context = chromium.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(origin + "/#/account")
+    page.wait_for_selector("body[data-ready=true]")
+    if email:
+        page.fill("#reader-email", email)
+        page.fill("#reader-password", PASSWORD)
+        page.click("#sign-in-form button")
+        page.wait_for_selector("#signed-in:not([hidden])")
+    return context, page, errors
+
+
+def _open_premium_post(page, origin: str) -> None:
+    page.goto(origin + "/#/")
+    page.click("text=Premium: the outage, filmed")
+    page.wait_for_selector("#post-premium:not([hidden])")
+
+
+def _media_shown(page) -> bool:
+    page.wait_for_selector("#premium-media:not([hidden]) img")
+    return page.eval_on_selector("#premium-media img", "img => img.complete && img.naturalWidth > 0")
+
+
+def test_a_reader_unlocks_a_post_sees_its_media_and_keeps_them_with_the_home_region_killed(blog, chromium):
+    """The page against the real handlers (moto's pool, the session, the write path) and the
+    local CloudFront check of the cookies: one reader is refused, one unlocks and sees the
+    media, then the home region (the pool's) is killed and the signed-in reader still gets
+    them, from the other region's bucket and a session issued there; a new sign-in is told it
+    must wait."""
+    control, origin, _ = blog
+    home = next(iter(control.status()["regions"]))
+    other_context, other, other_errors = _reader_page(chromium, origin, "other@example.com")
+    reader_context, reader, reader_errors = _reader_page(chromium, origin, "reader@example.com")
+    try:
+        _open_premium_post(other, origin)
+        other.click("#premium-open")
+        other.wait_for_selector("#premium-status.refused")
+        assert other.inner_text("#premium-status") == "You have not unlocked this post."
+        assert other.is_hidden("#premium-media")
+
+        _open_premium_post(reader, origin)
+        reader.click("#premium-open")
+        reader.wait_for_selector("#premium-unlock:not([hidden])")
+        reader.click("#premium-unlock")
+        assert _media_shown(reader)
+        assert reader.inner_text("#premium-status") == "Unlocked: the media below are yours."
+        # The other reader's browser holds no cookie that opens them.
+        assert (
+            other.evaluate(
+                "async () => (await fetch(location.origin + '/premium/' + location.hash.split('/')[2] + '/index.json')).status"
+            )
+            == 403
+        )
+
+        control.act(home, "kill")
+        _open_premium_post(reader, origin)
+        reader.click("#premium-open")  # a new session: the other region, the pool's keys kept in its table
+        assert _media_shown(reader)
+        assert reader.inner_text("#premium-status") == "Unlocked: the media below are yours."
+
+        late_context, late, _ = _reader_page(chromium, origin, None)
+        late.fill("#reader-email", "other@example.com")
+        late.fill("#reader-password", "whatever-it-is-1A")
+        late.click("#sign-in-form button")
+        late.wait_for_selector("#sign-in-status.refused")
+        assert late.inner_text("#sign-in-status").startswith("Sign-in is unavailable right now")
+        late_context.close()
+    finally:
+        control.act(home, "restore")
+        other_context.close()
+        reader_context.close()
+    assert other_errors == [] and reader_errors == []

@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from verify.local import smoke
+from verify.local import premium, smoke
 from verify.local.edge import Edge, EdgeServer, routes
 from verify.local.servers import Control, RegionFront, serve_site
 from verify.local.world import running
@@ -40,6 +40,11 @@ SEED_POSTS = (
         "Each region's fault, the primary it sees, its epoch, its queues and the replication backlog.",
     ),
     ("Writes without an operator", "Kill the primary: writes answer 202 until the other region holds the lease, then land."),
+    (
+        "Premium: the outage, filmed",
+        "Sign in as reader@example.com, unlock this post and open its premium media; then kill the home region.",
+        True,
+    ),
 )
 
 
@@ -67,6 +72,7 @@ def _blog_in(lag: float, lease_seconds: float, site_port: int, api_key: str):
     with running(lag=lag, lease_seconds=lease_seconds, allowed_origin=origin) as world:
         from stack import api_contract
 
+        paid = premium.set_up(world, site_origin=origin)  # its environment, before the API is imported
         # Under the world's lock: its pump thread imports the consumers' handlers as it first runs
         # them, and two threads importing Powertools' modules at once can meet one half-initialised
         # (an ImportError seen in CI).
@@ -85,10 +91,20 @@ def _blog_in(lag: float, lease_seconds: float, site_port: int, api_key: str):
         # One Python process serves both regions and runs their consumers: a little more patience
         # than the deployed page needs before a region is given up (1.5 s there).
         site = serve_site(
-            site_port, fronts, control, failover_timeout_ms=3000, edge=edge.url, edgeCacheSeconds=EDGE_CACHE_SECONDS
+            site_port,
+            fronts,
+            control,
+            failover_timeout_ms=3000,
+            premium_media=paid,
+            edge=edge.url,
+            edgeCacheSeconds=EDGE_CACHE_SECONDS,
+            premium=premium.page_config(paid, [front.url for front in fronts.values()], origin),
         )
         try:
-            smoke.seed(fronts[next(iter(fronts))].url, api_key, SEED_POSTS)
+            seeded = smoke.seed(fronts[next(iter(fronts))].url, api_key, SEED_POSTS)
+            for post in seeded:
+                if post.get("premium"):
+                    paid.publish_media(post["id"], post["title"])
             yield control, origin, api_key
         finally:
             site.shutdown()

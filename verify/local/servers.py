@@ -19,6 +19,7 @@ from typing import Any
 from verify.gateway import REASONS, Gateway
 from verify.harness import media_bucket
 from verify.local import media
+from verify.local.premium import LocalPremium
 from verify.local.world import LocalWorld
 
 SITE = Path(__file__).resolve().parents[2] / "site"
@@ -291,12 +292,59 @@ def site_handler(
 
 
 class _ControlledSiteHandler(SiteHandler):
-    """The site, and the control view with its JSON API."""
+    """The site, and the control view with its JSON API; with paid content, the pool's endpoint
+    and CloudFront's signed /premium/ path as the local run stands them in."""
 
     control: Control
+    premium: LocalPremium | None = None
+
+    def _gone(self) -> None:
+        """As a region's endpoint that is gone: the connection drops, nothing is answered."""
+        self.close_connection = True
+        self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _premium_get(self, path: str) -> None:
+        paid = self.premium
+        refused = paid.refusal(paid.site_origin + path, self.headers.get("Cookie"))
+        if refused:
+            body = f"<Error><Code>AccessDenied</Code><Message>{refused}</Message></Error>".encode()
+            return self._bytes(403, "application/xml", body)
+        found = paid.read(path.lstrip("/"))
+        if found is None:
+            return self._bytes(404, "application/xml", b"<Error><Code>NoSuchKey</Code></Error>")
+        return self._bytes(200, found[1], found[0])
+
+    def _sign_in(self) -> None:
+        """Cognito's InitiateAuth, as the pool's endpoint answers it (verify/local/premium.py)."""
+        paid = self.premium
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if paid.home_down():
+            return self._gone()
+        if self.headers.get("X-Amz-Target") != "AWSCognitoIdentityProviderService.InitiateAuth":
+            return self._bytes(400, "application/x-amz-json-1.1", b'{"__type": "UnknownOperationException"}')
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            request = None
+        status, answer = paid.initiate_auth(request if isinstance(request, dict) else {})
+        return self._bytes(status, "application/x-amz-json-1.1", json.dumps(answer).encode())
+
+    def _bytes(self, status: int, content_type: str, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def do_GET(self):
         path = self.path.split("?")[0]
+        if self.premium is not None and path.startswith("/premium/"):
+            return self._premium_get(path)
+        if self.premium is not None and path.startswith("/cognito/") and path.endswith("/.well-known/jwks.json"):
+            return (
+                self._gone() if self.premium.home_down() else self._bytes(200, "application/json", self.premium.public_key_set())
+            )
         if path == "/control/state":
             return self._json(200, self.control.status())
         if path in ("/control", "/control/"):
@@ -309,6 +357,8 @@ class _ControlledSiteHandler(SiteHandler):
         return super().do_GET()
 
     def do_POST(self):
+        if self.premium is not None and self.path.split("?")[0] == "/cognito/":
+            return self._sign_in()
         parts = self.path.split("?")[0].strip("/").split("/")
         if len(parts) != 4 or parts[:2] != ["control", "regions"]:
             return self._json(404, {"error": "not_found", "message": "POST /control/regions/{region}/{action}"})
@@ -318,12 +368,21 @@ class _ControlledSiteHandler(SiteHandler):
             return self._json(400, {"error": "bad_request", "message": str(error)})
 
 
-def serve_site(port: int, fronts: dict[str, RegionFront], control: Control, failover_timeout_ms: int, **more: object) -> _Server:
-    """The site and the control view; `more` goes into the site's config (the edge's URL and TTL)."""
+def serve_site(
+    port: int,
+    fronts: dict[str, RegionFront],
+    control: Control,
+    failover_timeout_ms: int,
+    premium_media: LocalPremium | None = None,
+    **more: object,
+) -> _Server:
+    """The site and the control view; `more` goes into the site's config (the edge's URL and TTL);
+    with `premium_media`, the pool's endpoint and the signed /premium/ path (verify/local/premium.py)."""
     base = site_handler({name: front.url for name, front in fronts.items()}, failover_timeout_ms, **more)
 
     class Handler(_ControlledSiteHandler):
         config = base.config
+        premium = premium_media
 
     Handler.control = control
     server = _Server(("127.0.0.1", port), Handler)

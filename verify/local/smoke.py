@@ -42,12 +42,16 @@ def call(base: str, method: str, path: str, body: Any = None, *, key: str | None
         return error.code, json.loads(raw) if raw else None, dict(error.headers)
 
 
-def seed(base: str, key: str, posts) -> None:
-    """A few posts, so the page is not empty."""
-    for title, body in posts:
-        status, answer, _ = call(base, "POST", "/posts", {"title": title, "body": body}, key=key)
+def seed(base: str, key: str, posts) -> list[dict[str, Any]]:
+    """A few posts, so the page is not empty: (title, body[, premium]) each; the posts made."""
+    made = []
+    for title, body, *premium in posts:
+        post = {"title": title, "body": body, **({"premium": True} if premium and premium[0] else {})}
+        status, answer, _ = call(base, "POST", "/posts", post, key=key)
         if status not in (201, 202):
             raise SmokeFailure(f"seeding: POST /posts answered {status} {answer}")
+        made.append({**post, "id": answer["id"]})  # a 202's answer names the post it will make
+    return made
 
 
 def write_through_client(servers: list[str], key: str, title: str, body: str):
