@@ -262,6 +262,10 @@ def render_status(report: dict[str, Any]) -> str:
             roles = ", ".join(f"{region} {role}" for region, role in database["roles"].items())
             moving = f", moving to {database['moving_to']}" if database["moving_to"] else ""
             lines.append(f"  database: {database['status']}{moving}; {roles}")
+    paid = report.get("paid_content")
+    if paid is not None:
+        keys = ", ".join(f"{region} {state}" for region, state in paid["signing_key"].items())
+        lines.append(f"  premium sign-in ({paid['pool_region']}): {paid['sign_in']}; signing key: {keys}")
     return "\n".join(lines)
 
 
@@ -318,7 +322,34 @@ def status(session: Session, resolver: Resolver) -> dict[str, Any]:
     database = GlobalDatabase.from_outputs(session.target.outputs, session.aws)
     if database is not None:
         report["database"] = database_status(database, session.target.region)
+    paid = session.target.outputs.get("paidContent")
+    if paid:
+        report["paid_content"] = paid_content_status(paid, session.client)
     return report
+
+
+def paid_content_status(paid: dict[str, Any], client: Callable[[str, str], Any]) -> dict[str, Any]:
+    """Premium readers as the drill sees them: whether the user pool answers in its region (new
+    sign-ins need it), and whether each region can read its replica of the signing key (a
+    session there answers 503 without it)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    def failure(error: Exception) -> str:
+        return error.response["Error"]["Code"] if isinstance(error, ClientError) else type(error).__name__
+
+    try:
+        client("cognito-idp", paid["poolRegion"]).describe_user_pool(UserPoolId=paid["userPoolId"])
+        sign_in = "available"
+    except (ClientError, BotoCoreError) as error:
+        sign_in = f"unavailable ({failure(error)}): signed-in readers keep their sessions, new sign-ins wait"
+    keys = {}
+    for region, secret in paid["signingKeySecrets"].items():
+        try:
+            client("secretsmanager", region).describe_secret(SecretId=secret)
+            keys[region] = "readable"
+        except (ClientError, BotoCoreError) as error:
+            keys[region] = f"missing ({failure(error)}): sessions there answer 503"
+    return {"pool_region": paid["poolRegion"], "sign_in": sign_in, "signing_key": keys}
 
 
 def database_status(database: GlobalDatabase, ask_first: str) -> dict[str, Any]:

@@ -124,4 +124,5 @@ def build(cfg: StackConfig) -> None:
         api_edge=api_edge,
         containers=services,
         relational=store,
+        premium=premium,
     )

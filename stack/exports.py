@@ -21,6 +21,7 @@ from stack import api_contract
 from stack.budget import compute_budget
 from stack.config import StackConfig
 from stack.consumers import Region
+from stack.paid_content import PremiumMedia
 from stack.regional_paths import RegionalPaths
 
 
@@ -40,6 +41,7 @@ def export_outputs(
     api_edge: ApiEdge | None = None,
     containers: dict[str, ContainerService] | None = None,
     relational: AuroraGlobal | None = None,
+    premium: PremiumMedia | None = None,
 ) -> None:
     if backups is not None:
         pulumi.export("backupVaults", backups.vault_names)
@@ -89,6 +91,17 @@ def export_outputs(
             {r: {"resourceArn": arn, "secretArn": relational.secret_arns[r]} for r, arn in relational.cluster_arns.items()},
         )
         pulumi.export("relationalGlobalCluster", relational.global_cluster_id)
+    if premium is not None:
+        # What the drill checks: the pool in its region, and each region's replica of the signing key.
+        pulumi.export(
+            "paidContent",
+            {
+                "userPoolId": premium.content.user_pool_id,
+                "poolRegion": cfg.home_region,
+                "keyGroupId": premium.content.key_group_id,
+                "signingKeySecrets": premium.content.signing_key_arns,
+            },
+        )
     if containers:
         pulumi.export(
             "containerServices",
