@@ -207,6 +207,8 @@ def requirements(call: Call, table_keys: dict[str, str]) -> list[Requirement]:
     if call.service == "cloudfront" and call.operation == "CreateInvalidation":
         arn = f"arn:aws:cloudfront::{ACCOUNT}:distribution/{p['DistributionId']}"
         return [Requirement("cloudfront:CreateInvalidation", arn, because=because)]
+    if call.service == "secretsmanager" and call.operation == "GetSecretValue":
+        return [Requirement("secretsmanager:GetSecretValue", p["SecretId"], because=because)]
     if call.service == "rds":
         return _rds_requirements(call, because)
     if call.service == "rds-data" and call.operation == "ExecuteStatement":
@@ -681,6 +683,11 @@ def _api(env: dict[str, str], world: dict[str, Any]) -> None:
         purchase = {"reader": "reader@example.com", "item": "a" * 32}
         assert call_api("POST", "/purchases", body=purchase, headers={"Idempotency-Key": "contract-0003"})[0] == 202
         assert call_api("GET", "/purchases", query={"reader": "reader@example.com"})[0] == 200
+    if env.get("PREMIUM_SIGNING_KEY_SECRET"):
+        # A session reads this region's replica of the signing key first (no secret here: 503),
+        # and checks the token against the keys kept in the table (none yet; not a JWT: 401).
+        session = {"item": "a" * 32}
+        assert call_api("POST", "/premium/session", body=session, headers={"Authorization": "Bearer x"})[0] == 503
 
 
 def _health(env: dict[str, str], world: dict[str, Any]) -> None:

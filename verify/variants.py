@@ -33,6 +33,7 @@ VARIANTS: dict[str, tuple[str, dict]] = {
             "containerImage": container_image("us-east-1"),
             "containerNetwork": "private-nat",
             "relationalDb": "aurora-serverless",
+            "paidContent": "signed-cookies",  # its session's grant, in the IAM contract make test runs
         },
     ),
     # Hardening and every standing charge a team may choose (or not: alarms, backups) together.

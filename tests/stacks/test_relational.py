@@ -78,8 +78,9 @@ def test_the_cost_model_prices_each_instance_at_its_minimum_and_the_secret_per_r
     copies = [len(cfg.regions) if store.is_global else 1]
     if cfg.paid_content.enabled:
         copies.append(len(cfg.regions))  # the signing key's, replicated to every region
-    expected = sorted(f"secret ({n} region{'s' if n > 1 else ''})" for n in copies)
-    assert sorted(line.detail for line in lines if "secret" in line.detail) == expected
+    secrets = [line for line in lines if "secret" in line.detail]
+    assert {line.detail for line in secrets} == {f"secret ({n} region{'s' if n > 1 else ''})" for n in copies}
+    assert sum(line.monthly_usd for line in secrets) == pytest.approx(sum(copies) * price("secretsmanager_secret_month"))
 
 
 def _function(run, name):
