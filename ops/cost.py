@@ -689,6 +689,28 @@ def unit_prices(run) -> dict[str, dict[str, Any]]:
         "emails_per_thousand": {"usd": price("ses_email_thousand"), "note": "welcome emails"},
         **_backup_unit_prices(run),
         **_analytics_unit_prices(run),
+        **_paid_content_unit_prices(run),
+    }
+
+
+def _paid_content_unit_prices(run) -> dict[str, dict[str, Any]]:
+    """A premium session (paidContent): one API request, one invocation, two table reads (the
+    purchase, and the kept key set once per environment, counted every time: an upper bound).
+    The key's secret is read once per execution environment; the user pool's readers are billed
+    per monthly active user above the plan's free tier, which this model does not price."""
+    if not run.of_type("aws:cognito/userPool:UserPool"):
+        return {}
+    sessions = 1e6
+    usd = (
+        _per_request_overhead(sessions, 300)
+        + _lambda(sessions, _function_memory_gb(run, "-fn"), ASSUMPTIONS["api_function_ms"])
+        + 2 * sessions * price("dynamodb_read_million") / 1e6
+    )
+    return {
+        "premium_sessions_per_million": {
+            "usd": round(usd, 2),
+            "note": "POST /premium/session: the API request, the function, the purchase read (readers per month: Cognito's price)",
+        }
     }
 
 

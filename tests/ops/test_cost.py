@@ -238,3 +238,15 @@ def test_stored_answers_are_refreshed_by_one_region_whatever_the_stack_spans():
     without = with_config(dr, edgeReads="false")
     added = cost.page_views_cost(dr, views) - cost.page_views_cost(without, views)
     assert added == pytest.approx(cost._stored_answer_refresh(dr, views)) and added > 0
+
+
+def test_a_premium_session_is_priced_only_where_paid_content_is_on_and_at_least_its_api_request():
+    from ops.cost import price, unit_prices
+    from tests.helpers import cached_stack
+    from verify.variants import VARIANTS
+
+    assert "premium_sessions_per_million" not in unit_prices(cached_stack("dr"))
+    base, overrides = VARIANTS["real-domain-hardened-functions-standing-charges-no-backups"]
+    session = unit_prices(cached_stack(base, **overrides))["premium_sessions_per_million"]["usd"]
+    floor = price("apigw_rest_requests_million") + price("lambda_requests_million") + price("dynamodb_read_million")
+    assert floor <= session <= floor + 3  # the function's time, logs, traces, transfer: a few dollars at most
