@@ -56,6 +56,9 @@ def test_no_acknowledged_write_is_lost_and_no_two_leases_overlap(scenario):
         assert winner.startswith("promoted ") and refused.startswith("refused: ") and "won the promotion" in refused
 
 
+# The checker's two negative controls (the lease unenforced, writes acknowledged before they
+# replicate) each run a whole history: make soak, beside the thousand schedules they vouch for.
+@pytest.mark.soak
 def test_the_checker_sees_two_primaries_when_the_lease_is_not_enforced():
     """Without the lease (writers and the fence ignore its expiry) a cut-off primary keeps taking
     writes after another took over: the checker counts interleaved epochs."""
@@ -77,6 +80,7 @@ def test_the_checker_sees_two_primaries_when_the_lease_is_not_enforced():
     assert verdict.overlapping_leases > 0
 
 
+@pytest.mark.soak
 def test_the_checker_sees_lost_writes_when_writes_are_acknowledged_before_they_replicate():
     from shared import confirm
 

@@ -56,6 +56,7 @@ def test_side_effects_are_exact_when_the_idempotency_store_fails_after_them():
     assert result["views_counted"] == result["views"] == 120
 
 
+@pytest.mark.soak  # the negative control of the test above: a whole two-region run
 def test_without_the_guards_in_the_data_a_failing_store_duplicates_side_effects():
     from shared import writes
 
