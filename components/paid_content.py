@@ -5,7 +5,7 @@ Creates
 - in the home region: `{name}-pool`, a Cognito user pool (email as the user name, verified by
   code, recovery by email only, a 12-character password policy, deletion protection from the
   args, the Lite plan: no per-user add-on charge below the free tier), `{name}-client` (a public
-  client: no secret, SRP sign-in and refresh only, token revocation, user existence hidden, ID
+  client: no secret, SRP or password sign-in and refresh, token revocation, user existence hidden, ID
   tokens valid `token_minutes`) and `{name}-premium` (the group an admin grant may add a reader
   to; the entitlement, not the group, admits media);
 - global (us-east-1): `{name}-key-<key name>` CloudFront public keys, one per key given (two

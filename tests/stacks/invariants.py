@@ -478,6 +478,53 @@ def _policy(run: StackRun, cfg: StackConfig) -> list[str]:
     return [f"{v['rule']}: {v['message']}" for v in evaluate_policy(run)["violations"]]
 
 
+def _paid_content(run: StackRun, cfg: StackConfig) -> list[str]:
+    """Paid content exists exactly with paidContent: the pool in the home region with the token
+    life asked for, a public key per configured name in the key group, a /premium/* behaviour
+    trusting it over the premium buckets (serving regions first), those buckets admitting the
+    site's distribution only, every region's API with its own secret replica and the cookie life
+    asked for."""
+    pools = run.of_type("aws:cognito/userPool:UserPool")
+    [site] = [d for d in run.of_type("aws:cloudfront/distribution:Distribution") if d.name == "site-cdn"]
+    premium_paths = [b for b in site.inputs.get("orderedCacheBehaviors") or [] if b["pathPattern"] == "/premium/*"]
+    apis = [f for f in run.of_type("aws:lambda/function:Function") if f.name.startswith("api-") and f.name.endswith("-fn")]
+    environments = {f.region: f.inputs["environment"]["variables"] for f in apis}
+    if not cfg.paid_content.enabled:
+        stray = pools or premium_paths or [r for r, env in environments.items() if "PREMIUM_SIGNING_KEY_SECRET" in env]
+        return ["paid content planned with paidContent off"] if stray else []
+    paid = cfg.paid_content
+    out = []
+    [client] = run.of_type("aws:cognito/userPoolClient:UserPoolClient")
+    if [p.region for p in pools] != [cfg.home_region] or client.inputs["idTokenValidity"] != paid.token_minutes:
+        out.append(
+            f"pool in {[p.region for p in pools]}, ID tokens {client.inputs['idTokenValidity']} min (want {paid.token_minutes})"
+        )
+    keys = sorted(k.name for k in run.of_type("aws:cloudfront/publicKey:PublicKey"))
+    [group] = run.of_type("aws:cloudfront/keyGroup:KeyGroup")
+    if keys != sorted(f"paid-key-{name}" for name in paid.signing_keys) or len(group.inputs["items"]) != len(paid.signing_keys):
+        out.append(f"public keys {keys} for {list(paid.signing_keys)}")
+    if len(premium_paths) != 1 or not premium_paths[0].get("trustedKeyGroups"):
+        return [*out, "no /premium/* behaviour trusting the key group"]
+    order = [*cfg.serving_regions, *cfg.evacuated_regions][:2]
+    groups = {g["originId"]: [m["originId"] for m in g["members"]] for g in site.inputs.get("originGroups") or []}
+    target = premium_paths[0]["targetOriginId"]
+    if groups.get(target, [target]) != [f"premium-{r}" for r in order]:
+        out.append(f"/premium/* reads {groups.get(target, [target])}, want the premium buckets of {order}")
+    buckets = {b.region for b in run.of_type("aws:s3/bucket:Bucket") if (b.inputs.get("tags") or {}).get("content") == "premium"}
+    if buckets != set(cfg.regions):
+        out.append(f"premium buckets in {sorted(buckets)}")
+    for region, env in environments.items():
+        secret = str(env.get("PREMIUM_SIGNING_KEY_SECRET", ""))
+        if f":secretsmanager:{region}:" not in secret or env.get("PREMIUM_COOKIE_SECONDS") != str(paid.cookie_seconds):
+            out.append(f"{region}'s API signs with {secret or 'no secret'}, cookies {env.get('PREMIUM_COOKIE_SECONDS')} s")
+        if ("PREMIUM_TEST_PURCHASES" in env) is not paid.test_purchases:
+            out.append(f"{region}'s API test purchases {'on' if 'PREMIUM_TEST_PURCHASES' in env else 'off'}")
+    [secret] = [s for s in run.of_type("aws:secretsmanager/secret:Secret") if s.name == "paid-signing-key"]
+    if sorted(r["region"] for r in secret.inputs.get("replicas") or []) != sorted(r for r in cfg.regions if r != cfg.home_region):
+        out.append("the signing key is not replicated to every other region")
+    return out
+
+
 INVARIANTS: dict[str, Callable[[StackRun, StackConfig], list[str]]] = {
     "providers": _providers,
     "table": _table,
@@ -486,6 +533,7 @@ INVARIANTS: dict[str, Callable[[StackRun, StackConfig], list[str]]] = {
     "static-site": _static_site,
     "api-edge": _api_edge,
     "post-pages": _post_pages,
+    "paid-content": _paid_content,
     "cost-choices": _cost_choices,
     "backups": _backups,
     "analytics": _analytics,

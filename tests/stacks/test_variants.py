@@ -106,3 +106,20 @@ def test_the_invariants_catch_a_log_group_off_its_key_a_plain_environment_and_an
     assert "logEncryption=customer-managed" in broken(unkeyed_log_group)
     assert "environment key with customer-managed" in broken(plain_environment)
     assert "SQS maximum concurrency None != 20" in broken(uncapped_poller)
+
+
+def test_the_invariants_catch_an_unsigned_premium_path_a_longer_cookie_and_a_region_signing_with_another_s_key():
+    base, overrides = VARIANTS["real-domain-hardened-functions-standing-charges-no-backups"]
+    run = copy.deepcopy(cached_stack(base, **overrides))
+    [site] = [d for d in run.of_type("aws:cloudfront/distribution:Distribution") if d.name == "site-cdn"]
+    [premium] = [b for b in site.inputs["orderedCacheBehaviors"] if b["pathPattern"] == "/premium/*"]
+    premium.pop("trustedKeyGroups")
+    assert problems(run)["paid-content"] == ["no /premium/* behaviour trusting the key group"]
+    run = copy.deepcopy(cached_stack(base, **overrides))
+    west, east = (run.one("aws:lambda/function:Function", f"api-{r}-fn") for r in ("us-west-2", "us-east-1"))
+    west.inputs["environment"]["variables"]["PREMIUM_SIGNING_KEY_SECRET"] = east.inputs["environment"]["variables"][
+        "PREMIUM_SIGNING_KEY_SECRET"
+    ]
+    east.inputs["environment"]["variables"]["PREMIUM_COOKIE_SECONDS"] = "3600"
+    found = " ".join(problems(run)["paid-content"])
+    assert "us-west-2's API signs with arn:aws:secretsmanager:us-east-1" in found and "cookies 3600 s" in found
