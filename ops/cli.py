@@ -642,6 +642,34 @@ def writes_redrive(
 
 
 @cli.group()
+def premium() -> None:
+    """Paid content (paidContent): publish a post's premium media."""
+
+
+@premium.command("publish")
+@stack_option
+@click.option("--post", "post_id", required=True, help="The post the media belong to (its id).")
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@outputs_option
+@click.pass_context
+@operator_command
+def premium_publish(ctx: click.Context, stack: str, post_id: str, files: tuple[Path, ...], outputs: Path | None) -> None:
+    """Upload FILES as the post's premium media, and the index the page reads, to the home
+    region's premium bucket (replication copies them to the others). Mark the post premium too
+    (the admin view's editor, or PUT /posts/{id} with "premium": true).
+
+    \b
+    Example:
+      sdr premium publish --stack dr --post 3f2a... film.mp4 poster.jpg
+    """
+    from ops.premium_media import plan_publication, publish
+
+    publication = plan_publication(stack, outputs, post_id, files)
+    for line in publish(publication, _deps(ctx).session()):
+        click.echo(line)
+
+
+@cli.group()
 def gameday() -> None:
     """Measure the DR budget in your account on a stack made for it, then destroy it."""
 

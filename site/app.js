@@ -367,6 +367,7 @@ function startEdit(post) {
   $("editor-heading").textContent = `Edit “${post.title}”`;
   $("post-title-input").value = post.title;
   $("post-body-input").value = post.body;
+  $("post-premium-input").checked = Boolean(post.premium);
   $("save").textContent = "Save changes";
   $("cancel-edit").hidden = false;
   $("editor-status").textContent = "";
@@ -457,6 +458,8 @@ async function save(event) {
   const status = $("editor-status");
   const title = $("post-title-input").value.trim();
   const text = $("post-body-input").value;
+  // Sent only where the stack sells premium media; a post's flag is kept when it is not sent.
+  const premium = state.premium ? { premium: $("post-premium-input").checked } : {};
   const editing = state.editing;
   // One idempotency key per edit of one version: pressing Save again (or a failover) repeats it.
   const key = editing ? editing.key : (state.newKey ||= newIdempotencyKey());
@@ -466,8 +469,8 @@ async function save(event) {
   try {
     const send = () =>
       editing
-        ? call(`/posts/${editing.id}`, { method: "PUT", body: { version: editing.version, title, body: text }, headers: adminHeaders(), idempotencyKey: key })
-        : call("/posts", { method: "POST", body: { title, body: text }, headers: adminHeaders(), idempotencyKey: key });
+        ? call(`/posts/${editing.id}`, { method: "PUT", body: { version: editing.version, title, body: text, ...premium }, headers: adminHeaders(), idempotencyKey: key })
+        : call("/posts", { method: "POST", body: { title, body: text, ...premium }, headers: adminHeaders(), idempotencyKey: key });
     await settledWrite(send, status);
     state.newKey = null;
     stopEdit();
@@ -571,6 +574,7 @@ async function start() {
   restoreDraft();
   state.premium = createPremium(config.premium);
   if (state.premium) wireAccount(state.premium);
+  $("premium-choice").hidden = !state.premium;
   $("sign-out").addEventListener("click", lock);
   $("more").addEventListener("click", () => loadPosts(true).catch((error) => showError(error, () => loadPosts(true))));
   window.addEventListener("hashchange", route);

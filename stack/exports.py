@@ -100,6 +100,7 @@ def export_outputs(
                 "poolRegion": cfg.home_region,
                 "keyGroupId": premium.content.key_group_id,
                 "signingKeySecrets": premium.content.signing_key_arns,
+                "premiumBuckets": premium.buckets.names,
             },
         )
     if containers:
