@@ -36,6 +36,11 @@ def cloudfront_b64(data: bytes) -> str:
     return base64.b64encode(data).decode().replace("+", "-").replace("=", "_").replace("/", "~")
 
 
+def cloudfront_b64decode(text: str) -> bytes:
+    """The inverse of cloudfront_b64 (what CloudFront does with a cookie it checks)."""
+    return base64.b64decode(text.replace("-", "+").replace("_", "=").replace("~", "/"))
+
+
 def policy_for(resource: str, expires_at: int) -> str:
     """The custom policy admitting `resource` (may end in *) until `expires_at` (epoch s)."""
     signer = CloudFrontSigner("unused", lambda message: b"")

@@ -5,7 +5,6 @@ public key, admit one item's path and expire as configured. Tokens and keys are 
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 
@@ -163,7 +162,9 @@ def test_any_text_as_a_token_is_refused_and_nothing_else(text):
 
 
 def decoded(value: str) -> bytes:
-    return base64.b64decode(value.replace("-", "+").replace("_", "=").replace("~", "/"))
+    from shared.signed_media import cloudfront_b64decode
+
+    return cloudfront_b64decode(value)
 
 
 def cookies_of(headers: list[str]) -> dict[str, dict[str, str]]:

@@ -16,7 +16,6 @@ Everything else (the session, the purchase, the key set kept in the table) is th
 
 from __future__ import annotations
 
-import base64
 import fnmatch
 import gzip
 import json
@@ -96,6 +95,7 @@ class LocalPremium:
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding
+        from shared.signed_media import cloudfront_b64decode
 
         cookies = {k: m.value for k, m in SimpleCookie(cookie_header or "").items()}
         policy, signature, key_id = (
@@ -106,8 +106,8 @@ class LocalPremium:
         if key_id not in self.public_keys:
             return "Unknown Key"
         try:
-            document = _unb64(policy)
-            self.public_keys[key_id].verify(_unb64(signature), document, padding.PKCS1v15(), hashes.SHA1())
+            document = cloudfront_b64decode(policy)
+            self.public_keys[key_id].verify(cloudfront_b64decode(signature), document, padding.PKCS1v15(), hashes.SHA1())
             [statement] = json.loads(document)["Statement"]
         except (InvalidSignature, ValueError, KeyError):
             return "Invalid signature"
@@ -207,10 +207,6 @@ def page_config(premium: LocalPremium, session_urls: list[str], site_origin: str
         "sessionUrls": session_urls,
         "testPurchases": True,
     }
-
-
-def _unb64(value: str) -> bytes:
-    return base64.b64decode(value.replace("-", "+").replace("_", "=").replace("~", "/"))
 
 
 def _poster(title: str) -> bytes:
