@@ -215,9 +215,10 @@ export function showPremiumFor(premium, post) {
   say(signedIn ? "This post has premium media." : "This post has premium media: sign in to open them.");
 }
 
-// The account view: sign in, or who is signed in.
+// The account view: sign in, or who is signed in (the menu says which).
 export function showAccount(premium) {
   const reader = premium.reader();
+  $("nav-account").querySelector("a").textContent = reader ? "Account" : "Sign in";
   $("sign-in-form").hidden = Boolean(reader);
   $("signed-in").hidden = !reader;
   if (reader) $("signed-in-as").textContent = reader.email;
@@ -225,6 +226,7 @@ export function showAccount(premium) {
 
 export function wireAccount(premium) {
   $("nav-account").hidden = false;
+  showAccount(premium);
   $("sign-in-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const status = $("sign-in-status");

@@ -190,6 +190,7 @@ def _announce(control: Control, site_url: str, api_key: str, seconds: float) -> 
     for name, region in regions.items():
         print(f"  API {name:<9} {region['url']}")
     print(f"  admin key     {api_key}   (the page's admin view asks for it)")
+    print(f"  readers       {', '.join(premium.READERS)}   (password {premium.PASSWORD}: Sign in, then a premium post)")
     print("Ctrl-C stops everything.")
 
 
