@@ -40,6 +40,7 @@ class Deps:
     out: Callable[[str], None] = field(default=click.echo)
     automation: Any = None  # pulumi.automation, or a fake of its shape (the game day)
     clock: Callable[[], float] = time.monotonic
+    wall_clock: Callable[[], float] = time.time  # dates the operator compares with AWS's timestamps
 
     def session(self):
         if self.session_factory is not None:
@@ -643,7 +644,7 @@ def writes_redrive(
 
 @cli.group()
 def premium() -> None:
-    """Paid content (paidContent): publish a post's premium media."""
+    """Paid content (paidContent): publish a post's premium media; rotate the signing key."""
 
 
 @premium.command("publish")
@@ -667,6 +668,55 @@ def premium_publish(ctx: click.Context, stack: str, post_id: str, files: tuple[P
     publication = plan_publication(stack, outputs, post_id, files)
     for line in publish(publication, _deps(ctx).session()):
         click.echo(line)
+
+
+@premium.command("rotate")
+@stack_option
+@click.option(
+    "--file", "path", type=click.Path(path_type=Path, dir_okay=False), help="The stack file (default Pulumi.<stack>.yaml)."
+)
+@click.pass_context
+@operator_command
+def premium_rotate(ctx: click.Context, stack: str, path: Path | None) -> None:
+    """Start a rotation of the media signing key: a new key name first in premiumSigningKeys
+    (the next pulumi up generates it and signs with it; the old key stays trusted).
+
+    \b
+    Example:
+      sdr premium rotate --stack dr && pulumi up --stack dr
+    """
+    from ops.premium_keys import rotate
+
+    for line in rotate(stack, path, _now(ctx)):
+        click.echo(line)
+
+
+@premium.command("retire")
+@stack_option
+@click.option(
+    "--file", "path", type=click.Path(path_type=Path, dir_okay=False), help="The stack file (default Pulumi.<stack>.yaml)."
+)
+@outputs_option
+@click.pass_context
+@operator_command
+def premium_retire(ctx: click.Context, stack: str, path: Path | None, outputs: Path | None) -> None:
+    """End a rotation: drop the old key name, refused (3) until premiumCookieSeconds have passed
+    since the deploy that made the new key sign (the signing-key secret's last change).
+
+    \b
+    Example:
+      sdr premium retire --stack dr && pulumi up --stack dr
+    """
+    from ops.premium_keys import retire
+
+    for line in retire(stack, path, outputs, _deps(ctx).session(), _now(ctx)):
+        click.echo(line)
+
+
+def _now(ctx: click.Context):
+    import datetime
+
+    return datetime.datetime.fromtimestamp(_deps(ctx).wall_clock(), tz=datetime.UTC)
 
 
 @cli.group()
