@@ -173,41 +173,42 @@ export function showPremiumFor(premium, post) {
   $("premium-open").hidden = true;
   $("premium-unlock").hidden = true;
   if (section.hidden) return;
-  const open = async () => {
-    say("Opening…");
+  // The media when the answer opens them, `refused(answer)` otherwise, and an error said.
+  const settle = async (ask, refused) => {
     try {
-      const answer = await premium.session(post.id);
-      if (answer.status === 200) {
-        await showMedia(post.id);
-        say("Unlocked: the media below are yours.", "status ok");
-      } else if (answer.status === 403) {
-        say("You have not unlocked this post.", "status refused");
-        $("premium-unlock").hidden = !premium.testPurchases;
-      } else if (answer.status === 401) {
-        say("Your sign-in has expired: sign in again to open premium media.", "status refused");
-        $("premium-sign-in").hidden = false;
-      } else {
-        say(answer.body && answer.body.message ? answer.body.message : `The blog answered ${answer.status}.`, "status refused");
-      }
+      const answer = await ask();
+      if (answer.status !== 200) return refused(answer);
+      await showMedia(post.id);
+      say("Unlocked: the media below are yours.", "status ok");
     } catch (error) {
       say(error.message, "status refused");
     }
   };
-  $("premium-open").onclick = open;
-  $("premium-unlock").onclick = async () => {
+  const message = (answer, otherwise) => (answer.body && answer.body.message ? answer.body.message : otherwise);
+  $("premium-open").onclick = () => {
+    say("Opening…");
+    return settle(
+      () => premium.session(post.id),
+      (answer) => {
+        if (answer.status === 403) {
+          say("You have not unlocked this post.", "status refused");
+          $("premium-unlock").hidden = !premium.testPurchases;
+        } else if (answer.status === 401) {
+          say("Your sign-in has expired: sign in again to open premium media.", "status refused");
+          $("premium-sign-in").hidden = false;
+        } else {
+          say(message(answer, `The blog answered ${answer.status}.`), "status refused");
+        }
+      },
+    );
+  };
+  $("premium-unlock").onclick = () => {
     say("Unlocking (a test purchase: no payment)…");
     $("premium-unlock").hidden = true;
-    try {
-      const answer = await premium.unlock(post.id);
-      if (answer.status === 200) {
-        await showMedia(post.id);
-        say("Unlocked: the media below are yours.", "status ok");
-      } else {
-        say(answer.body && answer.body.message ? answer.body.message : "The unlock did not go through; try again.", "status refused");
-      }
-    } catch (error) {
-      say(error.message, "status refused");
-    }
+    return settle(
+      () => premium.unlock(post.id),
+      (answer) => say(message(answer, "The unlock did not go through; try again."), "status refused"),
+    );
   };
   const signedIn = Boolean(premium.reader());
   $("premium-sign-in").hidden = signedIn;

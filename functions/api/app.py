@@ -145,14 +145,7 @@ def create_purchase():
     be written now (no primary, or the relational store resuming). In the table, or in the
     relational ledger when that store is on."""
     body = _body("PurchaseCreate")
-    reader, item = body["reader"].strip().lower(), body["item"]
-
-    def intent(base: dict[str, Any]) -> WriteIntent:
-        key = purchase_key(reader, item)
-        owned = {**key, "reader": reader, "item": item, "purchased_at": now_iso()}
-        return WriteIntent(kind="purchase", key=key, item=owned, **base)
-
-    return _write("POST /purchases", {"reader": reader, "item": item}, intent)
+    return _purchase(body["reader"].strip().lower(), body["item"])
 
 
 @app.post("/premium/purchases")
@@ -160,7 +153,11 @@ def premium_purchase():
     """A test purchase (premiumTestPurchases): the signed-in reader unlocks a post for their own
     verified address, through the same write path as POST /purchases."""
     item = _body("PremiumSessionRequest")["item"]
-    reader = premium.test_buyer(bearer_token(app.current_event.headers), _table())
+    return _purchase(premium.test_buyer(bearer_token(app.current_event.headers), _table()), item)
+
+
+def _purchase(reader: str, item: str) -> Response:
+    """`reader` owns `item`, written once per Idempotency-Key under POST /purchases' scope."""
 
     def intent(base: dict[str, Any]) -> WriteIntent:
         key = purchase_key(reader, item)

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from unittest import mock
 
 from verify.local import premium, smoke
 from verify.local.edge import Edge, EdgeServer, routes
@@ -69,10 +70,13 @@ def local_blog(*, port: int, lag: float, lease_seconds: float):
 @contextlib.contextmanager
 def _blog_in(lag: float, lease_seconds: float, site_port: int, api_key: str):
     origin = f"http://127.0.0.1:{site_port}"
-    with running(lag=lag, lease_seconds=lease_seconds, allowed_origin=origin) as world:
+    # The environment as it was, once the blog stops: a process that goes on (the tests') must not
+    # keep paid content's settings.
+    with running(lag=lag, lease_seconds=lease_seconds, allowed_origin=origin) as world, mock.patch.dict(os.environ):
         from stack import api_contract
 
-        paid = premium.set_up(world, site_origin=origin)  # its environment, before the API is imported
+        paid = premium.set_up(world, site_origin=origin)
+        os.environ.update(paid.environment())  # before the API is imported: its CORS reads them
         # Under the world's lock: its pump thread imports the consumers' handlers as it first runs
         # them, and two threads importing Powertools' modules at once can meet one half-initialised
         # (an ImportError seen in CI).

@@ -19,7 +19,6 @@ from __future__ import annotations
 import fnmatch
 import gzip
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -52,6 +51,20 @@ class LocalPremium:
     @property
     def issuer(self) -> str:
         return f"https://cognito-idp.{self.home}.amazonaws.com/{self.pool_id}"
+
+    def environment(self) -> dict[str, str]:
+        """The API's settings for these pieces (set before the API module is imported: its CORS
+        reads them)."""
+        return {
+            "READER_TOKEN_ISSUER": self.issuer,
+            "READER_CLIENT_ID": self.client_id,
+            "READER_JWKS_URL": f"{self.site_origin}/cognito/{self.pool_id}/.well-known/jwks.json",
+            "PREMIUM_SIGNING_KEY_SECRET": SECRET_NAME,
+            "PREMIUM_SITE_ORIGIN": self.site_origin,
+            "PREMIUM_COOKIE_DOMAIN": "127.0.0.1",
+            "PREMIUM_COOKIE_SECONDS": str(COOKIE_SECONDS),
+            "PREMIUM_TEST_PURCHASES": "on",
+        }
 
     def home_down(self) -> bool:
         return self.world.regions[self.home].fault == "killed"
@@ -148,8 +161,7 @@ class LocalPremium:
 
 
 def set_up(world: LocalWorld, *, site_origin: str) -> LocalPremium:
-    """The pool, the readers, the key and its replicated secret, the premium buckets; and the
-    API's environment for them (before the API module is imported: its CORS reads it)."""
+    """The pool, the readers, the key and its replicated secret, the premium buckets."""
     import boto3
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -182,18 +194,6 @@ def set_up(world: LocalWorld, *, site_origin: str) -> LocalPremium:
             )
     premium = LocalPremium(
         world, home, pool_id, client["UserPoolClient"]["ClientId"], site_origin, {KEY_PAIR_ID: key.public_key()}
-    )
-    os.environ.update(
-        {
-            "READER_TOKEN_ISSUER": premium.issuer,
-            "READER_CLIENT_ID": premium.client_id,
-            "READER_JWKS_URL": f"{site_origin}/cognito/{pool_id}/.well-known/jwks.json",
-            "PREMIUM_SIGNING_KEY_SECRET": SECRET_NAME,
-            "PREMIUM_SITE_ORIGIN": site_origin,
-            "PREMIUM_COOKIE_DOMAIN": "127.0.0.1",
-            "PREMIUM_COOKIE_SECONDS": str(COOKIE_SECONDS),
-            "PREMIUM_TEST_PURCHASES": "on",
-        }
     )
     return premium
 

@@ -43,6 +43,12 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+def _drop(handler: BaseHTTPRequestHandler) -> None:
+    """As an endpoint that is gone: the connection drops, nothing is answered."""
+    handler.close_connection = True
+    handler.connection.shutdown(socket.SHUT_RDWR)
+
+
 class RegionFront:
     """A region's API on its own port. Killed: the port is closed (connections are refused, as
     for a region whose endpoint is gone); restored: it listens again on the same port."""
@@ -92,9 +98,7 @@ class _RegionHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if state.fault == "killed":  # a connection the page kept open from before: it dies too
-            self.close_connection = True
-            self.connection.shutdown(socket.SHUT_RDWR)
-            return
+            return _drop(self)
         if state.fault == "hung":
             state.changed.wait()  # no answer while the region hangs; dropped when it changes
             self.close_connection = True
@@ -222,13 +226,15 @@ class SiteHandler(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
-    def _json(self, status: int, value: Any) -> None:
-        data = json.dumps(value, default=str).encode()
+    def _bytes(self, status: int, content_type: str, data: bytes) -> None:
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _json(self, status: int, value: Any) -> None:
+        self._bytes(status, "application/json", json.dumps(value, default=str).encode())
 
     def do_GET(self):
         path = self.path.split("?")[0]
@@ -243,23 +249,13 @@ class SiteHandler(SimpleHTTPRequestHandler):
         return super().do_GET()
 
     def _html(self, status: int, html: str) -> None:
-        data = html.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self._bytes(status, "text/html; charset=utf-8", html.encode())
 
     def _page(self) -> None:
         from components.static_site import embed_config
 
         config = json.dumps(type(self).config, sort_keys=True, indent=2) + "\n"
-        data = embed_config((SITE / "index.html").read_text(), config).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self._html(200, embed_config((SITE / "index.html").read_text(), config))
 
 
 SiteHandler.extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
@@ -298,11 +294,6 @@ class _ControlledSiteHandler(SiteHandler):
     control: Control
     premium: LocalPremium | None = None
 
-    def _gone(self) -> None:
-        """As a region's endpoint that is gone: the connection drops, nothing is answered."""
-        self.close_connection = True
-        self.connection.shutdown(socket.SHUT_RDWR)
-
     def _premium_get(self, path: str) -> None:
         paid = self.premium
         refused = paid.refusal(paid.site_origin + path, self.headers.get("Cookie"))
@@ -320,7 +311,7 @@ class _ControlledSiteHandler(SiteHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if paid.home_down():
-            return self._gone()
+            return _drop(self)
         if self.headers.get("X-Amz-Target") != "AWSCognitoIdentityProviderService.InitiateAuth":
             return self._bytes(400, "application/x-amz-json-1.1", b'{"__type": "UnknownOperationException"}')
         try:
@@ -330,30 +321,18 @@ class _ControlledSiteHandler(SiteHandler):
         status, answer = paid.initiate_auth(request if isinstance(request, dict) else {})
         return self._bytes(status, "application/x-amz-json-1.1", json.dumps(answer).encode())
 
-    def _bytes(self, status: int, content_type: str, data: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
     def do_GET(self):
         path = self.path.split("?")[0]
         if self.premium is not None and path.startswith("/premium/"):
             return self._premium_get(path)
         if self.premium is not None and path.startswith("/cognito/") and path.endswith("/.well-known/jwks.json"):
             return (
-                self._gone() if self.premium.home_down() else self._bytes(200, "application/json", self.premium.public_key_set())
+                _drop(self) if self.premium.home_down() else self._bytes(200, "application/json", self.premium.public_key_set())
             )
         if path == "/control/state":
             return self._json(200, self.control.status())
         if path in ("/control", "/control/"):
-            data = CONTROL_PAGE.read_bytes()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            return self.wfile.write(data)
+            return self._bytes(200, "text/html; charset=utf-8", CONTROL_PAGE.read_bytes())
         return super().do_GET()
 
     def do_POST(self):
